@@ -1,0 +1,3 @@
+from course_nn.cli import main
+
+raise SystemExit(main())

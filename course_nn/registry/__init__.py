@@ -1,0 +1,74 @@
+"""One registry per assignment: its tasks, their points, markers and forbidden built-ins.
+
+Points are written once, on the task. Each grading category (forward, backward, ...) takes a
+fixed share of a task's points, so every test's ``max_score`` is derived, never typed twice.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Category:
+    """A kind of test every task of an assignment gets, worth ``weight`` of the task's points."""
+
+    key: str
+    weight: float
+    title: str  # completes "<Task>: <title>", e.g. "backward matches the reference (hidden cases)"
+    visibility: str = "visible"  # Gradescope visibility of the test
+
+
+@dataclass(frozen=True)
+class Task:
+    number: int
+    name: str  # the graded class or function, exactly as the submission defines it
+    points: float
+    summary: str
+    forbidden: frozenset[str] = field(default_factory=frozenset)  # torch callables (by __name__) not allowed
+    extra: tuple[str, ...] = ()  # other names this task's solution blocks live in (hw2's MLP helpers)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str  # "hw1"
+    number: int  # 1 -> markers task1_N
+    folder: str  # folder under solutions/ and assignments/
+    submission: str  # the one file a student submits
+    title: str
+    tasks: tuple[Task, ...]
+    categories: tuple[Category, ...]
+
+    def task(self, name: str) -> Task:
+        for t in self.tasks:
+            if t.name == name or name in t.extra:
+                return t
+        raise KeyError(name)
+
+    def marker(self, task: Task) -> str:
+        """The pytest marker of a task, e.g. ``task1_3`` (minitorch style)."""
+        return f"task{self.number}_{task.number}"
+
+    def label(self, task: Task) -> str:
+        """How student-facing text names a task, e.g. ``hw1 task 3``."""
+        return f"{self.name} task {task.number}"
+
+    def max_score(self, task: Task, category: Category) -> float:
+        return round(task.points * category.weight, 6)
+
+    @property
+    def total_points(self) -> float:
+        return sum(t.points for t in self.tasks)
+
+
+ASSIGNMENTS = ("hw1", "hw2")
+
+
+def get(name: str) -> Assignment:
+    """The registry of one assignment by name (``hw1``, ``hw2``)."""
+    if name not in ASSIGNMENTS:
+        from course_nn.errors import UsageError
+
+        raise UsageError(f"unknown assignment {name!r}; choose one of: {', '.join(ASSIGNMENTS)}")
+    return importlib.import_module(f"course_nn.registry.{name}").ASSIGNMENT
