@@ -1,0 +1,29 @@
+"""What scoring produces: one outcome per (task, category), turned into Gradescope tests later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Outcome:
+    """The result of one category of checks on one task.
+
+    ``fraction`` in [0, 1] is the share of the category's points earned (partial credit);
+    ``lines`` are feedback lines a student can read (never hidden expected values);
+    ``review`` are instructor-only notes (suspicious code to look at by hand).
+    """
+
+    task: str
+    category: str
+    fraction: float
+    lines: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.fraction >= 1.0 - 1e-9
+
+    def reason(self) -> str:
+        """One line for tables: the first failure, or 'ok'."""
+        return self.lines[0] if self.lines else ("ok" if self.passed else "failed")
