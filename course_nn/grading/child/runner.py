@@ -1,0 +1,148 @@
+"""The sandboxed child: imports one submission and runs parent-chosen probes on it.
+
+Runs as ``python -I -B runner.py SUBMISSION_PATH`` in a folder of its own, with only the standard
+library and torch on ``sys.path``. It never scores: it returns plain tensors and strings, framed on
+the original stdout (length-prefixed ``torch.save`` blobs, read back with ``weights_only=True``).
+Whatever student code prints goes to stderr, which the parent caps.
+
+Protocol (parent -> child, one frame on stdin): {"probe": module name, "module_name": str,
+"tasks": [task, ...], "cases": {task: [case, ...]}, "memory_bytes": int}
+Child -> parent frames: {"event": "ready"}, {"event": "import", "ok": bool, "error": str},
+{"event": "start", "task": t}, {"event": "result", "task": t, "results": [...]}, {"event": "done"}.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import io
+import os
+import struct
+import sys
+import traceback
+
+MAX_FRAME = 256 * 1024 * 1024
+
+
+def read_frame(stream) -> object:
+    import torch
+
+    header = stream.read(4)
+    if len(header) < 4:
+        raise EOFError("no frame")
+    (size,) = struct.unpack(">I", header)
+    if size > MAX_FRAME:
+        raise ValueError("frame too large")
+    data = stream.read(size)
+    return torch.load(io.BytesIO(data), weights_only=True)
+
+
+def write_frame(fd: int, obj: object) -> None:
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    data = buf.getvalue()
+    payload = struct.pack(">I", len(data)) + data
+    view = memoryview(payload)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def describe_exception(exc: BaseException, submission: str) -> str:
+    """One line: the exception and the last line of the student's file it passed through."""
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if os.path.basename(frame.filename) == os.path.basename(submission):
+            where = f" (line {frame.lineno} of {os.path.basename(submission)}: {(frame.line or '').strip()})"
+            break
+    text = f"{type(exc).__name__}: {exc}".strip()
+    text = " ".join(text.split())
+    if len(text) > 400:
+        text = text[:400] + "..."
+    return text + where
+
+
+def limit_memory(extra_bytes: int) -> None:
+    """Cap the address space at what torch already mapped plus ``extra_bytes``."""
+    if extra_bytes <= 0:
+        return
+    try:
+        import resource
+
+        with open("/proc/self/status") as fh:
+            vm = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize:"))
+        cap = vm + extra_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    except Exception:  # not Linux, or no /proc: the parent's RSS watchdog still applies
+        pass
+
+
+def load_submission(path: str, module_name: str):
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _load_probe(name: str):
+    try:
+        return importlib.import_module(name)  # copied next to this file in the sandbox
+    except ImportError:
+        return importlib.import_module(f"course_nn.grading.child.{name}")  # in-process use
+
+
+def _scrub_sys_path(submission_dir: str) -> None:
+    """Keep the standard library and site-packages; drop anything that could reach the repo."""
+    keep = [p for p in sys.path if p and ("site-packages" in p or "dist-packages" in p or p.startswith(sys.base_prefix))]
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [submission_dir, here, *keep]
+    # Editable installs put finders on sys.meta_path that could import the course package (and a
+    # student could walk from it to solutions/): the child needs none of them.
+    sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in type(f).__module__.lower()
+                        and "editable" not in getattr(f, "__name__", "").lower()]
+
+
+def main() -> None:
+    proto = os.dup(1)  # the protocol channel; everything printed afterwards goes to stderr
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    submission = os.path.abspath(sys.argv[1])
+    import torch  # noqa: F401  (imported while the parent prepares the cases)
+
+    write_frame(proto, {"event": "ready"})
+    job = read_frame(sys.stdin.buffer)
+    _scrub_sys_path(os.path.dirname(submission))
+    probe = _load_probe(job["probe"])
+    limit_memory(int(job.get("memory_bytes", 0)))
+    try:
+        module = load_submission(submission, job["module_name"])
+    except BaseException as exc:  # SyntaxError, SystemExit at import, anything
+        if isinstance(exc, SystemExit):
+            error = f"your file called sys.exit({exc.code!r}) while being imported"
+        else:
+            error = describe_exception(exc, submission)
+        write_frame(proto, {"event": "import", "ok": False, "error": error})
+        os._exit(0)
+    write_frame(proto, {"event": "import", "ok": True, "error": ""})
+    for task in job["tasks"]:
+        write_frame(proto, {"event": "start", "task": task})
+        results = []
+        for case in job["cases"][task]:
+            try:
+                results.append(probe.run_case(module, case, submission))
+            except BaseException as exc:  # a probe must never take the runner down
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                results.append({"error": describe_exception(exc, submission), "stage": "probe"})
+        write_frame(proto, {"event": "result", "task": task, "results": results})
+    write_frame(proto, {"event": "done"})
+    os._exit(0)  # skip atexit handlers a submission may have registered
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,559 @@
+"""hw1 on the parent side: choose the inputs, compute references with torch's built-ins, score.
+
+The child only reports what the submission returned; every comparison happens here, against
+float64 references from ``torch.nn.functional``. Hidden cases come from a secret seed, so a student
+never sees their inputs, and feedback on them never prints expected values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from course_nn.grading.outcome import Outcome
+from course_nn.registry import Assignment, Task
+
+PROBE = "probe_hw1"
+EPS = 1e-6  # finite-difference step of the split gradcheck (float64)
+TOL = {torch.float64: (1e-6, 1e-9), torch.float32: (1e-4, 1e-5)}  # (rtol, atol) per dtype
+GC_TOL = (1e-3, 1e-5)  # gradcheck's own defaults: (rtol, atol)
+AUTOGRAD_ERRORS = ("does not require grad", "does not have a grad_fn", "Inference tensors",
+                   "inference_mode", "element 0 of tensors")
+
+
+# ----------------------------------------------------------------------------------------------
+# Inputs. Shapes are random and non-square; values stay away from kinks (ReLU's 0) except in the
+# edge cases that test the kink on purpose.
+
+
+def _size(g: torch.Generator, lo: int, hi: int, avoid: tuple[int, ...] = ()) -> int:
+    while True:
+        n = int(torch.randint(lo, hi + 1, (1,), generator=g))
+        if n not in avoid:
+            return n
+
+
+def _randn(g, *shape, dtype=torch.float64, scale=1.0):
+    return torch.randn(*shape, generator=g, dtype=torch.float64).mul(scale).to(dtype)
+
+
+def _away_from_zero(g, *shape, dtype=torch.float64):
+    mag = torch.rand(*shape, generator=g, dtype=torch.float64) * 1.9 + 0.1
+    sign = torch.randint(0, 2, shape, generator=g).double() * 2 - 1
+    return (mag * sign).to(dtype)
+
+
+def _probs(g, n, c, dtype=torch.float64):
+    return torch.softmax(_randn(g, n, c, scale=2.0), dim=1).to(dtype)
+
+
+def _batch(g, small: bool, batch: int | None = None) -> int:
+    return batch if batch is not None else _size(g, 3, 4 if small else 7)
+
+
+def make_inputs(task: str, g: torch.Generator, dtype, small: bool = False, batch: int | None = None,
+                variant: str = "") -> list:
+    """Random inputs for one call of ``task`` (a list in forward's argument order)."""
+    n = _batch(g, small, batch)
+    d = _size(g, 2, 4 if small else 9, avoid=(n,))
+    if task in ("Square", "Sigmoid"):
+        scale = 800.0 if variant == "large" else 2.0
+        return [_randn(g, n, d, dtype=dtype, scale=scale)]
+    if task == "ReLU":
+        x = _away_from_zero(g, n, d, dtype=dtype)
+        if variant == "zeros":
+            x.view(-1)[:: 2] = 0.0  # exactly at the kink: gradient must be 0 there
+        return [x]
+    if task == "QuadraticForm":
+        k = 1 if variant == "n1" else _size(g, 2, 4 if small else 6)
+        return [_randn(g, k, dtype=dtype), _randn(g, k, k, dtype=dtype)]
+    if task == "Linear":
+        fan_in = _size(g, 2, 4 if small else 9, avoid=(n,))
+        fan_out = fan_in if variant == "square" else _size(g, 2, 4 if small else 9, avoid=(n, fan_in))
+        bias = None if variant == "nobias" else _randn(g, fan_out, dtype=dtype)
+        return [_randn(g, n, fan_in, dtype=dtype), _randn(g, fan_out, fan_in, dtype=dtype), bias]
+    if task == "SquaredError":
+        return [_randn(g, n, d, dtype=dtype), _randn(g, n, d, dtype=dtype)]
+    if task == "CrossEntropy":
+        c = _size(g, 3, 5 if small else 8, avoid=(n,))
+        logits = _randn(g, n, c, dtype=dtype, scale=1e4 if variant == "large" else 2.0)
+        if variant == "probs":
+            return [logits, _probs(g, n, c, dtype)]
+        return [logits, torch.randint(0, c, (n,), generator=g)]
+    raise KeyError(task)
+
+
+def reference(task: str, inputs: list) -> torch.Tensor:
+    """torch's built-in version of ``task`` (the thing students may not call)."""
+    if task == "Square":
+        return inputs[0] * inputs[0]
+    if task == "QuadraticForm":
+        v, a = inputs
+        return v @ a @ v
+    if task == "Sigmoid":
+        return torch.sigmoid(inputs[0])
+    if task == "ReLU":
+        return torch.relu(inputs[0])
+    if task == "Linear":
+        return F.linear(*inputs)
+    if task == "SquaredError":
+        return F.mse_loss(*inputs)
+    if task == "CrossEntropy":
+        return F.cross_entropy(*inputs)
+    raise KeyError(task)
+
+
+def _differentiable(x) -> bool:
+    return isinstance(x, torch.Tensor) and x.is_floating_point()
+
+
+def default_needs(task: str, inputs: list) -> list[bool]:
+    if task == "CrossEntropy":
+        return [True, False]  # the target gets no gradient
+    return [_differentiable(x) for x in inputs]
+
+
+def reference_grads(task: str, inputs: list, needs: list[bool], grad_output: torch.Tensor) -> list:
+    """dJ/d(input) for each input (None where not needed), computed in float64 by autograd."""
+    x64 = [x.detach().double().requires_grad_(n) if _differentiable(x) else x for x, n in zip(inputs, needs)]
+    out = reference(task, x64)
+    wanted = [x for x, n in zip(x64, needs) if n and _differentiable(x)]
+    grads = iter(torch.autograd.grad(out, wanted, grad_output.double()) if wanted else [])
+    return [next(grads) if (n and _differentiable(x)) else None for x, n in zip(x64, needs)]
+
+
+# ----------------------------------------------------------------------------------------------
+# Cases
+
+
+EDGE_CASES: dict[str, list[tuple[str, dict]]] = {
+    "Square": [("batch size 1", {"batch": 1}), ("float32", {"dtype": torch.float32})],
+    "QuadraticForm": [("n = 1", {"variant": "n1"}), ("only v needs a gradient", {"needs": [True, False]}),
+                      ("only A needs a gradient", {"needs": [False, True]})],
+    "Sigmoid": [("batch size 1", {"batch": 1}), ("large |z| (±800): no overflow to nan", {"variant": "large"}),
+                ("float32", {"dtype": torch.float32})],
+    "ReLU": [("inputs exactly 0 (gradient 0 there)", {"variant": "zeros"}), ("batch size 1", {"batch": 1})],
+    "Linear": [("bias None", {"variant": "nobias"}), ("batch size 1", {"batch": 1}),
+               ("square weight (in = out)", {"variant": "square"}),
+               ("only weight and bias need gradients", {"needs": [False, True, True]}),
+               ("only x needs a gradient", {"needs": [True, False, False]}),
+               ("bias None, only weight needs a gradient", {"variant": "nobias", "needs": [False, True, False]})],
+    "SquaredError": [("batch size 1", {"batch": 1}), ("only pred needs a gradient", {"needs": [True, False]}),
+                     ("only target needs a gradient", {"needs": [False, True]})],
+    "CrossEntropy": [("large logits (|z| ~ 1e4): finite and stable", {"variant": "large"}),
+                     ("probability targets", {"variant": "probs"}), ("batch size 1", {"batch": 1}),
+                     ("float32 with large logits", {"variant": "large", "dtype": torch.float32})],
+}
+
+
+def _grad_output(g, out: torch.Tensor) -> torch.Tensor:
+    if out.dim() == 0:  # a loss: a random upstream scalar catches "forgot to multiply by grad_output"
+        return (torch.rand((), generator=g, dtype=torch.float64) + 0.5).to(out.dtype)
+    return _randn(g, *out.shape, dtype=out.dtype)
+
+
+def _case(task, g, kind, label, visible, dtype=torch.float64, device="cpu", needs=None, **kw) -> dict:
+    inputs = make_inputs(task, g, dtype, **kw)
+    needs = list(needs) if needs is not None else default_needs(task, inputs)
+    out = reference(task, [x.double() if _differentiable(x) else x for x in inputs]).to(dtype)
+    return {"task": task, "kind": kind, "label": label, "visible": visible, "inputs": inputs,
+            "needs": needs, "grad_output": _grad_output(g, out), "device": device, "dtype": str(dtype)}
+
+
+def _gradcheck_case(task, g, label, visible) -> dict:
+    case = _case(task, g, "gradcheck", label, visible, small=True)
+    points = [(i, j) for i, x in enumerate(case["inputs"]) if case["needs"][i] and _differentiable(x)
+              for j in range(x.numel())]
+    case["eps"] = EPS
+    case["points"] = torch.tensor(points, dtype=torch.int64).reshape(-1, 2)
+    return case
+
+
+def make_cases(assignment: Assignment, seed: int, visible_only: bool, devices: tuple[str, ...] = ("cpu",),
+               public_seed: int = 0) -> dict[str, list[dict]]:
+    """All cases per task: visible ones from the public seed, hidden ones from ``seed``."""
+    cases: dict[str, list[dict]] = {}
+    for task in assignment.tasks:
+        name = task.name
+        todo = []
+        for visible, s in ((True, public_seed), (False, seed)):
+            if visible_only and not visible:
+                continue
+            g = torch.Generator().manual_seed(s * 1009 + task.number)
+            tag = "visible" if visible else "hidden"
+            n64, n32 = (2, 1) if visible else (4, 2)
+            todo += [_case(name, g, "main", f"{tag} random float64 #{i + 1}", visible) for i in range(n64)]
+            todo += [_case(name, g, "main", f"{tag} random float32 #{i + 1}", visible, dtype=torch.float32)
+                     for i in range(n32)]
+            if not visible:
+                for dev in devices:
+                    if dev != "cpu":
+                        todo += [_case(name, g, "main", f"{tag} {dev} {dt}", visible, dtype=dt, device=dev)
+                                 for dt in (torch.float64, torch.float32)]
+            todo += [_gradcheck_case(name, g, f"{tag} gradcheck #{i + 1}", visible) for i in range(1 if visible else 2)]
+            for label, opts in EDGE_CASES[name]:
+                todo.append(_case(name, g, "edge", f"{tag} {label}", visible, **opts))
+        cases[name] = todo
+    return cases
+
+
+# ----------------------------------------------------------------------------------------------
+# Comparing numbers and explaining the difference
+
+
+def _fmt_index(idx: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(i) for i in idx) + "]" if idx else "(the scalar)"
+
+
+@dataclass
+class Mismatch:
+    index: tuple[int, ...]
+    expected: float
+    actual: float
+    rel_err: float
+
+
+def compare(actual: torch.Tensor, expected: torch.Tensor, dtype) -> Mismatch | None:
+    """None when close enough for ``dtype``; otherwise the worst element."""
+    rtol, atol = TOL.get(dtype, TOL[torch.float32])
+    a, e = actual.double(), expected.double()
+    bad = ~torch.isclose(a, e, rtol=rtol, atol=atol, equal_nan=False)
+    both_inf = torch.isinf(a) & torch.isinf(e) & (torch.sign(a) == torch.sign(e))
+    bad &= ~both_inf
+    if not bool(bad.any()):
+        return None
+    err = ((a - e).abs() / (atol + rtol * e.abs())).nan_to_num(nan=math.inf)
+    err = torch.where(bad, err, torch.zeros_like(err))
+    flat = int(err.reshape(-1).argmax()) if err.numel() else 0
+    idx = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), e.shape)) if e.dim() else ()
+    ev, av = float(e.reshape(-1)[flat]), float(a.reshape(-1)[flat])
+    rel = abs(av - ev) / max(abs(ev), 1e-300) if math.isfinite(av) else math.inf
+    return Mismatch(idx, ev, av, rel)
+
+
+SCALE_HINTS: list[tuple[Callable[[dict], float], str]] = [
+    (lambda c: -1.0, "the sign is flipped"),
+    (lambda c: 2.0, "a factor 2 too large"),
+    (lambda c: 0.5, "a factor 2 is missing"),
+    (lambda c: c["batch"], "forgot to divide by the batch size N (the loss is a mean over the batch)?"),
+    (lambda c: 1.0 / c["batch"], "divided by the batch size N once too often?"),
+    (lambda c: c["numel"], "forgot to divide by the number of elements M (the loss is a mean)?"),
+    (lambda c: 1.0 / c["numel"], "divided by the number of elements M once too often?"),
+]
+
+
+def scale_hint(actual: torch.Tensor, expected: torch.Tensor, info: dict) -> str | None:
+    """When ``actual`` is a clean multiple of ``expected``, name the likely slip."""
+    a, e = actual.double().reshape(-1), expected.double().reshape(-1)
+    if a.shape != e.shape or not bool(torch.isfinite(a).all()):
+        return None
+    denom = float((e * e).sum())
+    if denom == 0:
+        return None
+    c = float((a * e).sum()) / denom
+    if not torch.allclose(a, c * e, rtol=1e-5, atol=1e-9 * (1 + float(e.abs().max()))):
+        return None
+    for value, text in SCALE_HINTS:
+        v = value(info)
+        if v not in (0, 1) and abs(c - v) <= 1e-4 * abs(v):
+            return text
+    return None
+
+
+def _case_info(case: dict) -> dict:
+    first = case["inputs"][0]
+    return {"batch": first.shape[0] if first.dim() else 1, "numel": first.numel()}
+
+
+# ----------------------------------------------------------------------------------------------
+# Checking one case
+
+
+INPUT_NAMES = {"Square": ["x"], "QuadraticForm": ["v", "A"], "Sigmoid": ["z"], "ReLU": ["z"],
+               "Linear": ["x", "weight", "bias"], "SquaredError": ["pred", "target"],
+               "CrossEntropy": ["logits", "target"]}
+
+
+def _shape(t) -> str:
+    return "(" + ", ".join(str(s) for s in t.shape) + (",)" if t.dim() == 1 else ")")
+
+
+def _value_text(m: Mismatch, visible: bool) -> str:
+    if visible:
+        return f"expected {m.expected:.6g}, got {m.actual:.6g} (relative error {m.rel_err:.1e})"
+    return f"relative error {m.rel_err:.1e} (hidden case: values not shown)"
+
+
+def _error_text(task: str, where: str, message: str) -> str:
+    if "NotImplementedError" in message:
+        return "not implemented: " + message.split("NotImplementedError:", 1)[-1].strip()
+    if any(s in message for s in AUTOGRAD_ERRORS) and where == "backward":
+        return (f"{task}.backward failed when called directly with no autograd graph: {message} — "
+                "backward must compute the gradient by hand from saved tensors, without autograd")
+    return f"{task}.{where} raised {message}"
+
+
+def _forward_hint(task: str, case: dict, out: torch.Tensor, ref: torch.Tensor) -> str:
+    if not bool(torch.isfinite(out).all()) and bool(torch.isfinite(ref).all()):
+        if task == "CrossEntropy":
+            return "likely mistake: exp overflowed — subtract each row's maximum logit before exp (stable softmax)"
+        if task == "Sigmoid":
+            return "likely mistake: exp overflowed — write g(z) = 1 / (1 + exp(-z)), which is finite for any z"
+        return "likely mistake: the output has nan or inf"
+    if task == "Sigmoid" and torch.allclose(out.double(), 1 - ref.double(), atol=1e-6):
+        return "likely mistake: the sign in the exponent — g(z) = 1 / (1 + e^(-z))"
+    hint = scale_hint(out, ref, _case_info(case))
+    if hint:
+        return "likely mistake: " + hint
+    if task == "CrossEntropy" and case["inputs"][1].is_floating_point():
+        return "likely mistake: with probability targets the loss is -(1/N) Σ_n Σ_k y_nk log softmax(z_n)_k"
+    return ""
+
+
+def check_forward(task: str, case: dict, r: dict) -> list[str]:
+    """Problems with the forward result of one case (empty when it is right)."""
+    stub = r["stub"]
+    if stub["error_forward"]:
+        return [_error_text(task, "forward", stub["error_forward"])]
+    out = stub["out"]
+    if out is None:
+        return [f"{task}.forward returned {stub.get('out_type', 'nothing')}, expected a tensor"]
+    inputs64 = [x.double() if _differentiable(x) else x for x in case["inputs"]]
+    ref = reference(task, inputs64)
+    dtype = getattr(torch, case["dtype"].split(".")[-1])
+    where = f"[{case['label']}]"
+    if tuple(out.shape) != tuple(ref.shape):
+        return [f"{task}.forward {where}: output has shape {_shape(out)}, expected {_shape(ref)}"]
+    problems = []
+    if out.dtype != dtype:
+        problems.append(f"{task}.forward {where}: output dtype is {out.dtype} for {dtype} inputs — "
+                        "likely mistake: a hard-coded dtype (torch.tensor(...), torch.zeros(n)); use x.new_zeros or zeros_like")
+    if stub.get("out_device") and stub["out_device"].split(":")[0] != case["device"]:
+        problems.append(f"{task}.forward {where}: output is on {stub['out_device']} for inputs on {case['device']} — "
+                        "create new tensors on the input's device")
+    m = compare(out, ref, dtype)
+    if m:
+        hint = _forward_hint(task, case, out, ref)
+        problems.append(f"{task}.forward {where}: output{_fmt_index(m.index)} {_value_text(m, case['visible'])}"
+                        + (f"; {hint}" if hint else ""))
+    for i, (before, after) in enumerate(zip(case["inputs"], stub.get("inputs_after_forward") or [])):
+        if isinstance(before, torch.Tensor) and after is not None and not torch.equal(before, after.to(before.dtype)):
+            problems.append(f"{task}.forward {where}: modified its input `{INPUT_NAMES[task][i]}` in place "
+                            "(e.g. clamp_, +=, [...] = ); compute a new tensor instead")
+    return problems
+
+
+def _grad_hint(task: str, name: str, case: dict, got: torch.Tensor, exp: torch.Tensor, local: torch.Tensor | None) -> str:
+    x = case["inputs"][0]
+    if task == "ReLU":
+        at_zero = (x == 0)
+        if bool(at_zero.any()):
+            off = ~torch.isclose(got.double(), exp.double(), rtol=1e-6, atol=1e-9)
+            if bool(off.any()) and bool((off <= at_zero).all()):
+                return "at exactly z = 0 the gradient is 0 (torch's convention; the lecture's 1 is also a subgradient)"
+    if local is not None and torch.allclose(got.double(), local, rtol=1e-5, atol=1e-9):
+        return "you returned the local derivative ∂y/∂x alone — multiply it by grad_output (the upstream gradient dJ/dy)"
+    if task == "QuadraticForm" and name == "v":
+        v, a = (t.double() for t in case["inputs"])
+        if torch.allclose(got.double(), 2 * a @ v * case["grad_output"].double(), rtol=1e-5, atol=1e-9):
+            return "2Av holds only for symmetric A — use (A + Aᵀ)v"
+    hint = scale_hint(got, exp, _case_info(case))
+    return hint or ""
+
+
+def _shape_hint(task: str, name: str, got: torch.Tensor, want: torch.Tensor) -> str:
+    if task == "Linear" and name == "bias" and got.dim() == 2 and got.shape[-1] == want.shape[0]:
+        return "did you forget to sum the bias gradient over the batch (dim 0)?"
+    if task == "Linear" and name == "weight" and tuple(got.shape) == tuple(want.shape[::-1]):
+        return "dJ/dW has W's shape (out, in): use grad_outputᵀ · x"
+    if got.numel() == want.numel():
+        return "same number of elements: a reshape or transpose is off"
+    return "each gradient has exactly its input's shape"
+
+
+def check_backward(task: str, case: dict, r: dict) -> list[str]:
+    """Problems with the directly-called backward of one case (empty when it is right)."""
+    stub = r["stub"]
+    if stub["error_forward"]:
+        return [_error_text(task, "forward", stub["error_forward"]) + " (backward not tested)"]
+    if stub["error_backward"]:
+        return [_error_text(task, "backward", stub["error_backward"])]
+    names = INPUT_NAMES[task]
+    inputs = case["inputs"]
+    where = f"[{case['label']}]"
+    if stub["n_grads"] != len(inputs):
+        return [f"{task}.backward {where}: returned {stub['n_grads']} value(s) but forward takes {len(inputs)} "
+                f"inputs ({', '.join(names)}): return one gradient per input, None where there is none"]
+    dtype = getattr(torch, case["dtype"].split(".")[-1])
+    refs = reference_grads(task, inputs, case["needs"], case["grad_output"])
+    ones = torch.ones_like(case["grad_output"])
+    locals_ = reference_grads(task, inputs, case["needs"], ones)  # the local derivative alone
+    problems = []
+    for i, (x, need, got, want, local) in enumerate(zip(inputs, case["needs"], stub["grads"], refs, locals_)):
+        name = names[i]
+        if want is None:
+            if got is not None:
+                why = ("it is None" if x is None else "it is integer class indices" if not _differentiable(x)
+                       else f"ctx.needs_input_grad[{i}] is False")
+                problems.append(f"{task}.backward {where}: returned a gradient for `{name}` although {why}; "
+                                "return None there (and skip that work)")
+            continue
+        if got is None:
+            problems.append(f"{task}.backward {where}: returned None for `{name}`, which needs a gradient "
+                            f"(ctx.needs_input_grad[{i}] is True)")
+            continue
+        if tuple(got.shape) != tuple(x.shape):
+            problems.append(f"{task}.backward {where}: gradient for `{name}` has shape {_shape(got)}, "
+                            f"expected {_shape(x)} like `{name}` — {_shape_hint(task, name, got, x)}")
+            continue
+        if got.dtype != dtype:
+            problems.append(f"{task}.backward {where}: gradient for `{name}` is {got.dtype}, expected {dtype} — "
+                            "avoid hard-coded dtypes; build new tensors with zeros_like / new_ones")
+        m = compare(got, want, dtype)
+        if m:
+            hint = _grad_hint(task, name, case, got, want, local)
+            problems.append(f"{task}.backward {where}: d loss / d {name}{_fmt_index(m.index)} "
+                            f"{_value_text(m, case['visible'])}" + (f"; likely mistake: {hint}" if hint else ""))
+    after = r.get("grad_output_after")
+    if after is not None and not torch.equal(after.to(case["grad_output"].dtype), case["grad_output"]):
+        problems.append(f"{task}.backward {where}: modified grad_output in place (e.g. grad_output *= ...); "
+                        "autograd may reuse it — compute a new tensor")
+    for i, (before, after_fwd, after_all) in enumerate(zip(inputs, stub.get("inputs_after_forward") or [],
+                                                          r.get("inputs_after") or [])):
+        if isinstance(before, torch.Tensor) and after_fwd is not None and after_all is not None \
+                and not torch.equal(after_fwd, after_all):
+            problems.append(f"{task}.backward {where}: modified the saved input `{names[i]}` in place; "
+                            "compute new tensors instead")
+    attrs = sorted(set(stub.get("ctx_tensor_attrs") or []) | set(r.get("apply", {}).get("ctx_tensor_attrs") or []))
+    if attrs:
+        extra = ""
+        if r.get("apply", {}).get("version_error") is False:
+            extra = " (torch's version-counter check could not protect them: an in-place change went unnoticed)"
+        problems.append(f"{task}: tensors stored as ctx attributes ({', '.join('ctx.' + a for a in attrs)}); "
+                        f"save tensors with ctx.save_for_backward(...) only{extra}")
+    return problems
+
+
+def check_gradcheck(task: str, case: dict, r: dict) -> list[str]:
+    """The split gradcheck: finite differences from the child's forward values, done here."""
+    gc = r.get("gradcheck") or {}
+    if gc.get("error"):
+        return [_error_text(task, "forward/backward", gc["error"]) + " (during gradcheck)"]
+    names = INPUT_NAMES[task]
+    points = case["points"].tolist()
+    plus, minus, jac = gc.get("plus"), gc.get("minus"), gc.get("jac") or []
+    if plus is None or minus is None or len(plus) != len(points):
+        return [f"{task}: gradcheck got no forward values"]
+    numeric = (plus.double() - minus.double()) / (2 * case["eps"])  # (points, n_out)
+    rtol, atol = GC_TOL
+    for p, (i, j) in enumerate(points):
+        jac_i = jac[i] if i < len(jac) else None
+        if jac_i is None:
+            return [f"{task}: gradcheck: backward returned no gradient for `{names[i]}`"]
+        if jac_i.shape[-1] != case["inputs"][i].numel():
+            return [f"{task}: gradcheck: gradient for `{names[i]}` has the wrong number of elements"]
+        ana = jac_i[:, j].double()
+        num = numeric[p]
+        bad = (ana - num).abs() > atol + rtol * num.abs()
+        if bool(bad.any()):
+            k = int(bad.nonzero()[0])
+            in_idx = tuple(int(t) for t in torch.unravel_index(torch.tensor(j), case["inputs"][i].shape))
+            rel = abs(float(ana[k] - num[k])) / max(abs(float(num[k])), 1e-12)
+            values = (f"numerical {float(num[k]):.6g}, analytical {float(ana[k]):.6g}, " if case["visible"] else "")
+            return [f"{task}: gradcheck [{case['label']}]: d out[{k}] / d {names[i]}{_fmt_index(in_idx)}: "
+                    f"{values}relative error {rel:.1e} (tolerance {rtol:g}) — backward disagrees with "
+                    "finite differences of your own forward"]
+    return []
+
+
+def check_compliance(task: Task, results: list[tuple[dict, dict]]) -> list[str]:
+    """Certain signs that autograd or a built-in did the work (the evadable ones go to review)."""
+    problems: set[str] = set()
+    forbidden = task.forbidden
+    for case, r in results:
+        stub = r.get("stub")
+        if not stub:
+            continue
+        ops = set(stub.get("ops") or [])
+        for name in sorted(ops & forbidden):
+            problems.add(f"{task.name} calls `{name}`, which is not allowed here — "
+                         + ("no autograd inside a Function: derive the gradient by hand" if name in
+                            {"grad", "backward", "vjp", "jvp", "jacobian", "hessian", "vmap", "jacrev", "jacfwd"}
+                            else f"compute it from primitives (exp, log, sum, mm, where, ...) instead of torch's `{name}`"))
+        for op in sorted(o for o in ops if o.startswith("aten.") and o.endswith("_backward")):
+            problems.add(f"{task.name}: torch's own backward kernel `{op[5:]}` ran inside your Function — "
+                         "write the gradient formula yourself")
+        apply = r.get("apply") or {}
+        if apply.get("graph_on_ctx"):
+            problems.add(f"{task.name}: forward kept an autograd graph on ctx ({', '.join(apply['graph_on_ctx'])}) — "
+                         "forward must not record a graph for backward to differentiate")
+        if (stub.get("error_backward") and any(s in stub["error_backward"] for s in AUTOGRAD_ERRORS)
+                and not apply.get("error")):
+            problems.add(f"{task.name}.backward works only inside autograd (it failed when called directly): "
+                         "compute the gradient by hand from saved tensors")
+    return sorted(problems)
+
+
+def _not_implemented(results: list[tuple[dict, dict]]) -> str | None:
+    for _case, r in results:
+        stub = r.get("stub") or {}
+        for key in ("error_forward", "error_backward"):
+            if "NotImplementedError" in (stub.get(key) or ""):
+                return _error_text("", "", stub[key])
+        gc = r.get("gradcheck") or {}
+        if "NotImplementedError" in (gc.get("error") or ""):
+            return _error_text("", "", gc["error"])
+    return None
+
+
+def _fraction(results, checker) -> tuple[float, list[str]]:
+    if not results:
+        return 0.0, ["no cases ran"]
+    lines: list[str] = []
+    passed = 0
+    for case, r in results:
+        problems = checker(case, r)
+        passed += not problems
+        lines += problems
+    seen: list[str] = []
+    for line in lines:  # keep the first few distinct messages
+        if line not in seen:
+            seen.append(line)
+    return passed / len(results), seen[:6]
+
+
+def score_task(assignment: Assignment, task: Task, cases: list[dict], results: list[dict] | None,
+               failure: str | None) -> list[Outcome]:
+    """One Outcome per category for one Function."""
+    keys = [c.key for c in assignment.categories]
+    if failure is not None or results is None:
+        why = failure or "the submission did not run"
+        return [Outcome(task.name, k, 0.0, [why]) for k in keys]
+    if any(r.get("missing") for r in results):
+        msg = next((r["error"] for r in results if r.get("error")), None) or \
+            f"class {task.name} not found in {assignment.submission} — keep the class name exactly `{task.name}`"
+        return [Outcome(task.name, k, 0.0, [msg]) for k in keys]
+    pairs = list(zip(cases, results))
+    nie = _not_implemented(pairs)
+    by_kind = {kind: [(c, r) for c, r in pairs if c["kind"] == kind] for kind in ("main", "edge", "gradcheck")}
+    name = task.name
+    fwd = _fraction(by_kind["main"], lambda c, r: check_forward(name, c, r))
+    bwd = _fraction(by_kind["main"], lambda c, r: check_backward(name, c, r))
+    gc = _fraction(by_kind["gradcheck"], lambda c, r: check_gradcheck(name, c, r))
+    edge = _fraction(by_kind["edge"], lambda c, r: check_forward(name, c, r) + check_backward(name, c, r))
+    comp = check_compliance(task, pairs)
+    if nie:
+        comp = [nie]
+    scores = {"forward": fwd, "backward": bwd, "gradcheck": gc, "edge": edge,
+              "compliance": (0.0 if comp else 1.0, comp)}
+    outcomes = []
+    for k in keys:
+        frac, lines = scores[k]
+        if nie and frac < 1.0:
+            lines = [nie] + [ln for ln in lines if "not implemented" not in ln]
+        outcomes.append(Outcome(name, k, frac, lines))
+    return outcomes

@@ -1,0 +1,108 @@
+"""Turning a GradeResult into Gradescope's results.json, a student table, and atomic files."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from course_nn.grading.engine import GradeResult
+
+MAX_TEST_OUTPUT = 4000
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write a file so that readers see the old content or the new one, never half of it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _test_output(lines: list[str]) -> str:
+    text = "\n".join(lines) if lines else "ok"
+    return text if len(text) <= MAX_TEST_OUTPUT else text[:MAX_TEST_OUTPUT] + "\n..."
+
+
+def results_json(result: GradeResult) -> dict:
+    """Gradescope's results.json (https://gradescope-autograders.readthedocs.io/en/latest/specs/)."""
+    a = result.assignment
+    cats = {c.key: c for c in a.categories}
+    tests = []
+    for o in result.outcomes:
+        task = a.task(o.task)
+        cat = cats[o.category]
+        max_score = a.max_score(task, cat)
+        tests.append({
+            "name": f"{task.name}: {cat.title}",
+            "score": round(max_score * o.fraction, 4),
+            "max_score": max_score,
+            "status": "passed" if o.passed else "failed",
+            "output": _test_output(o.lines),
+            "visibility": "visible" if result.visible_only else cat.visibility,
+            "tags": [a.name, a.marker(task), o.category],
+        })
+        if o.review:
+            tests.append({
+                "name": f"{task.name}: review flags (instructor only, no points)",
+                "score": 0.0, "max_score": 0.0, "status": "failed",
+                "output": _test_output(["Look at these lines by hand; they may be harmless:"] + o.review),
+                "visibility": "hidden", "tags": [a.name, a.marker(task), "review"],
+            })
+    summary = [f"{a.name} ({a.title}): {result.score:.2f} / {a.total_points:g} points"]
+    summary += [f"{task.name}: {sum(t['score'] for t in tests if t['name'].startswith(task.name + ':')):.2f} / {task.points:g}"
+                for task in a.tasks]
+    return {
+        "score": round(result.score, 4),
+        "execution_time": round(result.seconds, 3),
+        "output": "\n".join(summary),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def write_results(result: GradeResult, path: str | Path) -> dict:
+    data = results_json(result)
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+    return data
+
+
+def table(result: GradeResult, width: int = 110) -> str:
+    """The self-check table: function, check, pass/fail, and a one-line reason."""
+    rows = [("function", "check", "result", "reason")]
+    for o in result.outcomes:
+        reason = o.reason().replace("\n", " ")
+        rows.append((o.task, o.category, "PASS" if o.passed else ("part" if o.fraction > 0 else "FAIL"), reason))
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    lines = []
+    for r in rows:
+        head = f"{r[0]:<{w0}}  {r[1]:<{w1}}  {r[2]:<6}  "
+        reason = r[3]
+        room = max(30, width - len(head))
+        lines.append(head + (reason if len(reason) <= room else reason[: room - 3] + "..."))
+    return "\n".join(lines)
+
+
+def details(result: GradeResult, include_review: bool = False) -> str:
+    """Every failure line, grouped per task (the table keeps only the first)."""
+    out = []
+    for o in result.outcomes:
+        if o.lines and not o.passed:
+            out.append(f"{o.task} / {o.category}:")
+            out += [f"  - {line}" for line in o.lines]
+        if include_review and o.review:
+            out.append(f"{o.task} / review (instructor only):")
+            out += [f"  - {line}" for line in o.review]
+    return "\n".join(out)
