@@ -1,0 +1,224 @@
+"""Benchmark the hand-written hw1 Functions against torch's built-ins on a 784-256-256-10 MLP.
+
+Both models get the same weights and data; one step is forward + backward + SGD. Reported as ratios
+"hand-written over built-in" (below 1.0 = the hand-written side is faster/smaller):
+
+  step_time_ratio     median over alternated A/B pairs of the per-pair step-time ratio (batch 128;
+                      also batch 1 and 1024, with absolute ms per step)
+  saved_bytes_ratio   bytes autograd saves for backward in one step, each storage counted once
+  peak_bytes_ratio    (--device cuda) torch.cuda.max_memory_allocated during one step
+  setup_context_over_classic   the same Functions applied in setup_context style vs classic style (batch 1)
+  grade_seconds, grade_over_import_torch   'course-nn grade' of the reference solution vs 'python -c "import torch"'
+
+By default it benchmarks solutions/hw1_autograd/functions.py (instructors' clone); --impl benchmarks any
+functions.py, e.g. a student's. The default run takes about a minute on 2 CPU cores.
+
+examples:
+  course-nn bench --device cpu --json /tmp/bench.json
+  course-nn bench --impl submissions/alice/functions.py --skip-grade
+  course-nn bench --device cuda --compile --json bench_cuda.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from course_nn.errors import UsageError
+
+QUICK = {"pairs": 3, "warmup": 1, "block_seconds": 0.002, "grade_repeats": 1}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run the models (default: cpu)")
+    parser.add_argument("--json", metavar="OUT", type=Path, help="also write every number to this JSON file (atomically)")
+    parser.add_argument(
+        "--impl", metavar="PATH", type=Path,
+        help="functions.py to benchmark (default: <repo>/solutions/hw1_autograd/functions.py)",
+    )
+    parser.add_argument(
+        "--batches", default="1,128,1024", metavar="B1,B2,...",
+        help="batch sizes to time (default: 1,128,1024; the headline ratios are batch 128)",
+    )
+    parser.add_argument("--threads", type=int, metavar="N", help="torch.set_num_threads (default: every usable core)")
+    parser.add_argument("--pairs", type=int, metavar="N", help="timed A/B pairs per comparison (default: 25)")
+    parser.add_argument("--quick", action="store_true", help="tiny iteration counts: checks that it runs, numbers are noise")
+    parser.add_argument("--compile", action="store_true", help="also time both models under torch.compile (slow to compile)")
+    parser.add_argument("--skip-grade", action="store_true", help="do not time 'course-nn grade'")
+    parser.add_argument("--grade-repeats", type=int, metavar="N", help="timed grading runs (default: 5)")
+
+
+def _parse_batches(text: str) -> tuple[int, ...]:
+    try:
+        batches = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise UsageError(f"--batches must be comma-separated positive integers like 1,128,1024, not {text!r}") from None
+    if not batches or any(b < 1 for b in batches):
+        raise UsageError(f"--batches must be comma-separated positive integers like 1,128,1024, not {text!r}")
+    return batches
+
+
+def _positive(name: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise UsageError(f"{name} must be at least 1, not {value}")
+
+
+def _default_impl() -> Path:
+    from course_nn.paths import solutions_dir
+
+    path = solutions_dir(required=True) / "hw1_autograd" / "functions.py"
+    if not path.is_file():
+        raise UsageError(f"{path} is missing; pass --impl PATH to benchmark another functions.py")
+    return path
+
+
+def _grade_submission(impl: Path) -> Path:
+    """The grade timing wants a correct submission: the reference solution when there is one, else ``impl``."""
+    from course_nn.paths import solutions_dir
+
+    solutions = solutions_dir(required=False)
+    reference = solutions / "hw1_autograd" / "functions.py" if solutions else None
+    return reference if reference is not None and reference.is_file() else impl
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to a temp file beside ``path``, then rename it over ``path`` (never half-written)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, sort_keys=False)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fmt(value: float | int | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The human-readable summary printed by the command (the same numbers as the JSON)."""
+    cuda = result["device"].startswith("cuda")
+    head = f"{'batch':>6} {'ref ms/step':>12} {'torch ms/step':>14} {'step_time_ratio':>16} {'saved_bytes_ratio':>18}"
+    head += f" {'saved KiB ref/torch':>20} {'aten ops ref/torch':>19}"
+    if cuda:
+        head += f" {'peak_bytes_ratio':>17}"
+    lines = [head]
+    for entry in result["batches"].values():
+        saved = f"{entry['reference_saved_bytes'] / 1024:.0f}/{entry['builtin_saved_bytes'] / 1024:.0f}"
+        ops = f"{_fmt(entry['reference_aten_ops_per_step'], 'd')}/{_fmt(entry['builtin_aten_ops_per_step'], 'd')}"
+        line = (
+            f"{entry['batch']:>6} {entry['reference_ms_per_step']:>12.3f} {entry['builtin_ms_per_step']:>14.3f}"
+            f" {entry['step_time_ratio']:>16.3f} {_fmt(entry['saved_bytes_ratio'], '.4f'):>18} {saved:>20} {ops:>19}"
+        )
+        if cuda:
+            line += f" {_fmt(entry.get('peak_bytes_ratio'), '.4f'):>17}"
+        lines.append(line)
+    style = result.get("function_style", {})
+    if "skipped" in style:
+        lines.append(f"function style: skipped ({style['skipped']})")
+    else:
+        lines.append(
+            f"function style at batch {style['batch']}: setup_context {style['setup_context_ms_per_step']:.3f} ms/step,"
+            f" classic {style['classic_ms_per_step']:.3f} ms/step, ratio {style['setup_context_over_classic']:.3f}"
+            f" ({style['setup_context_extra_us_per_apply']:+.1f} us per apply)"
+        )
+    comp = result.get("compile")
+    if comp is not None:
+        if "skipped" in comp:
+            lines.append(f"torch.compile: skipped ({comp['skipped']})")
+        else:
+            lines.append(
+                f"torch.compile at batch {comp['batch']}: ref {comp['reference_ms_per_step']:.3f} ms/step,"
+                f" torch {comp['builtin_ms_per_step']:.3f} ms/step, step_time_ratio {comp['step_time_ratio']:.3f}"
+            )
+    if result.get("grade_seconds") is not None:
+        lines.append(
+            f"grading: {result['grade_seconds']:.2f} s, import torch: {result['import_torch_seconds']:.2f} s,"
+            f" grade_over_import_torch {result['grade_over_import_torch']:.2f}"
+        )
+    else:
+        lines.append(f"grading: not timed ({result.get('grade_note')})")
+    m = result["machine"]
+    lines.append(
+        f"machine: {m['cpu_model']}, {m['logical_cores']} logical cores, torch {m['torch_version']},"
+        f" {m['torch_num_threads']} threads" + (f", {m['cuda_device_name']}" if cuda else "")
+    )
+    goals = ", ".join(
+        f"{k} <= {v:g}: {'-' if result['goals_met'][k] is None else ('met' if result['goals_met'][k] else 'NOT met')}"
+        for k, v in result["goals"].items()
+    )
+    lines.append(f"goals (batch {result['headline_batch']}): {goals}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    batches = _parse_batches(args.batches)
+    _positive("--threads", args.threads)
+    _positive("--pairs", args.pairs)
+    _positive("--grade-repeats", args.grade_repeats)
+    if args.json is not None:
+        parent = args.json.parent if str(args.json.parent) else Path(".")
+        if not parent.is_dir():
+            raise UsageError(f"cannot write {args.json}: folder {parent} does not exist")
+    impl = args.impl if args.impl is not None else _default_impl()
+
+    import torch  # heavy: only once the arguments are known to be good
+
+    from course_nn.bench.models import load_functions
+    from course_nn.bench.suite import BenchConfig, run_bench
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda but torch.cuda.is_available() is False on this machine; use --device cpu")
+    load_functions(impl)  # fail fast, in one line, before any timing
+
+    settings: dict[str, Any] = dict(QUICK) if args.quick else {}
+    if args.pairs is not None:
+        settings["pairs"] = args.pairs
+    if args.grade_repeats is not None:
+        settings["grade_repeats"] = args.grade_repeats
+    cfg = BenchConfig(
+        device=args.device,
+        impl=impl,
+        batches=batches,
+        headline_batch=128 if 128 in batches else batches[0],
+        threads=args.threads,
+        compile=args.compile,
+        grade=not args.skip_grade,
+        grade_submission=None if args.skip_grade else _grade_submission(impl),
+        log=lambda msg: print(f"course-nn bench: {msg}", file=sys.stderr, flush=True),
+        **settings,
+    )
+    result = run_bench(cfg)
+    print(format_table(result))
+    if args.json is not None:
+        write_json_atomic(args.json, result)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run this subcommand alone (``python -m course_nn.bench.cli``), with the same one-line errors as course-nn."""
+    from course_nn.errors import CourseError
+
+    parser = argparse.ArgumentParser(
+        prog="course-nn bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except CourseError as err:
+        print(f"course-nn bench: error: {err}", file=sys.stderr)
+        return err.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,194 @@
+"""The two MLPs the benchmark compares, and the loader for a functions.py.
+
+Both models are the same 784-256-256-10 network with the same weights and data:
+
+    reference:  Linear.apply -> ReLU.apply -> Linear.apply -> ReLU.apply -> Linear.apply -> CrossEntropy.apply
+    built-ins:  F.linear     -> F.relu     -> F.linear     -> F.relu     -> F.linear     -> F.cross_entropy
+
+One training step is forward, ``loss.backward()`` and plain SGD, ``p -= lr * p.grad`` under
+``torch.no_grad()`` with the gradients set back to None, so the two sides run the same optimiser code
+and differ only in how the layers are written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.autograd import Function
+
+from course_nn.errors import CourseError, UsageError
+
+LAYER_SIZES: tuple[int, ...] = (784, 256, 256, 10)
+REQUIRED_FUNCTIONS: tuple[str, ...] = ("Linear", "ReLU", "CrossEntropy")
+
+# A forward is loss = forward(params, x, target); params = [W1, b1, W2, b2, W3, b3].
+Forward = Callable[[Sequence[torch.Tensor], torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def load_functions(path: Path) -> ModuleType:
+    """Import a hw1 ``functions.py`` by file path (it is not on sys.path) and check it has what the MLP needs."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"no such file: {path} (give the path of a hw1 functions.py)")
+    # A name unique to the file, so two different functions.py never share a sys.modules entry.
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+    name = f"_course_nn_bench_impl_{digest}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"cannot import {path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:  # any error in the user's file becomes one line, not a traceback
+        sys.modules.pop(name, None)
+        raise CourseError(f"cannot import {path}: {type(err).__name__}: {err}") from err
+    missing = [n for n in REQUIRED_FUNCTIONS if not isinstance(getattr(module, n, None), type)]
+    if missing:
+        raise UsageError(f"{path} does not define {', '.join(missing)} (the MLP needs {', '.join(REQUIRED_FUNCTIONS)})")
+    return module
+
+
+def init_params(device: torch.device, seed: int = 0) -> list[torch.Tensor]:
+    """Kaiming-uniform-like weights (out, in) and zero biases (out,), float32, reproducible from ``seed``."""
+    gen = torch.Generator().manual_seed(seed)
+    params: list[torch.Tensor] = []
+    for fan_in, fan_out in zip(LAYER_SIZES[:-1], LAYER_SIZES[1:]):
+        bound = (6.0 / fan_in) ** 0.5
+        weight = (torch.rand(fan_out, fan_in, generator=gen) * 2 - 1) * bound
+        params += [weight, torch.zeros(fan_out)]
+    return [p.to(device).requires_grad_() for p in params]
+
+
+def clone_params(params: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """An independent copy (same values) so each model trains its own weights."""
+    return [p.detach().clone().requires_grad_() for p in params]
+
+
+def make_batch(batch: int, device: torch.device, seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """x (batch, 784) float32 in [0, 1) like MNIST pixels, target (batch,) int64 class indices in [0, 10)."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.rand(batch, LAYER_SIZES[0], generator=gen)
+    target = torch.randint(0, LAYER_SIZES[-1], (batch,), generator=gen)
+    return x.to(device), target.to(device)
+
+
+def builtin_forward(params: Sequence[torch.Tensor], x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The MLP from torch's own layers: the baseline every ratio divides by."""
+    w1, b1, w2, b2, w3, b3 = params
+    h = F.relu(F.linear(x, w1, b1))
+    h = F.relu(F.linear(h, w2, b2))
+    return F.cross_entropy(F.linear(h, w3, b3), target)
+
+
+def reference_forward(functions: Any) -> Forward:
+    """The same MLP from the hand-written Functions of ``functions`` (a module or any object with the three classes)."""
+    linear, relu, cross_entropy = functions.Linear.apply, functions.ReLU.apply, functions.CrossEntropy.apply
+
+    def forward(params: Sequence[torch.Tensor], x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        w1, b1, w2, b2, w3, b3 = params
+        h = relu(linear(x, w1, b1))
+        h = relu(linear(h, w2, b2))
+        return cross_entropy(linear(h, w3, b3), target)
+
+    return forward
+
+
+def sgd_step(forward: Forward, params: Sequence[torch.Tensor], x: torch.Tensor, target: torch.Tensor, lr: float = 0.01) -> torch.Tensor:
+    """One training step: loss, backward, ``p -= lr * p.grad``, gradients set to None. Returns the loss (detached)."""
+    loss = forward(params, x, target)
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+            p.grad = None
+    return loss.detach()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Function styles. torch offers two ways to write a Function: the classic ``forward(ctx, *inputs)`` and the
+# newer ``forward(*inputs)`` + ``setup_context(ctx, inputs, output)``. To measure what the style alone costs,
+# both adapters below wrap the *same* classic class: its forward runs against a recording context, and the
+# recording is replayed onto torch's real ctx - inside forward (classic) or inside setup_context (new style).
+# The two adapters do identical extra Python work, so their ratio isolates the style; the math is untouched.
+# ---------------------------------------------------------------------------------------------------------
+
+
+class _RecordingCtx:
+    """Stands in for ctx while a classic forward runs; remembers what it did so it can be replayed."""
+
+    def __init__(self, inputs: tuple[Any, ...]) -> None:
+        self.__dict__["_calls"] = []
+        self.__dict__["needs_input_grad"] = tuple(isinstance(a, torch.Tensor) and a.requires_grad for a in inputs)
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        self._calls.append(("save_for_backward", tensors))
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        self._calls.append(("mark_non_differentiable", tensors))
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        self._calls.append(("mark_dirty", tensors))
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self._calls.append(("set_materialize_grads", (value,)))
+
+    def replay(self, ctx: Any) -> None:
+        for key, value in self.__dict__.items():
+            if key not in ("_calls", "needs_input_grad"):
+                setattr(ctx, key, value)
+        for method, args in self._calls:
+            getattr(ctx, method)(*args)
+
+
+def classic_adapter(cls: type) -> type:
+    """``cls`` re-wrapped in classic style through the recording ctx (the control for :func:`setup_context_adapter`)."""
+    original_forward = cls.forward
+
+    def forward(ctx: Any, *inputs: Any) -> Any:
+        rec = _RecordingCtx(inputs)
+        out = original_forward(rec, *inputs)
+        rec.replay(ctx)
+        return out
+
+    return type(f"Classic{cls.__name__}", (Function,), {"forward": staticmethod(forward), "backward": staticmethod(cls.backward)})
+
+
+def setup_context_adapter(cls: type) -> type:
+    """``cls`` re-wrapped in ``setup_context`` style: forward has no ctx; setup_context replays what forward saved."""
+    original_forward = cls.forward
+    pending: list[_RecordingCtx] = []  # apply calls forward then setup_context back to back, so a stack of one
+
+    def forward(*inputs: Any) -> Any:
+        rec = _RecordingCtx(inputs)
+        out = original_forward(rec, *inputs)
+        pending.append(rec)
+        return out
+
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+        pending.pop().replay(ctx)
+
+    return type(
+        f"SetupContext{cls.__name__}",
+        (Function,),
+        {"forward": staticmethod(forward), "setup_context": staticmethod(setup_context), "backward": staticmethod(cls.backward)},
+    )
+
+
+class _Namespace:
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+
+def adapted_functions(functions: Any, style: str) -> Any:
+    """Linear, ReLU and CrossEntropy of ``functions`` wrapped in ``style`` ("classic" or "setup_context")."""
+    adapter = {"classic": classic_adapter, "setup_context": setup_context_adapter}[style]
+    return _Namespace(**{name: adapter(getattr(functions, name)) for name in REQUIRED_FUNCTIONS})

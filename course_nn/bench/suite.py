@@ -1,0 +1,274 @@
+"""The benchmark itself: runs every measurement and returns one JSON-ready dict (see docs/benchmarks.md).
+
+Ratios are always "hand-written over built-in" (or "setup_context style over classic style"): below 1.0 the
+hand-written side is faster or smaller.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from course_nn.bench import measure, models
+
+GOALS: dict[str, float] = {"step_time_ratio": 1.05, "saved_bytes_ratio": 1.0, "grade_over_import_torch": 3.0}
+
+
+@dataclass
+class BenchConfig:
+    """What to run. ``quick`` settings (few pairs, tiny blocks) exist for tests; numbers from them are noise."""
+
+    device: str = "cpu"
+    impl: Path | None = None
+    batches: tuple[int, ...] = (1, 128, 1024)
+    headline_batch: int = 128
+    style_batch: int = 1
+    pairs: int = 25
+    warmup: int = 10
+    block_seconds: float = 0.08
+    threads: int | None = None
+    compile: bool = False
+    grade: bool = True
+    grade_repeats: int = 5
+    grade_submission: Path | None = None
+    seed: int = 0
+    log: Callable[[str], None] = field(default=lambda msg: None)
+
+
+def default_threads() -> int:
+    """Cores this process may run on (respects taskset/cgroup affinity where the OS reports it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, else platform.processor()."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_info(device: torch.device, threads: int) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "cpu_model": cpu_model(),
+        "logical_cores": os.cpu_count(),
+        "usable_cores": default_threads(),
+        "torch_num_threads": threads,
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "platform": platform.platform(),
+        "device": str(device),
+        # other processes on the same cores distort CPU timings (threads wait for a descheduled peer)
+        "load_average_1min": _load_average(),
+    }
+    if device.type == "cuda":
+        info["cuda_device_name"] = torch.cuda.get_device_name(device)
+        info["cuda_version"] = torch.version.cuda
+    return info
+
+
+def _load_average() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def _ratio(a: float | int | None, b: float | int | None) -> float | None:
+    if a is None or b is None or b == 0:
+        return None
+    return float(a) / float(b)
+
+
+def bench_batch(functions: Any, batch: int, device: torch.device, cfg: BenchConfig) -> dict[str, Any]:
+    """Every measurement of the reference MLP against the built-in one at one batch size."""
+    start_params = models.init_params(device, cfg.seed)
+    ref_params, bi_params = models.clone_params(start_params), models.clone_params(start_params)
+    x, target = models.make_batch(batch, device, cfg.seed + 1)
+    ref_forward = models.reference_forward(functions)
+    bi_forward = models.builtin_forward
+
+    # Same weights and data: the two losses must agree before any step is taken.
+    with torch.no_grad():
+        loss_diff = float((ref_forward(ref_params, x, target) - bi_forward(bi_params, x, target)).abs())
+    ref_saved = measure.count_saved_bytes(lambda: ref_forward(ref_params, x, target))
+    bi_saved = measure.count_saved_bytes(lambda: bi_forward(bi_params, x, target))
+
+    def ref_step() -> object:
+        return models.sgd_step(ref_forward, ref_params, x, target)
+
+    def bi_step() -> object:
+        return models.sgd_step(bi_forward, bi_params, x, target)
+
+    ref_ops, bi_ops = measure.count_aten_ops(ref_step), measure.count_aten_ops(bi_step)
+    ref_peak, bi_peak = measure.peak_step_bytes(ref_step, device), measure.peak_step_bytes(bi_step, device)
+    timing = measure.time_pairs(
+        ref_step, bi_step, device, pairs=cfg.pairs, warmup=cfg.warmup, block_seconds=cfg.block_seconds
+    )
+    entry: dict[str, Any] = {
+        "batch": batch,
+        "step_time_ratio": timing.ratio,
+        "saved_bytes_ratio": _ratio(ref_saved.nbytes, bi_saved.nbytes),
+        "reference_ms_per_step": timing.a_seconds * 1e3,
+        "builtin_ms_per_step": timing.b_seconds * 1e3,
+        "pair_ratios": [round(r, 4) for r in timing.ratios],
+        "steps_per_timed_block": timing.inner,
+        "reference_saved_bytes": ref_saved.nbytes,
+        "builtin_saved_bytes": bi_saved.nbytes,
+        "reference_saved_storages": ref_saved.storages,
+        "builtin_saved_storages": bi_saved.storages,
+        "reference_saved_tensors": ref_saved.tensors,
+        "builtin_saved_tensors": bi_saved.tensors,
+        "reference_aten_ops_per_step": ref_ops,
+        "builtin_aten_ops_per_step": bi_ops,
+        "initial_loss_abs_diff": loss_diff,
+    }
+    if device.type == "cuda":
+        entry.update(
+            reference_peak_bytes=ref_peak, builtin_peak_bytes=bi_peak, peak_bytes_ratio=_ratio(ref_peak, bi_peak)
+        )
+    return entry
+
+
+def bench_styles(functions: Any, batch: int, device: torch.device, cfg: BenchConfig) -> dict[str, Any]:
+    """setup_context-style apply against classic-style apply, same Functions and math (see models' adapters).
+
+    Also times the classic adapter against the Functions as written, which bounds what the adapters
+    themselves add (one small Python object and a few attribute copies per call).
+    """
+    start_params = models.init_params(device, cfg.seed)
+    x, target = models.make_batch(batch, device, cfg.seed + 1)
+    steps: dict[str, Callable[[], object]] = {}
+    for name, fns in (
+        ("as_written", functions),
+        ("classic", models.adapted_functions(functions, "classic")),
+        ("setup_context", models.adapted_functions(functions, "setup_context")),
+    ):
+        params, forward = models.clone_params(start_params), models.reference_forward(fns)
+        steps[name] = lambda f=forward, p=params: models.sgd_step(f, p, x, target)
+    style = measure.time_pairs(
+        steps["setup_context"], steps["classic"], device,
+        pairs=cfg.pairs, warmup=cfg.warmup, block_seconds=cfg.block_seconds,
+    )
+    adapter = measure.time_pairs(
+        steps["classic"], steps["as_written"], device,
+        pairs=cfg.pairs, warmup=cfg.warmup, block_seconds=cfg.block_seconds,
+    )
+    return {
+        "batch": batch,
+        "setup_context_over_classic": style.ratio,
+        "setup_context_ms_per_step": style.a_seconds * 1e3,
+        "classic_ms_per_step": style.b_seconds * 1e3,
+        "setup_context_extra_us_per_apply": (style.a_seconds - style.b_seconds) * 1e6 / 6,  # 6 applies per step
+        "adapter_over_as_written": adapter.ratio,
+    }
+
+
+def bench_compiled(functions: Any, batch: int, device: torch.device, cfg: BenchConfig) -> dict[str, Any]:
+    """Both forwards wrapped in ``torch.compile`` (backward and SGD stay eager); skipped with a note on failure."""
+    start = time.perf_counter()
+    try:
+        start_params = models.init_params(device, cfg.seed)
+        ref_params, bi_params = models.clone_params(start_params), models.clone_params(start_params)
+        x, target = models.make_batch(batch, device, cfg.seed + 1)
+        ref_forward = torch.compile(models.reference_forward(functions))
+        bi_forward = torch.compile(models.builtin_forward)
+        models.sgd_step(ref_forward, ref_params, x, target)  # compiles; errors surface here
+        models.sgd_step(bi_forward, bi_params, x, target)
+        compile_seconds = time.perf_counter() - start
+        timing = measure.time_pairs(
+            lambda: models.sgd_step(ref_forward, ref_params, x, target),
+            lambda: models.sgd_step(bi_forward, bi_params, x, target),
+            device, pairs=cfg.pairs, warmup=cfg.warmup, block_seconds=cfg.block_seconds,
+        )
+    except Exception as err:  # inductor needs a C compiler, triton, ...: a missing piece skips, never fails
+        first = (str(err).strip().splitlines() or [""])[0][:200]
+        return {"batch": batch, "skipped": f"torch.compile failed here: {type(err).__name__}: {first}"}
+    return {
+        "batch": batch,
+        "step_time_ratio": timing.ratio,
+        "reference_ms_per_step": timing.a_seconds * 1e3,
+        "builtin_ms_per_step": timing.b_seconds * 1e3,
+        "compile_seconds": compile_seconds,
+    }
+
+
+def run_bench(cfg: BenchConfig) -> dict[str, Any]:
+    """Run everything ``cfg`` asks for and return the result dict that ``course-nn bench --json`` writes."""
+    device = torch.device(cfg.device)
+    threads = cfg.threads or default_threads()
+    torch.set_num_threads(threads)
+    impl = cfg.impl
+    functions = models.load_functions(impl)
+    started = time.perf_counter()
+    result: dict[str, Any] = {
+        "device": str(device),
+        "impl": str(impl),
+        "headline_batch": cfg.headline_batch,
+        "machine": machine_info(device, threads),
+        "settings": {
+            "layers": list(models.LAYER_SIZES),
+            "pairs": cfg.pairs,
+            "warmup_pairs": cfg.warmup,
+            "block_seconds": cfg.block_seconds,
+            "seed": cfg.seed,
+        },
+        "goals": dict(GOALS),
+    }
+    per_batch: dict[str, Any] = {}
+    for batch in cfg.batches:
+        cfg.log(f"batch {batch}: timing reference vs built-in ...")
+        entry = bench_batch(functions, batch, device, cfg)
+        per_batch[str(batch)] = entry
+        for key in ("step_time_ratio", "saved_bytes_ratio", "peak_bytes_ratio"):
+            if key in entry:
+                result[f"{key}_batch{batch}"] = entry[key]
+    headline = per_batch.get(str(cfg.headline_batch), {})
+    result["step_time_ratio"] = headline.get("step_time_ratio")
+    result["saved_bytes_ratio"] = headline.get("saved_bytes_ratio")
+    if device.type == "cuda":
+        result["peak_bytes_ratio"] = headline.get("peak_bytes_ratio")
+    result["batches"] = per_batch
+
+    cfg.log(f"batch {cfg.style_batch}: timing setup_context-style vs classic-style apply ...")
+    try:
+        result["function_style"] = bench_styles(functions, cfg.style_batch, device, cfg)
+    except Exception as err:  # a student's file written in setup_context style cannot be re-wrapped
+        result["function_style"] = {"skipped": f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"}
+    result["setup_context_over_classic"] = result["function_style"].get("setup_context_over_classic")
+
+    if cfg.compile:
+        cfg.log(f"batch {cfg.headline_batch}: torch.compile of both models (compiling takes a while) ...")
+        result["compile"] = bench_compiled(functions, cfg.headline_batch, device, cfg)
+        result["compile_step_time_ratio"] = result["compile"].get("step_time_ratio")
+    result["bench_seconds"] = time.perf_counter() - started
+
+    if cfg.grade:
+        from course_nn.bench.grade_time import measure_grade
+
+        cfg.log(f"grading {cfg.grade_submission} ({cfg.grade_repeats} repeats, alternated with 'import torch') ...")
+        result.update(measure_grade(cfg.grade_submission or impl, repeats=cfg.grade_repeats))
+    else:
+        result.update(grade_seconds=None, import_torch_seconds=None, grade_over_import_torch=None,
+                      grade_note="skipped (--skip-grade)")
+    # None where the number was not measured (e.g. --skip-grade), so "not met" always means measured and over
+    result["goals_met"] = {
+        key: (None if result.get(key) is None else bool(result[key] <= limit)) for key, limit in GOALS.items()
+    }
+    result["machine"]["load_average_1min_at_end"] = _load_average()
+    result["total_seconds"] = time.perf_counter() - started
+    return result
