@@ -290,7 +290,8 @@ def _value_text(m: Mismatch, visible: bool) -> str:
 
 def _error_text(task: str, where: str, message: str) -> str:
     if "NotImplementedError" in message:
-        return "not implemented: " + message.split("NotImplementedError:", 1)[-1].strip()
+        text = message.split("NotImplementedError:", 1)[-1].split(" (line ", 1)[0].strip()
+        return "not implemented: " + (text or f"{task}.{where} raised NotImplementedError")
     if any(s in message for s in AUTOGRAD_ERRORS) and where == "backward":
         return (f"{task}.backward failed when called directly with no autograd graph: {message} — "
                 "backward must compute the gradient by hand from saved tensors, without autograd")

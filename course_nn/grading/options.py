@@ -36,6 +36,8 @@ def add_assignment(parser: argparse.ArgumentParser, required: bool) -> None:
 
 
 def assignment_for(path: str, name: str | None) -> Assignment:
+    if not Path(path).exists():
+        raise UsageError(f"{path}: no such file or folder; give the path to your submission (functions.py, mlp.py)")
     if name:
         return registry.get(name)
     guess = SUBMISSION_TO_ASSIGNMENT.get(Path(path).name)

@@ -7,6 +7,7 @@ fixed share of a task's points, so every test's ``max_score`` is derived, never 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass, field
 
 
@@ -62,7 +63,7 @@ class Assignment:
         return sum(t.points for t in self.tasks)
 
 
-ASSIGNMENTS = ("hw1", "hw2")
+ASSIGNMENTS = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("hw")))
 
 
 def get(name: str) -> Assignment:

@@ -1,0 +1,172 @@
+"""hw1: autograd Functions with a hand-written backward.
+
+Each class below is a ``torch.autograd.Function``: ``forward`` computes the layer's output,
+``backward`` receives the upstream gradient dJ/dy (``grad_output``) and returns dJ/dx for each
+input — a vector-Jacobian product. You never build the Jacobian itself:
+
+    dJ/dx = dJ/dy · ∂y/∂x        (numerator layout: dJ/dy is a row, ∂y/∂x is outputs × inputs)
+
+Rules (the autograder checks them):
+- Do not call torch's built-in version of what you implement (torch.sigmoid, F.relu, F.linear,
+  F.cross_entropy, F.mse_loss, ...) and do not call autograd (torch.autograd.grad, .backward(),
+  torch.func) anywhere in this file. Primitives such as exp, log, clamp, where, sum, mm, matmul,
+  logsumexp are fine.
+- Save tensors for backward with ``ctx.save_for_backward(...)`` only; keep plain Python values
+  (flags, sizes) as ctx attributes.
+- Never modify an input or ``grad_output`` in place (no ``+=``, ``*=``, ``.add_()`` on them).
+- Return one gradient per input of ``forward``, with exactly that input's shape and dtype, or
+  ``None`` where ``ctx.needs_input_grad`` says the input needs none.
+
+Self-check:  course-nn check functions.py     or     pytest -m task1_3   (one task at a time)
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.autograd import Function
+
+
+class Square(Function):
+    r"""Warm-up: square each element, y = x ** 2.
+
+    The Jacobian is diagonal, ∂y/∂x = diag(2x), so the vector-Jacobian product is elementwise:
+        dJ/dx = dJ/dy · diag(2x) = 2 x ⊙ dJ/dy
+
+    Shapes: x (any shape) -> y (same shape). dtype and device follow x.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("Square.forward is not implemented yet (hw1 task 1)")
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("Square.backward is not implemented yet (hw1 task 1)")
+
+
+class QuadraticForm(Function):
+    r"""Warm-up: the quadratic form f(v, A) = vᵀ A v, a scalar.
+
+    From the lecture's exercise (A need not be symmetric):
+        ∂f/∂v = (A + Aᵀ) v          ∂f/∂A = v vᵀ     (∂f/∂A_ij = v_i v_j)
+    With upstream gradient g = dJ/df (a 0-dim tensor):
+        dJ/dv = g · (A + Aᵀ) v       dJ/dA = g · v vᵀ
+
+    Shapes: v (n,), A (n, n) -> f () (0-dim). Returns (grad_v (n,), grad_A (n, n)).
+    """
+
+    @staticmethod
+    def forward(ctx, v: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("QuadraticForm.forward is not implemented yet (hw1 task 2)")
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        raise NotImplementedError("QuadraticForm.backward is not implemented yet (hw1 task 2)")
+
+
+class Sigmoid(Function):
+    r"""The logistic sigmoid, elementwise: g(z) = 1 / (1 + e^{-z}).
+
+    Its derivative is written with its own output:  dg/dz = g(z) (1 − g(z)), so
+        dJ/dz = dJ/dg ⊙ g (1 − g)
+    Saving the output (not the input) keeps nothing new alive: the next layer holds it anyway.
+
+    Shapes: z (any shape) -> g (same shape). dtype and device follow z.
+    """
+
+    @staticmethod
+    def forward(ctx, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("Sigmoid.forward is not implemented yet (hw1 task 3)")
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("Sigmoid.backward is not implemented yet (hw1 task 3)")
+
+
+class ReLU(Function):
+    r"""The rectified linear unit, elementwise: g(z) = max(0, z).
+
+    Its derivative is 1 where z > 0 and 0 where z < 0. At the kink z = 0 any value in [0, 1] is a
+    subgradient; the lecture writes 1 for z ≥ 0, torch (and this course) uses 0. So
+        dJ/dz = dJ/dg ⊙ [g > 0]
+    which needs only the output g, not the input z.
+
+    Shapes: z (any shape) -> g (same shape). dtype and device follow z.
+    """
+
+    @staticmethod
+    def forward(ctx, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("ReLU.forward is not implemented yet (hw1 task 4)")
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("ReLU.backward is not implemented yet (hw1 task 4)")
+
+
+class Linear(Function):
+    r"""A fully connected layer: y = x Wᵀ + b, like ``torch.nn.functional.linear``.
+
+    Row n of the batch is one example: y_{n,j} = Σ_i x_{n,i} W_{j,i} + b_j. With G = dJ/dy:
+        dJ/dx = G W          (N, out) @ (out, in)  -> (N, in)
+        dJ/dW = Gᵀ x         (out, N) @ (N, in)    -> (out, in)
+        dJ/db = Σ_n G_{n,:}  sum over the batch    -> (out,)
+    The bias feeds every example, so its gradient accumulates (+=) over the batch.
+
+    Shapes: x (N, in), weight (out, in), bias (out,) or None -> y (N, out).
+    Returns (grad_x, grad_weight, grad_bias); None where ``ctx.needs_input_grad`` is False or
+    bias is None.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        raise NotImplementedError("Linear.forward is not implemented yet (hw1 task 5)")
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        raise NotImplementedError("Linear.backward is not implemented yet (hw1 task 5)")
+
+
+class SquaredError(Function):
+    r"""Mean squared error, like ``torch.nn.functional.mse_loss``: J = (1/M) Σ (pred − target)².
+
+    M is the number of elements. With upstream g = dJ_total/dJ (a 0-dim tensor):
+        dJ/dpred   =  g · 2 (pred − target) / M
+        dJ/dtarget = −g · 2 (pred − target) / M
+
+    Shapes: pred (any shape), target (same shape) -> J () (0-dim).
+    Returns (grad_pred, grad_target); None where ``ctx.needs_input_grad`` is False.
+    """
+
+    @staticmethod
+    def forward(ctx, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("SquaredError.forward is not implemented yet (hw1 task 6)")
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        raise NotImplementedError("SquaredError.backward is not implemented yet (hw1 task 6)")
+
+
+class CrossEntropy(Function):
+    r"""Softmax cross-entropy averaged over the batch, like ``torch.nn.functional.cross_entropy``.
+
+    For logits z (N, C) and targets y (one row of class probabilities per example):
+        J = −(1/N) Σ_n Σ_k y_{n,k} log softmax(z_n)_k
+    Integer class indices t (N,) mean y = one_hot(t).
+
+    Stable log-softmax: subtract the row maximum m_n before exponentiating,
+        log softmax(z_n)_k = (z_{n,k} − m_n) − log Σ_j e^{z_{n,j} − m_n}
+    so logits of size 1e4 give finite values.
+
+    Gradient (rows of y sum to 1):  dJ/dz = g · (softmax(z) − y) / N,  g the upstream 0-dim gradient.
+    In general it is g · (softmax(z) · Σ_k y_k − y) / N. The target gets no gradient (None).
+
+    Shapes: logits (N, C); target (N,) int64 or (N, C) float -> J () (0-dim).
+    """
+
+    @staticmethod
+    def forward(ctx, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("CrossEntropy.forward is not implemented yet (hw1 task 7)")
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, None]:
+        raise NotImplementedError("CrossEntropy.backward is not implemented yet (hw1 task 7)")

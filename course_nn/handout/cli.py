@@ -1,0 +1,55 @@
+"""Keep one source of truth: generate the student handouts from solutions/.
+
+  course-nn handout sync                 rewrite assignments/ from solutions/ (all assignments)
+  course-nn handout check                exit 1 with a diff when assignments/ is stale
+  course-nn handout build hw1 --out DIR  write the student bundle (DIR/hw1_autograd/, or a .zip)
+
+In solutions/, code between '# BEGIN SOLUTION' and '# END SOLUTION' becomes
+raise NotImplementedError("<Class>.<method> is not implemented yet (hw1 task N)"); everything else
+(docstrings, hints, public tests, README) is copied. Files named hidden* stay instructor-only.
+The bundle is checked line by line: no solution line may appear in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from course_nn import paths, registry
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    s = sub.add_parser("sync", help="regenerate assignments/ from solutions/")
+    s.add_argument("assignments", nargs="*", metavar="HW",
+                   help="which assignments (default: all)")
+    c = sub.add_parser("check", help="exit 1 with a readable diff when assignments/ is not what sync writes")
+    c.add_argument("assignments", nargs="*", metavar="HW", help="which assignments (default: all)")
+    b = sub.add_parser("build", help="write the student bundle: stubs, public tests and handout")
+    b.add_argument("assignment", choices=registry.ASSIGNMENTS, metavar="HW", help="hw1 or hw2")
+    b.add_argument("--out", required=True, metavar="DIR|FILE.zip", help="a folder, or a path ending in .zip")
+
+
+def run(args: argparse.Namespace) -> int:
+    from course_nn.handout import sync
+
+    root = paths.repo_root()
+    paths.solutions_dir()  # one clear line when solutions/ is missing
+    names = list(getattr(args, "assignments", None) or registry.ASSIGNMENTS)
+    for n in names:
+        registry.get(n)
+    if args.action == "sync":
+        changed = sync.sync(root, names)
+        print("\n".join(f"wrote {c}" for c in changed) if changed else "assignments/ already up to date")
+        return 0
+    if args.action == "check":
+        diff = sync.check(root, names)
+        if diff:
+            print(diff, end="")
+            print("\nassignments/ differs from what solutions/ generates: run 'course-nn handout sync' and commit")
+            return 1
+        print(f"assignments/ is up to date ({', '.join(names)})")
+        return 0
+    files = sync.build(root, args.assignment, Path(args.out))
+    print(f"wrote {len(files)} files to {args.out}: {', '.join(files)}")
+    return 0

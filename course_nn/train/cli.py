@@ -1,0 +1,68 @@
+"""Train a small network built from an implementation of the hw1 Functions and watch it in TensorBoard.
+
+The network's arithmetic goes through the chosen implementation (--impl): every Linear, ReLU,
+Sigmoid, CrossEntropy and SquaredError is that file's Function, called with .apply, so a student
+sees their own backward train a model. Plain SGD (gradients zeroed every step).
+
+Tasks: spiral, xor, circles (2-D classification, like the TensorFlow Playground);
+sine, step, bump (1-D regression); mnist, fashion-mnist (torchvision; --data-dir, --download).
+Defaults per task (epochs, batch size, lr): 2-D 200/16/0.3, 1-D 200/16/0.05, images 5/64/0.1.
+
+Each run lives in <logdir>/<run-name>/ with its TensorBoard events and checkpoint.pt. --epochs is
+the total: --resume runs/NAME/checkpoint.pt --epochs 300 continues a 200-epoch run to 300.
+Ctrl-C keeps the last finished epoch's checkpoint and prints the command that resumes it.
+
+examples:
+  course-nn train                                   # spiral, solutions, MLP 64,64 ReLU
+  course-nn train --task sine --hidden 16           # watch the 'fit' image in TensorBoard
+  course-nn train --impl path/to/functions.py       # train with a student's Functions
+  course-nn train --task mnist --model logreg --download --data-dir data
+  tensorboard --logdir runs                         # then open http://localhost:6006
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # Training settings default to None so that a resumed run can tell an explicit flag from a
+    # default; the real defaults are filled in by course_nn.train.trainer.
+    parser.add_argument("--task", help="spiral (default), xor, circles, sine, step, bump, mnist, fashion-mnist")
+    parser.add_argument("--impl", help="solutions (default), assignments, torch, or a path to a functions.py")
+    parser.add_argument("--model", help="mlp (default) or logreg (one Linear layer)")
+    parser.add_argument("--hidden", help="hidden layer sizes of the mlp, comma-separated (default 64,64)")
+    parser.add_argument("--activation", help="relu (default) or sigmoid")
+    parser.add_argument("--device", default="auto", help="auto (default: cuda if available), cpu or cuda")
+    parser.add_argument("--epochs", type=int, help="total number of epochs (a resumed run continues up to it)")
+    parser.add_argument("--batch-size", type=int, help="examples per SGD step")
+    parser.add_argument("--lr", type=float, help="learning rate η of θ ← θ − η ∇J")
+    parser.add_argument("--momentum", type=float, help="SGD momentum (default 0: plain SGD as in the lecture)")
+    parser.add_argument("--seed", type=int, help="seed for the data, the initial weights and the shuffling (default 0)")
+    parser.add_argument("--train-size", dest="n_train", type=int,
+                        help="training examples (synthetic tasks: default 1000; MNIST: cap, default all)")
+    parser.add_argument("--val-size", dest="n_val", type=int,
+                        help="validation examples (synthetic tasks: default 1000; MNIST: cap on the test split)")
+    parser.add_argument("--data-dir", default="data", help="where torchvision finds MNIST/raw (default data/)")
+    parser.add_argument("--download", action="store_true", help="let torchvision download MNIST/FashionMNIST")
+    parser.add_argument("--logdir", help="folder that holds the runs (default runs/)")
+    parser.add_argument("--run-name", help="name of this run's folder (default TASK-MODEL-IMPL)")
+    parser.add_argument("--plot-every", type=int,
+                        help="epochs between images and histograms (default: about 20 per run)")
+    parser.add_argument("--summary", metavar="PATH", help="write the final metrics as JSON to PATH")
+    parser.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in CHECKPOINT")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars, just one line at the end")
+
+
+def run(args: argparse.Namespace) -> int:
+    from course_nn.train.trainer import TrainConfig, train
+
+    names = set(TrainConfig.__dataclass_fields__)
+    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+    summary = train(cfg)
+    line = (f"{summary['task']}: {summary['epochs']} epochs in {summary['seconds']:.1f} s on {summary['device']}, "
+            f"train loss {summary['train_loss']:.4f}, val loss {summary['val_loss']:.4f}")
+    if "val_accuracy" in summary:
+        line += f", val accuracy {100 * summary['val_accuracy']:.2f}%"
+    print(f"{line}; run saved in {summary['run_dir']}")
+    return 0
