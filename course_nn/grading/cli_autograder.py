@@ -1,0 +1,99 @@
+"""Build the zip a Gradescope programming assignment takes (setup.sh and run_autograder at its root).
+
+  course-nn autograder build hw1 --out hw1_autograder.zip
+
+Upload the zip as the assignment's autograder. Inside: this package's source (no solutions/ —
+references come from torch's built-ins at grading time), the secret seed of the hidden cases
+(solutions/<hw>/hidden.json; a fresh random one is made when that file is missing), setup.sh
+(installs python, CPU torch and the package) and run_autograder (grades /autograder/submission
+into /autograder/results/results.json). To try the zip locally, unzip it into a folder laid out
+like /autograder and run:
+  COURSE_NN_AUTOGRADER_ROOT=$PWD/ag COURSE_NN_PYTHON=$(which python) bash ag/source/run_autograder
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import zipfile
+from pathlib import Path
+
+from course_nn import paths, registry
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once when building the autograder image.
+set -euo pipefail
+apt-get update -q
+apt-get install -y -q python3 python3-pip python3-venv
+python3 -m venv /autograder/venv
+/autograder/venv/bin/pip install -q --upgrade pip
+# CPU wheels keep the image small; the grader uses CUDA only where the machine has it.
+/autograder/venv/bin/pip install -q torch torchvision --index-url https://download.pytorch.org/whl/cpu
+/autograder/venv/bin/pip install -q /autograder/source/package
+chmod -R go-rwx /autograder/source/hidden
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission. results.json is written by the grader's parent
+# process after the submission's process is gone, whatever the submission does.
+set -uo pipefail
+ROOT="${{COURSE_NN_AUTOGRADER_ROOT:-/autograder}}"
+PY="${{COURSE_NN_PYTHON:-$ROOT/venv/bin/python}}"
+export COURSE_NN_AUTOGRADER_ROOT="$ROOT"
+chmod -R go-rwx "$ROOT/source/hidden" 2>/dev/null || true
+mkdir -p "$ROOT/results"
+cd "$ROOT/source"
+PYTHONPATH="$ROOT/source/package" exec "$PY" -m course_nn grade --gradescope --assignment {assignment}
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    b = sub.add_parser("build", help="write the Gradescope autograder zip")
+    b.add_argument("assignment", choices=registry.ASSIGNMENTS, metavar="HW", help=" or ".join(registry.ASSIGNMENTS))
+    b.add_argument("--out", required=True, metavar="FILE.zip", help="where to write the zip")
+
+
+def _package_files(root: Path) -> dict[str, bytes]:
+    files = {"package/pyproject.toml": (root / "pyproject.toml").read_bytes(),
+             "package/README.md": (root / "README.md").read_bytes() if (root / "README.md").is_file() else b""}
+    pkg = Path(__file__).resolve().parents[1]
+    for f in sorted(pkg.rglob("*")):
+        if f.is_file() and "__pycache__" not in f.parts and f.suffix in (".py", ".typed"):
+            files[f"package/course_nn/{f.relative_to(pkg).as_posix()}"] = f.read_bytes()
+    return files
+
+
+def run(args: argparse.Namespace) -> int:
+    from course_nn.errors import UsageError
+
+    out = Path(args.out)
+    if out.suffix != ".zip":
+        raise UsageError(f"--out {out}: Gradescope takes a .zip; name the file like hw1_autograder.zip")
+    a = registry.get(args.assignment)
+    root = paths.repo_root()
+    seed_file = (paths.solutions_dir(required=False) or root / "solutions") / a.folder / "hidden.json"
+    if seed_file.is_file():
+        seed = int(json.loads(seed_file.read_text())["seed"])
+        origin = str(seed_file)
+    else:
+        seed, origin = secrets.randbelow(2**31), "a fresh random seed (no solutions/<hw>/hidden.json)"
+    files = {f"source/{k}": v for k, v in _package_files(root).items()}
+    files["source/hidden/" + f"{a.name}.json"] = json.dumps({"assignment": a.name, "seed": seed}).encode()
+    files["source/assignment.txt"] = (a.name + "\n").encode()
+    files["source/run_autograder"] = RUN_AUTOGRADER.format(assignment=a.name).encode()
+    files["setup.sh"] = SETUP_SH.encode()
+    files["run_autograder"] = RUN_AUTOGRADER.format(assignment=a.name).encode()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in sorted(files.items()):
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.external_attr = (0o755 if name.endswith(("run_autograder", "setup.sh")) else 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    tmp.replace(out)
+    print(f"wrote {out} ({len(files)} files; hidden cases from {origin}). Upload it as the autograder of "
+          f"a Gradescope programming assignment; students submit {a.submission}.")
+    return 0
