@@ -358,15 +358,15 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     n_batches = math.ceil(len(data.x_train) / cfg.batch_size)
     outer = tqdm(total=cfg.epochs, initial=state.epoch, desc=cfg.task, unit="epoch", disable=cfg.quiet,
                  dynamic_ncols=True)
+    # one batch bar, reset every epoch (creating a bar per epoch costs more than a small epoch)
+    bar = None if cfg.quiet else tqdm(total=n_batches, unit="batch", leave=False, dynamic_ncols=True,
+                                      mininterval=0.2)
     try:
         while state.epoch < cfg.epochs:
-            bar = None if cfg.quiet else tqdm(total=n_batches, desc=f"epoch {state.epoch + 1}", unit="batch",
-                                              leave=False, dynamic_ncols=True, mininterval=0.2)
-            try:
-                train_loss, train_acc = train_epoch(state, data, cfg.batch_size, bar)
-            finally:
-                if bar is not None:
-                    bar.close()
+            if bar is not None:
+                bar.reset(total=n_batches)
+                bar.set_description(f"epoch {state.epoch + 1}", refresh=False)
+            train_loss, train_acc = train_epoch(state, data, cfg.batch_size, bar)
             state.epoch += 1
             val_loss, val_acc = evaluate(model, data)
             metrics = {"loss/train": train_loss, "loss/val": val_loss}
@@ -402,6 +402,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             raise
         raise friendly from None
     finally:
+        if bar is not None:
+            bar.close()
         outer.close()
         if sys.exc_info()[0] is not None:
             writer.close()
