@@ -283,9 +283,11 @@ def _shape(t) -> str:
 
 
 def _value_text(m: Mismatch, visible: bool) -> str:
+    err = (f"relative error {m.rel_err:.1e}" if m.expected != 0
+           else f"absolute error {abs(m.actual):.1e} where 0 is expected")
     if visible:
-        return f"expected {m.expected:.6g}, got {m.actual:.6g} (relative error {m.rel_err:.1e})"
-    return f"relative error {m.rel_err:.1e} (hidden case: values not shown)"
+        return f"expected {m.expected:.6g}, got {m.actual:.6g} ({err})"
+    return f"{err} (hidden case: values not shown)"
 
 
 def _error_text(task: str, where: str, message: str) -> str:
@@ -394,7 +396,7 @@ def check_backward(task: str, case: dict, r: dict) -> list[str]:
     ones = torch.ones_like(case["grad_output"])
     locals_ = reference_grads(task, inputs, case["needs"], ones)  # the local derivative alone
     problems = []
-    for i, (x, need, got, want, local) in enumerate(zip(inputs, case["needs"], stub["grads"], refs, locals_)):
+    for i, (x, _need, got, want, local) in enumerate(zip(inputs, case["needs"], stub["grads"], refs, locals_)):
         name = names[i]
         if want is None:
             if got is not None:
@@ -475,7 +477,7 @@ def check_compliance(task: Task, results: list[tuple[dict, dict]]) -> list[str]:
     """Certain signs that autograd or a built-in did the work (the evadable ones go to review)."""
     problems: set[str] = set()
     forbidden = task.forbidden
-    for case, r in results:
+    for _case, r in results:
         stub = r.get("stub")
         if not stub:
             continue
@@ -547,6 +549,10 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
     gc = _fraction(by_kind["gradcheck"], lambda c, r: check_gradcheck(name, c, r))
     edge = _fraction(by_kind["edge"], lambda c, r: check_forward(name, c, r) + check_backward(name, c, r))
     comp = check_compliance(task, pairs)
+    ran = any(r.get("stub") and not r["stub"]["error_forward"] and not r["stub"]["error_backward"] for r in results)
+    if not ran and not comp:
+        first = (fwd[1] + bwd[1] + ["see the other checks"])[0]
+        comp = [f"{name} never ran forward and backward to the end, so it cannot be checked: {first}"]
     if nie:
         comp = [nie]
     scores = {"forward": fwd, "backward": bwd, "gradcheck": gc, "edge": edge,

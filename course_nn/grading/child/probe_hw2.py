@@ -1,0 +1,266 @@
+"""Child-side probes for hw2: call the submission's functions on parent-chosen inputs.
+
+Standard library and torch only (this file is copied into the sandbox). Nothing here decides a
+score: each probe returns what the student's code returned (as plain tensors, numbers, lists and
+dicts), what it left in the inputs it was given, and — for the MLP — which of the supplied
+Functions it called. The parent computes every expected value itself.
+
+The MLP is built with torch-backed Functions supplied here (``TorchFunctions``), so hw2 is graded
+independently of the student's hw1. ``train_epoch`` runs with a correct ``sgd_step`` patched into
+the submission's namespace, so a mistake in ``sgd_step`` costs only that task.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def _describe(exc: BaseException, submission: str) -> str:
+    try:
+        from runner import describe_exception  # sandbox: runner.py sits beside this file
+    except ImportError:
+        from course_nn.grading.child.runner import describe_exception
+    return describe_exception(exc, submission)
+
+
+def plain(value, depth: int = 0):
+    """A copy made only of what ``torch.load(weights_only=True)`` accepts."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu").clone()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if depth > 4:
+        return f"<{type(value).__name__}>"
+    if isinstance(value, (list, tuple)):
+        items = [plain(v, depth + 1) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        return {str(k): plain(v, depth + 1) for k, v in value.items()}
+    try:  # numpy scalars and arrays, torch.Size, ...
+        return torch.as_tensor(value).detach().clone()
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
+def _type_name(value) -> str:
+    return type(value).__name__
+
+
+class _Counter:
+    def __init__(self, fn, calls: dict, name: str):
+        self.fn, self.calls, self.name = fn, calls, name
+
+    def __call__(self, *args, **kwargs):
+        self.calls[self.name] = self.calls.get(self.name, 0) + 1
+        return self.fn(*args, **kwargs)
+
+
+def torch_functions(calls: dict):
+    """A stand-in for the student's hw1 module: torch's built-ins behind ``.apply``, counted."""
+    ns = {}
+    for name, fn in (("Linear", F.linear), ("ReLU", torch.relu), ("Sigmoid", torch.sigmoid)):
+        ns[name] = type(name, (), {"apply": staticmethod(_Counter(fn, calls, name))})
+    return type("TorchFunctions", (), ns)
+
+
+# ----------------------------------------------------------------------------------------------
+# One probe per task
+
+
+def _call(fn, args: list) -> dict:
+    """Call with copies of ``args``; report the value and what the copies look like afterwards."""
+    given = [a.clone() if isinstance(a, torch.Tensor) else
+             [t.clone() if isinstance(t, torch.Tensor) else t for t in a] if isinstance(a, list) else a
+             for a in args]
+    value = fn(*given)
+    return {"value": plain(value), "value_type": _type_name(value), "inputs_after": plain(given)}
+
+
+def _step_target(case: dict):
+    coef, c0 = case["coef"].double(), float(case["c0"])
+    calls = {"n": 0, "bad": 0}
+
+    def f(x):
+        calls["n"] += 1
+        t = torch.as_tensor(x, dtype=torch.float64)
+        out = c0 + (coef[:, 0] * torch.sin(coef[:, 1] * t.unsqueeze(-1) + coef[:, 2])).sum(-1)
+        return out
+
+    return f, calls
+
+
+def _mlp_model(module, case: dict, calls: dict, dtype):
+    model = module.MLP(list(case["sizes"]), activation=case["activation"], functions=torch_functions(calls))
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"MLP(...) built a {_type_name(model)}, not a torch.nn.Module")
+    model.to(dtype)
+    params = list(model.parameters())
+    shapes = [tuple(p.shape) for p in params]
+    modules = sorted({_type_name(m) for m in model.modules() if m is not model})
+    ok = len(params) == len(case["weights"]) and all(
+        tuple(p.shape) == tuple(w.shape) for p, w in zip(params, case["weights"]))
+    if ok:
+        with torch.no_grad():
+            for p, w in zip(params, case["weights"]):
+                p.copy_(w.to(p.dtype))
+    return model, params, {"shapes": shapes, "submodules": modules, "loaded": ok,
+                           "dtypes": [str(p.dtype) for p in params]}
+
+
+def _probe_mlp_forward(module, case: dict) -> dict:
+    calls: dict = {}
+    model, params, info = _mlp_model(module, case, calls, torch.float64)
+    res = dict(info)
+    if not info["loaded"]:
+        return res
+    for p in params:
+        p.grad = None
+    x = case["x"].clone().requires_grad_(True)
+    calls.clear()
+    out = model(x)
+    res["calls"] = dict(calls)
+    res["out"] = plain(out)
+    res["out_type"] = _type_name(out)
+    if not isinstance(out, torch.Tensor) or out.shape != case["grad_output"].shape:
+        return res
+    if not out.requires_grad:
+        res["no_graph"] = True
+        return res
+    (out * case["grad_output"]).sum().backward()
+    res["grads"] = [plain(p.grad) for p in params]
+    res["x_grad"] = plain(x.grad)
+    return res
+
+
+def _probe_mlp_spiral(module, case: dict) -> dict:
+    """Train the student's MLP with the grader's own loop (SGD with momentum); return the weights."""
+    calls: dict = {}
+    model, params, info = _mlp_model(module, case, calls, torch.float32)
+    res = dict(info)
+    if not info["loaded"]:
+        return res
+    x, y = case["x"].float(), case["y"]
+    g = torch.Generator().manual_seed(int(case["seed"]))
+    velocity = [torch.zeros_like(p) for p in params]
+    batch, lr, momentum = int(case["batch"]), float(case["lr"]), float(case["momentum"])
+    for _ in range(int(case["epochs"])):
+        order = torch.randperm(x.shape[0], generator=g)
+        for k in range(0, x.shape[0], batch):
+            idx = order[k:k + batch]
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            grads = torch.autograd.grad(loss, params, allow_unused=True)
+            with torch.no_grad():
+                for p, v, gr in zip(params, velocity, grads):
+                    if gr is not None:
+                        v.mul_(momentum).add_(gr)
+                        p.sub_(lr * v)
+    res["weights"] = [plain(p) for p in params]
+    res["train_loss"] = float(F.cross_entropy(model(x), y).detach())
+    return res
+
+
+def _reference_sgd_step(parameters, lr):
+    with torch.no_grad():
+        for p in parameters:
+            if p.grad is not None:
+                p.sub_(lr * p.grad)
+                p.grad = None
+
+
+def _probe_sgd_step(module, case: dict) -> dict:
+    params = [p.clone().requires_grad_(True) for p in case["params"]]
+    for p, g in zip(params, case["grads"]):
+        p.grad = None if g is None else g.clone()
+    value = module.sgd_step((p for p in params), float(case["lr"]))
+    return {"value_type": _type_name(value), "params": [plain(p) for p in params],
+            "grads": [plain(p.grad) for p in params], "requires_grad": [bool(p.requires_grad) for p in params],
+            "is_leaf": [bool(p.is_leaf) for p in params]}
+
+
+class GraderMLP(torch.nn.Module):
+    """The grader's own MLP (parameters weight_1, bias_1, ...), for grading train_epoch alone."""
+
+    def __init__(self, weights: list, activation: str):
+        super().__init__()
+        self.n = len(weights) // 2
+        self.act = torch.relu if activation == "relu" else torch.sigmoid
+        for d in range(1, self.n + 1):
+            setattr(self, f"weight_{d}", torch.nn.Parameter(weights[2 * d - 2].clone()))
+            setattr(self, f"bias_{d}", torch.nn.Parameter(weights[2 * d - 1].clone()))
+
+    def forward(self, x):
+        for d in range(1, self.n + 1):
+            x = F.linear(x, getattr(self, f"weight_{d}"), getattr(self, f"bias_{d}"))
+            if d < self.n:
+                x = self.act(x)
+        return x
+
+
+def _probe_train_epoch(module, case: dict) -> dict:
+    model = GraderMLP(case["weights"], case["activation"])
+    loss_calls = {"n": 0}
+
+    def loss_fn(logits, target):
+        loss_calls["n"] += 1
+        if case["loss"] == "mse":
+            return F.mse_loss(logits, target)
+        return F.cross_entropy(logits, target)
+
+    batches = [(x.clone(), y.clone()) for x, y in case["batches"]]
+    saved = module.__dict__.get("sgd_step", None)
+    module.sgd_step = _reference_sgd_step  # grade train_epoch on its own
+    try:
+        value = module.train_epoch(model, batches, loss_fn, float(case["lr"]))
+    finally:
+        if saved is not None:
+            module.sgd_step = saved
+    try:
+        number = float(value)
+    except Exception:
+        number = None
+    return {"value": number, "value_type": _type_name(value), "loss_calls": loss_calls["n"],
+            "params": [plain(p) for p in model.parameters()]}
+
+
+def run_case(module, case: dict, submission: str) -> dict:
+    """Run one parent-chosen case against ``case['task']`` of the submission."""
+    task = case["task"]
+    target = getattr(module, task, None)
+    if target is None or not callable(target):
+        return {"missing": True}
+    try:
+        if task == "count_parameters":
+            return _call(target, [list(case["sizes"])])
+        if task == "perceptron_predict":
+            return _call(target, [case["X"], case["w"], case["b"]])
+        if task == "perceptron_train":
+            return _call(target, [case["X"], case["y"], int(case["epochs"])])
+        if task == "xor_perceptrons":
+            return _call(target, [])
+        if task == "relu_interpolant":
+            return _call(target, [case["knots_x"], case["knots_y"]])
+        if task == "step_approximation":
+            f, calls = _step_target(case)
+            res = _call(target, [f, float(case["lo"]), float(case["hi"]), float(case["tol"]),
+                                 float(case["lipschitz"])])
+            res["f_calls"] = calls["n"]
+            return res
+        if task == "collapse_linear":
+            return _call(target, [list(case["weights"]), list(case["biases"])])
+        if task == "MLP":
+            return _probe_mlp_spiral(module, case) if case["kind"] == "spiral" else _probe_mlp_forward(module, case)
+        if task == "sgd_step":
+            return _probe_sgd_step(module, case)
+        if task == "train_epoch":
+            return _probe_train_epoch(module, case)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return {"error": _describe(exc, submission), "not_implemented": isinstance(exc, NotImplementedError)}
+    return {"error": f"the grader has no probe for {task!r}"}
+
+
+__all__ = ["run_case", "plain", "torch_functions", "math"]

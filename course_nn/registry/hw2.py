@@ -1,0 +1,29 @@
+"""hw2 — from perceptrons to a multilayer perceptron trained with SGD."""
+
+from course_nn.registry import Assignment, Category, Task
+
+ASSIGNMENT = Assignment(
+    name="hw2",
+    number=2,
+    folder="hw2_mlp",
+    submission="mlp.py",
+    title="Perceptrons, universal approximation and the MLP",
+    categories=(
+        Category("visible", 0.30, "visible cases (the same as in the public tests)"),
+        Category("hidden", 0.60, "hidden cases (random inputs from a secret seed, edge cases)", "after_published"),
+        Category("compliance", 0.10, "follows the contract (return types and shapes, inputs unchanged, "
+                 "MLP calls the given Functions)"),
+    ),
+    tasks=(
+        Task(1, "count_parameters", 5, "number of weights and biases of a fully connected network"),
+        Task(2, "perceptron_predict", 5, "sign(Xw + b) with sign(0) = +1"),
+        Task(3, "perceptron_train", 10, "Rosenblatt's learning rule; zero errors on separable data"),
+        Task(4, "xor_perceptrons", 10, "three perceptrons that classify XOR-style data"),
+        Task(5, "relu_interpolant", 10, "a one-hidden-layer ReLU network through given knots"),
+        Task(6, "step_approximation", 10, "a one-hidden-layer step network within a tolerance of f"),
+        Task(7, "collapse_linear", 10, "a stack of linear layers as one linear layer"),
+        Task(8, "MLP", 20, "forward and gradients of an MLP built from the hw1 Functions; trains on spiral"),
+        Task(9, "sgd_step", 10, "one in-place gradient-descent step, gradients cleared"),
+        Task(10, "train_epoch", 10, "one epoch of minibatch SGD, returns the mean loss"),
+    ),
+)

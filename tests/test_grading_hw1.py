@@ -1,0 +1,393 @@
+"""The hw1 autograder: full marks for correct work, lost credit exactly where a mistake is,
+and no way for a submission to fool it."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from course_nn import registry
+from course_nn.grading import engine, report
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "solutions" / "hw1_autograd" / "functions.py"
+STUB = ROOT / "assignments" / "hw1_autograd" / "functions.py"
+HW1 = registry.get("hw1")
+TASKS = [t.name for t in HW1.tasks]
+
+
+def write(tmp_path: Path, source: str, name: str = "functions.py") -> Path:
+    path = tmp_path / name
+    path.write_text(source)
+    return path
+
+
+def mutate(old: str, new: str) -> str:
+    source = SOLUTION.read_text()
+    assert old in source, f"the reference no longer contains {old!r}; update this test"
+    return source.replace(old, new, 1)
+
+
+def by_task(result) -> dict[str, float]:
+    """Points earned per task."""
+    cats = {c.key: c for c in HW1.categories}
+    out = dict.fromkeys(TASKS, 0.0)
+    for o in result.outcomes:
+        out[o.task] += HW1.max_score(HW1.task(o.task), cats[o.category]) * o.fraction
+    return out
+
+
+def outcome(result, task: str, category: str):
+    return next(o for o in result.outcomes if o.task == task and o.category == category)
+
+
+def full(task: str) -> float:
+    return HW1.task(task).points
+
+
+def assert_only_task_loses(result, task: str) -> None:
+    scores = by_task(result)
+    assert scores[task] < full(task) - 1e-6, f"{task} should lose credit, got {scores[task]}"
+    for other in TASKS:
+        if other != task:
+            assert scores[other] == pytest.approx(full(other)), f"{other} lost credit: {result.outcomes}"
+
+
+def grade(path: Path, **kw):
+    kw.setdefault("seed", 12345)
+    return engine.grade(path, HW1, **kw)
+
+
+# ------------------------------------------------------------------------------------------------
+# Correct work
+
+
+@pytest.fixture(scope="module")
+def reference_result():
+    return grade(SOLUTION)
+
+
+def test_reference_earns_full_marks_in_the_sandbox(reference_result):
+    assert reference_result.score == pytest.approx(HW1.total_points)
+    assert all(o.passed for o in reference_result.outcomes)
+
+
+def test_results_json_follows_gradescope_and_names_begin_with_the_class(reference_result, tmp_path):
+    out = tmp_path / "results.json"
+    report.write_results(reference_result, out)
+    data = json.loads(out.read_text())
+    assert set(data) >= {"score", "execution_time", "output", "tests"}
+    assert data["score"] == pytest.approx(100)
+    assert len(data["tests"]) == len(TASKS) * len(HW1.categories)
+    for t in data["tests"]:
+        assert set(t) >= {"name", "score", "max_score", "status", "output", "visibility", "tags"}
+        assert t["name"].split(":")[0] in TASKS
+        assert t["status"] == "passed"
+    linear = [t for t in data["tests"] if t["name"].startswith("Linear:")]
+    assert sum(t["max_score"] for t in linear) == pytest.approx(HW1.task("Linear").points)
+    assert any(t["name"] == "Linear: backward matches the reference (hidden cases)" for t in linear)
+
+
+SETUP_CONTEXT_STYLE = '''
+import torch
+from torch.autograd import Function
+
+
+class Square(Function):
+    @staticmethod
+    def forward(x):
+        return x * x
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return 2 * x * g
+
+
+class QuadraticForm(Function):
+    @staticmethod
+    def forward(v, A):
+        return v @ A @ v
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def backward(ctx, g):
+        v, A = ctx.saved_tensors
+        gv = g * (A + A.t()) @ v if ctx.needs_input_grad[0] else None
+        gA = g * torch.outer(v, v) if ctx.needs_input_grad[1] else None
+        return gv, gA
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(z):
+        return 1 / (1 + torch.exp(-z))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y * (1 - y)
+
+
+class ReLU(Function):
+    @staticmethod
+    def forward(z):
+        return torch.where(z > 0, z, torch.zeros_like(z))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return torch.where(y > 0, g, torch.zeros_like(g))
+
+
+class Linear(Function):
+    @staticmethod
+    def forward(x, w, b=None):
+        y = x @ w.t()
+        return y if b is None else y + b
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, w, b = (list(inputs) + [None])[:3]
+        ctx.save_for_backward(x, w)
+        ctx.has_bias = b is not None
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        gx = g @ w if ctx.needs_input_grad[0] else None
+        gw = g.t() @ x if ctx.needs_input_grad[1] else None
+        gb = g.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+class SquaredError(Function):
+    @staticmethod
+    def forward(p, t):
+        return ((p - t) ** 2).mean()
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def backward(ctx, g):
+        p, t = ctx.saved_tensors
+        d = 2 * (p - t) / p.numel() * g
+        return (d if ctx.needs_input_grad[0] else None), (-d if ctx.needs_input_grad[1] else None)
+
+
+class CrossEntropy(Function):
+    @staticmethod
+    def forward(z, y):
+        logp = z - torch.logsumexp(z, dim=1, keepdim=True)
+        if y.dtype == torch.int64:
+            y = torch.zeros_like(z).scatter(1, y[:, None], 1.0)
+        return -(y * logp).sum() / z.shape[0]
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def backward(ctx, g):
+        z, y = ctx.saved_tensors
+        if y.dtype == torch.int64:
+            y = torch.zeros_like(z).scatter(1, y[:, None], 1.0)
+        p = torch.exp(z - torch.logsumexp(z, dim=1, keepdim=True))
+        return g * (p - y) / z.shape[0], None
+'''
+
+
+def test_setup_context_style_earns_full_marks(tmp_path):
+    result = grade(write(tmp_path, SETUP_CONTEXT_STYLE))
+    assert result.score == pytest.approx(HW1.total_points), report.details(result)
+
+
+# ------------------------------------------------------------------------------------------------
+# Each mistake loses credit on its own Function only
+
+
+def test_unsummed_bias_gradient_is_caught_with_a_hint(tmp_path):
+    result = grade(write(tmp_path, mutate("grad_b = grad_output.sum(dim=0)", "grad_b = grad_output")))
+    assert_only_task_loses(result, "Linear")
+    lines = "\n".join(outcome(result, "Linear", "backward").lines)
+    assert "sum the bias gradient over the batch" in lines
+
+
+def test_wrong_forward_with_matching_backward_passes_gradcheck_but_not_forward(tmp_path):
+    source = mutate("return (diff * diff).mean()", "return (diff * diff).sum()")
+    source = source.replace("(2 * grad_output / pred.numel())", "(2 * grad_output)")
+    result = grade(write(tmp_path, source))
+    assert_only_task_loses(result, "SquaredError")
+    assert outcome(result, "SquaredError", "gradcheck").passed  # gradcheck alone is fooled ...
+    forward = outcome(result, "SquaredError", "forward")
+    assert forward.fraction == 0  # ... the forward check is not
+    assert "number of elements" in " ".join(forward.lines)
+
+
+def test_autograd_inside_backward_fails_compliance(tmp_path):
+    source = mutate(
+        "        out = 1 / (1 + torch.exp(-z))  # exp(-z) = inf for very negative z gives exactly 0: no NaN\n"
+        "        ctx.save_for_backward(out)\n        return out",
+        "        ctx.save_for_backward(z)\n        return 1 / (1 + torch.exp(-z))")
+    source = source.replace(
+        "        (out,) = ctx.saved_tensors\n        return grad_output * out * (1 - out)",
+        "        (z,) = ctx.saved_tensors\n        with torch.enable_grad():\n"
+        "            zz = z.detach().requires_grad_()\n            y = 1 / (1 + torch.exp(-zz))\n"
+        "            (g,) = torch.autograd.grad(y, zz, grad_output)\n        return g")
+    result = grade(write(tmp_path, source))
+    assert_only_task_loses(result, "Sigmoid")
+    comp = outcome(result, "Sigmoid", "compliance")
+    assert comp.fraction == 0
+    assert "autograd" in " ".join(comp.lines)
+    assert any("torch.autograd.grad" in r for r in comp.review)
+
+
+def test_builtin_sigmoid_fails_compliance(tmp_path):
+    source = mutate("out = 1 / (1 + torch.exp(-z))", "out = torch.sigmoid(z)")
+    result = grade(write(tmp_path, source))
+    assert_only_task_loses(result, "Sigmoid")
+    assert outcome(result, "Sigmoid", "compliance").fraction == 0
+    assert outcome(result, "Sigmoid", "backward").passed
+
+
+def test_in_place_grad_output_is_caught(tmp_path):
+    source = mutate("return grad_output * (out > 0)  # mask is 0 at exactly 0: torch's convention",
+                    "grad_output[out <= 0] = 0\n        return grad_output")
+    result = grade(write(tmp_path, source))
+    assert_only_task_loses(result, "ReLU")
+    assert "grad_output in place" in " ".join(outcome(result, "ReLU", "backward").lines)
+
+
+def test_tensor_stored_on_ctx_is_caught(tmp_path):
+    source = mutate("        ctx.save_for_backward(x)\n        return x * x", "        ctx.x = x\n        return x * x")
+    source = source.replace("(x,) = ctx.saved_tensors\n        return 2 * x", "x = ctx.x\n        return 2 * x")
+    result = grade(write(tmp_path, source))
+    assert_only_task_loses(result, "Square")
+    assert "save_for_backward" in " ".join(outcome(result, "Square", "backward").lines)
+
+
+def test_missing_batch_mean_in_cross_entropy_gradient_gets_a_hint(tmp_path):
+    source = mutate("return grad * (grad_output / n), None", "return grad * grad_output, None")
+    result = grade(write(tmp_path, source))
+    assert_only_task_loses(result, "CrossEntropy")
+    assert "batch size N" in " ".join(outcome(result, "CrossEntropy", "backward").lines)
+
+
+def test_relu_gradient_one_at_zero_loses_only_edge_credit(tmp_path):
+    source = mutate("out = z.clamp(min=0)\n        ctx.save_for_backward(out)",
+                    "out = z.clamp(min=0)\n        ctx.save_for_backward(z)")
+    source = source.replace("(out,) = ctx.saved_tensors\n        return grad_output * (out > 0)",
+                            "(z,) = ctx.saved_tensors\n        return grad_output * (z >= 0)")
+    result = grade(write(tmp_path, source))
+    assert_only_task_loses(result, "ReLU")
+    edge = outcome(result, "ReLU", "edge")
+    assert 0 < edge.fraction < 1
+    assert "z = 0" in " ".join(edge.lines)
+    assert outcome(result, "ReLU", "backward").passed
+
+
+# ------------------------------------------------------------------------------------------------
+# Submissions that attack the grader
+
+
+def test_monkeypatching_fake_results_and_os_exit_earn_nothing(tmp_path):
+    out = tmp_path / "results.json"
+    evil = textwrap.dedent(f"""
+        import atexit, json, os, torch
+        torch.autograd.gradcheck = lambda *a, **k: True
+        torch.allclose = lambda *a, **k: True
+        fake = {{"score": 100, "tests": []}}
+        for target in [{str(out)!r}, "/autograder/results/results.json"]:
+            try:
+                open(target, "w").write(json.dumps(fake))
+            except OSError:
+                pass
+        atexit.register(lambda: open({str(out)!r}, "w").write(json.dumps(fake)))
+        os._exit(0)
+    """)
+    (tmp_path / "sub").mkdir()
+    result = grade(write(tmp_path / "sub", evil))
+    report.write_results(result, out)
+    data = json.loads(out.read_text())
+    assert data["score"] == 0
+    scored = [t for t in data["tests"] if t["max_score"] > 0]
+    assert len(scored) == len(TASKS) * len(HW1.categories)
+    assert all(t["score"] == 0 for t in data["tests"])
+    assert "import" in data["tests"][0]["output"]
+    review = [t for t in data["tests"] if t["visibility"] == "hidden"]
+    assert review and "os._exit" in review[0]["output"]  # flagged for the instructor
+
+
+def test_sys_exit_at_import_scores_zero_with_reason(tmp_path):
+    result = grade(write(tmp_path, "import sys\nsys.exit(0)\n"))
+    assert result.score == 0
+    assert all("sys.exit" in o.lines[0] for o in result.outcomes)
+
+
+def test_syntax_error_scores_zero_with_the_line(tmp_path):
+    result = grade(write(tmp_path, SOLUTION.read_text() + "\ndef broken(:\n"))
+    assert result.score == 0
+    assert "SyntaxError" in result.outcomes[0].lines[0]
+
+
+def test_hang_in_one_backward_costs_that_function_only(tmp_path):
+    source = mutate("        x, weight = ctx.saved_tensors\n", "        while True:\n            pass\n")
+    result = grade(write(tmp_path, source), timeout=3)
+    assert by_task(result)["Linear"] == 0
+    assert "longer than 3 s" in outcome(result, "Linear", "forward").lines[0]
+    for other in TASKS:
+        if other != "Linear":
+            assert by_task(result)[other] == pytest.approx(full(other))
+    assert result.seconds < 60
+
+
+def test_memory_past_the_cap_fails_that_function_with_a_message(tmp_path):
+    source = mutate("        ctx.save_for_backward(x)\n        return x * x",
+                    "        hog = [torch.ones(2**26) for _ in range(64)]  # 16 GiB in 256 MiB pieces\n"
+                    "        ctx.save_for_backward(x)\n        return x * x")
+    result = grade(write(tmp_path, source), memory_bytes=512 << 20)
+    assert by_task(result)["Square"] == 0
+    text = " ".join(outcome(result, "Square", "forward").lines)
+    assert "memory" in text
+    assert by_task(result)["Linear"] == pytest.approx(full("Linear"))
+
+
+def test_importing_solutions_earns_nothing(tmp_path):
+    result = grade(write(tmp_path, "from solutions.hw1_autograd.functions import *\n"))
+    assert result.score == 0
+    assert "ModuleNotFoundError" in result.outcomes[0].lines[0]
+    assert any("solutions" in r for o in result.outcomes for r in o.review)
+
+
+def test_stubs_score_zero_with_not_implemented_everywhere():
+    result = grade(STUB)
+    assert result.score == 0
+    for o in result.outcomes:
+        assert o.lines and o.lines[0].startswith("not implemented"), (o.task, o.category, o.lines)
+
+
+def test_visible_only_check_matches_in_process_selftest():
+    sandboxed = engine.grade(SOLUTION, HW1, visible_only=True)
+    in_process = engine.grade(SOLUTION, HW1, visible_only=True, isolate=False)
+    assert [(o.task, o.category, o.fraction) for o in sandboxed.outcomes] == \
+        [(o.task, o.category, o.fraction) for o in in_process.outcomes]
