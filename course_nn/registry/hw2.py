@@ -9,8 +9,8 @@ ASSIGNMENT = Assignment(
     submission="mlp.py",
     title="Perceptrons, universal approximation and the MLP",
     categories=(
-        Category("visible", 0.30, "visible cases (the same as in the public tests)"),
-        Category("hidden", 0.60, "hidden cases (random inputs from a secret seed, edge cases)", "after_published"),
+        Category("main", 0.55, "random cases match the grader's reference"),
+        Category("edge", 0.35, "edge cases, the lecture's examples and end-to-end checks", "after_published"),
         Category("compliance", 0.10, "follows the contract (return types and shapes, inputs unchanged, "
                  "MLP calls the given Functions)"),
     ),

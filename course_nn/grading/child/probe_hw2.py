@@ -12,8 +12,6 @@ the submission's namespace, so a mistake in ``sgd_step`` costs only that task.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
@@ -251,7 +249,7 @@ def run_case(module, case: dict, submission: str) -> dict:
         if task == "collapse_linear":
             return _call(target, [list(case["weights"]), list(case["biases"])])
         if task == "MLP":
-            return _probe_mlp_spiral(module, case) if case["kind"] == "spiral" else _probe_mlp_forward(module, case)
+            return _probe_mlp_spiral(module, case) if case["mode"] == "spiral" else _probe_mlp_forward(module, case)
         if task == "sgd_step":
             return _probe_sgd_step(module, case)
         if task == "train_epoch":
@@ -262,5 +260,3 @@ def run_case(module, case: dict, submission: str) -> dict:
         return {"error": _describe(exc, submission), "not_implemented": isinstance(exc, NotImplementedError)}
     return {"error": f"the grader has no probe for {task!r}"}
 
-
-__all__ = ["run_case", "plain", "torch_functions", "math"]
