@@ -309,6 +309,21 @@ def _friendly(fns: Functions, err: Exception) -> CourseError | None:
     return CourseError(f"{owner} raised {type(err).__name__}: {first} ({fns.source}:{line})")
 
 
+def _probe(fns: Functions, model: Network, data: TaskData, batch_size: int) -> None:
+    """One forward and backward on the first batch (no update), so an unimplemented or broken
+    Function is reported as one line before anything is written."""
+    try:
+        x, y = data.x_train[:batch_size], data.y_train[:batch_size]
+        model.loss(model(x), y, data.is_classification).backward()
+    except Exception as err:
+        friendly = _friendly(fns, err)
+        if friendly is None:
+            raise
+        raise friendly from None
+    finally:
+        model.zero_grad(set_to_none=True)
+
+
 def _print(cfg: TrainConfig, *parts: str) -> None:
     print(*parts, file=sys.stderr)
 
@@ -335,6 +350,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                           cfg.activation, seed=cfg.seed + 1).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
     state = State(model, optimizer, torch.Generator().manual_seed(cfg.seed + 2))
+    _probe(fns, model, data, cfg.batch_size)  # a missing Function fails here, before a run folder exists
     if saved:
         _restore(state, saved)
     run_dir = _run_dir(cfg, Path(saved["path"]) if saved else None)
@@ -387,7 +403,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                  if data.is_classification else "an unstable SquaredError")
         raise CourseError(
             f"training stopped: the loss became {d.value} at epoch {d.epoch}, step {d.step} (batch {d.batch}); "
-            f"the learning rate {cfg.lr} is probably too large (try --lr {cfg.lr / 10:g}), or {cause}; "
+            f"the learning rate {cfg.lr:g} is probably too large (try --lr {cfg.lr / 10:g}), or {cause}; "
             f"the last good checkpoint (epoch {state.epoch}) is kept at {ckpt}"
         ) from None
     except KeyboardInterrupt:

@@ -1,0 +1,195 @@
+"""Find where a student's Functions first disagree with torch's built-ins, layer by layer.
+
+Builds the same network twice from the same seed (so the initial weights are identical): once from
+the student's Functions (--impl) and once from torch's built-ins (F.linear, torch.relu, ...). Both
+run one batch forward and backward, in float64 by default so rounding does not hide a bug, and
+every intermediate is compared:
+
+  forward   each layer's pre-activation z_k = a_{k-1} W_kᵀ + b_k, its activation a_k, and the loss
+  backward  following backpropagation from the loss towards the input: dJ/dz_K (the loss's
+            backward), then for each layer the bias and weight gradients, dJ/da_{k-1} (Linear's
+            input gradient) and dJ/dz_{k-1} (the activation's backward)
+
+For each mismatch it prints the layer, the parameter, the first differing index, the expected
+(torch) and actual (student) values and the relative error, and ends with the first difference
+along backpropagation and the Function to look at. Exit status 0 when everything matches, 1 when
+something differs.
+
+examples:
+  course-nn compare --impl functions.py
+  course-nn compare --impl functions.py --task sine --activation sigmoid --hidden 8,8
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--impl", required=True,
+                        help="the implementation to check: a path to a functions.py (or solutions, assignments)")
+    parser.add_argument("--task", default="spiral", help="task whose first batch is used (default spiral)")
+    parser.add_argument("--model", default="mlp", help="mlp (default) or logreg")
+    parser.add_argument("--hidden", default="64,64", help="hidden layer sizes (default 64,64)")
+    parser.add_argument("--activation", default="relu", help="relu (default) or sigmoid")
+    parser.add_argument("--batch-size", type=int, default=64, help="examples in the batch (default 64)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the data and the weights (default 0)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    parser.add_argument("--dtype", default="float64", choices=("float64", "float32"),
+                        help="precision of the comparison (default float64)")
+    parser.add_argument("--rtol", type=float, help="relative tolerance (default 1e-6 for float64, 1e-4 for float32)")
+    parser.add_argument("--atol", type=float, help="absolute tolerance (default 1e-9 for float64, 1e-6 for float32)")
+    parser.add_argument("--data-dir", default="data", help="where torchvision finds MNIST (default data/)")
+    parser.add_argument("--download", action="store_true", help="let torchvision download MNIST/FashionMNIST")
+
+
+@dataclass
+class Check:
+    """One compared tensor: ``where`` names it, ``culprit`` is the Function that produced it."""
+
+    where: str
+    culprit: str
+    ok: bool
+    detail: str
+
+
+def compare_tensors(expected, actual, rtol: float, atol: float) -> tuple[bool, str]:
+    """(all close?, one-line detail). The detail names the first index (row-major) that differs,
+    both values and the relative error |actual − expected| / |expected|."""
+    import torch
+
+    if actual is None:
+        return False, "missing: the student's backward returned None"
+    if actual.shape != expected.shape:
+        return False, f"shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
+    e, a = expected.detach().double().cpu(), actual.detach().double().cpu()
+    close = torch.isclose(a, e, rtol=rtol, atol=atol) & torch.isfinite(a)
+    rel = (a - e).abs() / e.abs().clamp_min(1e-300)
+    if bool(close.all()):
+        return True, f"ok (max relative error {float(rel.max()) if rel.numel() else 0.0:.1e})"
+    flat = int((~close).flatten().nonzero()[0])
+    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), e.shape)) if e.dim() else ()
+    bad = int((~close).sum())
+    return False, (f"first differs at index {index}: expected {float(e[index]):.6e}, actual {float(a[index]):.6e} "
+                   f"(relative error {float(rel[index]):.1e}; {bad} of {e.numel()} entries differ)")
+
+
+def _trace(model, x):
+    """Forward through ``model``'s layers keeping every z_k (pre-activation) and a_k (activation)
+    with retained gradients. Returns (zs, as_) with as_[0] = x."""
+    zs, acts = [], [x]
+    for i, layer in enumerate(model.layers):
+        z = model.fns.Linear.apply(acts[-1], layer.weight, layer.bias)
+        z.retain_grad()
+        zs.append(z)
+        if i < len(model.layers) - 1:
+            a = model._act(z)
+            a.retain_grad()
+            acts.append(a)
+    return zs, acts
+
+
+def run_compare(args: argparse.Namespace) -> tuple[list[Check], list[Check], str]:
+    """Run both networks on one batch; returns (forward checks, backward checks, header line)."""
+    import torch
+
+    from course_nn.data import load_task
+    from course_nn.errors import UsageError
+    from course_nn.impl import load_functions, torch_functions
+    from course_nn.train.model import ACTIVATIONS, MODELS, build_network, parse_hidden
+    from course_nn.train.trainer import _friendly, resolve_device
+
+    if args.model not in MODELS or args.activation not in ACTIVATIONS:
+        raise UsageError(f"--model must be one of {', '.join(MODELS)} and --activation one of {', '.join(ACTIVATIONS)}")
+    try:
+        hidden = parse_hidden(args.hidden)
+    except ValueError:
+        raise UsageError(f"--hidden {args.hidden!r} is not a comma-separated list of positive sizes") from None
+    device = resolve_device(args.device)
+    dtype = torch.float64 if args.dtype == "float64" else torch.float32
+    rtol = args.rtol if args.rtol is not None else (1e-6 if dtype == torch.float64 else 1e-4)
+    atol = args.atol if args.atol is not None else (1e-9 if dtype == torch.float64 else 1e-6)
+    student = load_functions(args.impl)
+    data = load_task(args.task, seed=args.seed, n_train=max(args.batch_size, 1), n_val=1,
+                     data_dir=args.data_dir, download=args.download)
+    x = data.x_train[: args.batch_size].to(device=device, dtype=dtype)
+    y = data.y_train[: args.batch_size].to(device)
+    if not data.is_classification:
+        y = y.to(dtype)
+
+    nets = {}
+    for name, fns in (("expected", torch_functions()), ("actual", student)):
+        nets[name] = build_network(fns, args.model, data.num_inputs, data.num_outputs, hidden, args.activation,
+                                   seed=args.seed + 1).to(device=device, dtype=dtype)
+    traces = {}
+    for name, net in nets.items():
+        try:
+            zs, acts = _trace(net, x)
+            loss = net.loss(zs[-1], y, data.is_classification)
+            loss.backward()
+        except Exception as err:
+            if name == "actual":
+                friendly = _friendly(student, err)
+                if friendly is not None:
+                    raise friendly from None
+            raise
+        traces[name] = (zs, acts, loss)
+
+    (ez, ea, eloss), (az, aa, aloss) = traces["expected"], traces["actual"]
+    act_fn = "ReLU" if args.activation == "relu" else "Sigmoid"
+    loss_fn = "CrossEntropy" if data.is_classification else "SquaredError"
+    n_layers = len(ez)
+    forward, backward = [], []
+
+    def add(bucket: list[Check], where: str, culprit: str, e, a) -> None:
+        ok, detail = compare_tensors(e, a, rtol, atol)
+        bucket.append(Check(where, culprit, ok, detail))
+
+    for k in range(n_layers):
+        add(forward, f"layer{k + 1} output z{k + 1} = a{k} W{k + 1}ᵀ + b{k + 1}", "Linear.forward", ez[k], az[k])
+        if k < n_layers - 1:
+            add(forward, f"layer{k + 1} activation a{k + 1} = {act_fn}(z{k + 1})", f"{act_fn}.forward", ea[k + 1], aa[k + 1])
+    add(forward, f"loss J = {loss_fn}(z{n_layers}, y)", f"{loss_fn}.forward", eloss, aloss)
+
+    enets, anets = nets["expected"].layers, nets["actual"].layers
+    add(backward, f"dJ/dz{n_layers} (gradient of the loss w.r.t. the network output)", f"{loss_fn}.backward",
+        ez[-1].grad, az[-1].grad)
+    for k in range(n_layers - 1, -1, -1):
+        layer = f"layer{k + 1}"
+        add(backward, f"{layer} bias gradient dJ/db{k + 1}", "Linear.backward (grad_bias)",
+            enets[k].bias.grad, anets[k].bias.grad)
+        add(backward, f"{layer} weight gradient dJ/dW{k + 1}", "Linear.backward (grad_weight)",
+            enets[k].weight.grad, anets[k].weight.grad)
+        if k > 0:
+            add(backward, f"{layer} input gradient dJ/da{k}", "Linear.backward (grad_x)", ea[k].grad, aa[k].grad)
+            add(backward, f"layer{k} dJ/dz{k} through {act_fn}", f"{act_fn}.backward", ez[k - 1].grad, az[k - 1].grad)
+
+    sizes = "-".join(str(s) for s in nets["actual"].sizes)
+    header = (f"comparing {student.source or student.name} with torch's built-ins: {args.task}, {args.model} {sizes} "
+              f"{args.activation}, one batch of {len(x)}, {args.dtype} on {device}, seed {args.seed}, "
+              f"rtol {rtol:g} atol {atol:g}")
+    return forward, backward, header
+
+
+def run(args: argparse.Namespace) -> int:
+    forward, backward, header = run_compare(args)
+    print(header)
+    width = max(len(c.where) for c in forward + backward)
+    for title, checks in (("forward", forward), ("backward (from the loss towards the input)", backward)):
+        print(title)
+        for c in checks:
+            print(f"  {c.where:<{width}}  {'ok ' if c.ok else 'DIFFERS'}  {'' if c.ok else c.detail}".rstrip())
+    first_fwd = next((c for c in forward if not c.ok), None)
+    first_bwd = next((c for c in backward if not c.ok), None)
+    if first_fwd is None and first_bwd is None:
+        print("all forward values and gradients match torch's built-ins")
+        return 0
+    if first_fwd is not None:
+        print(f"first forward difference: {first_fwd.where}: {first_fwd.detail}; look at {first_fwd.culprit} "
+              "(later values and gradients inherit this difference)", file=sys.stdout)
+    if first_bwd is not None:
+        print(f"first gradient difference along backpropagation: {first_bwd.where}: {first_bwd.detail}; "
+              f"look at {first_bwd.culprit}")
+    return 1
