@@ -7,7 +7,7 @@ references come from torch's built-ins at grading time), the secret seed of the 
 (solutions/<hw>/hidden.json; a fresh random one is made when that file is missing), setup.sh
 (installs python, CPU torch and the package) and run_autograder (grades /autograder/submission
 into /autograder/results/results.json). To try the zip locally, unzip it into a folder laid out
-like /autograder and run:
+like /autograder (the zip's content in ag/source/, the submission in ag/submission/) and run:
   COURSE_NN_AUTOGRADER_ROOT=$PWD/ag COURSE_NN_PYTHON=$(which python) bash ag/source/run_autograder
 """
 
@@ -79,10 +79,10 @@ def run(args: argparse.Namespace) -> int:
         origin = str(seed_file)
     else:
         seed, origin = secrets.randbelow(2**31), "a fresh random seed (no solutions/<hw>/hidden.json)"
-    files = {f"source/{k}": v for k, v in _package_files(root).items()}
-    files["source/hidden/" + f"{a.name}.json"] = json.dumps({"assignment": a.name, "seed": seed}).encode()
-    files["source/assignment.txt"] = (a.name + "\n").encode()
-    files["source/run_autograder"] = RUN_AUTOGRADER.format(assignment=a.name).encode()
+    # Gradescope unzips this into /autograder/source and copies run_autograder to /autograder.
+    files = _package_files(root)
+    files[f"hidden/{a.name}.json"] = json.dumps({"assignment": a.name, "seed": seed}).encode()
+    files["assignment.txt"] = (a.name + "\n").encode()
     files["setup.sh"] = SETUP_SH.encode()
     files["run_autograder"] = RUN_AUTOGRADER.format(assignment=a.name).encode()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -241,6 +241,7 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
     child = _Child(target, sandbox, env, user)
     try:
         cases = make_cases()
+        precomputed = False
         uses_cuda = any(c.get("device", "cpu") != "cpu" for cs in cases.values() for c in cs)
         remaining = [t.name for t in assignment.tasks]
         while remaining:
@@ -255,8 +256,11 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
                 break
             child.base_rss = child.rss()
             child.send({"probe": scoring_module(assignment).PROBE, "module_name": Path(assignment.submission).stem,
-                        "tasks": remaining, "cases": {t: cases[t] for t in remaining},
+                        "tasks": remaining, "cases": {t: _public(cases[t]) for t in remaining},
                         "memory_bytes": 0 if uses_cuda else memory_bytes})
+            if not precomputed:
+                precomputed = True
+                getattr(scoring_module(assignment), "precompute", lambda c: None)(cases)  # overlaps the child
             remaining = _collect(child, remaining, results, failures, timeout, memory_bytes)
             output += child.stderr
             child.kill()
@@ -266,6 +270,11 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
             child.kill()
         shutil.rmtree(sandbox, ignore_errors=True)
     return cases, results, failures, notes, bytes(output[:STDERR_CAP]).decode(errors="replace")
+
+
+def _public(cases: list[dict]) -> list[dict]:
+    """What the child may see of the cases: never the parent's references (keys starting with _)."""
+    return [{k: v for k, v in c.items() if not k.startswith("_")} for c in cases]
 
 
 def _collect(child: _Child, tasks: list[str], results: dict, failures: dict, timeout: float,

@@ -58,6 +58,10 @@ class _FunctionRecorder(TorchFunctionMode):
 
 
 class _DispatchRecorder(TorchDispatchMode):
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False  # never compiled; skipping the wrapper avoids importing torch._dynamo (~1-2 s)
+
     def __init__(self, seen):
         super().__init__()
         self.seen = seen

@@ -1,0 +1,118 @@
+"""One source of truth: assignments/ is generated from solutions/, and no solution reaches students."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from course_nn import registry
+from course_nn.errors import CourseError
+from course_nn.handout import markers, sync
+
+ROOT = Path(__file__).resolve().parents[1]
+HW1 = registry.get("hw1")
+
+
+def course_nn(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "course_nn", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=600)
+
+
+def test_committed_assignments_are_exactly_what_sync_writes():
+    assert sync.check(ROOT, list(registry.ASSIGNMENTS)) == ""
+
+
+def test_handout_check_exits_1_with_a_diff_when_a_stub_was_hand_edited(tmp_path):
+    copy = tmp_path / "repo"
+    shutil.copytree(ROOT / "solutions", copy / "solutions")
+    shutil.copytree(ROOT / "assignments", copy / "assignments")
+    stub = copy / "assignments" / "hw1_autograd" / "functions.py"
+    stub.write_text(stub.read_text().replace("class Sigmoid(Function):", "class Sigmoid(Function):  # edited"))
+    result = course_nn("handout", "check", cwd=copy, env={"COURSE_NN_ROOT": str(copy)})
+    assert result.returncode == 1
+    assert "# edited" in result.stdout and "course-nn handout sync" in result.stdout
+    fixed = course_nn("handout", "sync", cwd=copy, env={"COURSE_NN_ROOT": str(copy)})
+    assert fixed.returncode == 0 and "functions.py" in fixed.stdout
+    assert course_nn("handout", "check", cwd=copy, env={"COURSE_NN_ROOT": str(copy)}).returncode == 0
+
+
+def test_each_solution_block_becomes_one_not_implemented_line():
+    source = (ROOT / "solutions" / "hw1_autograd" / "functions.py").read_text()
+    stub = markers.strip_solutions(source, HW1)
+    assert "BEGIN SOLUTION" not in stub
+    blocks = markers.find_blocks(source)
+    assert stub.count("raise NotImplementedError(") == len(blocks) == 14
+    assert 'raise NotImplementedError("Linear.backward is not implemented yet (hw1 task 5)")' in stub
+    assert 'raise NotImplementedError("Sigmoid.forward is not implemented yet (hw1 task 3)")' in stub
+    # docstrings with the math survive
+    assert "dJ/db = Σ_n G_{n,:}" in stub
+
+
+@pytest.mark.parametrize("bad", [
+    "def f():\n    # BEGIN SOLUTION\n    return 1\n",
+    "def f():\n    return 1\n    # END SOLUTION\n",
+    "# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n",
+])
+def test_malformed_markers_are_reported_with_a_line(bad):
+    with pytest.raises(CourseError, match=r"<source>:\d+"):
+        markers.strip_solutions(bad, HW1)
+
+
+@pytest.mark.parametrize("assignment", registry.ASSIGNMENTS)
+def test_student_bundle_has_stubs_tests_handout_and_no_solution_line(tmp_path, assignment):
+    a = registry.get(assignment)
+    out = tmp_path / "bundle.zip"
+    result = course_nn("handout", "build", assignment, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(out) as zf:
+        files = {n.split("/", 1)[1]: zf.read(n) for n in zf.namelist()}
+    assert a.submission in files and "README.md" in files
+    assert any(n.startswith("test_") for n in files)
+    assert not any("hidden" in n or "solutions" in n for n in files)
+    assert sync.leaks(files, ROOT / "solutions") == []
+    secret = set()
+    for path in (ROOT / "solutions" / a.folder).rglob("*.py"):
+        secret |= markers.solution_lines(path.read_text())
+    assert secret, "the reference should have solution lines"
+    text = b"\n".join(files.values()).decode()
+    assert not [line for line in secret if line in text]
+
+
+def test_leak_detector_catches_a_solution_line():
+    line = next(iter(markers.solution_lines((ROOT / "solutions" / "hw1_autograd" / "functions.py").read_text())))
+    found = sync.leaks({"functions.py": f"x = 1\n    {line}\n".encode()}, ROOT / "solutions")
+    assert found and line in found[0]
+
+
+def test_bundle_to_a_folder(tmp_path):
+    result = course_nn("handout", "build", "hw1", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "hw1_autograd" / "functions.py").read_text() == \
+        (ROOT / "assignments" / "hw1_autograd" / "functions.py").read_text()
+
+
+def _public_tests(submission: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(ROOT / "assignments" / "hw1_autograd"), *extra],
+                          capture_output=True, text=True, env={**os.environ, "COURSE_NN_SUBMISSION": str(submission)},
+                          timeout=600)
+
+
+def test_public_tests_pass_on_the_reference():
+    result = _public_tests(ROOT / "solutions" / "hw1_autograd" / "functions.py")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "35 passed" in result.stdout
+
+
+def test_public_tests_fail_on_the_stub_with_not_implemented_one_task_at_a_time():
+    result = _public_tests(ROOT / "assignments" / "hw1_autograd" / "functions.py", "-m", "task1_3")
+    assert result.returncode == 1
+    assert "5 failed" in result.stdout and "30 deselected" in result.stdout
+    assert "not implemented: Sigmoid.forward is not implemented yet (hw1 task 3)" in result.stdout
+    assert "Traceback" not in result.stdout
