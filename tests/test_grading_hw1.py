@@ -352,6 +352,16 @@ def test_syntax_error_scores_zero_with_the_line(tmp_path):
 
 def test_hang_in_one_backward_costs_that_function_only(tmp_path):
     source = mutate("        x, weight = ctx.saved_tensors\n", "        while True:\n            pass\n")
+    # After the hang a fresh child runs CrossEntropy: it must not be handed the parent's references.
+    source = source.replace("        shifted = logits - logits.amax(dim=1, keepdim=True)\n",
+                            "        if 'LEAKED' not in globals():  # scan this process once\n"
+                            "            import gc\n"
+                            "            globals()['LEAKED'] = any(isinstance(o, dict) and '_ref_out' in o\n"
+                            "                                      for o in gc.get_objects())\n"
+                            "        if LEAKED:\n"
+                            "            raise RuntimeError('the grader leaked its references')\n"
+                            "        shifted = logits - logits.amax(dim=1, keepdim=True)\n", 1)
+    assert "leaked its references" in source
     result = grade(write(tmp_path, source), timeout=3)
     assert by_task(result)["Linear"] == 0
     assert "longer than 3 s" in outcome(result, "Linear", "forward").lines[0]
