@@ -218,7 +218,7 @@ def make_cases(assignment: Assignment, seed: int, visible_only: bool, devices: t
 
 
 def _fmt_index(idx: tuple[int, ...]) -> str:
-    return "[" + ", ".join(str(i) for i in idx) + "]" if idx else "(the scalar)"
+    return "[" + ", ".join(str(i) for i in idx) + "]" if idx else ""
 
 
 @dataclass
@@ -432,7 +432,7 @@ def check_backward(task: str, case: dict, r: dict) -> list[str]:
         m = compare(got, want, dtype)
         if m:
             hint = _grad_hint(task, name, case, got, want, i)
-            problems.append(f"{task}.backward {where}: d loss / d {name}{_fmt_index(m.index)} "
+            problems.append(f"{task}.backward {where}: dJ/d{name}{_fmt_index(m.index)} "
                             f"{_value_text(m, case['visible'])}" + (f"; likely mistake: {hint}" if hint else ""))
     after = r.get("grad_output_after")
     if after is not None and not torch.equal(after.to(case["grad_output"].dtype), case["grad_output"]):
@@ -478,11 +478,12 @@ def check_gradcheck(task: str, case: dict, r: dict) -> list[str]:
         if bool(bad.any()):
             k = int(bad.nonzero()[0])
             in_idx = tuple(int(t) for t in torch.unravel_index(torch.tensor(j), case["inputs"][i].shape))
-            rel = abs(float(ana[k] - num[k])) / max(abs(float(num[k])), 1e-12)
+            diff = abs(float(ana[k] - num[k]))
+            err = (f"relative error {diff / abs(float(num[k])):.1e} (tolerance {rtol:g})" if abs(float(num[k])) > atol
+                   else f"absolute error {diff:.1e} where about 0 is expected (tolerance {atol:g})")
             values = (f"numerical {float(num[k]):.6g}, analytical {float(ana[k]):.6g}, " if case["visible"] else "")
-            return [f"{task}: gradcheck [{case['label']}]: d out[{k}] / d {names[i]}{_fmt_index(in_idx)}: "
-                    f"{values}relative error {rel:.1e} (tolerance {rtol:g}) — backward disagrees with "
-                    "finite differences of your own forward"]
+            return [f"{task}: gradcheck [{case['label']}]: ∂out[{k}]/∂{names[i]}{_fmt_index(in_idx)}: "
+                    f"{values}{err} — your backward disagrees with finite differences of your own forward"]
     return []
 
 
