@@ -163,6 +163,7 @@ def _stub(cls, case, inputs, grad_output, submission, record=True):
             return res
         res["out"] = _plain(out)
         res["out_type"] = type(out).__name__
+        res["out_device"] = str(out.device) if isinstance(out, torch.Tensor) else ""
         res["inputs_after_forward"] = [_plain(x) for x in inputs]
         res["ctx_tensor_attrs"] = _tensor_attrs(ctx)
         res["saved_count"] = len(ctx.saved_tensors)
@@ -184,7 +185,6 @@ def _stub(cls, case, inputs, grad_output, submission, record=True):
     res["grads"] = [_plain(g) for g in grads]
     res["grad_types"] = [type(g).__name__ for g in grads]
     res["grad_devices"] = [str(g.device) if isinstance(g, torch.Tensor) else "" for g in grads]
-    res["out_device"] = str(out.device) if isinstance(out, torch.Tensor) else ""
     res["ops"] = sorted(seen)
     return res
 
