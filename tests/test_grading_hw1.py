@@ -401,3 +401,37 @@ def test_visible_only_check_matches_in_process_selftest():
     in_process = engine.grade(SOLUTION, HW1, visible_only=True, isolate=False)
     assert [(o.task, o.category, o.fraction) for o in sandboxed.outcomes] == \
         [(o.task, o.category, o.fraction) for o in in_process.outcomes]
+
+
+def test_child_sees_no_repository_on_its_path(tmp_path):
+    probe = textwrap.dedent("""
+        import os, sys
+        found = [p for p in sys.path if os.path.isdir(os.path.join(p, "solutions"))
+                 or os.path.isdir(os.path.join(p, "course_nn"))]
+        try:
+            import course_nn  # noqa: F401
+            found.append("import course_nn worked")
+        except ImportError:
+            pass
+        if found or os.environ.get("COURSE_NN_ROOT") or os.getcwd() != os.path.dirname(os.path.abspath(__file__)):
+            raise RuntimeError(f"sandbox leak: {found}")
+        if sorted(os.listdir(".")) != ["functions.py"]:
+            raise RuntimeError(f"the working folder holds more than the submission: {os.listdir('.')}")
+    """)
+    result = grade(write(tmp_path, SOLUTION.read_text() + probe))
+    assert result.score == pytest.approx(HW1.total_points), result.outcomes[0].lines
+
+
+def test_unprivileged_user_cannot_write_the_results_folder(tmp_path):
+    import os
+
+    user, note = engine._sandbox_user()
+    if user is None:
+        pytest.skip(f"not root, or no usable unprivileged user here: {note or 'not running as root'}")
+    results = tmp_path / "results"
+    results.mkdir()
+    os.chmod(tmp_path, 0o755)
+    attempt = f"open({str(results / 'results.json')!r}, 'w').write('{{}}')\n"
+    result = grade(write(tmp_path, attempt))
+    assert not (results / "results.json").exists()
+    assert "PermissionError" in result.outcomes[0].lines[0]
