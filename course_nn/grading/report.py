@@ -69,6 +69,8 @@ def results_json(result: GradeResult) -> dict:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
+        # Not shown to students: how the run went, and what the submission printed (capped).
+        "extra_data": {"notes": result.notes, "submission_output": result.output[:8000]},
     }
 
 
