@@ -130,6 +130,15 @@ def format_table(result: dict[str, Any]) -> str:
             f" classic {style['classic_ms_per_step']:.3f} ms/step, ratio {style['setup_context_over_classic']:.3f}"
             f" ({style['setup_context_extra_us_per_apply']:+.1f} us per apply)"
         )
+    over = result.get("function_overhead")
+    small = result["batches"].get(str(style.get("batch", 1)))
+    if over is not None and small is not None:
+        gap_us = (small["step_time_ratio"] - 1) * small["builtin_ms_per_step"] * 1e3  # from the robust median ratio
+        lines.append(
+            f"one custom Function costs {over['overhead_us_per_function']:.1f} us more than the same op"
+            f" (forward + backward); x6 per step = {6 * over['overhead_us_per_function']:.0f} us"
+            f" of the {gap_us:.0f} us gap at batch {small['batch']}"
+        )
     comp = result.get("compile")
     if comp is not None:
         if "skipped" in comp:

@@ -173,8 +173,47 @@ def bench_styles(functions: Any, batch: int, device: torch.device, cfg: BenchCon
         "setup_context_over_classic": style.ratio,
         "setup_context_ms_per_step": style.a_seconds * 1e3,
         "classic_ms_per_step": style.b_seconds * 1e3,
-        "setup_context_extra_us_per_apply": (style.a_seconds - style.b_seconds) * 1e6 / 6,  # 6 applies per step
+        # from the median ratio (robust to load), not from the two medians; 6 applies per step
+        "setup_context_extra_us_per_apply": (style.ratio - 1) * style.b_seconds * 1e6 / 6,
         "adapter_over_as_written": adapter.ratio,
+    }
+
+
+class _Double(torch.autograd.Function):
+    """y = 2x as a custom Function: the cheapest possible forward and backward, so its cost is the overhead."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
+        return grad_output * 2
+
+
+def bench_function_overhead(device: torch.device, cfg: BenchConfig, width: int = 256) -> dict[str, Any]:
+    """Fixed cost of one custom Function (apply + ctx + Python backward) over the same op written with torch.
+
+    Both sides compute y = 2x on a (1, width) tensor and backpropagate the same gradient, so the difference
+    is what wrapping an op in a Function costs per call, forward and backward together. Six Functions per
+    step times this number is the floor of the batch-1 gap.
+    """
+    x = torch.randn(1, width, device=device, requires_grad=True)
+    grad = torch.ones(1, width, device=device)
+
+    def custom() -> None:
+        _Double.apply(x).backward(grad)
+        x.grad = None
+
+    def builtin() -> None:
+        (x * 2).backward(grad)
+        x.grad = None
+
+    timing = measure.time_pairs(custom, builtin, device, pairs=cfg.pairs, warmup=cfg.warmup, block_seconds=cfg.block_seconds)
+    return {
+        "custom_function_us": timing.a_seconds * 1e6,
+        "builtin_op_us": timing.b_seconds * 1e6,
+        "overhead_us_per_function": (timing.a_seconds - timing.b_seconds) * 1e6,
     }
 
 
@@ -250,6 +289,8 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
     except Exception as err:  # a student's file written in setup_context style cannot be re-wrapped
         result["function_style"] = {"skipped": f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"}
     result["setup_context_over_classic"] = result["function_style"].get("setup_context_over_classic")
+    cfg.log("timing the fixed cost of one custom Function (forward + backward) ...")
+    result["function_overhead"] = bench_function_overhead(device, cfg)
 
     if cfg.compile:
         cfg.log(f"batch {cfg.headline_batch}: torch.compile of both models (compiling takes a while) ...")
