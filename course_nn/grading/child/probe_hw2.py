@@ -224,7 +224,20 @@ def _probe_train_epoch(module, case: dict) -> dict:
 
 
 def run_case(module, case: dict, submission: str) -> dict:
-    """Run one parent-chosen case against ``case['task']`` of the submission."""
+    """Run one parent-chosen case against ``case['task']`` of the submission.
+
+    One intra-op thread: the tensors are tiny, and in-process runs (students' pytest) on a busy
+    machine were up to 100x slower with torch's default thread pool.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _run_case(module, case, submission)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_case(module, case: dict, submission: str) -> dict:
     task = case["task"]
     target = getattr(module, task, None)
     if target is None or not callable(target):
