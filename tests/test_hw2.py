@@ -72,7 +72,8 @@ MUTATIONS = [
      'if d < self.num_layers else None)', "MLP"),
     ("MLP applying the activation on the output layer", "if d < self.num_layers:  #", "if True:  #", "MLP"),
     ("sgd_step with the wrong sign", "p.sub_(lr * p.grad)", "p.add_(lr * p.grad)", "sgd_step"),
-    ("train_epoch returning the last loss", "return total / max(count, 1)", "return float(loss)", "train_epoch"),
+    ("train_epoch returning the last loss", "return total / max(count, 1)", "return batch_loss.item()",
+     "train_epoch"),
 ]
 
 

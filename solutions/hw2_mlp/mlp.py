@@ -287,10 +287,10 @@ def train_epoch(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, to
     # BEGIN SOLUTION
     total, count = 0.0, 0
     for x, y in batches:
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        sgd_step(model.parameters(), lr)
-        total += float(loss.detach())
+        batch_loss = loss_fn(model(x), y)
+        batch_loss.backward()
+        sgd_step(model.parameters(), lr=lr)  # a fresh generator of the parameters each step
+        total += batch_loss.item()
         count += 1
     return total / max(count, 1)
     # END SOLUTION
