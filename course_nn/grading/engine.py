@@ -321,12 +321,19 @@ def _collect(child: _Child, tasks: list[str], results: dict, failures: dict, tim
 
 def run_in_process(submission: Path, assignment: Assignment, cases: dict[str, list[dict]]) -> dict[str, list]:
     """Same probes, no sandbox: for students' own pytest runs, where a debugger should work."""
+    import torch
+
     from course_nn.grading.child import runner
 
     probe = importlib.import_module(f"course_nn.grading.child.{scoring_module(assignment).PROBE}")
     module = runner.load_submission(str(submission), f"_course_nn_submission_{abs(hash(str(submission)))}")
-    return {task: [probe.run_case(module, c, str(submission)) for c in task_cases]
-            for task, task_cases in cases.items()}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: a thread pool only adds contention (as in the sandbox)
+    try:
+        return {task: [probe.run_case(module, c, str(submission)) for c in task_cases]
+                for task, task_cases in cases.items()}
+    finally:
+        torch.set_num_threads(threads)
 
 
 # ----------------------------------------------------------------------------------------------
