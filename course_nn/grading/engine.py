@@ -413,9 +413,13 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
         notes.append("no hidden-case seed given: hidden cases use the public fallback seed")
     secret = seed if seed is not None else PUBLIC_SEED + 1
 
+    restore_threads: list[int] = []
+
     def build_cases():
         import torch
 
+        restore_threads.append(torch.get_num_threads())
+        torch.set_num_threads(1)  # the parent's tensors are tiny too; restored below
         devs = devices if devices is not None else (("cpu", "cuda") if torch.cuda.is_available() else ("cpu",))
         return scoring_module(assignment).make_cases(assignment, secret, visible_only, devs, public_seed=PUBLIC_SEED)
 
@@ -445,4 +449,8 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
             if o.category == "compliance":
                 o.review = review
         outcomes += task_outcomes
+    if restore_threads:
+        import torch
+
+        torch.set_num_threads(restore_threads[0])
     return GradeResult(assignment, submission, outcomes, time.monotonic() - started, visible_only, notes, output)
