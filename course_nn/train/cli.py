@@ -6,7 +6,7 @@ sees their own backward train a model. Plain SGD (gradients zeroed every step).
 
 Tasks: spiral, xor, circles (2-D classification, like the TensorFlow Playground);
 sine, step, bump (1-D regression); mnist, fashion-mnist (torchvision; --data-dir, --download).
-Defaults per task (epochs, batch size, lr): 2-D 200/16/0.3, 1-D 200/16/0.05, images 5/64/0.1.
+Defaults per task (epochs, batch size, lr): 2-D 150/16/0.1, 1-D 200/16/0.05, images 5/64/0.1.
 
 Each run lives in <logdir>/<run-name>/ with its TensorBoard events and checkpoint.pt. --epochs is
 the total: --resume runs/NAME/checkpoint.pt --epochs 300 continues a 200-epoch run to 300.
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--momentum", type=float, help="SGD momentum (default 0: plain SGD as in the lecture)")
     parser.add_argument("--seed", type=int, help="seed for the data, the initial weights and the shuffling (default 0)")
     parser.add_argument("--train-size", dest="n_train", type=int,
-                        help="training examples (synthetic tasks: default 1000; MNIST: cap, default all)")
+                        help="training examples (2-D tasks: default 2000, 1-D: 1000; MNIST: a cap, default all)")
     parser.add_argument("--val-size", dest="n_val", type=int,
                         help="validation examples (synthetic tasks: default 1000; MNIST: cap on the test split)")
     parser.add_argument("--data-dir", default="data", help="where torchvision finds MNIST/raw (default data/)")

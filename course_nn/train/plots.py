@@ -21,7 +21,7 @@ def _figure(width: float = 4.2, height: float = 4.0):
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=80)
+    return Figure(figsize=(width, height), dpi=100)
 
 
 def _to_rgb(fig) -> np.ndarray:
