@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from course_nn import cli
 from course_nn.paths import solutions_dir
@@ -67,3 +68,10 @@ def test_unimplemented_student_file_is_one_line(tmp_path, capsys):
     assert rc == 1
     assert err.strip().endswith("implement it or use --impl solutions") and "Linear.forward" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_compare_on_cuda(capsys):
+    rc, out, _ = compare(capsys, "--impl", "solutions", "--device", "cuda", "--hidden", "8,8")
+    assert rc == 0 and "on cuda" in out

@@ -33,7 +33,7 @@ def runs(tmp_path_factory) -> Path:
     logdir = tmp_path_factory.mktemp("runs")
     for task in ("xor", "sine"):
         train(TrainConfig(task=task, epochs=EPOCHS, n_train=256, n_val=128, batch_size=16, plot_every=2,
-                          quiet=True, logdir=str(logdir), run_name=task))
+                          quiet=True, device="cpu", logdir=str(logdir), run_name=task))
     return logdir
 
 

@@ -20,7 +20,7 @@ from course_nn.errors import CourseError
 from course_nn.train import checkpoint
 from course_nn.train.trainer import TrainConfig, train
 
-SMALL = dict(n_train=128, n_val=64, batch_size=16, plot_every=100, quiet=True)
+SMALL = dict(n_train=128, n_val=64, batch_size=16, plot_every=100, quiet=True, device="cpu")
 
 
 def small(tmp_path: Path, **kw) -> TrainConfig:
@@ -205,11 +205,11 @@ def test_assignment_stubs_are_reported(tmp_path):
 def test_mnist_logreg_has_7850_parameters(tmp_path):
     write_tiny_mnist(tmp_path / "data")
     summary = train(TrainConfig(task="mnist", model="logreg", data_dir=str(tmp_path / "data"), epochs=2,
-                                batch_size=16, quiet=True, logdir=str(tmp_path / "runs")))
+                                batch_size=16, quiet=True, device="cpu", logdir=str(tmp_path / "runs")))
     assert summary["num_parameters"] == 784 * 10 + 10 == 7850
     assert 0 <= summary["val_accuracy"] <= 1
     mlp = train(TrainConfig(task="mnist", hidden="32", data_dir=str(tmp_path / "data"), epochs=3, lr=0.05,
-                            batch_size=16, quiet=True, logdir=str(tmp_path / "runs")))
+                            batch_size=16, quiet=True, device="cpu", logdir=str(tmp_path / "runs")))
     assert mlp["num_parameters"] == 784 * 32 + 32 + 32 * 10 + 10
     assert mlp["val_accuracy"] > 0.5  # the tiny digits are easy: each lights its own band of rows
 
@@ -245,6 +245,9 @@ def test_ctrl_c_keeps_a_checkpoint_and_says_how_to_resume(tmp_path):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_same_code_path(tmp_path):
     cpu = train(small(tmp_path, epochs=2, device="cpu", run_name="cpu"))
-    gpu = train(small(tmp_path, epochs=2, device="cuda", run_name="gpu"))
+    gpu = train(small(tmp_path, epochs=3, device="cuda", run_name="gpu"))
     assert gpu["device"].startswith("cuda")
-    assert abs(gpu["train_loss"] - cpu["train_loss"]) < 1e-3
+    assert abs(scalars(tmp_path / "runs" / "gpu", "loss/train")[1] - cpu["train_loss"]) < 1e-3
+    # a CUDA checkpoint resumes (its RNG states included)
+    resumed = train(TrainConfig(resume=gpu["checkpoint"], epochs=4, device="cuda", quiet=True))
+    assert resumed["epochs"] == 4 and resumed["device"].startswith("cuda")
