@@ -116,6 +116,10 @@ def test_quick_bench_writes_json_with_finite_ratios(bench_main, tmp_path, capsys
     assert entry["reference_ms_per_step"] > 0 and entry["builtin_ms_per_step"] > 0
     assert entry["initial_loss_abs_diff"] < 1e-4  # same weights and data on both sides
     assert result["machine"]["torch_num_threads"] >= 1
+    for batch in ("1", "128"):  # per-layer diagnosis at batch 1 and the headline batch
+        layer = result["layers"][batch]["CrossEntropy"]
+        assert layer["reference_us"] > 0 and layer["builtin_us"] > 0
+    assert result["function_overhead"]["custom_function_us"] > 0
     assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left no temp file
 
 

@@ -121,6 +121,15 @@ def format_table(result: dict[str, Any]) -> str:
         if cuda:
             line += f" {_fmt(entry.get('peak_bytes_ratio'), '.4f'):>17}"
         lines.append(line)
+    for batch, layers in result.get("layers", {}).items():
+        if "skipped" in layers:
+            lines.append(f"layers at batch {batch}: skipped ({layers['skipped']})")
+            continue
+        parts = [
+            f"{name.split(' (')[0]} {v['reference_us']:.0f}/{v['builtin_us']:.0f} us ({v['gap_us']:+.0f})"
+            for name, v in layers.items() if name != "batch"
+        ]
+        lines.append(f"layers at batch {batch}, ref/torch fwd+bwd per call (gap): " + ", ".join(parts))
     style = result.get("function_style", {})
     if "skipped" in style:
         lines.append(f"function style: skipped ({style['skipped']})")

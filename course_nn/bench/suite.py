@@ -144,6 +144,56 @@ def bench_batch(functions: Any, batch: int, device: torch.device, cfg: BenchConf
     return entry
 
 
+def bench_layers(functions: Any, batch: int, device: torch.device, cfg: BenchConfig) -> dict[str, Any]:
+    """Forward + backward of each hand-written layer against its built-in twin, at the MLP's shapes.
+
+    Says which layer the step-time gap comes from: ``gap_us`` is (median ratio - 1) x built-in time,
+    per call of the layer (the step calls Linear 3 times, ReLU twice, CrossEntropy once).
+    """
+    import torch.nn.functional as F
+
+    gen = torch.Generator().manual_seed(cfg.seed + 2)
+
+    def rand(*shape: int, grad: bool = False) -> torch.Tensor:
+        return torch.randn(*shape, generator=gen).to(device).requires_grad_(grad)
+
+    x0, w1, b1 = rand(batch, 784), rand(256, 784, grad=True), rand(256, grad=True)
+    h, w2, b2 = rand(batch, 256, grad=True), rand(256, 256, grad=True), rand(256, grad=True)
+    z, logits = rand(batch, 256, grad=True), rand(batch, 10, grad=True)
+    target = torch.randint(0, 10, (batch,), generator=gen).to(device)
+    g256 = rand(batch, 256)
+    leaves = (w1, b1, h, w2, b2, z, logits)
+
+    def run(fn: Callable[[], torch.Tensor], grad: torch.Tensor | None) -> Callable[[], None]:
+        def call() -> None:
+            fn().backward(grad)
+            for t in leaves:
+                t.grad = None
+        return call
+
+    cases = {
+        "Linear 784->256 (input needs no grad)": (
+            lambda: functions.Linear.apply(x0, w1, b1), lambda: F.linear(x0, w1, b1), g256),
+        "Linear 256->256": (lambda: functions.Linear.apply(h, w2, b2), lambda: F.linear(h, w2, b2), g256),
+        "ReLU": (lambda: functions.ReLU.apply(z), lambda: F.relu(z), g256),
+        "CrossEntropy": (
+            lambda: functions.CrossEntropy.apply(logits, target), lambda: F.cross_entropy(logits, target), None),
+    }
+    out: dict[str, Any] = {"batch": batch}
+    for name, (ref, builtin, grad) in cases.items():
+        timing = measure.time_pairs(
+            run(ref, grad), run(builtin, grad), device,
+            pairs=cfg.pairs, warmup=cfg.warmup, block_seconds=cfg.block_seconds / 4,
+        )
+        out[name] = {
+            "ratio": timing.ratio,
+            "reference_us": timing.a_seconds * 1e6,
+            "builtin_us": timing.b_seconds * 1e6,
+            "gap_us": (timing.ratio - 1) * timing.b_seconds * 1e6,
+        }
+    return out
+
+
 def bench_styles(functions: Any, batch: int, device: torch.device, cfg: BenchConfig) -> dict[str, Any]:
     """setup_context-style apply against classic-style apply, same Functions and math (see models' adapters).
 
@@ -282,6 +332,14 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
     if device.type == "cuda":
         result["peak_bytes_ratio"] = headline.get("peak_bytes_ratio")
     result["batches"] = per_batch
+
+    result["layers"] = {}
+    for batch in dict.fromkeys((cfg.style_batch, cfg.headline_batch)):
+        cfg.log(f"batch {batch}: timing each layer (forward + backward) against its built-in twin ...")
+        try:
+            result["layers"][str(batch)] = bench_layers(functions, batch, device, cfg)
+        except Exception as err:  # e.g. a student's Function that fails at this shape: a diagnostic, not fatal
+            result["layers"][str(batch)] = {"skipped": f"{type(err).__name__}: {str(err)[:200]}"}
 
     cfg.log(f"batch {cfg.style_batch}: timing setup_context-style vs classic-style apply ...")
     try:
