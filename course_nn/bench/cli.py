@@ -31,7 +31,8 @@ from typing import Any
 
 from course_nn.errors import UsageError
 
-QUICK = {"pairs": 3, "warmup": 1, "block_seconds": 0.002, "grade_repeats": 1}
+QUICK = {"pairs": 3, "warmup": 1, "block_seconds": 0.002, "grade_repeats": 1, "retries": 0}
+NOISY = 1.3  # same threshold as course_nn.bench.suite.NOISY (kept here so --help does not import torch)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -164,6 +165,12 @@ def format_table(result: dict[str, Any]) -> str:
         )
     else:
         lines.append(f"grading: not timed ({result.get('grade_note')})")
+    noisy = [e["batch"] for e in result["batches"].values() if e.get("timing_noise", 1.0) > NOISY]
+    if noisy:
+        lines.append(
+            f"warning: timings at batch {', '.join(map(str, noisy))} were disturbed by other processes even after"
+            f" retries (load average {result['machine'].get('load_average_1min')}); rerun on a quieter machine"
+        )
     m = result["machine"]
     lines.append(
         f"machine: {m['cpu_model']}, {m['logical_cores']} logical cores, torch {m['torch_version']},"

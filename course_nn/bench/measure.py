@@ -39,6 +39,8 @@ class PairTiming:
     ratio: float
     ratios: list[float]
     inner: int
+    noise: float = 1.0  # max over sides of median/min block time: ~1.0 on a quiet machine
+
 
 
 def _time_block(step: Step, inner: int, device: torch.device) -> float:
@@ -84,7 +86,10 @@ def time_pairs(
         if gc_was_enabled:
             gc.enable()
     ratios = [a / b for a, b in zip(a_times, b_times)]
-    return PairTiming(statistics.median(a_times), statistics.median(b_times), statistics.median(ratios), ratios, inner)
+    noise = max(statistics.median(a_times) / min(a_times), statistics.median(b_times) / min(b_times))
+    return PairTiming(
+        statistics.median(a_times), statistics.median(b_times), statistics.median(ratios), ratios, inner, noise
+    )
 
 
 def _storage_key(t: torch.Tensor) -> tuple[str, int | None, int, int]:

@@ -39,7 +39,30 @@ class BenchConfig:
     grade_repeats: int = 5
     grade_submission: Path | None = None
     seed: int = 0
+    retries: int = 2
     log: Callable[[str], None] = field(default=lambda msg: None)
+
+
+NOISY = 1.3  # median block time this far above the fastest block: something else was using the cores
+
+
+def timed(step_a: Callable[[], object], step_b: Callable[[], object], device: torch.device, cfg: BenchConfig,
+          block_scale: float = 1.0) -> measure.PairTiming:
+    """:func:`measure.time_pairs` with cfg's settings, repeated (up to ``cfg.retries`` times) while the timings
+    look disturbed by other processes; keeps the quietest attempt. On a shared 2-core machine one busy
+    neighbour can stretch every block of a comparison, which alternation alone cannot cancel."""
+    best: measure.PairTiming | None = None
+    for _ in range(1 + cfg.retries):
+        timing = measure.time_pairs(
+            step_a, step_b, device,
+            pairs=cfg.pairs, warmup=cfg.warmup, block_seconds=cfg.block_seconds * block_scale,
+        )
+        if best is None or timing.noise < best.noise:
+            best = timing
+        if best.noise <= NOISY:
+            break
+    assert best is not None
+    return best
 
 
 def default_threads() -> int:
@@ -116,9 +139,7 @@ def bench_batch(functions: Any, batch: int, device: torch.device, cfg: BenchConf
 
     ref_ops, bi_ops = measure.count_aten_ops(ref_step), measure.count_aten_ops(bi_step)
     ref_peak, bi_peak = measure.peak_step_bytes(ref_step, device), measure.peak_step_bytes(bi_step, device)
-    timing = measure.time_pairs(
-        ref_step, bi_step, device, pairs=cfg.pairs, warmup=cfg.warmup, block_seconds=cfg.block_seconds
-    )
+    timing = timed(ref_step, bi_step, device, cfg)
     entry: dict[str, Any] = {
         "batch": batch,
         "step_time_ratio": timing.ratio,
@@ -127,6 +148,7 @@ def bench_batch(functions: Any, batch: int, device: torch.device, cfg: BenchConf
         "builtin_ms_per_step": timing.b_seconds * 1e3,
         "pair_ratios": [round(r, 4) for r in timing.ratios],
         "steps_per_timed_block": timing.inner,
+        "timing_noise": timing.noise,
         "reference_saved_bytes": ref_saved.nbytes,
         "builtin_saved_bytes": bi_saved.nbytes,
         "reference_saved_storages": ref_saved.storages,
@@ -181,10 +203,7 @@ def bench_layers(functions: Any, batch: int, device: torch.device, cfg: BenchCon
     }
     out: dict[str, Any] = {"batch": batch}
     for name, (ref, builtin, grad) in cases.items():
-        timing = measure.time_pairs(
-            run(ref, grad), run(builtin, grad), device,
-            pairs=cfg.pairs, warmup=cfg.warmup, block_seconds=cfg.block_seconds / 4,
-        )
+        timing = timed(run(ref, grad), run(builtin, grad), device, cfg, block_scale=0.25)
         out[name] = {
             "ratio": timing.ratio,
             "reference_us": timing.a_seconds * 1e6,
@@ -210,14 +229,8 @@ def bench_styles(functions: Any, batch: int, device: torch.device, cfg: BenchCon
     ):
         params, forward = models.clone_params(start_params), models.reference_forward(fns)
         steps[name] = lambda f=forward, p=params: models.sgd_step(f, p, x, target)
-    style = measure.time_pairs(
-        steps["setup_context"], steps["classic"], device,
-        pairs=cfg.pairs, warmup=cfg.warmup, block_seconds=cfg.block_seconds,
-    )
-    adapter = measure.time_pairs(
-        steps["classic"], steps["as_written"], device,
-        pairs=cfg.pairs, warmup=cfg.warmup, block_seconds=cfg.block_seconds,
-    )
+    style = timed(steps["setup_context"], steps["classic"], device, cfg)
+    adapter = timed(steps["classic"], steps["as_written"], device, cfg)
     return {
         "batch": batch,
         "setup_context_over_classic": style.ratio,
@@ -226,6 +239,7 @@ def bench_styles(functions: Any, batch: int, device: torch.device, cfg: BenchCon
         # from the median ratio (robust to load), not from the two medians; 6 applies per step
         "setup_context_extra_us_per_apply": (style.ratio - 1) * style.b_seconds * 1e6 / 6,
         "adapter_over_as_written": adapter.ratio,
+        "timing_noise": max(style.noise, adapter.noise),
     }
 
 
@@ -259,7 +273,7 @@ def bench_function_overhead(device: torch.device, cfg: BenchConfig, width: int =
         (x * 2).backward(grad)
         x.grad = None
 
-    timing = measure.time_pairs(custom, builtin, device, pairs=cfg.pairs, warmup=cfg.warmup, block_seconds=cfg.block_seconds)
+    timing = timed(custom, builtin, device, cfg)
     return {
         "custom_function_us": timing.a_seconds * 1e6,
         "builtin_op_us": timing.b_seconds * 1e6,
@@ -279,10 +293,10 @@ def bench_compiled(functions: Any, batch: int, device: torch.device, cfg: BenchC
         models.sgd_step(ref_forward, ref_params, x, target)  # compiles; errors surface here
         models.sgd_step(bi_forward, bi_params, x, target)
         compile_seconds = time.perf_counter() - start
-        timing = measure.time_pairs(
+        timing = timed(
             lambda: models.sgd_step(ref_forward, ref_params, x, target),
             lambda: models.sgd_step(bi_forward, bi_params, x, target),
-            device, pairs=cfg.pairs, warmup=cfg.warmup, block_seconds=cfg.block_seconds,
+            device, cfg,
         )
     except Exception as err:  # inductor needs a C compiler, triton, ...: a missing piece skips, never fails
         first = (str(err).strip().splitlines() or [""])[0][:200]
