@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from course_nn.grading.outcome import Outcome
+from course_nn.grading.outcome import Outcome, all_failed
 from course_nn.registry import Assignment, Task
 
 PROBE = "probe_hw1"
@@ -548,12 +548,11 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
     """One Outcome per category for one Function."""
     keys = [c.key for c in assignment.categories]
     if failure is not None or results is None:
-        why = failure or "the submission did not run"
-        return [Outcome(task.name, k, 0.0, [why]) for k in keys]
+        return all_failed(task.name, keys, failure or "the submission did not run")
     if any(r.get("missing") for r in results):
         msg = next((r["error"] for r in results if r.get("error")), None) or \
             f"class {task.name} not found in {assignment.submission} — keep the class name exactly `{task.name}`"
-        return [Outcome(task.name, k, 0.0, [msg]) for k in keys]
+        return all_failed(task.name, keys, msg)
     pairs = list(zip(cases, results))
     nie = _not_implemented(pairs)
     by_kind = {kind: [(c, r) for c, r in pairs if c["kind"] == kind] for kind in ("main", "edge", "gradcheck")}

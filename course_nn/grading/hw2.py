@@ -21,7 +21,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from course_nn.grading.outcome import Outcome
+from course_nn.grading.outcome import Outcome, all_failed
 from course_nn.registry import Assignment, Task
 
 PROBE = "probe_hw2"
@@ -883,12 +883,11 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
     """One Outcome per category: main cases, edge cases, contract (visible and hidden cases alike)."""
     keys = [c.key for c in assignment.categories]
     if failure is not None or results is None:
-        why = failure or "the submission did not run"
-        return [Outcome(task.name, k, 0.0, [why]) for k in keys]
+        return all_failed(task.name, keys, failure or "the submission did not run")
     if any(r.get("missing") for r in results):
         kind = "class" if task.name == "MLP" else "function"
         msg = f"{kind} {task.name} not found in {assignment.submission} — keep the name exactly `{task.name}`"
-        return [Outcome(task.name, k, 0.0, [msg]) for k in keys]
+        return all_failed(task.name, keys, msg)
     nie = next((_error_text(task.name, r["error"]) for r in results
                 if r.get("error") and "NotImplementedError" in r["error"]), None)
     checked = [(c, _run_check(task, c, r)) for c, r in zip(cases, results)]

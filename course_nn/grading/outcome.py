@@ -27,3 +27,8 @@ class Outcome:
     def reason(self) -> str:
         """One line for tables: the first failure, or 'ok'."""
         return self.lines[0] if self.lines else ("ok" if self.passed else "failed")
+
+
+def all_failed(task: str, categories: list[str], why: str) -> list[Outcome]:
+    """Every category of a task at zero for one reason (import failed, hang, missing name...)."""
+    return [Outcome(task, key, 0.0, [why]) for key in categories]

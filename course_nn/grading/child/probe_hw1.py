@@ -140,27 +140,32 @@ def _describe(exc: BaseException, submission: str) -> str:
     return describe_exception(exc, submission)
 
 
+def _recorded(seen: set[str], record: bool, call):
+    """Run ``call()`` with every torch function and aten op it reaches added to ``seen``."""
+    if not record:
+        return call()
+    with _FunctionRecorder(seen), _DispatchRecorder(seen):
+        return call()
+
+
 def _stub(cls, case, inputs, grad_output, submission, record=True):
     """Direct forward + backward with a stand-in ctx, under inference_mode, with calls recorded."""
     seen: set[str] = set()
     res = {"out": None, "grads": None, "n_grads": -1, "error_forward": "", "error_backward": "",
            "not_implemented": False, "ctx_tensor_attrs": [], "saved_count": 0}
     ctx = StubCtx(case["needs"])
-    modes = (_FunctionRecorder(seen), _DispatchRecorder(seen)) if record else ()
+
+    def failed(stage: str, exc: BaseException) -> dict:
+        res[f"error_{stage}"] = _describe(exc, submission)
+        res["not_implemented"] = isinstance(exc, NotImplementedError)
+        res["ops"] = sorted(seen)
+        return res
+
     with torch.inference_mode():
         try:
-            for m in modes:
-                m.__enter__()
-            try:
-                out = _stub_forward(cls, ctx, inputs)
-            finally:
-                for m in reversed(modes):
-                    m.__exit__(None, None, None)
+            out = _recorded(seen, record, lambda: _stub_forward(cls, ctx, inputs))
         except BaseException as exc:
-            res["error_forward"] = _describe(exc, submission)
-            res["not_implemented"] = isinstance(exc, NotImplementedError)
-            res["ops"] = sorted(seen)
-            return res
+            return failed("forward", exc)
         res["out"] = _plain(out)
         res["out_type"] = type(out).__name__
         res["out_device"] = str(out.device) if isinstance(out, torch.Tensor) else ""
@@ -168,18 +173,9 @@ def _stub(cls, case, inputs, grad_output, submission, record=True):
         res["ctx_tensor_attrs"] = _tensor_attrs(ctx)
         res["saved_count"] = len(ctx.saved_tensors)
         try:
-            for m in modes:
-                m.__enter__()
-            try:
-                grads = cls.backward(ctx, grad_output)
-            finally:
-                for m in reversed(modes):
-                    m.__exit__(None, None, None)
+            grads = _recorded(seen, record, lambda: cls.backward(ctx, grad_output))
         except BaseException as exc:
-            res["error_backward"] = _describe(exc, submission)
-            res["not_implemented"] = isinstance(exc, NotImplementedError)
-            res["ops"] = sorted(seen)
-            return res
+            return failed("backward", exc)
     grads = _as_tuple(grads)
     res["n_grads"] = len(grads)
     res["grads"] = [_plain(g) for g in grads]
