@@ -203,6 +203,20 @@ def test_impl_that_does_not_import_is_one_line(bench_main, tmp_path, capsys):
     assert "SyntaxError" in _error_line(capsys)
 
 
+def test_impl_that_fails_in_the_mlp_is_one_line(bench_main, tmp_path, capsys):
+    impl = tmp_path / "functions.py"
+    impl.write_text(
+        "import torch\n"
+        "class Linear(torch.autograd.Function):\n"
+        "    @staticmethod\n"
+        "    def forward(ctx, x, w, b):\n"
+        "        raise NotImplementedError('Linear.forward: your code here')\n"
+        "ReLU = CrossEntropy = Linear\n"
+    )
+    assert bench_main(["bench", "--impl", str(impl), "--quick", "--skip-grade"]) == 1
+    assert "NotImplementedError" in _error_line(capsys)
+
+
 def test_missing_solutions_says_so_in_one_line(bench_main, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_NN_ROOT", str(tmp_path))  # a "clone" without solutions/
     assert bench_main(["bench", "--skip-grade"]) == 2

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from course_nn.bench import measure, models
+from course_nn.errors import CourseError
 
 GOALS: dict[str, float] = {"step_time_ratio": 1.05, "saved_bytes_ratio": 1.0, "grade_over_import_torch": 3.0}
 
@@ -335,7 +336,11 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
     per_batch: dict[str, Any] = {}
     for batch in cfg.batches:
         cfg.log(f"batch {batch}: timing reference vs built-in ...")
-        entry = bench_batch(functions, batch, device, cfg)
+        try:
+            entry = bench_batch(functions, batch, device, cfg)
+        except Exception as err:  # a broken functions.py (e.g. a student's) is reported in one line
+            first = (str(err).strip().splitlines() or [""])[0][:200]
+            raise CourseError(f"{impl} failed in the MLP at batch {batch}: {type(err).__name__}: {first}") from err
         per_batch[str(batch)] = entry
         for key in ("step_time_ratio", "saved_bytes_ratio", "peak_bytes_ratio"):
             if key in entry:
