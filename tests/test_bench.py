@@ -214,7 +214,10 @@ def test_impl_that_fails_in_the_mlp_is_one_line(bench_main, tmp_path, capsys):
         "ReLU = CrossEntropy = Linear\n"
     )
     assert bench_main(["bench", "--impl", str(impl), "--quick", "--skip-grade"]) == 1
-    assert "NotImplementedError" in _error_line(capsys)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err  # progress lines, then exactly one error line
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "NotImplementedError" in errors[0]
 
 
 def test_missing_solutions_says_so_in_one_line(bench_main, tmp_path, monkeypatch, capsys):
