@@ -25,10 +25,14 @@ def write(tmp_path: Path, source: str, name: str = "functions.py") -> Path:
     return path
 
 
-def mutate(old: str, new: str) -> str:
-    source = SOLUTION.read_text()
-    assert old in source, f"the reference no longer contains {old!r}; update this test"
-    return source.replace(old, new, 1)
+def mutate(old: str, new: str, *more: str, source: str | None = None) -> str:
+    """The reference with ``old`` replaced by ``new`` (and further old, new pairs), each one required."""
+    source = SOLUTION.read_text() if source is None else source
+    pairs = [(old, new), *zip(more[::2], more[1::2])]
+    for a, b in pairs:
+        assert a in source, f"the reference no longer contains {a!r}; update this test"
+        source = source.replace(a, b, 1)
+    return source
 
 
 def by_task(result) -> dict[str, float]:
@@ -234,8 +238,8 @@ def test_unsummed_bias_gradient_is_caught_with_a_hint(tmp_path):
 
 
 def test_wrong_forward_with_matching_backward_passes_gradcheck_but_not_forward(tmp_path):
-    source = mutate("return (diff * diff).mean()", "return (diff * diff).sum()")
-    source = source.replace("(2 * grad_output / pred.numel())", "(2 * grad_output)")
+    source = mutate("return (diff * diff).mean()", "return (diff * diff).sum()",
+                    "(2 * grad_output / pred.numel())", "(2 * grad_output)")
     result = grade(write(tmp_path, source))
     assert_only_task_loses(result, "SquaredError")
     assert outcome(result, "SquaredError", "gradcheck").passed  # gradcheck alone is fooled ...
@@ -249,11 +253,11 @@ def test_autograd_inside_backward_fails_compliance(tmp_path):
         "        out = 1 / (1 + torch.exp(-z))  # exp(-z) = inf for very negative z gives exactly 0: no NaN\n"
         "        ctx.save_for_backward(out)\n        return out",
         "        ctx.save_for_backward(z)\n        return 1 / (1 + torch.exp(-z))")
-    source = source.replace(
+    source = mutate(
         "        (out,) = ctx.saved_tensors\n        return grad_output * out * (1 - out)",
         "        (z,) = ctx.saved_tensors\n        with torch.enable_grad():\n"
         "            zz = z.detach().requires_grad_()\n            y = 1 / (1 + torch.exp(-zz))\n"
-        "            (g,) = torch.autograd.grad(y, zz, grad_output)\n        return g")
+        "            (g,) = torch.autograd.grad(y, zz, grad_output)\n        return g", source=source)
     result = grade(write(tmp_path, source))
     assert_only_task_loses(result, "Sigmoid")
     comp = outcome(result, "Sigmoid", "compliance")
@@ -271,23 +275,22 @@ def test_builtin_sigmoid_fails_compliance(tmp_path):
 
 
 def test_in_place_grad_output_is_caught(tmp_path):
-    source = mutate("return grad_output * (out > 0)  # mask is 0 at exactly 0: torch's convention",
-                    "grad_output[out <= 0] = 0\n        return grad_output")
+    source = mutate("return grad_output * out.sign()", "grad_output[out <= 0] = 0\n        return grad_output")
     result = grade(write(tmp_path, source))
     assert_only_task_loses(result, "ReLU")
     assert "grad_output in place" in " ".join(outcome(result, "ReLU", "backward").lines)
 
 
 def test_tensor_stored_on_ctx_is_caught(tmp_path):
-    source = mutate("        ctx.save_for_backward(x)\n        return x * x", "        ctx.x = x\n        return x * x")
-    source = source.replace("(x,) = ctx.saved_tensors\n        return 2 * x", "x = ctx.x\n        return 2 * x")
+    source = mutate("        ctx.save_for_backward(x)\n        return x * x", "        ctx.x = x\n        return x * x",
+                    "(x,) = ctx.saved_tensors\n        return 2 * x", "x = ctx.x\n        return 2 * x")
     result = grade(write(tmp_path, source))
     assert_only_task_loses(result, "Square")
     assert "save_for_backward" in " ".join(outcome(result, "Square", "backward").lines)
 
 
 def test_missing_batch_mean_in_cross_entropy_gradient_gets_a_hint(tmp_path):
-    source = mutate("return grad * (grad_output / n), None", "return grad * grad_output, None")
+    source = mutate("return grad.mul_(grad_output / n), None", "return grad.mul_(grad_output), None")
     result = grade(write(tmp_path, source))
     assert_only_task_loses(result, "CrossEntropy")
     assert "batch size N" in " ".join(outcome(result, "CrossEntropy", "backward").lines)
@@ -296,8 +299,8 @@ def test_missing_batch_mean_in_cross_entropy_gradient_gets_a_hint(tmp_path):
 def test_relu_gradient_one_at_zero_loses_only_edge_credit(tmp_path):
     source = mutate("out = z.clamp(min=0)\n        ctx.save_for_backward(out)",
                     "out = z.clamp(min=0)\n        ctx.save_for_backward(z)")
-    source = source.replace("(out,) = ctx.saved_tensors\n        return grad_output * (out > 0)",
-                            "(z,) = ctx.saved_tensors\n        return grad_output * (z >= 0)")
+    source = mutate("(out,) = ctx.saved_tensors\n        return grad_output * out.sign()",
+                    "(z,) = ctx.saved_tensors\n        return grad_output * (z >= 0)", source=source)
     result = grade(write(tmp_path, source))
     assert_only_task_loses(result, "ReLU")
     edge = outcome(result, "ReLU", "edge")
@@ -353,15 +356,14 @@ def test_syntax_error_scores_zero_with_the_line(tmp_path):
 def test_hang_in_one_backward_costs_that_function_only(tmp_path):
     source = mutate("        x, weight = ctx.saved_tensors\n", "        while True:\n            pass\n")
     # After the hang a fresh child runs CrossEntropy: it must not be handed the parent's references.
-    source = source.replace("        shifted = logits - logits.amax(dim=1, keepdim=True)\n",
-                            "        if 'LEAKED' not in globals():  # scan this process once\n"
-                            "            import gc\n"
-                            "            globals()['LEAKED'] = any(isinstance(o, dict) and '_ref_out' in o\n"
-                            "                                      for o in gc.get_objects())\n"
-                            "        if LEAKED:\n"
-                            "            raise RuntimeError('the grader leaked its references')\n"
-                            "        shifted = logits - logits.amax(dim=1, keepdim=True)\n", 1)
-    assert "leaked its references" in source
+    source = mutate("        shifted = logits - logits.amax(dim=1, keepdim=True)\n",
+                    "        if 'LEAKED' not in globals():  # scan this process once\n"
+                    "            import gc\n"
+                    "            globals()['LEAKED'] = any(isinstance(o, dict) and '_ref_out' in o\n"
+                    "                                      for o in gc.get_objects())\n"
+                    "        if LEAKED:\n"
+                    "            raise RuntimeError('the grader leaked its references')\n"
+                    "        shifted = logits - logits.amax(dim=1, keepdim=True)\n", source=source)
     result = grade(write(tmp_path, source), timeout=3)
     assert by_task(result)["Linear"] == 0
     assert "longer than 3 s" in outcome(result, "Linear", "forward").lines[0]

@@ -89,7 +89,7 @@ class ReLU(Function):
     Its derivative is 1 where z > 0 and 0 where z < 0. At the kink z = 0 any value in [0, 1] is a
     subgradient; the lecture writes 1 for z ≥ 0, torch (and this course) uses 0. So
         dJ/dz = dJ/dg ⊙ [g > 0]
-    which needs only the output g, not the input z.
+    which needs only the output g, not the input z. (Since g ≥ 0, the mask [g > 0] equals sign(g).)
 
     Shapes: z (any shape) -> g (same shape). dtype and device follow z.
     """

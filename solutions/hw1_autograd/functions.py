@@ -113,7 +113,7 @@ class ReLU(Function):
     Its derivative is 1 where z > 0 and 0 where z < 0. At the kink z = 0 any value in [0, 1] is a
     subgradient; the lecture writes 1 for z ≥ 0, torch (and this course) uses 0. So
         dJ/dz = dJ/dg ⊙ [g > 0]
-    which needs only the output g, not the input z.
+    which needs only the output g, not the input z. (Since g ≥ 0, the mask [g > 0] equals sign(g).)
 
     Shapes: z (any shape) -> g (same shape). dtype and device follow z.
     """
@@ -130,7 +130,7 @@ class ReLU(Function):
     def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
         (out,) = ctx.saved_tensors
-        return grad_output * (out > 0)  # mask is 0 at exactly 0: torch's convention
+        return grad_output * out.sign()  # out >= 0, so sign(out) is the mask [out > 0]: 0 at exactly 0
         # END SOLUTION
 
 
@@ -151,7 +151,8 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
         # BEGIN SOLUTION
-        ctx.save_for_backward(x, weight)
+        # dJ/dx needs only W and dJ/dW only x: save just what backward will use
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None)
         ctx.has_bias = bias is not None
         if bias is None:
             return x.mm(weight.t())
@@ -227,9 +228,9 @@ class CrossEntropy(Function):
         log_probs = shifted - shifted.exp().sum(dim=1, keepdim=True).log()
         n = logits.shape[0]
         if target.dtype in (torch.int64, torch.int32, torch.uint8):
-            loss = -log_probs.gather(1, target.long().unsqueeze(1)).sum() / n
+            loss = log_probs.gather(1, target.long().unsqueeze(1)).sum() / -n
         else:
-            loss = -(target * log_probs).sum() / n
+            loss = (target * log_probs).sum() / -n
         ctx.save_for_backward(log_probs, target)
         return loss
         # END SOLUTION
@@ -241,10 +242,10 @@ class CrossEntropy(Function):
             return None, None
         log_probs, target = ctx.saved_tensors
         n = log_probs.shape[0]
-        probs = log_probs.exp()
+        grad = log_probs.exp()  # softmax(z): a fresh tensor, so the in-place ops below touch no input
         if target.is_floating_point():
-            grad = probs * target.sum(dim=1, keepdim=True) - target
+            grad = grad * target.sum(dim=1, keepdim=True) - target
         else:
-            grad = probs.scatter_add(1, target.long().unsqueeze(1), -torch.ones_like(probs[:, :1]))
-        return grad * (grad_output / n), None
+            grad.scatter_add_(1, target.long().unsqueeze(1), grad.new_full((n, 1), -1.0))  # minus one-hot
+        return grad.mul_(grad_output / n), None
         # END SOLUTION
