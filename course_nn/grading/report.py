@@ -80,20 +80,24 @@ def write_results(result: GradeResult, path: str | Path) -> dict:
     return data
 
 
-def table(result: GradeResult, width: int = 110) -> str:
-    """The self-check table: function, check, pass/fail, and a one-line reason."""
+def table(result: GradeResult, width: int | None = None) -> str:
+    """The self-check table: function, check, pass/fail, and the first reason, wrapped (never cut)."""
+    import shutil
+    import textwrap
+
+    width = width or max(100, shutil.get_terminal_size((120, 24)).columns)
     rows = [("function", "check", "result", "reason")]
     for o in result.outcomes:
-        reason = o.reason().replace("\n", " ")
-        rows.append((o.task, o.category, "PASS" if o.passed else ("part" if o.fraction > 0 else "FAIL"), reason))
+        rows.append((o.task, o.category, "PASS" if o.passed else ("part" if o.fraction > 0 else "FAIL"),
+                     o.reason().replace("\n", " ")))
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     lines = []
     for r in rows:
         head = f"{r[0]:<{w0}}  {r[1]:<{w1}}  {r[2]:<6}  "
-        reason = r[3]
-        room = max(30, width - len(head))
-        lines.append(head + (reason if len(reason) <= room else reason[: room - 3] + "..."))
+        wrapped = textwrap.wrap(r[3], max(40, width - len(head))) or [""]
+        lines.append(head + wrapped[0])
+        lines += [" " * len(head) + more for more in wrapped[1:]]
     return "\n".join(lines)
 
 
