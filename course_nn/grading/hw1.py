@@ -471,7 +471,11 @@ def check_gradcheck(task: str, case: dict, r: dict) -> list[str]:
         if jac_i is None:
             return [f"{task}: gradcheck: backward returned no gradient for `{names[i]}`"]
         if jac_i.shape[-1] != case["inputs"][i].numel():
-            return [f"{task}: gradcheck: gradient for `{names[i]}` has the wrong number of elements"]
+            want = case["inputs"][i].numel()
+            hint = (" — did you forget to sum the bias gradient over the batch?"
+                    if task == "Linear" and names[i] == "bias" and jac_i.shape[-1] % want == 0 else "")
+            return [f"{task}: gradcheck: gradient for `{names[i]}` has {jac_i.shape[-1]} elements, expected {want} "
+                    f"(the shape of `{names[i]}`){hint}"]
         ana = jac_i[:, j].double()
         num = numeric[p]
         bad = (ana - num).abs() > atol + rtol * num.abs()
