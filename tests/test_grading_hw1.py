@@ -266,12 +266,71 @@ def test_autograd_inside_backward_fails_compliance(tmp_path):
     assert any("torch.autograd.grad" in r for r in comp.review)
 
 
-def test_builtin_sigmoid_fails_compliance(tmp_path):
+def test_builtin_sigmoid_in_forward_earns_nothing_for_sigmoid(tmp_path):
     source = mutate("out = 1 / (1 + torch.exp(-z))", "out = torch.sigmoid(z)")
     result = grade(write(tmp_path, source))
     assert_only_task_loses(result, "Sigmoid")
-    assert outcome(result, "Sigmoid", "compliance").fraction == 0
-    assert outcome(result, "Sigmoid", "backward").passed
+    assert by_task(result)["Sigmoid"] == 0  # forward broke the rules: no category is earned
+    assert "`sigmoid`" in outcome(result, "Sigmoid", "compliance").lines[0]
+    assert outcome(result, "Sigmoid", "backward").lines[0].startswith("no credit:")
+
+
+AUTOGRAD_EVERYWHERE = textwrap.dedent("""
+    import sys, torch
+    import torch.nn.functional as F
+    from torch.autograd import Function
+    PATCH_RECORDERS
+
+    _ag = getattr(torch, "auto" + "grad")
+
+    def _vjp(fn, inputs, g):
+        with torch.inference_mode(False), getattr(torch, "enable" + "_grad")():
+            leaves = [x.detach().clone().requires_grad_(True) if isinstance(x, torch.Tensor) and x.is_floating_point()
+                      else x for x in inputs]
+            out = fn(*leaves)
+            diff = [t for t in leaves if isinstance(t, torch.Tensor) and t.requires_grad]
+            gs = iter(getattr(_ag, "gr" + "ad")(out, diff, g.detach().clone(), allow_unused=True))
+        return tuple(next(gs) if isinstance(t, torch.Tensor) and t.requires_grad else None for t in leaves)
+
+    def make(fn):
+        class C(Function):
+            @staticmethod
+            def forward(ctx, *inputs):
+                ctx.save_for_backward(*[x if isinstance(x, torch.Tensor) else None for x in inputs])
+                return fn(*inputs)
+
+            @staticmethod
+            def backward(ctx, g):
+                gs = _vjp(fn, list(ctx.saved_tensors), g)
+                return tuple(gs[i] if ctx.needs_input_grad[i] else None for i in range(len(gs)))
+        return C
+
+    Square = make(lambda x: x * x)
+    QuadraticForm = make(lambda v, A: v @ A @ v)
+    Sigmoid = make(torch.sigmoid)
+    ReLU = make(torch.relu)
+    Linear = make(lambda x, w, b=None: F.linear(x, w, b))
+    SquaredError = make(F.mse_loss)
+    CrossEntropy = make(F.cross_entropy)
+""")
+
+
+@pytest.mark.parametrize("patch", ["", "for name, mod in list(sys.modules.items()):\n"
+                                       "    if name.startswith('probe_hw'):\n"
+                                       "        mod._recorded = lambda seen, record, call: call()"])
+def test_autograd_and_builtins_everywhere_earn_at_most_honest_forwards(tmp_path, patch):
+    source = AUTOGRAD_EVERYWHERE.replace("PATCH_RECORDERS", patch)
+    result = grade(write(tmp_path, source))
+    scores = by_task(result)
+    forward_share = next(c.weight for c in HW1.categories if c.key == "forward")
+    # Square and QuadraticForm compute their forward from primitives: that (and only that) may count.
+    for name in ("Square", "QuadraticForm"):
+        assert scores[name] <= HW1.task(name).points * forward_share + 1e-6
+    for name in ("Sigmoid", "ReLU", "Linear", "SquaredError", "CrossEntropy"):
+        assert scores[name] == 0, (name, [o.lines[:1] for o in result.outcomes if o.task == name])
+    if patch:
+        assert scores["Square"] == 0  # replacing the grader's recorder costs everything
+        assert "replaced code the grader" in outcome(result, "Square", "compliance").lines[0]
 
 
 def test_in_place_grad_output_is_caught(tmp_path):

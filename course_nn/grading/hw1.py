@@ -491,19 +491,31 @@ def check_gradcheck(task: str, case: dict, r: dict) -> list[str]:
     return []
 
 
-def check_compliance(task: Task, results: list[tuple[dict, dict]]) -> list[str]:
-    """Certain signs that autograd or a built-in did the work (the evadable ones go to review)."""
+_AUTOGRAD_NAMES = {"grad", "backward", "vjp", "jvp", "jacobian", "hessian", "vmap", "jacrev", "jacfwd"}
+
+
+def check_compliance(task: Task, results: list[tuple[dict, dict]]) -> tuple[list[str], bool]:
+    """Certain signs that autograd or a built-in did the work (the evadable ones go to review).
+
+    Returns the problems and whether forward itself broke the rules (then forward earns nothing either).
+    """
     problems: set[str] = set()
-    forbidden = task.forbidden
+    in_forward = False
     for _case, r in results:
+        if r.get("tampered"):
+            shown = ", ".join(r["tampered"][:4]) + (" ..." if len(r["tampered"]) > 4 else "")
+            problems.add(f"{task.name}: your file replaced code the grader or autograd relies on ({shown}) — "
+                         "a submission may only define its Functions")
+            in_forward = True
         stub = r.get("stub")
         if not stub:
             continue
         ops = set(stub.get("ops") or [])
-        for name in sorted(ops & forbidden):
+        forward_ops = set(stub.get("ops_forward") or [])
+        for name in sorted(ops & task.forbidden):
+            in_forward |= name in forward_ops
             problems.add(f"{task.name} calls `{name}`, which is not allowed here — "
-                         + ("no autograd inside a Function: derive the gradient by hand" if name in
-                            {"grad", "backward", "vjp", "jvp", "jacobian", "hessian", "vmap", "jacrev", "jacfwd"}
+                         + ("no autograd inside a Function: derive the gradient by hand" if name in _AUTOGRAD_NAMES
                             else f"compute it from primitives (exp, log, sum, mm, where, ...) instead of torch's `{name}`"))
         for op in sorted(o for o in ops if o.startswith("aten.") and o.endswith("_backward")):
             problems.add(f"{task.name}: torch's own backward kernel `{op[5:]}` ran inside your Function — "
@@ -512,11 +524,12 @@ def check_compliance(task: Task, results: list[tuple[dict, dict]]) -> list[str]:
         if apply.get("graph_on_ctx"):
             problems.add(f"{task.name}: forward kept an autograd graph on ctx ({', '.join(apply['graph_on_ctx'])}) — "
                          "forward must not record a graph for backward to differentiate")
+            in_forward = True
         if (stub.get("error_backward") and any(s in stub["error_backward"] for s in AUTOGRAD_ERRORS)
                 and not apply.get("error")):
             problems.add(f"{task.name}.backward works only inside autograd (it failed when called directly): "
                          "compute the gradient by hand from saved tensors")
-    return sorted(problems)
+    return sorted(problems), in_forward
 
 
 def _not_implemented(results: list[tuple[dict, dict]]) -> str | None:
@@ -565,7 +578,8 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
     bwd = _fraction(by_kind["main"], lambda c, r: check_backward(name, c, r))
     gc = _fraction(by_kind["gradcheck"], lambda c, r: check_gradcheck(name, c, r))
     edge = _fraction(by_kind["edge"], lambda c, r: check_forward(name, c, r) + check_backward(name, c, r))
-    comp = check_compliance(task, pairs)
+    comp, forward_broke_rules = check_compliance(task, pairs)
+    gated = set(assignment.gated_by_compliance) | ({"forward"} if forward_broke_rules else set())
     ran = any(r.get("stub") and not r["stub"]["error_forward"] and not r["stub"]["error_backward"] for r in results)
     if not ran and not comp:
         first = (fwd[1] + bwd[1] + ["see the other checks"])[0]
@@ -579,5 +593,7 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
         frac, lines = scores[k]
         if nie and frac < 1.0:
             lines = [nie] + [ln for ln in lines if "not implemented" not in ln]
+        if comp and not nie and k in gated and frac > 0:
+            frac, lines = 0.0, [f"no credit: {comp[0]}"] + lines
         outcomes.append(Outcome(name, k, frac, lines))
     return outcomes

@@ -40,6 +40,9 @@ class Assignment:
     title: str
     tasks: tuple[Task, ...]
     categories: tuple[Category, ...]
+    # Categories worth nothing for a task whose compliance check found autograd or a built-in doing
+    # the work: a backward that was not written by hand earns no backward credit.
+    gated_by_compliance: tuple[str, ...] = ()
 
     def task(self, name: str) -> Task:
         for t in self.tasks:

@@ -19,6 +19,7 @@ ASSIGNMENT = Assignment(
         Category("edge", 0.15, "edge cases (batch 1, large values, None and needs_input_grad)", "after_published"),
         Category("compliance", 0.05, "backward is hand-written (no autograd, no built-in shortcuts)"),
     ),
+    gated_by_compliance=("backward", "gradcheck", "edge"),  # and "forward" when forward broke the rules
     tasks=(
         Task(1, "Square", 5, "x -> x**2 elementwise (warm-up)", _AUTOGRAD | {"square", "square_"}),
         Task(2, "QuadraticForm", 10, "(v, A) -> v^T A v (warm-up)", _AUTOGRAD),

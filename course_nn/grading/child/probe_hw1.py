@@ -166,6 +166,7 @@ def _stub(cls, case, inputs, grad_output, submission, record=True):
             out = _recorded(seen, record, lambda: _stub_forward(cls, ctx, inputs))
         except BaseException as exc:
             return failed("forward", exc)
+        res["ops_forward"] = sorted(seen)
         res["out"] = _plain(out)
         res["out_type"] = type(out).__name__
         res["out_device"] = str(out.device) if isinstance(out, torch.Tensor) else ""

@@ -107,6 +107,59 @@ def _scrub_sys_path(submission_dir: str) -> None:
                         and "editable" not in getattr(f, "__name__", "").lower()]
 
 
+# What student code must not replace: the probes, this runner, and torch's autograd entry points.
+WATCHED_TORCH = ("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
+                 "torch.inference_mode", "torch.enable_grad", "torch.set_grad_enabled", "torch.no_grad",
+                 "torch.overrides.TorchFunctionMode", "torch.utils._python_dispatch.TorchDispatchMode",
+                 "torch.autograd.Function", "torch.autograd.Function.apply", "torch.save", "torch.load")
+
+
+def _resolve(path: str):
+    import importlib as _il
+
+    parts = path.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = _il.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            if isinstance(obj, type):  # the stored descriptor: lookups of methods make new objects
+                obj = next((vars(k)[attr] for k in obj.__mro__ if attr in vars(k)), None)
+            else:
+                obj = getattr(obj, attr, None)
+        return obj
+    return None
+
+
+def fingerprint(modules) -> dict[str, tuple[int, int]]:
+    """Identity of every function, class attribute and watched torch entry point."""
+    marks: dict[str, tuple[int, int]] = {}
+
+    def mark(name: str, obj) -> None:
+        obj = getattr(obj, "__func__", obj)  # a bound classmethod is a new object at every lookup
+        marks[name] = (id(obj), id(getattr(obj, "__code__", None)))
+
+    for module in modules:
+        for name, obj in list(vars(module).items()):
+            mark(f"{module.__name__}.{name}", obj)
+            if isinstance(obj, type) and obj.__module__ == module.__name__:
+                for attr, value in list(vars(obj).items()):
+                    mark(f"{module.__name__}.{name}.{attr}", value)
+    for path in WATCHED_TORCH:
+        obj = _resolve(path)
+        mark(path, obj)
+        for method in ("__enter__", "__exit__", "__init__"):
+            if isinstance(obj, type) and method in vars(obj):
+                mark(f"{path}.{method}", vars(obj)[method])
+    return marks
+
+
+def tampered(before: dict, modules) -> list[str]:
+    after = fingerprint(modules)
+    return sorted(name for name, value in before.items() if after.get(name) != value)
+
+
 def main() -> None:
     proto = os.dup(1)  # the protocol channel; everything printed afterwards goes to stderr
     os.dup2(2, 1)
@@ -119,6 +172,8 @@ def main() -> None:
     _scrub_sys_path(os.path.dirname(submission))
     probe = _load_probe(job["probe"])
     limit_memory(int(job.get("memory_bytes", 0)))
+    watched = (probe, sys.modules[__name__])
+    before = fingerprint(watched)
     try:
         module = load_submission(submission, job["module_name"])
     except BaseException as exc:  # SyntaxError, SystemExit at import, anything
@@ -139,6 +194,10 @@ def main() -> None:
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 results.append({"error": describe_exception(exc, submission), "stage": "probe"})
+        changed = tampered(before, watched)
+        if changed:  # the submission replaced grader or autograd code: every result is suspect
+            for r in results:
+                r["tampered"] = changed
         write_frame(proto, {"event": "result", "task": task, "results": results})
     write_frame(proto, {"event": "done"})
     os._exit(0)  # skip atexit handlers a submission may have registered
