@@ -496,3 +496,23 @@ def test_unprivileged_user_cannot_write_the_results_folder(tmp_path):
     result = grade(write(tmp_path, attempt))
     assert not (results / "results.json").exists()
     assert "PermissionError" in result.outcomes[0].lines[0]
+
+
+def test_a_detached_daemon_does_not_outlive_grading(tmp_path):
+    marker = tmp_path / "daemon_was_here"
+    daemon = textwrap.dedent(f"""
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                time.sleep(3)
+                open({str(marker)!r}, "w").write(str(os.getpid()))
+            os._exit(0)
+    """)
+    result = grade(write(tmp_path, SOLUTION.read_text() + daemon))
+    assert result.score == pytest.approx(HW1.total_points)
+    assert any("left running" in n for n in result.notes), result.notes
+    import time
+
+    time.sleep(4)
+    assert not marker.exists(), "a process the submission detached kept running after grading"

@@ -169,6 +169,61 @@ class _Child:
         return f"the process exited with status {code} (does your code call sys.exit, os._exit or quit?)"
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper() -> bool:
+    """Adopt orphaned descendants: a submission that double-forks and calls setsid is still ours to kill."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _children() -> set[int]:
+    """PIDs whose parent is this process (from /proc; empty where there is no /proc)."""
+    me, found = os.getpid(), set()
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == me and fields[0] != "Z":
+                found.add(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def _kill_strays(before: set[int]) -> int:
+    """Kill and reap every process adopted during grading (daemons a submission left behind)."""
+    killed = 0
+    for _ in range(50):
+        strays = _children() - before
+        if not strays:
+            break
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except (ProcessLookupError, PermissionError):
+                pass
+        for pid in strays:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        time.sleep(0.02)
+    return killed
+
+
 def _sandbox_user() -> tuple[str | None, str]:
     """An unprivileged user for the child when we run as root (as on Gradescope), if it can run python."""
     if os.geteuid() != 0:
@@ -234,6 +289,9 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
     sandbox, target = _prepare_sandbox(submission, assignment)
     user, note = _sandbox_user()
     notes = [note] if note else []
+    if not _become_subreaper():
+        notes.append("could not become a child subreaper: processes a submission detaches may outlive grading")
+    before = _children()
     env = _child_env(target.parent)
     results: dict[str, list | None] = {}
     failures: dict[str, str] = {}
@@ -268,6 +326,9 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
     finally:
         if child is not None:
             child.kill()
+        strays = _kill_strays(before)
+        if strays:
+            notes.append(f"killed {strays} process(es) the submission left running after it exited")
         shutil.rmtree(sandbox, ignore_errors=True)
     return cases, results, failures, notes, bytes(output[:STDERR_CAP]).decode(errors="replace")
 
