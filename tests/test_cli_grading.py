@@ -46,6 +46,9 @@ def test_top_level_help_lists_commands():
     (["grade-batch", "nope", "--assignment", "hw1", "--csv", "x.csv"], "not a folder"),
     (["autograder", "build", "hw1", "--out", "x.tar"], ".zip"),
     (["grade", str(SOLUTION), "-a", "hw1", "--memory", "lots"], "not a size"),
+    (["grade", str(SOLUTION), "-a", "hw1", "--timeout", "-1"], "not a time limit"),
+    (["grade", str(SOLUTION), "-a", "hw1", "--json", "."], "is a folder"),
+    (["handout", "build", "hw1", "--out", str(SOLUTION)], "is a file"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle, tmp_path):
     result = course_nn(*args, cwd=tmp_path, env={"COURSE_NN_ROOT": str(ROOT)})

@@ -116,3 +116,14 @@ def test_public_tests_fail_on_the_stub_with_not_implemented_one_task_at_a_time()
     assert "5 failed" in result.stdout and "30 deselected" in result.stdout
     assert "not implemented: Sigmoid.forward is not implemented yet (hw1 task 3)" in result.stdout
     assert "Traceback" not in result.stdout
+
+
+def test_an_unmarked_extra_file_in_solutions_is_refused_not_shipped(tmp_path):
+    copy = tmp_path / "repo"
+    shutil.copytree(ROOT / "solutions", copy / "solutions")
+    shutil.copytree(ROOT / "assignments", copy / "assignments")
+    (copy / "solutions" / "hw1_autograd" / "answer_key.py").write_text("ANSWER = 42\n")
+    result = course_nn("handout", "sync", cwd=copy, env={"COURSE_NN_ROOT": str(copy)})
+    assert result.returncode == 1
+    assert "answer_key.py: not a handout file" in result.stderr and "Traceback" not in result.stderr
+    assert not (copy / "assignments" / "hw1_autograd" / "answer_key.py").exists()

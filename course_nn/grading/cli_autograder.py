@@ -50,7 +50,10 @@ PYTHONPATH="$ROOT/source/package" exec "$PY" -m course_nn grade --gradescope --a
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    b = sub.add_parser("build", help="write the Gradescope autograder zip")
+    b = sub.add_parser("build", help="write the Gradescope autograder zip",
+                       description="Write the zip a Gradescope programming assignment takes: setup.sh and "
+                                   "run_autograder at its root, this package's source, the hidden-case seed. "
+                                   "Example: course-nn autograder build hw1 --out hw1_autograder.zip")
     b.add_argument("assignment", choices=registry.ASSIGNMENTS, metavar="HW", help=" or ".join(registry.ASSIGNMENTS))
     b.add_argument("--out", required=True, metavar="FILE.zip", help="where to write the zip")
 

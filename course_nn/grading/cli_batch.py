@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_assignment(parser, required=True)
     parser.add_argument("--jobs", "-j", type=int, default=max(1, (os.cpu_count() or 2) // 2), metavar="N",
                         help="students graded at once (default: half the CPU cores)")
-    parser.add_argument("--csv", required=True, metavar="OUT.csv", help="the gradebook to write")
+    parser.add_argument("--csv", required=True, type=options.output_file, metavar="OUT.csv",
+                        help="the gradebook to write")
     parser.add_argument("--results-dir", metavar="DIR",
                         help="where each student's results.json goes (default: next to the CSV, <name>_results/)")
     parser.add_argument("--hidden", metavar="FILE", help="hidden-case seed file (JSON {\"seed\": N})")
@@ -119,8 +120,9 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     _write_csv(csv_path, rows, columns)
     errors = [r for r in rows if r["status"] != "ok"]
-    mean = sum(r["score"] for r in rows) / len(rows)
-    print(f"graded {len(rows)} submissions of {a.name}: mean {mean:.2f} / {a.total_points:g}, "
+    graded = [r["score"] for r in rows if r["status"] == "ok"]
+    mean = f"{sum(graded) / len(graded):.2f}" if graded else "-"
+    print(f"graded {len(graded)} of {len(rows)} submissions of {a.name}: mean {mean} / {a.total_points:g}, "
           f"{len(errors)} grader error(s) -> {csv_path}, {results_dir}/<student>/results.json"
           + (f" (hidden cases from {seed_file})" if seed_file else " (no hidden-case seed file: public fallback seed)"))
     return 0

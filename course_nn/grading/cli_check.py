@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", help="your functions.py / mlp.py, or a folder holding it")
     options.add_assignment(parser, required=False)
     parser.add_argument("--details", action="store_true", help="print every failure, not just the first per check")
-    parser.add_argument("--json", metavar="OUT", help="also write the visible-test results.json here")
+    parser.add_argument("--json", type=options.output_file, metavar="OUT", help="also write the visible-test results.json here")
     options.add_limits(parser)
 
 

@@ -27,7 +27,7 @@ from course_nn.grading import options
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", nargs="?", help="the submission (file or folder)")
     options.add_assignment(parser, required=False)
-    parser.add_argument("--json", metavar="OUT", help="write Gradescope's results.json here")
+    parser.add_argument("--json", type=options.output_file, metavar="OUT", help="write Gradescope's results.json here")
     parser.add_argument("--gradescope", action="store_true",
                         help="read /autograder/submission, write /autograder/results/results.json "
                              "($COURSE_NN_AUTOGRADER_ROOT replaces /autograder)")

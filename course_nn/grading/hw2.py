@@ -124,14 +124,8 @@ def _mismatch(what: str, actual: torch.Tensor, expected: torch.Tensor, case: dic
     where = f"{what}{_index(i, expected.shape)}"
     if case["visible"]:
         return f"{where}: expected {ev:.6g}, got {av:.6g}"
-    return f"{where}: relative error {rel:.1e} (hidden case: values not shown)"
-
-
-def _error_text(task: str, message: str) -> str:
-    if "NotImplementedError" in message:
-        text = message.split("NotImplementedError:", 1)[-1].split(" (line ", 1)[0].strip()
-        return "not implemented: " + (text or f"{task} raised NotImplementedError")
-    return f"{task} raised {message}"
+    err = f"relative error {rel:.1e}" if abs(ev) > atol else f"absolute error {abs(av - ev):.1e}"
+    return f"{where}: {err} ({HIDDEN})"
 
 
 def _tuple(value, n: int, task: str, names: str) -> tuple[list | None, str]:
@@ -150,15 +144,22 @@ def ref_count(sizes: list[int]) -> int:
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
-def ref_perceptron(X: torch.Tensor, y: torch.Tensor, epochs: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rosenblatt's rule as pinned in the handout (zero start, rows in order, mistake if <= 0)."""
+def ref_perceptron(X: torch.Tensor, y: torch.Tensor, epochs: int,
+                   variant: str = "") -> tuple[torch.Tensor, torch.Tensor]:
+    """Rosenblatt's rule as pinned in the handout (zero start, rows in order, mistake if <= 0).
+
+    ``variant`` computes a typical wrong rule instead, to name the mistake in feedback: "strict"
+    (mistake only if < 0), "sign" (w - y·x), "nobias" (b never updated), "always" (every point).
+    """
     w, b = torch.zeros(X.shape[1], dtype=torch.float64), torch.zeros((), dtype=torch.float64)
     X, y = X.double(), y.double()
     for _ in range(epochs):
         updated = False
         for x_i, y_i in zip(X, y):
-            if y_i * (x_i @ w + b) <= 0:
-                w, b, updated = w + y_i * x_i, b + y_i, True
+            m = y_i * (x_i @ w + b)
+            if variant == "always" or (m < 0 if variant == "strict" else m <= 0):
+                s = -y_i if variant == "sign" else y_i
+                w, b, updated = w + s * x_i, (b if variant == "nobias" else b + s), True
         if not updated:
             break
     return w, b
@@ -172,12 +173,21 @@ def ref_collapse(weights: list, biases: list) -> tuple[torch.Tensor, torch.Tenso
     return W, b
 
 
-def mlp_forward(weights: list, x: torch.Tensor, activation: str) -> torch.Tensor:
-    act = torch.relu if activation == "relu" else torch.sigmoid
+def mlp_forward(weights: list, x: torch.Tensor, activation: str, variant: str = "") -> torch.Tensor:
+    """The MLP: Linear, activation, ..., Linear (no activation after the last layer).
+
+    ``variant`` computes a typical wrong forward instead, to name the mistake in feedback:
+    "act_out" (activation on the output too), "no_last_bias", "no_bias", "no_act", "other_act".
+    """
+    relu = (activation == "relu") != (variant == "other_act")
+    act = torch.relu if relu else torch.sigmoid
     n = len(weights) // 2
     for d in range(n):
-        x = F.linear(x, weights[2 * d], weights[2 * d + 1])
-        if d < n - 1:
+        bias = weights[2 * d + 1]
+        if variant == "no_bias" or (variant == "no_last_bias" and d == n - 1):
+            bias = None
+        x = F.linear(x, weights[2 * d], bias)
+        if (d < n - 1 and variant != "no_act") or variant == "act_out":
             x = act(x)
     return x
 
@@ -194,7 +204,8 @@ def _loss(name: str) -> Callable:
     return F.mse_loss if name == "mse" else F.cross_entropy
 
 
-def ref_train_epoch(case: dict) -> tuple[float, list[torch.Tensor]]:
+def ref_epoch_losses(case: dict) -> tuple[list[float], list[torch.Tensor]]:
+    """Each batch's loss (before its update) and the parameters after one epoch of plain SGD."""
     ws = [w.detach().double().clone().requires_grad_(True) for w in case["weights"]]
     losses = []
     for x, y in case["batches"]:
@@ -204,7 +215,12 @@ def ref_train_epoch(case: dict) -> tuple[float, list[torch.Tensor]]:
         with torch.no_grad():
             ws = [(w - case["lr"] * g).requires_grad_(True) for w, g in zip(ws, grads)]
         losses.append(float(loss.detach()))
-    return sum(losses) / len(losses), [w.detach() for w in ws]
+    return losses, [w.detach() for w in ws]
+
+
+def ref_train_epoch(case: dict) -> tuple[float, list[torch.Tensor]]:
+    losses, params = ref_epoch_losses(case)
+    return sum(losses) / len(losses), params
 
 
 # ----------------------------------------------------------------------------------------------
@@ -467,10 +483,26 @@ def make_cases(assignment: Assignment, seed: int, visible_only: bool, devices: t
 
 
 # ----------------------------------------------------------------------------------------------
-# Checking one case: returns (problems, contract problems)
+# Checking one case: returns (problems, contract problems) as bare sentences; scoring puts
+# "task [case label]: " in front of each, so every line names the function and the case.
 
 
 Check = tuple[list[str], list[str]]
+HIDDEN = "hidden case: values not shown"
+
+
+def _likely(text: str) -> str:
+    return f" — likely mistake: {text}" if text else ""
+
+
+def _pm(v: float) -> str:
+    """A label as the lecture writes it: +1 / -1 (anything else as a number)."""
+    return "+1" if v == 1 else "-1" if v == -1 else f"{v:g}"
+
+
+def _close(a: torch.Tensor | None, b: torch.Tensor | None, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    return (a is not None and b is not None and tuple(a.shape) == tuple(b.shape)
+            and torch.allclose(a.double(), b.double(), rtol=rtol, atol=atol))
 
 
 def _inputs_changed(case: dict, r: dict, names: list[str], keys: list[str]) -> list[str]:
@@ -490,47 +522,84 @@ def _inputs_changed(case: dict, r: dict, names: list[str], keys: list[str]) -> l
     return out
 
 
+def _count_hint(sizes: list[int], got: float, visible: bool) -> str:
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    weights, outs, ins = sum(a * b for a, b in pairs), sum(sizes[1:]), sum(sizes[:-1])
+    if got == weights:
+        short = f" = {outs}" if visible else ""
+        return (f"the biases are missing — the count is short by n_1 + ⋯ + n_L{short}, one bias per output "
+                "unit of every layer")
+    if got == weights + ins:
+        return "one bias per input unit; each layer has one bias per output unit (n_d biases for layer d)"
+    if got == weights + sum(sizes):
+        return "the input layer got biases too; only the L layers with weights have biases"
+    if got in (sum(sizes), outs):
+        return "that counts units, not parameters: layer d has n_(d-1)·n_d weights and n_d biases"
+    if len(sizes) > 2 and got in (ref_count(sizes[1:]), ref_count(sizes[:-1])):
+        return "a layer is left out: every pair of neighbouring sizes is one layer"
+    return "layer d (n_(d-1) inputs, n_d outputs) has n_(d-1)·n_d weights plus n_d biases; sum over all layers"
+
+
 def check_count(case: dict, r: dict) -> Check:
-    value = r["value"]
-    contract = [] if r.get("value_type") == "int" else [f"count_parameters returned a {r.get('value_type')}, "
-                                                        "expected a Python int"]
+    contract = [] if r.get("value_type") == "int" else [f"returned a {r.get('value_type')}, expected a Python int"]
     contract += _inputs_changed(case, r, ["layer_sizes"], ["sizes"])
-    want = ref_count(case["sizes"])
-    got, why = _scalar(value, "the result")
+    sizes, want = case["sizes"], ref_count(case["sizes"])
+    got, why = _scalar(r["value"], "the result")
     if got is None:
         return [why], contract
     if got == want:
         return [], contract
-    line = f"count_parameters({case['sizes']})" + (f": expected {want}, got {got:g}" if case["visible"] else " is wrong")
-    sizes = case["sizes"]
-    if got == sum(a * b for a, b in zip(sizes[:-1], sizes[1:])):
-        line += " — likely mistake: the biases are missing (each layer also has one bias per output unit)"
-    elif got == sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) + sum(sizes[:-1]):
-        line += " — likely mistake: one bias per output unit, not per input"
-    return [line], contract
+    shown = f"expected {want}, got {got:g}" if case["visible"] else f"returned a wrong count ({HIDDEN})"
+    return [f"count_parameters({sizes}) {shown}" + _likely(_count_hint(sizes, got, case["visible"]))], contract
+
+
+def _predict_hint(got: torch.Tensor, want: torch.Tensor, z: torch.Tensor, i: int, X, w, b: float) -> str:
+    if bool(z[i] == 0) and float(got[i]) == 0:
+        return "torch.sign(0) is 0, but the perceptron's sign(0) is +1 (use torch.where(z >= 0, 1.0, -1.0))"
+    if bool(z[i] == 0):
+        return "sign(0) is +1 (use z >= 0, not z > 0)"
+    if bool((got == -want)[z != 0].all()):
+        return "the labels are flipped: predict +1 where w·x + b >= 0 and -1 below"
+    if bool(((got == 0) | (got == 1)).all()):
+        return "the labels are ±1, not 0/1: predict -1 where w·x + b < 0"
+    if bool((got == sign(X @ w)).all()):
+        return "the bias is missing: z = X w + b"
+    if bool((got == sign(X @ w - b)).all()):
+        return "the bias is subtracted: z = X w + b"
+    return "predict sign(w·x + b) for every row x of X, with sign(z) = +1 for z >= 0 and -1 otherwise"
 
 
 def check_predict(case: dict, r: dict) -> Check:
     t, why = _tensor(r["value"], "the result")
     contract = _inputs_changed(case, r, ["X", "w"], ["X", "w"])
     if t is None:
-        return [f"perceptron_predict returned {why}"], contract + [f"perceptron_predict returned {why}"]
+        return [why], contract + [why]
     n = case["X"].shape[0]
     if tuple(t.shape) != (n,):
-        contract.append(f"perceptron_predict returned shape {_shape(t)}, expected ({n},)")
-    X, w = case["X"].double(), case["w"].double()
-    z = X @ w + float(case["b"])
+        contract.append(f"returned shape {_shape(t)}, expected ({n},): one label per row of X")
+    if t.numel() != n:
+        return [f"returned {t.numel()} predictions for {n} rows of X"], contract
+    X, w, b = case["X"].double(), case["w"].double(), float(case["b"])
+    got, z = t.reshape(-1), X @ w + b
     want = sign(z)
-    line = _mismatch("prediction", t.reshape(-1) if t.numel() == n else t, want, case)
-    if line is None:
+    wrong = (got != want).nonzero().reshape(-1)
+    if wrong.numel() == 0:
         return [], contract
-    if t.numel() == n and bool(((t.reshape(-1) == 0) == (z == 0)).all()) and bool((z == 0).any()):
-        line += " — likely mistake: sign(0) must be +1 (torch.sign(0) is 0); use torch.where(z >= 0, 1, -1)"
-    return [line], contract
+    on_boundary = wrong[z[wrong] == 0]
+    i = int(on_boundary[0] if on_boundary.numel() else wrong[0])
+    where = " where w·x + b = 0 exactly" if bool(z[i] == 0) else ""
+    count = f"{wrong.numel()} of {n} predictions wrong"
+    if case["visible"]:
+        zs = where or f" where w·x + b = {float(z[i]):.4g}"
+        line = f"prediction[{i}] expected {_pm(float(want[i]))}, got {_pm(float(got[i]))}{zs} ({count})"
+    else:
+        what = "has the wrong sign" if float(got[i]) in (1.0, -1.0) else "is neither +1 nor -1"
+        line = f"prediction[{i}] {what}{where} ({count}; {HIDDEN})"
+    return [line + _likely(_predict_hint(got, want, z, i, X, w, b))], contract
 
 
-def _wb(value, d: int, task: str) -> tuple[torch.Tensor | None, float | None, list[str]]:
-    pair, why = _tuple(value, 2, task, "(w, b)")
+def _wb(value, d: int) -> tuple[torch.Tensor | None, float | None, list[str]]:
+    pair, why = _tuple(value, 2, "perceptron_train", "(w, b)")
     if pair is None:
         return None, None, [why]
     w, why_w = _tensor(pair[0], "w")
@@ -541,49 +610,59 @@ def _wb(value, d: int, task: str) -> tuple[torch.Tensor | None, float | None, li
     return (w if not problems else None), b, problems
 
 
+TRAIN_VARIANTS = (
+    ("strict", "no update when y·(w·x + b) = 0 — a point on the boundary is a mistake too (update when "
+               "y·(w·x + b) <= 0); from w = 0, b = 0 every point starts on the boundary"),
+    ("sign", "the sign of the update: on a mistake w ← w + y·x and b ← b + y"),
+    ("nobias", "b is never updated: on a mistake also b ← b + y"),
+    ("always", "an update on every point; update only on mistakes, y·(w·x + b) <= 0"),
+)
+
+
+def _train_hint(case: dict, got: torch.Tensor) -> str:
+    for variant, text in TRAIN_VARIANTS:
+        w, b = ref_perceptron(case["X"], case["y"], case["epochs"], variant)
+        if _close(got, torch.cat([w, b.reshape(1)])):
+            return text
+    return ("follow the pinned rule exactly: start at w = 0, b = 0, visit the rows in order, on a mistake "
+            "(y·(w·x + b) <= 0) set w ← w + y·x and b ← b + y, stop after `epochs` epochs or a clean one")
+
+
 def check_train(case: dict, r: dict) -> Check:
     d = case["X"].shape[1]
-    w, b, problems = _wb(r["value"], d, "perceptron_train")
+    w, b, problems = _wb(r["value"], d)
     contract = list(problems) + _inputs_changed(case, r, ["X", "y"], ["X", "y"])
     if w is None or b is None:
         return problems, contract
-    if case["mode"] == "separable":
-        errors = int((sign(case["X"].double() @ w + b) != case["y"].double()).sum())
-        if errors:
-            hint = ""
-            if float(w.abs().sum()) == 0 and b == 0:
-                hint = (" — likely mistake: w and b never changed; from w = 0 every point has y·(wᵀx + b) = 0, "
-                        "which counts as a mistake (the test is <= 0)")
-            return [f"perceptron_train [{case['label']}]: {errors} of {len(case['y'])} training points "
-                    f"misclassified after at most {case['epochs']} epochs; expected 0 (the data is separable)"
-                    + hint], contract
-        return [], contract
-    want_w, want_b = ref_perceptron(case["X"], case["y"], case["epochs"])
     got = torch.cat([w, torch.tensor([b], dtype=torch.float64)])
+    if case["mode"] == "separable":
+        wrong = (sign(case["X"].double() @ w + b) != case["y"].double()).nonzero().reshape(-1)
+        if wrong.numel() == 0:
+            return [], contract
+        return [f"{wrong.numel()} of {len(case['y'])} training points (first: row {int(wrong[0])}) are "
+                f"misclassified after at most {case['epochs']} epochs; on separable data the rule reaches "
+                "none" + _likely(_train_hint(case, got))], contract
+    want_w, want_b = ref_perceptron(case["X"], case["y"], case["epochs"])
     want = torch.cat([want_w, want_b.reshape(1)])
-    line = _mismatch(f"perceptron_train [{case['label']}]: (w, b)", got, want, case)
-    if line is None:
+    bad = (~torch.isclose(got, want, rtol=RTOL, atol=ATOL)).nonzero().reshape(-1)
+    if bad.numel() == 0:
         return [], contract
-    if float(got.abs().sum()) == 0 and float(want.abs().sum()) != 0:
-        line += " — likely mistake: nothing was updated; a point with y·(wᵀx + b) = 0 counts as a mistake (<= 0)"
-    else:
-        line += (" — follow the pinned rule exactly: start at zero, visit rows in order, update when "
-                 "y·(wᵀx + b) <= 0 with learning rate 1, run at most `epochs` epochs")
-    return [line], contract
+    i = int(bad[0])
+    name = f"w[{i}]" if i < d else "b"
+    shown = (f"expected {float(want[i]):.6g}, got {float(got[i]):.6g}" if case["visible"]
+             else f"is wrong ({HIDDEN})")
+    return [f"after {case['epochs']} epoch(s) {name} {shown}" + _likely(_train_hint(case, got))], contract
 
 
 XOR_KEYS = ("w_A", "b_A", "w_B", "b_B", "w_C", "b_C")
 
 
-def check_xor(case: dict, r: dict) -> Check:
-    value = r["value"]
+def _xor_params(value, r: dict) -> tuple[dict | None, list[str]]:
     if not isinstance(value, dict):
-        why = f"xor_perceptrons returned {r.get('value_type')}, expected a dict with keys {', '.join(XOR_KEYS)}"
-        return [why], [why]
+        return None, [f"returned {r.get('value_type')}, expected a dict with keys {', '.join(XOR_KEYS)}"]
     missing = [k for k in XOR_KEYS if k not in value]
     if missing:
-        why = f"xor_perceptrons: the dict lacks {', '.join(missing)} (keys must be exactly {', '.join(XOR_KEYS)})"
-        return [why], [why]
+        return None, [f"the dict lacks {', '.join(missing)} (keys must be exactly {', '.join(XOR_KEYS)})"]
     params, problems = {}, []
     for k in XOR_KEYS:
         if k.startswith("w"):
@@ -594,18 +673,44 @@ def check_xor(case: dict, r: dict) -> Check:
         else:
             params[k], why = _scalar(value[k], k)
         if why:
-            problems.append(f"xor_perceptrons: {why}")
-    if problems:
+            problems.append(why)
+    return (None, problems) if problems else (params, [])
+
+
+def check_xor(case: dict, r: dict) -> Check:
+    params, problems = _xor_params(r["value"], r)
+    if params is None:
         return problems, problems
     x, labels = case["x"], torch.where(case["x"].prod(1) > 0, 1.0, -1.0).double()
     h_a = sign(x @ params["w_A"] + params["b_A"])
     h_b = sign(x @ params["w_B"] + params["b_B"])
     pred = sign(torch.stack([h_a, h_b], 1) @ params["w_C"] + params["b_C"])
-    wrong = int((pred != labels).sum())
-    if wrong:
-        return [f"xor_perceptrons [{case['label']}]: {wrong} of {len(labels)} points misclassified; expected 0 "
-                "(label +1 near (1, 1) and (-1, -1), -1 near (1, -1) and (-1, 1))"], []
-    return [], []
+    wrong = pred != labels
+    if not bool(wrong.any()):
+        return [], []
+    corner = x.sign()
+    parts, whole = [], []
+    for cx, cy in ((1, 1), (-1, -1), (1, -1), (-1, 1)):
+        near = (corner[:, 0] == cx) & (corner[:, 1] == cy)
+        k, m = int((wrong & near).sum()), int(near.sum())
+        if k:
+            parts.append(f"near ({cx:+d}, {cy:+d}): {k} of {m}")
+            if k == m:
+                whole.append(f"({cx:+d}, {cy:+d})")
+    line = f"{int(wrong.sum())} of {len(labels)} points misclassified — {'; '.join(parts)}"
+    if case["visible"]:
+        i = int(wrong.nonzero()[0])
+        line += (f"; e.g. point {i} at ({float(x[i, 0]):.3g}, {float(x[i, 1]):.3g}) should be "
+                 f"{_pm(float(labels[i]))}, got {_pm(float(pred[i]))}")
+    if bool(wrong.all()):
+        hint = "the output is inverted: flip the signs of w_C and b_C"
+    elif whole:
+        hint = (f"every point near {', '.join(whole)} is on the wrong side: check the hidden outputs (h_A, h_B) "
+                "there and how w_C, b_C combine them (+1 near (1, 1) and (-1, -1), -1 near (1, -1) and (-1, 1))")
+    else:
+        hint = (f"a hidden unit's line cuts through the points within {XOR_RADIUS} of a corner; keep each line "
+                "clear of those discs so that every point near a corner gets that corner's label")
+    return [line + _likely(hint)], []
 
 
 def _network(value, task: str) -> tuple[list[torch.Tensor] | None, list[str]]:
@@ -616,16 +721,16 @@ def _network(value, task: str) -> tuple[list[torch.Tensor] | None, list[str]]:
     for name, v in zip(("w1", "b1", "w2"), items[:3]):
         t, why = _tensor(v, name)
         if t is None:
-            problems.append(f"{task}: {why}")
+            problems.append(why)
             continue
         if t.dim() != 1:
-            problems.append(f"{task}: {name} has shape {_shape(t)}, expected (H,)")
+            problems.append(f"{name} has shape {_shape(t)}, expected (H,)")
         out.append(t.reshape(-1))
     b2, why = _scalar(items[3], "b2")
     if why:
-        problems.append(f"{task}: {why}")
+        problems.append(why)
     if not problems and len({t.numel() for t in out}) != 1:
-        problems.append(f"{task}: w1, b1, w2 have lengths {', '.join(str(t.numel()) for t in out)}; "
+        problems.append(f"w1, b1, w2 have lengths {', '.join(str(t.numel()) for t in out)}; "
                         "they must all have length H")
     if problems:
         return None, problems
@@ -647,6 +752,17 @@ def _interp(kx: torch.Tensor, ky: torch.Tensor, x: torch.Tensor) -> torch.Tensor
     return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
 
 
+def _knot_hint(diff: torch.Tensor, bad: torch.Tensor, k: int) -> str:
+    if bool(bad.all()) and torch.allclose(diff, diff.mean().expand_as(diff), rtol=1e-6, atol=1e-9):
+        return "every knot is off by the same amount: the constant b2 must make f(x_0) = y_0"
+    if k == 0:
+        return "f(x_0) = y_0 must come from b2 alone (the ReLU units are 0 at and left of x_0)"
+    if k == 1:
+        return "the first segment's slope is wrong: the unit at x_0 carries the slope (y_1 - y_0)/(x_1 - x_0)"
+    return (f"the knots before knot {k} are hit: the unit at knot {k - 1} must add the change of slope "
+            "there (new slope minus old slope), not the slope itself")
+
+
 def check_relu(case: dict, r: dict) -> Check:
     net, problems = _network(r["value"], "relu_interpolant")
     contract = problems + _inputs_changed(case, r, ["knots_x", "knots_y"], ["knots_x", "knots_y"])
@@ -654,16 +770,40 @@ def check_relu(case: dict, r: dict) -> Check:
         return problems, contract
     kx, ky = case["knots_x"].double(), case["knots_y"].double()
     f = lambda x: _evaluate(net, x, torch.relu)  # noqa: E731
-    scale = float(ky.abs().max()) + 1.0
-    line = _mismatch("f(knots_x)", f(kx), ky, case, rtol=1e-6, atol=1e-7 * scale)
-    if line:
-        return [f"relu_interpolant [{case['label']}]: the network misses a knot: {line}"], contract
+    atol = 1e-7 * (float(ky.abs().max()) + 1.0)
+    fk = f(kx)
+    bad = ~torch.isclose(fk, ky, rtol=1e-6, atol=atol)
+    if bool(bad.any()):
+        k = int(bad.nonzero()[0])
+        diff = fk - ky
+        of = f"{int(bad.sum())} of {len(kx)} knots missed"
+        if case["visible"]:
+            line = (f"knot {k} (x = {float(kx[k]):.6g}) is missed by {float(diff[k]):+.3g}: f(x) = {float(fk[k]):.6g}, "
+                    f"expected {float(ky[k]):.6g} ({of})")
+        else:
+            line = f"knot {k} is missed ({of}; {HIDDEN})"
+        return [line + _likely(_knot_hint(diff, bad, k))], contract
     mids = torch.cat([(kx[1:] + kx[:-1]) / 2, kx[0] + (kx[-1] - kx[0]) * torch.linspace(0, 1, 401, dtype=torch.float64)])
-    line = _mismatch("f(x)", f(mids), _interp(kx, ky, mids), case, rtol=1e-6, atol=1e-7 * scale)
-    if line:
-        return [f"relu_interpolant [{case['label']}]: the network hits the knots but is not linear between "
-                f"them: {line}"], contract
+    want, fm = _interp(kx, ky, mids), f(mids)
+    bad = ~torch.isclose(fm, want, rtol=1e-6, atol=atol)
+    if bool(bad.any()):
+        i = int(((fm - want).abs() * bad).argmax())
+        seg = int(torch.searchsorted(kx, mids[i:i + 1], right=True).clamp(1, len(kx) - 1)) - 1
+        shown = (f" at x = {float(mids[i]):.6g}: expected {float(want[i]):.6g}, got {float(fm[i]):.6g}"
+                 if case["visible"] else f" ({HIDDEN})")
+        return [f"the network hits the knots but is not linear between knot {seg} and knot {seg + 1}{shown}"
+                + _likely("a unit bends where w1·x + b1 = 0; each bend must sit exactly on a knot "
+                          "(b1_k = -w1_k·x_k), with no unit bending between knots")], contract
     return [], contract
+
+
+def _step_hint(worst_x: float, frac: float, lo: float, hi: float, width: float) -> str:
+    if frac > 0.5:
+        return ("the staircase does not follow f: unit k switches on at its step position, its output "
+                "weight is the jump of f there, and b2 is the value at lo")
+    if worst_x - lo < width or hi - worst_x < width:
+        return "the steps do not cover [lo, hi] up to its ends: the first and last steps must reach lo and hi"
+    return "the steps are too wide: with width <= tol / L, f changes by at most tol within one step"
 
 
 def check_step(case: dict, r: dict) -> Check:
@@ -674,21 +814,63 @@ def check_step(case: dict, r: dict) -> Check:
     lo, hi, tol, lip = case["lo"], case["hi"], case["tol"], case["lipschitz"]
     cap = 2 * math.ceil(lip * (hi - lo) / tol) + 2
     if net[0].numel() > cap:
-        return [f"step_approximation [{case['label']}]: {net[0].numel()} hidden units; at most {cap} allowed "
-                "(2·ceil(L·(hi - lo)/tol) + 2)"], contract
+        return [f"{net[0].numel()} hidden units; at most {cap} allowed (2·ceil(L·(hi - lo)/tol) + 2)"
+                + _likely("steps narrower than needed; width tol / L is enough")], contract
     g = torch.Generator().manual_seed(int(1e6 * (hi - lo)) % (2**31))
     x = torch.cat([torch.linspace(lo, hi, 6001, dtype=torch.float64), _uniform(g, lo, hi, 2000)])
     coef = case["coef"].double()
     target = case["c0"] + (coef[:, 0] * torch.sin(coef[:, 1] * x[:, None] + coef[:, 2])).sum(-1)
     approx = _evaluate(net, x, lambda z: (z >= 0).to(torch.float64))
     err = (approx - target).abs()
+    bad = err > tol * (1 + 1e-9) + 1e-12
+    if not bool(bad.any()):
+        return [], contract
     worst = int(err.argmax())
-    if float(err[worst]) > tol * (1 + 1e-9) + 1e-12:
-        where = f" at x = {float(x[worst]):.6g}" if case["visible"] else ""
-        return [f"step_approximation [{case['label']}]: |f̂(x) - f(x)| reaches {float(err[worst]):.3g}{where}, "
-                f"above tol = {tol:g} on [lo, hi] — make the steps narrower (width <= tol / L keeps "
-                "f within tol on each step)"], contract
-    return [], contract
+    frac = float(bad[:6001].double().mean())  # the even grid: share of [lo, hi]
+    wx = float(x[worst])
+    where = (f" at x = {wx:.6g} (first above tol at x = {float(x[:6001][bad[:6001]].min()):.6g})"
+             if case["visible"] and bool(bad[:6001].any()) else f" at x = {wx:.6g}" if case["visible"] else "")
+    return [f"max |f̂(x) - f(x)| = {float(err[worst]):.3g}{where}, above tol = {tol:g}; the error exceeds tol on "
+            f"{frac:.0%} of [lo, hi]" + _likely(_step_hint(wx, frac, lo, hi, tol / lip))], contract
+
+
+ORDER = "W = W_L ⋯ W_2 W_1, applied right to left"
+
+
+def _collapse_W_hint(weights: list, got: torch.Tensor, want: torch.Tensor) -> str:
+    if tuple(got.shape) == tuple(want.shape[::-1]) and len(set(want.shape)) > 1:
+        return f"W maps n_0 inputs to n_L outputs, so its shape is (n_L, n_0) = {_shape(want)}; {ORDER}"
+    try:
+        rev = weights[0].double()
+        for W_d in weights[1:]:
+            rev = rev @ W_d.double()
+        if _close(got, rev):
+            return f"the product order: {ORDER} (the first layer acts first, so it is rightmost)"
+    except RuntimeError:
+        pass
+    if _close(got, weights[-1].double()) or _close(got, weights[0].double()):
+        return f"only one layer's weight; every layer contributes: {ORDER}"
+    return f"the product of the weights: {ORDER}"
+
+
+def _collapse_b_hint(weights: list, biases: list, got: torch.Tensor) -> str:
+    ws = [w.double() for w in weights]
+    terms = []  # bias d as seen at the output: W_L ⋯ W_(d+1) b_d
+    for d, b_d in enumerate(biases):
+        if b_d is None:
+            continue
+        t = b_d.double()
+        for W in ws[d + 1:]:
+            t = W @ t
+        terms.append((d, t))
+    total = sum(t for _, t in terms)
+    for d, t in terms:
+        if len(terms) > 1 and _close(got, total - t):
+            return (f"the bias of layer {d + 1} is missing (a None bias counts as zero; every other bias still "
+                    "passes through the layers after it)")
+    if biases[-1] is not None and _close(got, biases[-1].double()):
+        return "only the last bias; the earlier biases pass through the later layers: b = W_L(⋯(W_2 b_1 + b_2)⋯) + b_L"
+    return "missing bias propagation — every bias passes through the layers after it: b = W_L(⋯(W_2 b_1 + b_2)⋯) + b_L"
 
 
 def check_collapse(case: dict, r: dict) -> Check:
@@ -699,20 +881,15 @@ def check_collapse(case: dict, r: dict) -> Check:
     W, why_w = _tensor(pair[0], "W")
     b, why_b = _tensor(pair[1], "b")
     if W is None or b is None:
-        whys = [f"collapse_linear: {w}" for w in (why_w, why_b) if w]
+        whys = [w for w in (why_w, why_b) if w]
         return whys, contract + whys
     want_W, want_b = ref_collapse(case["weights"], case["biases"])
-    for name, got, want in (("W", W, want_W), ("b", b, want_b)):
-        line = _mismatch(name, got, want, case)
-        if line:
-            hint = ""
-            if name == "W" and tuple(got.shape) == tuple(want.shape[::-1]):
-                hint = " — W maps n_0 inputs to n_L outputs: shape (n_L, n_0)"
-            elif name == "W":
-                hint = " — later layers multiply on the left: W = W_L ··· W_2 W_1"
-            elif name == "b":
-                hint = " — every bias passes through the layers after it: b = W_L(···(W_2 b_1 + b_2)···) + b_L"
-            return [f"collapse_linear [{case['label']}]: {line}{hint}"], contract
+    line = _mismatch("W", W, want_W, case)
+    if line:
+        return [line + _likely(_collapse_W_hint(case["weights"], W, want_W))], contract
+    line = _mismatch("b", b, want_b, case)
+    if line:
+        return [line + _likely(_collapse_b_hint(case["weights"], case["biases"], b))], contract
     return [], contract
 
 
@@ -727,33 +904,51 @@ def _mlp_contract(case: dict, r: dict) -> list[str]:
     layers = len(sizes) - 1
     calls = r.get("calls")
     if calls is not None and calls.get("Linear", 0) != layers:
-        out.append(f"MLP.forward called functions.Linear.apply {calls.get('Linear', 0)} times for {layers} layers; "
+        out.append(f"forward called functions.Linear.apply {calls.get('Linear', 0)} times for {layers} layers; "
                    "build every layer from the supplied functions (functions.Linear.apply(x, W, b))")
     other = "Sigmoid" if case["activation"] == "relu" else "ReLU"
     if calls is not None and calls.get(other, 0):
         out.append(f"MLP(activation={case['activation']!r}) called functions.{other}.apply")
     if calls is not None and layers > 1 and not calls.get("ReLU" if other == "Sigmoid" else "Sigmoid", 0):
-        out.append("MLP.forward never called the activation through the supplied functions "
+        out.append("forward never called the activation through the supplied functions "
                    "(functions.ReLU.apply / functions.Sigmoid.apply)")
     if any(m in ("Linear", "ReLU", "Sigmoid", "Sequential") for m in r.get("submodules", [])):
-        out.append(f"MLP holds torch.nn layers ({', '.join(r['submodules'])}); use parameters and the supplied "
-                   "functions instead")
+        out.append(f"the model holds torch.nn layers ({', '.join(r['submodules'])}); use parameters and the "
+                   "supplied functions instead")
     return out
+
+
+MLP_VARIANTS = (
+    ("act_out", "the activation was applied to the output layer too; the last layer must stay linear "
+                "(its outputs are logits)"),
+    ("no_last_bias", "the last layer's bias is missing"),
+    ("no_bias", "the biases are missing: every layer computes x W_dᵀ + b_d"),
+    ("no_act", "no activation between the layers; apply it after every layer except the last"),
+    ("other_act", "the wrong activation: use the one named by `activation`"),
+)
 
 
 def _mlp_hint(case: dict, out: torch.Tensor) -> str:
     ws = [w.double() for w in case["weights"]]
     x = case["x"].double()
-    act = torch.relu if case["activation"] == "relu" else torch.sigmoid
-    guesses = [
-        (act(mlp_forward(ws, x, case["activation"])), "the activation was applied to the output layer too; "
-                                                      "the last layer must stay linear (its outputs are logits)"),
-        (mlp_forward(ws, x, case["activation"]) - ws[-1], "the last layer's bias is missing"),
-    ]
-    for guess, text in guesses:
-        if tuple(guess.shape) == tuple(out.shape) and torch.allclose(out.double(), guess, rtol=1e-6, atol=1e-9):
-            return " — likely mistake: " + text
-    return ""
+    for variant, text in MLP_VARIANTS:
+        if _close(out, mlp_forward(ws, x, case["activation"], variant)):
+            return text
+    return "each layer is x ← Linear(x, weight_d, bias_d), then the activation on every layer except the last"
+
+
+def _check_spiral(case: dict, r: dict) -> list[str]:
+    weights = r.get("weights") or []
+    if len(weights) != len(case["weights"]) or not all(isinstance(w, torch.Tensor) for w in weights):
+        return ["the trained weights did not come back"]
+    x_test, y_test = spiral(SPIRAL["n_test"], torch.Generator().manual_seed(int(case["test_seed"])))
+    with torch.no_grad():
+        logits = mlp_forward([w.double() for w in weights], x_test.double(), case["activation"])
+    acc = float((logits.argmax(1) == y_test).double().mean()) if bool(torch.isfinite(logits).all()) else 0.0
+    if acc >= SPIRAL_BAR:
+        return []
+    return [f"after {case['epochs']} epochs of SGD the test accuracy is {acc:.1%}, below {SPIRAL_BAR:.0%}"
+            + _likely("the network does not learn; check forward and that every weight gets a gradient")]
 
 
 def check_mlp(case: dict, r: dict) -> Check:
@@ -761,92 +956,109 @@ def check_mlp(case: dict, r: dict) -> Check:
     if not r.get("loaded"):
         return contract[:1], contract
     if case["mode"] == "spiral":
-        weights = r.get("weights") or []
-        if len(weights) != len(case["weights"]) or not all(isinstance(w, torch.Tensor) for w in weights):
-            return ["MLP: the trained weights did not come back"], contract
-        x_test, y_test = spiral(SPIRAL["n_test"], torch.Generator().manual_seed(int(case["test_seed"])))
-        with torch.no_grad():
-            logits = mlp_forward([w.double() for w in weights], x_test.double(), case["activation"])
-        acc = float((logits.argmax(1) == y_test).double().mean()) if bool(torch.isfinite(logits).all()) else 0.0
-        if acc < SPIRAL_BAR:
-            return [f"MLP [{case['label']}]: after {case['epochs']} epochs of SGD the test accuracy is {acc:.1%}, "
-                    f"below {SPIRAL_BAR:.0%} — the network does not learn; check forward and that every "
-                    "weight gets a gradient"], contract
-        return [], contract
+        return _check_spiral(case, r), contract
     out = r.get("out")
     if not isinstance(out, torch.Tensor):
-        return [f"MLP.forward returned {r.get('out_type')}, expected a tensor"], contract
+        return [f"forward returned {r.get('out_type')}, expected a tensor"], contract
     want_out, want_grads, want_x = _mlp_expected(case)
-    line = _mismatch("output", out, want_out, case)
+    line = _mismatch("forward output", out, want_out, case)
     if line:
-        return [f"MLP.forward [{case['label']}]: {line}{_mlp_hint(case, out) if tuple(out.shape) == tuple(want_out.shape) else ''}"], contract
+        return [line + _likely(_mlp_hint(case, out))], contract
     if r.get("no_graph"):
-        return [f"MLP.forward [{case['label']}]: the output has no autograd graph (requires_grad is False); "
-                "do not detach or use torch.no_grad in forward"], contract
+        return ["the output has no autograd graph (requires_grad is False)"
+                + _likely("a detach() or torch.no_grad() in forward")], contract
     names = [f"{k}_{d}" for d in range(1, len(case["sizes"])) for k in ("weight", "bias")]
     grads = r.get("grads") or []
+    graph = ("the output is right but its graph is not: keep every step inside autograd (no .data, .detach(), "
+             "new tensors from .item(), or in-place edits of intermediate results)")
     for name, got, want in zip(names, grads, want_grads):
         if got is None:
-            return [f"MLP [{case['label']}]: {name} got no gradient from backward"], contract
+            return [f"{name} got no gradient from backward" + _likely(graph)], contract
         line = _mismatch(f"d loss / d {name}", got, want, case)
         if line:
-            return [f"MLP [{case['label']}]: {line}"], contract
+            return [line + _likely(graph)], contract
     x_grad = r.get("x_grad")
     if x_grad is None or _mismatch("d loss / d x", x_grad, want_x, case):
-        return [f"MLP [{case['label']}]: the gradient with respect to the input x is wrong or missing"], contract
+        return ["the gradient with respect to the input x is wrong or missing" + _likely(graph)], contract
     return [], contract
+
+
+def _sgd_hint(p0: torch.Tensor, g: torch.Tensor | None, p1: torch.Tensor, lr: float) -> str:
+    if g is None:
+        return "this parameter's .grad is None: skip it and leave it unchanged"
+    if tuple(p1.shape) != tuple(p0.shape):
+        return "the parameter's shape changed; update it in place"
+    if _close(p1, p0 + lr * g):
+        return "the sign: gradient descent moves against the gradient, p ← p - lr · p.grad"
+    if torch.equal(p1.double(), p0.double()):
+        return ("the parameter did not change: update the tensor itself in place under torch.no_grad() "
+                "(p -= lr * p.grad); p = p - ... only rebinds a local name")
+    if _close(p1, p0 - g):
+        return "the learning rate is missing: p ← p - lr · p.grad"
+    return "p ← p - lr · p.grad for every parameter whose .grad is not None"
 
 
 def check_sgd(case: dict, r: dict) -> Check:
     contract = []
     if r.get("value_type") != "NoneType":
-        contract.append(f"sgd_step returned a {r.get('value_type')}; it updates in place and returns None")
+        contract.append(f"returned a {r.get('value_type')}; it updates in place and returns None")
     if not all(r.get("requires_grad", [])) or not all(r.get("is_leaf", [])):
-        contract.append("after sgd_step a parameter is no longer a leaf that requires grad — update in place "
+        contract.append("after the step a parameter is no longer a leaf that requires grad — update in place "
                         "under torch.no_grad() (p -= lr * p.grad), do not rebind or detach")
     lr = case["lr"]
     for i, (p0, g, p1, g1) in enumerate(zip(case["params"], case["grads"], r["params"], r["grads"])):
         want = p0 if g is None else p0 - lr * g
-        line = _mismatch(f"parameter {i}", p1, want, case)
+        line = _mismatch(f"params[{i}]", p1, want, case)
         if line:
-            hint = ""
-            if g is not None and tuple(p1.shape) == tuple(p0.shape):
-                if torch.allclose(p1.double(), p0 + lr * g, rtol=1e-6, atol=1e-9):
-                    hint = " — likely mistake: the sign; gradient descent subtracts lr · grad"
-                elif torch.equal(p1, p0):
-                    hint = " — the parameter did not change: update the tensor in place (p -= lr * p.grad)"
-            elif g is None:
-                hint = " — this parameter's .grad is None: skip it"
-            return [f"sgd_step [{case['label']}]: {line}{hint}"], contract
+            return [line + _likely(_sgd_hint(p0, g, p1, lr))], contract
         if g1 is not None and bool((g1 != 0).any()):
-            return [f"sgd_step [{case['label']}]: parameter {i}'s gradient is still there after the step; "
-                    "set p.grad = None (or zero it) so the next backward does not add to it"], contract
+            return [f"params[{i}].grad is still set after the step"
+                    + _likely("the gradients were not cleared; set p.grad = None (or zero it) so the next "
+                              "backward does not add to the old gradient")], contract
     return [], contract
+
+
+def _epoch_loss_hint(losses: list[float], sizes: list[int], value: float) -> str:
+    def near(v: float) -> bool:
+        return math.isclose(value, v, rel_tol=1e-6, abs_tol=1e-9)
+
+    if near(losses[-1]):
+        return "returned the last batch's loss instead of the mean over all batches"
+    if near(sum(losses)):
+        return "returned the sum of the batch losses; divide by the number of batches"
+    if near(losses[0]):
+        return "returned the first batch's loss instead of the mean over all batches"
+    if near(sum(v * n for v, n in zip(losses, sizes)) / sum(sizes)):
+        return "a mean weighted by batch size; return the plain mean of the batch losses"
+    return "return the mean of the batch losses, each computed before its update (loss.item())"
 
 
 def check_epoch(case: dict, r: dict) -> Check:
     contract = []
     if r.get("value_type") != "float":
-        contract.append(f"train_epoch returned a {r.get('value_type')}; expected a Python float (use loss.item())")
+        contract.append(f"returned a {r.get('value_type')}; expected a Python float (use loss.item())")
     n = len(case["batches"])
     if r.get("loss_calls") != n:
-        contract.append(f"train_epoch called loss_fn {r.get('loss_calls')} times for {n} batches; expected once per batch")
-    want_loss, want_params = ref_train_epoch(case)
+        contract.append(f"called loss_fn {r.get('loss_calls')} times for {n} batches; expected once per batch")
+    losses, want_params = ref_epoch_losses(case)
+    want_loss = sum(losses) / len(losses)
     problems = []
     names = [f"{k}_{d}" for d in range(1, len(want_params) // 2 + 1) for k in ("weight", "bias")]
-    for name, got, want in zip(names, r.get("params") or [], want_params):
+    for name, got, want, before in zip(names, r.get("params") or [], want_params, case["weights"]):
         line = _mismatch(f"{name} after the epoch", got, want, case)
         if line:
-            problems.append(f"train_epoch [{case['label']}]: {line} — one sgd_step(model.parameters(), lr) after "
-                            "each batch's backward, every batch once")
+            hint = ("the parameters never changed: after each batch's backward call sgd_step(model.parameters(), lr)"
+                    if torch.equal(got.double(), before.double()) else
+                    "one sgd_step(model.parameters(), lr) after each batch's backward, every batch once, in order")
+            problems.append(line + _likely(hint))
             break
     value = r.get("value")
     if value is None:
-        problems.append(f"train_epoch returned {r.get('value_type')}, expected the mean batch loss (a float)")
+        problems.append(f"returned {r.get('value_type')}, expected the mean batch loss (a float)")
     elif not math.isclose(value, want_loss, rel_tol=1e-6, abs_tol=1e-9):
-        shown = f"expected {want_loss:.6g}, got {value:.6g}" if case["visible"] else "wrong value (hidden case)"
-        problems.append(f"train_epoch [{case['label']}]: returned loss {shown} — return the mean of the batch "
-                        "losses computed before each update")
+        shown = f"expected {want_loss:.6g}, got {value:.6g}" if case["visible"] else f"is wrong ({HIDDEN})"
+        sizes = [int(x.shape[0]) for x, _ in case["batches"]]
+        problems.append(f"the returned loss {shown}" + _likely(_epoch_loss_hint(losses, sizes, value)))
     return problems, contract
 
 
@@ -855,6 +1067,18 @@ CHECKS: dict[str, Callable[[dict, dict], Check]] = {
     "xor_perceptrons": check_xor, "relu_interpolant": check_relu, "step_approximation": check_step,
     "collapse_linear": check_collapse, "MLP": check_mlp, "sgd_step": check_sgd, "train_epoch": check_epoch,
 }
+
+
+# Hints for exceptions: (task, text in the error message, likely mistake)
+ERROR_HINTS = (
+    ("collapse_linear", "cannot be multiplied", f"the product order: {ORDER}; the shapes chain only in that order"),
+    ("collapse_linear", "size mismatch", f"the product order: {ORDER}; the shapes chain only in that order"),
+    ("collapse_linear", "NoneType", "a bias can be None: treat it as zero"),
+    ("MLP", "cannot be multiplied", "weight_d has shape (n_d, n_(d-1)) and Linear computes x Wᵀ + b"),
+    ("sgd_step", "NoneType", "a parameter's .grad can be None: skip it"),
+    ("sgd_step", "leaf Variable that requires grad", "update under torch.no_grad() so autograd does not record it"),
+    ("perceptron_predict", "NoneType", "b can be a float or a 0-dim tensor; w·x + b works for both"),
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -869,13 +1093,29 @@ def _dedupe(lines: list[str], limit: int = 6) -> list[str]:
     return seen[:limit]
 
 
+def _error_text(task: str, message: str) -> str:
+    """A bare sentence for an exception; "not implemented: ..." for a stub."""
+    if "NotImplementedError" in message:
+        text = message.split("NotImplementedError:", 1)[-1].split(" (line ", 1)[0].strip()
+        return "not implemented: " + (text or f"{task} raised NotImplementedError")
+    hint = next((h for t, s, h in ERROR_HINTS if t == task and s in message), "")
+    return f"raised {message}" + _likely(hint)
+
+
+def _head(task: Task, case: dict, line: str) -> str:
+    """``task [case label]: line`` — every student-facing line names the function and the case."""
+    if line.startswith("not implemented: "):
+        return line
+    return f"{task.name} [{case['label']}]: {line}"
+
+
 def _run_check(task: Task, case: dict, r: dict) -> Check:
     if r.get("error"):
         return [_error_text(task.name, r["error"])], []
     try:
         return CHECKS[task.name](case, r)
     except Exception as exc:  # a malformed return value must cost the case, never crash grading
-        return [f"{task.name} [{case['label']}]: the grader could not read the result ({type(exc).__name__}: {exc})"], []
+        return [f"the grader could not read the result ({type(exc).__name__}: {exc})"], []
 
 
 def score_task(assignment: Assignment, task: Task, cases: list[dict], results: list[dict] | None,
@@ -898,11 +1138,18 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
             scores[key] = (0.0, ["no cases ran"])
             continue
         passed = sum(not p for _, p in part)
-        scores[key] = (passed / len(part), _dedupe([line for _, p in part for line in p]))
+        scores[key] = (passed / len(part), _dedupe([_head(task, c, line) for c, p in part for line in p]))
     ran = [c for (c, (p, _)), r in zip(checked, results) if not r.get("error")]
-    contract = _dedupe([line for _, (_, k) in checked for line in k])
+    contract, seen = [], set()
+    for c, (_, k) in checked:  # one line per contract problem, named after the first case that shows it
+        for line in k:
+            if line not in seen:
+                seen.add(line)
+                contract.append(_head(task, c, line))
+    contract = contract[:6]
     if not ran:
-        contract = contract or [next((p[0] for _, (p, _) in checked if p), "no case ran without an error")]
+        contract = contract or [next((_head(task, c, p[0]) for c, (p, _) in checked if p),
+                                     "no case ran without an error")]
     scores["compliance"] = (0.0 if contract else 1.0, contract)
     outcomes = []
     for k in keys:

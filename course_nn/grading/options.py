@@ -23,8 +23,29 @@ def parse_memory(text: str) -> int:
     return int(float(m.group(1)) * scale)
 
 
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time limit; give seconds above 0, e.g. 30")
+    return value
+
+
+def output_file(text: str) -> str:
+    """A path to write a file at: not a folder, and its folder can be created."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file path such as {path / 'results.json'}")
+    parent = next((p for p in path.resolve().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot create {text}: {parent} is a file, not a folder")
+    return text
+
+
 def add_limits(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+    parser.add_argument("--timeout", type=positive_seconds, default=30.0, metavar="SECONDS",
                         help="time limit per graded Function/task (default: 30); a hang costs it once")
     parser.add_argument("--memory", type=parse_memory, default=2 << 30, metavar="SIZE",
                         help="memory cap for the submission's process (default: 2G; 0 = no cap)")

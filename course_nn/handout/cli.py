@@ -18,16 +18,36 @@ from pathlib import Path
 from course_nn import paths, registry
 
 
+def _bundle_target(text: str) -> str:
+    path = Path(text)
+    if path.suffix == ".zip":
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text} is a folder; a zip bundle needs a file path")
+    elif path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file; give a folder, or a path ending in .zip")
+    return text
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    s = sub.add_parser("sync", help="regenerate assignments/ from solutions/")
+    s = sub.add_parser("sync", help="regenerate assignments/ from solutions/",
+                       description="Rewrite assignments/<hw>/ from solutions/<hw>/: solution blocks become "
+                                   "NotImplementedError stubs; README, conftest.py and test_*.py are copied. "
+                                   "Example: course-nn handout sync hw1")
     s.add_argument("assignments", nargs="*", metavar="HW",
                    help="which assignments (default: all)")
-    c = sub.add_parser("check", help="exit 1 with a readable diff when assignments/ is not what sync writes")
+    c = sub.add_parser("check", help="exit 1 with a readable diff when assignments/ is not what sync writes",
+                       description="Compare assignments/ with what 'course-nn handout sync' would write; print a "
+                                   "unified diff and exit 1 when they differ (CI runs this). "
+                                   "Example: course-nn handout check")
     c.add_argument("assignments", nargs="*", metavar="HW", help="which assignments (default: all)")
-    b = sub.add_parser("build", help="write the student bundle: stubs, public tests and handout")
+    b = sub.add_parser("build", help="write the student bundle: stubs, public tests and handout",
+                       description="Write assignments/<hw>/ as a folder (OUT/<hw folder>/) or a zip (OUT ending in "
+                                   ".zip), after checking that it is current and that no line from a solution block "
+                                   "is in it. Example: course-nn handout build hw1 --out hw1.zip")
     b.add_argument("assignment", choices=registry.ASSIGNMENTS, metavar="HW", help="hw1 or hw2")
-    b.add_argument("--out", required=True, metavar="DIR|FILE.zip", help="a folder, or a path ending in .zip")
+    b.add_argument("--out", required=True, type=_bundle_target, metavar="DIR|FILE.zip",
+                   help="a folder, or a path ending in .zip")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,6 +21,12 @@ def _private(rel: Path) -> bool:
                for part in rel.parts)
 
 
+def _handout_file(rel: Path, assignment: Assignment) -> bool:
+    """What may reach students: the stubbed submission, the handout, and the public tests."""
+    return len(rel.parts) == 1 and (rel.name in (assignment.submission, "README.md", "conftest.py")
+                                    or (rel.name.startswith("test_") and rel.suffix == ".py"))
+
+
 def generated_files(solutions: Path, assignment: Assignment) -> dict[str, str]:
     """Relative path -> content of the student folder, exactly as sync writes it."""
     src = solutions / assignment.folder
@@ -31,6 +37,10 @@ def generated_files(solutions: Path, assignment: Assignment) -> dict[str, str]:
         rel = path.relative_to(src)
         if path.is_dir() or _private(rel):
             continue
+        if not _handout_file(rel, assignment):
+            raise CourseError(f"{path}: not a handout file, so it would not be copied to students; only "
+                              f"{assignment.submission}, README.md, conftest.py and test_*.py are. Rename "
+                              "instructor-only files to hidden* (never copied) or move them out of solutions/")
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".py":
             text = strip_solutions(text, assignment, str(path))
