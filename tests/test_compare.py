@@ -75,3 +75,49 @@ def test_unimplemented_student_file_is_one_line(tmp_path, capsys):
 def test_compare_on_cuda(capsys):
     rc, out, _ = compare(capsys, "--impl", "solutions", "--device", "cuda", "--hidden", "8,8")
     assert rc == 0 and "on cuda" in out
+
+
+TRANSPOSED = ("grad_w = grad_output.t().mm(x)", "grad_w = x.t().mm(grad_output)")
+
+
+def test_transposed_weight_gradient_is_the_first_difference(tmp_path, capsys, solution_text):
+    assert TRANSPOSED[0] in solution_text
+    student = tmp_path / "functions.py"
+    student.write_text(solution_text.replace(*TRANSPOSED))
+    rc, out, err = compare(capsys, "--impl", str(student), "--hidden", "8,8")
+    assert rc == 1 and "Traceback" not in out + err
+    assert "DIFFERS" not in "".join(line for line in out.splitlines() if line.startswith("  loss"))
+    assert "dJ/dz3 (gradient of the loss w.r.t. the network output)" in out  # compared before the error
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("first gradient difference along backpropagation: layer3 backward raised an error")
+    assert "Linear.backward returned a gradient for weight (index 1) of shape (8, 2), expected (2, 8)" in last
+    assert "grad_outputᵀ · x" in last and last.endswith("look at Linear.backward")
+
+
+def test_exception_in_student_forward_is_one_line(tmp_path, capsys, solution_text):
+    student = tmp_path / "functions.py"
+    marker = "def forward(ctx, z: torch.Tensor) -> torch.Tensor:\n"
+    assert marker in solution_text
+    student.write_text(solution_text.replace(marker, marker + "        raise ValueError('boom')\n", 1))
+    rc, out, err = compare(capsys, "--impl", str(student), "--hidden", "8,8", "--activation", "sigmoid")
+    assert rc == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    line = solution_text[: solution_text.index(marker)].count("\n") + 2
+    assert "Sigmoid.forward raised ValueError: boom" in err  # the first Function with that signature
+    assert f"{student}:{line}: raise ValueError('boom')" in err
+
+
+@pytest.mark.parametrize("args", [["--hidden", "0"], ["--hidden", "8,,8"], ["--hidden", "x"], ["--batch-size", "0"]])
+def test_bad_sizes_are_usage_errors(capsys, args):
+    rc, out, err = compare(capsys, "--impl", "solutions", *args)
+    assert rc == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and args[0] in err
+
+
+def test_help_explains_itself_with_examples(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["compare", "--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    assert "examples:" in out and "course-nn compare --impl functions.py" in out
+    assert "backward raises" in out

@@ -5,6 +5,7 @@ handout is current and leaks no solution."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -55,34 +56,49 @@ def test_stubs_score_zero_with_not_implemented_everywhere():
         assert f"(hw2 task {task.number})" in o.lines[0]
 
 
-# (description, text in the reference, replacement, task that must lose credit)
+# (description, text in the reference, replacement, task that must lose credit, hint its feedback must give)
 MUTATIONS = [
-    ("count_parameters without biases", "n_in * n_out + n_out for", "n_in * n_out for", "count_parameters"),
+    ("count_parameters without biases", "n_in * n_out + n_out for", "n_in * n_out for", "count_parameters",
+     "likely mistake: the biases are missing"),
     ("sign() that gives 0 at z = 0", "return torch.where(z >= 0, torch.ones_like(z), -torch.ones_like(z))",
-     "return torch.sign(z)", "perceptron_predict"),
+     "return torch.sign(z)", "perceptron_predict", "likely mistake: torch.sign(0) is 0"),
+    ("perceptron_predict with z > 0", "return torch.where(z >= 0, torch.ones_like(z), -torch.ones_like(z))",
+     "return torch.where(z > 0, torch.ones_like(z), -torch.ones_like(z))", "perceptron_predict",
+     "likely mistake: sign(0) is +1 (use z >= 0"),
     ("perceptron rule that ignores points on the boundary", "if y_i * (x_i @ w + b) <= 0:",
-     "if y_i * (x_i @ w + b) < 0:", "perceptron_train"),
+     "if y_i * (x_i @ w + b) < 0:", "perceptron_train", "likely mistake: no update when y·(w·x + b) = 0"),
     ("relu_interpolant using the slopes as output weights",
-     "w2 = torch.cat([slopes[:1], slopes[1:] - slopes[:-1]])", "w2 = slopes.clone()", "relu_interpolant"),
+     "w2 = torch.cat([slopes[:1], slopes[1:] - slopes[:-1]])", "w2 = slopes.clone()", "relu_interpolant",
+     "must add the change of slope there"),
     ("collapse_linear multiplying in the wrong order", "W, b = W_d @ W, W_d @ b", "W, b = W @ W_d, W_d @ b",
-     "collapse_linear"),
+     "collapse_linear", "likely mistake: the product order: W = W_L ⋯ W_2 W_1, applied right to left"),
     ("MLP forward forgetting the last layer's bias",
      'x = fns.Linear.apply(x, getattr(self, f"weight_{d}"), getattr(self, f"bias_{d}"))',
      'x = fns.Linear.apply(x, getattr(self, f"weight_{d}"), getattr(self, f"bias_{d}") '
-     'if d < self.num_layers else None)', "MLP"),
-    ("MLP applying the activation on the output layer", "if d < self.num_layers:  #", "if True:  #", "MLP"),
-    ("sgd_step with the wrong sign", "p.sub_(lr * p.grad)", "p.add_(lr * p.grad)", "sgd_step"),
+     'if d < self.num_layers else None)', "MLP", "likely mistake: the last layer's bias is missing"),
+    ("MLP applying the activation on the output layer", "if d < self.num_layers:  #", "if True:  #", "MLP",
+     "likely mistake: the activation was applied to the output layer too"),
+    ("sgd_step with the wrong sign", "p.sub_(lr * p.grad)", "p.add_(lr * p.grad)", "sgd_step",
+     "likely mistake: the sign"),
+    ("sgd_step that keeps the gradients", "            p.grad = None\n", "", "sgd_step",
+     "likely mistake: the gradients were not cleared"),
     ("train_epoch returning the last loss", "return total / max(count, 1)", "return batch_loss.item()",
-     "train_epoch"),
+     "train_epoch", "likely mistake: returned the last batch's loss"),
 ]
 
 
-@pytest.mark.parametrize(("what", "old", "new", "task"), MUTATIONS, ids=[m[0] for m in MUTATIONS])
-def test_typical_mistake_costs_credit_on_its_task_only(tmp_path, reference_result, what, old, new, task):
+def _mutated(tmp_path, *pairs):
     source = REFERENCE.read_text()
-    assert source.count(old) == 1, f"mutation anchor for {what!r} not found exactly once"
-    (tmp_path / HW2.submission).write_text(source.replace(old, new))
-    result = engine.grade(tmp_path / HW2.submission, HW2, seed=SEED, isolate=False)
+    for old, new in pairs:
+        assert source.count(old) == 1, f"mutation anchor {old!r} not found exactly once"
+        source = source.replace(old, new)
+    (tmp_path / HW2.submission).write_text(source)
+    return tmp_path / HW2.submission
+
+
+@pytest.mark.parametrize(("what", "old", "new", "task", "hint"), MUTATIONS, ids=[m[0] for m in MUTATIONS])
+def test_typical_mistake_costs_credit_on_its_task_only(tmp_path, reference_result, what, old, new, task, hint):
+    result = engine.grade(_mutated(tmp_path, (old, new)), HW2, seed=SEED, isolate=False)
     earned = _by_task(result)
     full = _by_task(reference_result)
     assert earned[task] < full[task] - 1e-9, f"{what}: {task} kept full credit"
@@ -90,18 +106,44 @@ def test_typical_mistake_costs_credit_on_its_task_only(tmp_path, reference_resul
     assert others == {}, f"{what}: other tasks lost credit too"
     lines = [line for o in result.outcomes if o.task == task for line in o.lines]
     assert lines and not any("not implemented" in line for line in lines)
+    # Every line names the function and the case, and the typical mistake is named.
+    assert all(line.startswith(f"{task} [visible ") or line.startswith(f"{task} [hidden ") for line in lines), lines
+    assert any(hint in line for line in lines), (hint, lines)
+
+
+def test_perceptron_feedback_names_the_index_and_the_boundary(tmp_path):
+    path = _mutated(tmp_path, MUTATIONS[2][1:3])
+    result = engine.grade(path, HW2, visible_only=True, isolate=False)
+    lines = [line for o in result.outcomes if o.task == "perceptron_predict" for line in o.lines]
+    assert any(re.search(r"^perceptron_predict \[visible [^]]*\]: prediction\[\d+\] expected \+1, got -1 "
+                         r"where w·x \+ b = 0 exactly", line) for line in lines), lines
+    assert not any("relative error" in line for line in lines)
+
+
+# Values a hidden-case line must never show: "expected 0.5", "got -1", "expected +1", "short by ... = 1158".
+VALUE = re.compile(r"(expected|got)\s*[+-]?\d|short by [^,]*= \d")
 
 
 def test_hidden_feedback_never_shows_expected_values(tmp_path):
-    source = REFERENCE.read_text().replace("p.sub_(lr * p.grad)", "p.add_(lr * p.grad)")
-    (tmp_path / HW2.submission).write_text(source)
-    cases = engine.scoring_module(HW2).make_cases(HW2, SEED, False)
-    hidden = [c for c in cases["sgd_step"] if not c["visible"]]
-    results = engine.run_in_process(tmp_path / HW2.submission, HW2, {"sgd_step": hidden})["sgd_step"]
-    outcomes = engine.scoring_module(HW2).score_task(HW2, HW2.task("sgd_step"), hidden, results, None)
-    text = " ".join(line for o in outcomes for line in o.lines)
-    assert "hidden case: values not shown" in text
-    assert "expected " not in text.split("likely mistake")[0]
+    """All the typical mistakes at once (each on its own task), graded on the hidden cases only."""
+    skip = {"sign() that gives 0 at z = 0"}  # shares its anchor with z > 0
+    path = _mutated(tmp_path, *[(old, new) for what, old, new, _, _ in MUTATIONS if what not in skip])
+    module = engine.scoring_module(HW2)
+    cases = {task: [c for c in tc if not c["visible"] and c.get("mode") != "spiral"]
+             for task, tc in module.make_cases(HW2, SEED, False).items()}
+    results = engine.run_in_process(path, HW2, cases)
+    failing = set()
+    for task in HW2.tasks:
+        for o in module.score_task(HW2, task, cases[task.name], results[task.name], None):
+            for line in o.lines:
+                failing.add(task.name)
+                assert line.startswith(f"{task.name} [hidden "), line
+                assert not VALUE.search(line.split("]: ", 1)[1]), line
+                assert "relative error" not in line or task.name not in INTEGER_TASKS, line
+    assert failing == {m[3] for m in MUTATIONS}
+
+
+INTEGER_TASKS = {"count_parameters", "perceptron_predict"}  # integer / ±1 outputs: no relative errors
 
 
 def test_results_json_names_every_test_after_its_task(reference_result, tmp_path):

@@ -251,3 +251,102 @@ def test_cuda_same_code_path(tmp_path):
     # a CUDA checkpoint resumes (its RNG states included)
     resumed = train(TrainConfig(resume=gpu["checkpoint"], epochs=4, device="cuda", quiet=True))
     assert resumed["epochs"] == 4 and resumed["device"].startswith("cuda")
+
+
+def _solution_text() -> str:
+    from course_nn.paths import solutions_dir
+
+    return (solutions_dir() / "hw1_autograd" / "functions.py").read_text()
+
+
+def test_transposed_weight_gradient_is_one_line_naming_weight(tmp_path, capsys):
+    text = _solution_text()
+    assert "grad_w = grad_output.t().mm(x)" in text
+    student = tmp_path / "functions.py"
+    student.write_text(text.replace("grad_w = grad_output.t().mm(x)", "grad_w = x.t().mm(grad_output)"))
+    rc, out, err = main(["train", "--impl", str(student), "--epochs", "1", "--hidden", "8", "--quiet",
+                         "--logdir", str(tmp_path / "runs")], capsys)
+    assert rc == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "Linear.backward returned a gradient for weight (index 1) of shape (8, 2), expected (2, 8)" in err
+    assert "dJ/dW has W's shape (out, in): use grad_outputᵀ · x" in err and str(student) in err
+    assert not (tmp_path / "runs").exists()  # caught by the probe, before a run folder exists
+
+
+def test_exception_in_student_backward_names_function_and_line(tmp_path, capsys):
+    text = _solution_text()
+    bug = "grad_b = grad_output.sum(dim=0)"
+    assert bug in text
+    student = tmp_path / "functions.py"
+    student.write_text(text.replace(bug, "grad_b = grad_output.sum(dim=0) + undefined_name"))
+    rc, _, err = main(["train", "--impl", str(student), "--epochs", "1", "--quiet",
+                       "--logdir", str(tmp_path / "runs")], capsys)
+    line = text[: text.index(bug)].count("\n") + 1
+    assert rc == 1 and len(err.strip().splitlines()) == 1
+    assert "Linear.backward raised NameError: name 'undefined_name' is not defined" in err
+    assert f"{student}:{line}: grad_b = grad_output.sum(dim=0) + undefined_name" in err
+
+
+def test_unsummed_bias_gradient_gets_the_bias_hint(tmp_path, capsys):
+    text = _solution_text()
+    student = tmp_path / "functions.py"
+    student.write_text(text.replace("grad_b = grad_output.sum(dim=0)", "grad_b = grad_output"))
+    rc, _, err = main(["train", "--impl", str(student), "--epochs", "1", "--batch-size", "4", "--quiet",
+                       "--logdir", str(tmp_path / "runs")], capsys)
+    assert rc == 1 and len(err.strip().splitlines()) == 1
+    assert "gradient for bias (index 2) of shape (4, 2), expected (2,)" in err
+    assert "sum the bias gradient over the batch" in err
+
+
+@pytest.mark.parametrize("hidden", ["0", "-4", "64,,64", "abc", "", "64,0"])
+def test_bad_hidden_sizes_are_rejected(tmp_path, capsys, hidden):
+    rc, out, err = main(["train", f"--hidden={hidden}", "--quiet", "--logdir", str(tmp_path / "runs")], capsys)
+    assert rc == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and f"--hidden {hidden!r}" in err and "--model logreg" in err
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("case", ["logdir-file", "logdir-under-file", "summary-dir", "summary-under-file",
+                                  "resume-dir", "resume-not-checkpoint", "resume-foreign-dict", "data-dir-file",
+                                  "run-name-file"])
+def test_bad_paths_are_one_line_and_exit_2(tmp_path, capsys, case):
+    afile, adir = tmp_path / "afile", tmp_path / "adir"
+    afile.write_text("not a folder\n")
+    adir.mkdir()
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"format": 1, "model": {}}, foreign)
+    args, expected = {
+        "logdir-file": (["--logdir", str(afile)], f"--logdir {afile}: {afile} is a file"),
+        "logdir-under-file": (["--logdir", str(afile / "runs")], f"{afile} is a file"),
+        "summary-dir": (["--summary", str(adir)], f"--summary {adir} is a folder"),
+        "summary-under-file": (["--summary", str(afile / "s.json")], f"--summary {afile / 's.json'}: {afile} is a file"),
+        "resume-dir": (["--resume", str(adir)], f"no checkpoint at {adir / 'checkpoint.pt'}"),
+        "resume-not-checkpoint": (["--resume", str(afile)], "is not a course-nn checkpoint"),
+        "resume-foreign-dict": (["--resume", str(foreign)], "lacks what resuming needs"),
+        "data-dir-file": (["--task", "mnist", "--data-dir", str(afile)], f"--data-dir {afile} is a file"),
+        "run-name-file": (["--logdir", str(tmp_path), "--run-name", "afile"], f"{afile} is a file"),
+    }[case]
+    if "--logdir" not in args:
+        args = [*args, "--logdir", str(tmp_path / "runs")]
+    rc, out, err = main(["train", *args, "--epochs", "1", "--quiet"], capsys)
+    assert rc == 2 and out == "", err
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_logdir_is_a_usage_error(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    rc, _, err = main(["train", "--logdir", str(locked / "runs"), "--epochs", "1", "--quiet"], capsys)
+    assert rc == 2 and "permission denied" in err
+
+
+def test_help_explains_itself_with_examples(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    assert "examples:" in out and "course-nn train --impl path/to/functions.py" in out
+    assert "--hidden" in out and "positive" in out

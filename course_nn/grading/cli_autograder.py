@@ -29,7 +29,7 @@ apt-get install -y -q python3 python3-pip python3-venv
 python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install -q --upgrade pip
 # CPU wheels keep the image small; the grader uses CUDA only where the machine has it.
-/autograder/venv/bin/pip install -q torch torchvision --index-url https://download.pytorch.org/whl/cpu
+/autograder/venv/bin/pip install -q {torch_pins} --index-url https://download.pytorch.org/whl/cpu
 /autograder/venv/bin/pip install -q /autograder/source/package
 chmod -R go-rwx /autograder/source/hidden
 """
@@ -56,6 +56,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                    "Example: course-nn autograder build hw1 --out hw1_autograder.zip")
     b.add_argument("assignment", choices=registry.ASSIGNMENTS, metavar="HW", help=" or ".join(registry.ASSIGNMENTS))
     b.add_argument("--out", required=True, metavar="FILE.zip", help="where to write the zip")
+
+
+def _torch_pins() -> str:
+    """The torch and torchvision this zip was built (and tested) with, so the image grades the same way."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = []
+    for name in ("torch", "torchvision"):
+        try:
+            pins.append(f"{name}=={version(name).split('+')[0]}")
+        except PackageNotFoundError:
+            pins.append(name)
+    return " ".join(pins)
 
 
 def _package_files(root: Path) -> dict[str, bytes]:
@@ -86,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     files = _package_files(root)
     files[f"hidden/{a.name}.json"] = json.dumps({"assignment": a.name, "seed": seed}).encode()
     files["assignment.txt"] = (a.name + "\n").encode()
-    files["setup.sh"] = SETUP_SH.encode()
+    files["setup.sh"] = SETUP_SH.format(torch_pins=_torch_pins()).encode()
     files["run_autograder"] = RUN_AUTOGRADER.format(assignment=a.name).encode()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

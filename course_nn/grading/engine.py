@@ -502,10 +502,11 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
     scorer = scoring_module(assignment)
     outcomes: list[Outcome] = []
     flags = review_flags(submission.read_text(errors="replace"), assignment)
-    for task in assignment.tasks:
+    for i, task in enumerate(assignment.tasks):
         task_outcomes = scorer.score_task(assignment, task, cases[task.name], results.get(task.name),
                                           failures.get(task.name))
-        review = flags.get(task.name, []) + [f"module level: {f}" for f in flags.get("*", [])]
+        # Module-level flags are listed once, with the first task, not repeated for every task.
+        review = flags.get(task.name, []) + ([f"module level: {f}" for f in flags.get("*", [])] if i == 0 else [])
         for o in task_outcomes:
             if o.category == "compliance":
                 o.review = review

@@ -864,12 +864,12 @@ def _collapse_b_hint(weights: list, biases: list, got: torch.Tensor) -> str:
             t = W @ t
         terms.append((d, t))
     total = sum(t for _, t in terms)
+    if biases[-1] is not None and _close(got, biases[-1].double()):
+        return "only the last bias; the earlier biases pass through the later layers: b = W_L(⋯(W_2 b_1 + b_2)⋯) + b_L"
     for d, t in terms:
         if len(terms) > 1 and _close(got, total - t):
             return (f"the bias of layer {d + 1} is missing (a None bias counts as zero; every other bias still "
                     "passes through the layers after it)")
-    if biases[-1] is not None and _close(got, biases[-1].double()):
-        return "only the last bias; the earlier biases pass through the later layers: b = W_L(⋯(W_2 b_1 + b_2)⋯) + b_L"
     return "missing bias propagation — every bias passes through the layers after it: b = W_L(⋯(W_2 b_1 + b_2)⋯) + b_L"
 
 

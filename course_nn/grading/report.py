@@ -87,9 +87,12 @@ def table(result: GradeResult, width: int | None = None) -> str:
 
     width = width or max(100, shutil.get_terminal_size((120, 24)).columns)
     rows = [("function", "check", "result", "reason")]
-    for o in result.outcomes:
-        rows.append((o.task, o.category, "PASS" if o.passed else ("part" if o.fraction > 0 else "FAIL"),
-                     o.reason().replace("\n", " ")))
+    reasons = {o.reason() for o in result.outcomes}
+    if len(reasons) == 1 and not any(o.passed for o in result.outcomes):  # e.g. a syntax error: say it once
+        rows.append(("(every function)", "(every check)", "FAIL", reasons.pop()))
+    else:
+        rows += [(o.task, o.category, "PASS" if o.passed else ("part" if o.fraction > 0 else "FAIL"),
+                  o.reason().replace("\n", " ")) for o in result.outcomes]
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     lines = []
@@ -103,7 +106,13 @@ def table(result: GradeResult, width: int | None = None) -> str:
 
 def details(result: GradeResult, include_review: bool = False) -> str:
     """Every failure line, grouped per task (the table keeps only the first)."""
-    out = []
+    out: list[str] = []
+    if len({tuple(o.lines) for o in result.outcomes}) == 1 and not any(o.passed for o in result.outcomes):
+        result_lines = result.outcomes[0].lines if result.outcomes else []
+        out = ["every function / every check:"] + [f"  - {line}" for line in result_lines]
+        if include_review:
+            out += [f"review: {line}" for o in result.outcomes for line in o.review]
+        return "\n".join(out)
     for o in result.outcomes:
         if o.lines and not o.passed:
             out.append(f"{o.task} / {o.category}:")
