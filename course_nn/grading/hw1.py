@@ -255,6 +255,7 @@ SCALE_HINTS: list[tuple[Callable[[dict], float], str]] = [
     (lambda c: 1.0 / c["batch"], "divided by the batch size N once too often?"),
     (lambda c: c["numel"], "forgot to divide by the number of elements M (the loss is a mean)?"),
     (lambda c: 1.0 / c["numel"], "divided by the number of elements M once too often?"),
+    (lambda c: c["numel"] / c["batch"], "divided by the batch size N instead of the number of elements M = N·D?"),
 ]
 
 
@@ -333,7 +334,11 @@ def check_forward(task: str, case: dict, r: dict) -> list[str]:
     """Problems with the forward result of one case (empty when it is right)."""
     stub = r["stub"]
     if stub["error_forward"]:
-        return [_error_text(task, "forward", stub["error_forward"])]
+        text = _error_text(task, "forward", stub["error_forward"])
+        if task == "CrossEntropy" and case["inputs"][1].is_floating_point() and "not implemented" not in text:
+            text += (f" [{case['label']}: target is (N, C) class probabilities] — likely mistake: only integer "
+                     "class indices are handled; with probability rows the loss is −(1/N) Σ_n Σ_k y_nk log softmax(z_n)_k")
+        return [text]
     out = stub["out"]
     if out is None:
         return [f"{task}.forward returned {stub.get('out_type', 'nothing')}, expected a tensor"]
@@ -365,12 +370,16 @@ def check_forward(task: str, case: dict, r: dict) -> list[str]:
 
 def _grad_hint(task: str, name: str, case: dict, got: torch.Tensor, exp: torch.Tensor, index: int) -> str:
     x = case["inputs"][0]
-    if task == "ReLU":
-        at_zero = (x == 0)
-        if bool(at_zero.any()):
-            off = ~torch.isclose(got.double(), exp.double(), rtol=1e-6, atol=1e-9)
-            if bool(off.any()) and bool((off <= at_zero).all()):
-                return "at exactly z = 0 the gradient is 0 (torch's convention; the lecture's 1 is also a subgradient)"
+    off = ~torch.isclose(got.double(), exp.double(), rtol=1e-6, atol=1e-9)
+    if task == "ReLU" and bool(off.any()):
+        if bool((off <= (x == 0)).all()):
+            return "at exactly z = 0 the gradient is 0 (torch's convention; the lecture's 1 is also a subgradient)"
+        if bool((off <= (x <= 0)).all()):
+            return ("the gradient leaks where the output is 0 (z ≤ 0): a mask built from the output must be "
+                    "[g > 0], not [g ≥ 0] (g = max(0, z) is never negative)")
+    if got.dim() == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1 \
+            and torch.allclose(got.double(), exp.double().t(), rtol=1e-5, atol=1e-9):
+        return f"your gradient for `{name}` is the transpose of the right one (dJ/dW = grad_outputᵀ · x has W's shape)"
     ones = torch.ones_like(case["grad_output"])
     local = reference_grads(task, case["inputs"], case["needs"], ones)[index]  # ∂y/∂x without dJ/dy
     if local is not None and torch.allclose(got.double(), local, rtol=1e-5, atol=1e-9):
