@@ -516,3 +516,19 @@ def test_a_detached_daemon_does_not_outlive_grading(tmp_path):
 
     time.sleep(4)
     assert not marker.exists(), "a process the submission detached kept running after grading"
+
+
+@pytest.mark.parametrize(("task", "old", "new", "hint"), [
+    ("ReLU", "return grad_output * out.sign()", "return grad_output * (out >= 0)", "not [g ≥ 0]"),
+    ("SquaredError", "(2 * grad_output / pred.numel())", "(2 * grad_output / pred.shape[0])",
+     "instead of the number of elements M"),
+    ("CrossEntropy", "        if target.dtype in (torch.int64, torch.int32, torch.uint8):\n",
+     "        if True:\n", "only integer class indices are handled"),
+    ("Linear", "grad_w = grad_output.t().mm(x)", "grad_w = grad_output.t().mm(x).t()", "transpose"),
+    ("Sigmoid", "return grad_output * out * (1 - out)", "return out * (1 - out)", "local derivative"),
+])
+def test_typical_mistakes_get_a_likely_mistake_hint(tmp_path, task, old, new, hint):
+    result = engine.grade(write(tmp_path, mutate(old, new)), HW1, visible_only=True, isolate=False)
+    lines = " ".join(line for o in result.outcomes if o.task == task for line in o.lines)
+    assert hint in lines, lines[:2000]
+    assert all(o.passed for o in result.outcomes if o.task != task)
