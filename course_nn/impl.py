@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import linecache
+import re
 import sys
 import traceback
 import types
@@ -227,3 +229,131 @@ def not_implemented_message(fns: Functions, err: NotImplementedError) -> str:
     what = owner or "one of the Functions"
     where = f" in {fns.source}" if fns.source is not None else ""
     return f"{what} is not implemented yet{where} (it raised NotImplementedError); implement it or use --impl solutions"
+
+
+# ----------------------------------------------------------------------------- failures at run time
+
+#: The inputs of each Function's forward, in order: autograd's "gradient at index i" is the gradient
+#: for the i-th of these.
+ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "Square": ("x",),
+    "QuadraticForm": ("v", "A"),
+    "Sigmoid": ("z",),
+    "ReLU": ("z",),
+    "Linear": ("x", "weight", "bias"),
+    "SquaredError": ("pred", "target"),
+    "CrossEntropy": ("logits", "target"),
+}
+
+#: What the gradient for an input must look like, for the mistakes students make most.
+SHAPE_HINTS: dict[tuple[str, str], str] = {
+    ("Linear", "weight"): "dJ/dW has W's shape (out, in): use grad_outputᵀ · x",
+    ("Linear", "bias"): "dJ/db has b's shape (out,): sum the bias gradient over the batch",
+    ("Linear", "x"): "dJ/dx has x's shape (N, in): use grad_output · W",
+    ("QuadraticForm", "v"): "dJ/dv has v's shape (n,): g · (A + Aᵀ) v",
+    ("QuadraticForm", "A"): "dJ/dA has A's shape (n, n): g · v vᵀ",
+}
+
+# torch's checks on what a custom backward returned (the Function is named "<Class>Backward")
+_BAD_SHAPE = re.compile(r"[Ff]unction (\w+?)Backward returned an invalid gradient at index (\d+) - "
+                        r"got \[([^\]]*)\] but expected shape compatible with \[([^\]]*)\]")
+_BAD_COUNT = re.compile(r"[Ff]unction (\w+?)Backward returned an incorrect number of gradients "
+                        r"\(expected (\d+), got (\d+)\)")
+_BAD_OTHER = re.compile(r"[Ff]unction (\w+?)Backward returned (.*)")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An exception from an implementation, explained: ``owner`` is "Function.method" when known,
+    ``line`` the one-line message for the user."""
+
+    owner: str | None
+    line: str
+
+
+def _first_line(err: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(err).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _function_named(fns: Functions, class_name: str) -> str | None:
+    """The hw1 name (e.g. "Linear") of the implementation's class called ``class_name``."""
+    for name in REQUIRED + OPTIONAL:
+        cls = getattr(fns, name)
+        if cls is not None and getattr(cls, "__name__", None) == class_name:
+            return name
+    return None
+
+
+def _def_line(fns: Functions, name: str, method: str) -> str:
+    """' (path:line)' of ``fns.<name>.<method>``'s definition, or ''."""
+    code = getattr(getattr(getattr(fns, name), method, None), "__code__", None)
+    if code is None or fns.source is None or Path(code.co_filename).resolve() != fns.source:
+        return ""
+    first = code.co_firstlineno  # the first decorator's line; step to the def itself
+    line = next((n for n in range(first, first + 5)
+                 if linecache.getline(str(fns.source), n).lstrip().startswith("def")), first)
+    return f" ({fns.source}:{line})"
+
+
+def _shape(text: str) -> str:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
+
+
+def _autograd_failure(fns: Functions, err: BaseException) -> Failure | None:
+    """torch's complaint about what a backward returned, translated into the hw1 names."""
+    text = " ".join(str(err).split())
+    match = _BAD_SHAPE.search(text)
+    if match and (name := _function_named(fns, match[1])):
+        index = int(match[2])
+        args = ARGUMENTS.get(name, ())
+        arg = args[index] if index < len(args) else f"input {index}"
+        got, expected = _shape(match[3]), _shape(match[4])
+        hint = SHAPE_HINTS.get((name, arg), f"return a gradient with the shape of {arg}")
+        return Failure(f"{name}.backward", (
+            f"{name}.backward returned a gradient for {arg} (index {index}) of shape {got}, expected {expected} "
+            f"like {arg}: {hint}{_def_line(fns, name, 'backward')}"))
+    match = _BAD_COUNT.search(text)
+    if match and (name := _function_named(fns, match[1])):
+        args = ", ".join(f"grad_{a}" for a in ARGUMENTS.get(name, ()))
+        return Failure(f"{name}.backward", (
+            f"{name}.backward returned {match[3]} gradients but forward takes {match[2]} inputs: return one per "
+            f"input{f' ({args})' if args else ''}, None for an input that needs none{_def_line(fns, name, 'backward')}"))
+    match = _BAD_OTHER.search(text)
+    if match and (name := _function_named(fns, match[1])):
+        return Failure(f"{name}.backward",
+                       f"{name}.backward returned {match[2]}{_def_line(fns, name, 'backward')}")
+    return None
+
+
+def describe_failure(fns: Functions, err: BaseException, fallback: bool = False) -> Failure | None:
+    """Explain an exception raised while a network ran through ``fns``, in one line.
+
+    Recognises NotImplementedError, torch's checks on what a backward returned (wrong shape, wrong
+    number of gradients: named with the hw1 argument, e.g. index 1 of Linear = weight, and a hint),
+    and any exception whose traceback passes through one of the Functions (named with the file and
+    line of the implementation where it was raised). Anything else gives None, or with ``fallback``
+    (only the implementation's code ran) a line that blames the implementation without a Function.
+    """
+    if isinstance(err, NotImplementedError):
+        return Failure(None, not_implemented_message(fns, err))
+    known = _autograd_failure(fns, err)
+    if known is not None:
+        return known
+    owner, where = None, None
+    for frame, lineno in traceback.walk_tb(err.__traceback__):
+        owner = fns.owner_of(frame.f_code) or owner
+        if fns.source is not None and Path(frame.f_code.co_filename).resolve() == fns.source:
+            code = linecache.getline(frame.f_code.co_filename, lineno).strip()
+            where = f"{fns.source}:{lineno}" + (f": {code}" if code else "")
+    message = f"{type(err).__name__}: {_first_line(err)}".rstrip(": ")
+    if owner is not None:
+        return Failure(owner, f"{owner} raised {message}" + (f" ({where})" if where else ""))
+    if where is not None:
+        return Failure(None, f"{where} raised {message}")
+    if fallback:
+        what = fns.source or fns.name
+        return Failure(None, f"running the network through {what} failed with {message} "
+                             "(check the shapes and dtypes its forward and backward return)")
+    return None

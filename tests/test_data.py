@@ -72,3 +72,11 @@ def test_missing_mnist_says_where_and_what_to_do(tmp_path):
     message = str(info.value)
     assert str(tmp_path / "empty" / "MNIST" / "raw") in message
     assert "--download" in message and "train-images-idx3-ubyte" in message
+
+
+@pytest.mark.parametrize("download", [False, True])
+def test_data_dir_that_is_a_file_is_a_usage_error(tmp_path, download):
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder\n")
+    with pytest.raises(UsageError, match=f"--data-dir {afile} is a file"):
+        load_task("mnist", data_dir=afile, download=download)  # no network use: it fails before torchvision

@@ -99,3 +99,61 @@ def test_not_implemented_message_names_the_function(tmp_path):
     message = not_implemented_message(fns, info.value)
     assert message.startswith("Linear.forward is not implemented yet")
     assert str(path.resolve()) in message
+
+
+WRONG_COUNT = '''
+import torch
+from torch.autograd import Function
+
+
+class Linear(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        return x @ weight.t() + bias
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        return grad_output @ weight, grad_output.t() @ x
+
+
+ReLU = Sigmoid = CrossEntropy = SquaredError = Linear
+'''
+
+
+def _failure(path, source: str):
+    from course_nn.impl import describe_failure
+
+    path.write_text(source)
+    fns = load_functions(str(path))
+    x, w, b = (torch.randn(*s, requires_grad=True) for s in ((4, 3), (2, 3), (2,)))
+    with pytest.raises(RuntimeError) as info:
+        fns.Linear.apply(x, w, b).sum().backward()
+    return describe_failure(fns, info.value)
+
+
+def test_wrong_number_of_gradients_names_them(tmp_path):
+    failure = _failure(tmp_path / "functions.py", WRONG_COUNT)
+    assert failure.owner == "Linear.backward"
+    assert failure.line.startswith("Linear.backward returned 2 gradients but forward takes 3 inputs")
+    assert "(grad_x, grad_weight, grad_bias)" in failure.line
+    assert f"{(tmp_path / 'functions.py').resolve()}:13" in failure.line  # the def of backward
+
+
+def test_transposed_input_gradient_gets_the_input_hint(tmp_path):
+    source = WRONG_COUNT.replace("return grad_output @ weight, grad_output.t() @ x",
+                                 "return (grad_output @ weight).t(), grad_output.t() @ x, grad_output.sum(0)")
+    failure = _failure(tmp_path / "functions.py", source)
+    assert "gradient for x (index 0) of shape (3, 4), expected (4, 3)" in failure.line
+    assert "use grad_output · W" in failure.line
+
+
+def test_unrelated_errors_are_not_blamed_on_the_implementation():
+    from course_nn.impl import describe_failure
+
+    fns = load_functions("solutions")
+    with pytest.raises(RuntimeError) as info:
+        torch.ones(2, 3) @ torch.ones(2, 3)
+    assert describe_failure(fns, info.value) is None
+    assert describe_failure(fns, info.value, fallback=True).line.startswith("running the network through")

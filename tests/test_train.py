@@ -287,14 +287,15 @@ def test_exception_in_student_backward_names_function_and_line(tmp_path, capsys)
     assert f"{student}:{line}: grad_b = grad_output.sum(dim=0) + undefined_name" in err
 
 
-def test_unsummed_bias_gradient_gets_the_bias_hint(tmp_path, capsys):
+def test_bias_gradient_of_the_wrong_shape_gets_the_bias_hint(tmp_path, capsys):
+    # (torch itself sums an unsummed (N, out) bias gradient, so the bug that fails is the wrong axis)
     text = _solution_text()
     student = tmp_path / "functions.py"
-    student.write_text(text.replace("grad_b = grad_output.sum(dim=0)", "grad_b = grad_output"))
+    student.write_text(text.replace("grad_b = grad_output.sum(dim=0)", "grad_b = grad_output.sum(dim=1)"))
     rc, _, err = main(["train", "--impl", str(student), "--epochs", "1", "--batch-size", "4", "--quiet",
                        "--logdir", str(tmp_path / "runs")], capsys)
     assert rc == 1 and len(err.strip().splitlines()) == 1
-    assert "gradient for bias (index 2) of shape (4, 2), expected (2,)" in err
+    assert "gradient for bias (index 2) of shape (4,), expected (2,)" in err
     assert "sum the bias gradient over the batch" in err
 
 
@@ -335,12 +336,16 @@ def test_bad_paths_are_one_line_and_exit_2(tmp_path, capsys, case):
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_read_only_logdir_is_a_usage_error(tmp_path, capsys):
+def test_read_only_logdir_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    from course_nn.train import trainer
+
     locked = tmp_path / "locked"
-    locked.mkdir(mode=0o555)
+    locked.mkdir()
+    # os.access stands in for a read-only folder (root could write into a chmod 555 one)
+    monkeypatch.setattr(trainer.os, "access", lambda path, mode: Path(path) != locked)
     rc, _, err = main(["train", "--logdir", str(locked / "runs"), "--epochs", "1", "--quiet"], capsys)
-    assert rc == 2 and "permission denied" in err
+    assert rc == 2 and f"cannot write in {locked} (permission denied)" in err
+    assert len(err.strip().splitlines()) == 1 and not (locked / "runs").exists()
 
 
 def test_help_explains_itself_with_examples(capsys):

@@ -139,11 +139,13 @@ def mnist(name: str, data_dir: Path, download: bool, n_train: int | None, n_val:
 
     cls = datasets.MNIST if name == "mnist" else datasets.FashionMNIST
     raw = Path(data_dir) / cls.__name__ / "raw"
+    if Path(data_dir).exists() and not Path(data_dir).is_dir():
+        raise UsageError(f"--data-dir {data_dir} is a file; pass the folder that holds {cls.__name__}/raw/")
     try:
         train = cls(str(data_dir), train=True, download=download)
         val = cls(str(data_dir), train=False, download=download)
-    except RuntimeError as err:
-        if download:
+    except (RuntimeError, OSError) as err:  # OSError: the folder cannot be created or read
+        if download or isinstance(err, OSError):
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise UsageError(f"could not download {cls.__name__} into {raw}: {first}") from err
         missing = [f for f in RAW_FILES if not (raw / f).is_file()]

@@ -60,6 +60,6 @@ def load(path: str | Path) -> dict[str, Any]:
     except Exception as err:  # a truncated or foreign file
         raise UsageError(f"{path} is not a course-nn checkpoint ({type(err).__name__}: {err})".splitlines()[0]) from err
     if not isinstance(state, dict) or state.get("format") != FORMAT or "model" not in state:
-        raise UsageError(f"{path} is not a course-nn train checkpoint")
+        raise UsageError(f"{path} is not a course-nn train checkpoint; pass the checkpoint.pt inside a run folder")
     state["path"] = str(path)
     return state

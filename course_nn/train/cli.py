@@ -11,6 +11,8 @@ Defaults per task (epochs, batch size, lr): 2-D 150/16/0.1, 1-D 200/16/0.05, ima
 Each run lives in <logdir>/<run-name>/ with its TensorBoard events and checkpoint.pt. --epochs is
 the total: --resume runs/NAME/checkpoint.pt --epochs 300 continues a 200-epoch run to 300.
 Ctrl-C keeps the last finished epoch's checkpoint and prints the command that resumes it.
+A Function that fails (e.g. a weight gradient of the wrong shape) is reported in one line naming
+the Function, the input and the file line; 'course-nn compare' then shows which value differs.
 
 examples:
   course-nn train                                   # spiral, solutions, MLP 64,64 ReLU
@@ -31,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", help="spiral (default), xor, circles, sine, step, bump, mnist, fashion-mnist")
     parser.add_argument("--impl", help="solutions (default), assignments, torch, or a path to a functions.py")
     parser.add_argument("--model", help="mlp (default) or logreg (one Linear layer)")
-    parser.add_argument("--hidden", help="hidden layer sizes of the mlp, comma-separated (default 64,64)")
+    parser.add_argument("--hidden", help="hidden layer sizes of the mlp, positive and comma-separated (default 64,64)")
     parser.add_argument("--activation", help="relu (default) or sigmoid")
     parser.add_argument("--device", default="auto", help="auto (default: cuda if available), cpu or cuda")
     parser.add_argument("--epochs", type=int, help="total number of epochs (a resumed run continues up to it)")
@@ -45,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="validation examples (synthetic tasks: default 1000; MNIST: cap on the test split)")
     parser.add_argument("--data-dir", default="data", help="where torchvision finds MNIST/raw (default data/)")
     parser.add_argument("--download", action="store_true", help="let torchvision download MNIST/FashionMNIST")
-    parser.add_argument("--logdir", help="folder that holds the runs (default runs/)")
+    parser.add_argument("--logdir", help="folder that holds the runs (default runs/; created if missing)")
     parser.add_argument("--run-name", help="name of this run's folder (default TASK-MODEL-IMPL)")
     parser.add_argument("--plot-every", type=int,
                         help="epochs between images and histograms (default: about 20 per run)")

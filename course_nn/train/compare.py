@@ -13,7 +13,9 @@ every intermediate is compared:
 For each mismatch it prints the layer, the parameter, the first differing index, the expected
 (torch) and actual (student) values and the relative error, and ends with the first difference
 along backpropagation and the Function to look at. Exit status 0 when everything matches, 1 when
-something differs.
+something differs. When the student's backward raises (say Linear.backward returns dJ/dW with the
+shape (in, out) instead of W's (out, in)), the gradients it did produce are still compared and the
+error, with the input it concerns and a hint, is reported as the first difference.
 
 examples:
   course-nn compare --impl functions.py
@@ -97,16 +99,17 @@ def run_compare(args: argparse.Namespace) -> tuple[list[Check], list[Check], str
 
     from course_nn.data import load_task
     from course_nn.errors import UsageError
-    from course_nn.impl import load_functions, torch_functions
-    from course_nn.train.model import ACTIVATIONS, MODELS, build_network, parse_hidden
-    from course_nn.train.trainer import _friendly, resolve_device
+    from course_nn.impl import describe_failure, load_functions, torch_functions
+    from course_nn.train.model import ACTIVATIONS, MODELS, build_network
+    from course_nn.train.trainer import hidden_sizes, resolve_device
 
     if args.model not in MODELS or args.activation not in ACTIVATIONS:
         raise UsageError(f"--model must be one of {', '.join(MODELS)} and --activation one of {', '.join(ACTIVATIONS)}")
-    try:
-        hidden = parse_hidden(args.hidden)
-    except ValueError:
-        raise UsageError(f"--hidden {args.hidden!r} is not a comma-separated list of positive sizes") from None
+    hidden = hidden_sizes(args.hidden)
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    if (args.rtol is not None and not args.rtol >= 0) or (args.atol is not None and not args.atol >= 0):
+        raise UsageError("--rtol and --atol must be zero or positive")
     device = resolve_device(args.device)
     dtype = torch.float64 if args.dtype == "float64" else torch.float32
     rtol = args.rtol if args.rtol is not None else (1e-6 if dtype == torch.float64 else 1e-4)
@@ -123,25 +126,26 @@ def run_compare(args: argparse.Namespace) -> tuple[list[Check], list[Check], str
     for name, fns in (("expected", torch_functions()), ("actual", student)):
         nets[name] = build_network(fns, args.model, data.num_inputs, data.num_outputs, hidden, args.activation,
                                    seed=args.seed + 1).to(device=device, dtype=dtype)
-    traces = {}
+    traces, failure = {}, None
     for name, net in nets.items():
         try:
             zs, acts = _trace(net, x)
             loss = net.loss(zs[-1], y, data.is_classification)
+        except Exception as err:  # the student's forward: nothing to compare without its values
+            raise _student_error(student, err, name) from None
+        try:
             loss.backward()
-        except Exception as err:
-            if name == "actual":
-                friendly = _friendly(student, err)
-                if friendly is not None:
-                    raise friendly from None
-            raise
+        except Exception as err:  # the student's backward: compare what it computed before it failed
+            if name == "expected":
+                raise
+            failure = describe_failure(student, err, fallback=True)
         traces[name] = (zs, acts, loss)
 
     (ez, ea, eloss), (az, aa, aloss) = traces["expected"], traces["actual"]
     act_fn = "ReLU" if args.activation == "relu" else "Sigmoid"
     loss_fn = "CrossEntropy" if data.is_classification else "SquaredError"
     n_layers = len(ez)
-    forward, backward = [], []
+    forward: list[Check] = []
 
     def add(bucket: list[Check], where: str, culprit: str, e, a) -> None:
         ok, detail = compare_tensors(e, a, rtol, atol)
@@ -153,24 +157,52 @@ def run_compare(args: argparse.Namespace) -> tuple[list[Check], list[Check], str
             add(forward, f"layer{k + 1} activation a{k + 1} = {act_fn}(z{k + 1})", f"{act_fn}.forward", ea[k + 1], aa[k + 1])
     add(forward, f"loss J = {loss_fn}(z{n_layers}, y)", f"{loss_fn}.forward", eloss, aloss)
 
+    # (stage, where, culprit, expected, actual) in the order backpropagation computes them
     enets, anets = nets["expected"].layers, nets["actual"].layers
-    add(backward, f"dJ/dz{n_layers} (gradient of the loss w.r.t. the network output)", f"{loss_fn}.backward",
-        ez[-1].grad, az[-1].grad)
+    steps = [("loss", f"dJ/dz{n_layers} (gradient of the loss w.r.t. the network output)", f"{loss_fn}.backward",
+              ez[-1].grad, az[-1].grad)]
     for k in range(n_layers - 1, -1, -1):
         layer = f"layer{k + 1}"
-        add(backward, f"{layer} bias gradient dJ/db{k + 1}", "Linear.backward (grad_bias)",
-            enets[k].bias.grad, anets[k].bias.grad)
-        add(backward, f"{layer} weight gradient dJ/dW{k + 1}", "Linear.backward (grad_weight)",
-            enets[k].weight.grad, anets[k].weight.grad)
+        steps.append((layer, f"{layer} bias gradient dJ/db{k + 1}", "Linear.backward (grad_bias)",
+                      enets[k].bias.grad, anets[k].bias.grad))
+        steps.append((layer, f"{layer} weight gradient dJ/dW{k + 1}", "Linear.backward (grad_weight)",
+                      enets[k].weight.grad, anets[k].weight.grad))
         if k > 0:
-            add(backward, f"{layer} input gradient dJ/da{k}", "Linear.backward (grad_x)", ea[k].grad, aa[k].grad)
-            add(backward, f"layer{k} dJ/dz{k} through {act_fn}", f"{act_fn}.backward", ez[k - 1].grad, az[k - 1].grad)
+            steps.append((layer, f"{layer} input gradient dJ/da{k}", "Linear.backward (grad_x)", ea[k].grad, aa[k].grad))
+            steps.append((f"layer{k}", f"layer{k} dJ/dz{k} through {act_fn}", f"{act_fn}.backward",
+                          ez[k - 1].grad, az[k - 1].grad))
+    backward = _backward_checks(steps, failure, rtol, atol)
 
     sizes = "-".join(str(s) for s in nets["actual"].sizes)
     header = (f"comparing {student.source or student.name} with torch's built-ins: {args.task}, {args.model} {sizes} "
               f"{args.activation}, one batch of {len(x)}, {args.dtype} on {device}, seed {args.seed}, "
               f"rtol {rtol:g} atol {atol:g}")
     return forward, backward, header
+
+
+def _student_error(student, err: Exception, side: str) -> Exception:
+    """A one-line CourseError for an exception from the student's side; torch's side re-raises."""
+    from course_nn.errors import CourseError
+    from course_nn.impl import describe_failure
+
+    failure = describe_failure(student, err, fallback=True) if side == "actual" else None
+    return err if failure is None else CourseError(failure.line)
+
+
+def _backward_checks(steps: list[tuple], failure, rtol: float, atol: float) -> list[Check]:
+    """Compare the gradients in backpropagation order. When the student's backward raised
+    (``failure``), the first gradient it never produced becomes a difference carrying the error,
+    and the comparison stops there (everything after it is missing for the same reason)."""
+    checks = []
+    for stage, where, culprit, expected, actual in steps:
+        if failure is not None and actual is None:
+            checks.append(Check(f"{stage} backward raised an error", failure.owner or culprit, False, failure.line))
+            return checks
+        ok, detail = compare_tensors(expected, actual, rtol, atol)
+        checks.append(Check(where, culprit, ok, detail))
+    if failure is not None:  # every gradient arrived, yet backward still failed (e.g. for the input)
+        checks.append(Check("backward raised an error", failure.owner or "the backward pass", False, failure.line))
+    return checks
 
 
 def run(args: argparse.Namespace) -> int:

@@ -76,13 +76,23 @@ class Network(nn.Module):
 
 
 def parse_hidden(text: str) -> list[int]:
-    """'64,64' -> [64, 64]; '' or '0' -> [] (no hidden layer). Raises ValueError on bad input."""
-    text = text.strip()
-    if text in ("", "0", "none"):
-        return []
-    sizes = [int(part) for part in text.split(",")]
-    if any(s <= 0 for s in sizes):
-        raise ValueError("hidden sizes must be positive")
+    """'64,64' -> [64, 64]: the hidden layer sizes, each a positive integer.
+
+    Raises ValueError with the reason for anything else ('', '0', '64,,64', 'abc', '-3'); a network
+    without hidden layers is ``--model logreg``.
+    """
+    parts = [part.strip() for part in text.split(",")]
+    if any(part == "" for part in parts):
+        raise ValueError("a size is missing (empty between commas)" if text.strip() else "no sizes given")
+    sizes = []
+    for part in parts:
+        try:
+            size = int(part)
+        except ValueError:
+            raise ValueError(f"{part!r} is not a whole number") from None
+        if size < 1:
+            raise ValueError(f"{size} is not a positive size")
+        sizes.append(size)
     return sizes
 
 

@@ -7,9 +7,13 @@ J = loss(out, y), backward (the hand-written backward of every Function), θ ←
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import re
+import signal
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -19,7 +23,7 @@ import torch
 
 from course_nn.data import CLASSIFICATION_2D, IMAGE_TASKS, REGRESSION_1D, TASKS, TaskData, load_task
 from course_nn.errors import CourseError, UsageError
-from course_nn.impl import Functions, load_functions, not_implemented_message
+from course_nn.impl import Functions, describe_failure, load_functions
 from course_nn.train import checkpoint
 from course_nn.train.model import ACTIVATIONS, MODELS, Network, build_network, num_parameters, parse_hidden
 
@@ -33,6 +37,8 @@ TASK_DEFAULTS: dict[str, tuple[int, int, float]] = {
 
 #: Settings a resumed run takes from its checkpoint (changing them would make it a different run).
 FIXED_ON_RESUME = ("task", "model", "hidden", "activation", "seed", "batch_size", "lr", "momentum", "n_train", "n_val")
+#: What resuming reads from a checkpoint.
+RESUME_KEYS = frozenset({"model", "optimizer", "config", "epoch", "step", "shuffle_rng", "torch_rng"})
 
 
 class Interrupted(CourseError):
@@ -112,15 +118,21 @@ def _fill_defaults(cfg: TrainConfig, saved: dict[str, Any] | None) -> TrainConfi
     return out
 
 
+def hidden_sizes(text: str) -> list[int]:
+    """``--hidden`` parsed by :func:`parse_hidden`; a UsageError with the reason otherwise."""
+    try:
+        return parse_hidden(text)
+    except ValueError as err:
+        raise UsageError(f"--hidden {text!r}: {err}; give positive layer sizes separated by commas, e.g. 64,64 "
+                         "(for no hidden layer use --model logreg)") from None
+
+
 def _validate(cfg: TrainConfig) -> None:
     if cfg.model not in MODELS:
         raise UsageError(f"unknown model {cfg.model!r}; choose one of: {', '.join(MODELS)}")
     if cfg.activation not in ACTIVATIONS:
         raise UsageError(f"unknown activation {cfg.activation!r}; choose one of: {', '.join(ACTIVATIONS)}")
-    try:
-        parse_hidden(cfg.hidden)
-    except ValueError:
-        raise UsageError(f"--hidden {cfg.hidden!r} is not a comma-separated list of positive sizes, e.g. 64,64") from None
+    hidden_sizes(cfg.hidden)
     for name in ("epochs", "batch_size"):
         if getattr(cfg, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
@@ -157,6 +169,35 @@ def _run_dir(cfg: TrainConfig, resumed_from: Path | None) -> Path:
         k += 1
         run = logdir / f"{base}-{k}"
     return run
+
+
+def _writable_folder(folder: Path, flag: str, target: Path | None = None) -> None:
+    """UsageError unless ``folder`` is a folder this process can write in, or one it can create
+    (its nearest existing ancestor is a writable folder). ``target`` is what the flag named."""
+    target = folder if target is None else target
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{flag} {target}: {existing} is a file, not a folder (folders are created if missing)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {target}: cannot write in {existing} (permission denied); pick a folder you can write to")
+
+
+def _check_paths(cfg: TrainConfig, run_dir: Path) -> None:
+    """Fail before training, not after it, when a path flag cannot work."""
+    if cfg.resume and cfg.run_name is None:
+        _writable_folder(run_dir, "--resume", Path(cfg.resume))  # the run continues in the checkpoint's folder
+    else:
+        _writable_folder(Path(cfg.logdir), "--logdir")
+        _writable_folder(run_dir, "--run-name", run_dir)
+    if cfg.summary:
+        summary = Path(cfg.summary)
+        if summary.is_dir():
+            raise UsageError(f"--summary {summary} is a folder; pass a file name, e.g. {summary / 'summary.json'}")
+        _writable_folder(summary.parent, "--summary", summary)
+    if cfg.task in IMAGE_TASKS and Path(cfg.data_dir).exists() and not Path(cfg.data_dir).is_dir():
+        raise UsageError(f"--data-dir {cfg.data_dir} is a file; pass the folder that holds MNIST/raw/")
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -231,6 +272,23 @@ def evaluate(model: Network, data: TaskData, chunk: int = 8192) -> tuple[float, 
     return loss_sum / n, (correct / n if data.is_classification else None)
 
 
+@contextlib.contextmanager
+def _ctrl_c_after():
+    """Hold Ctrl-C until the block ends: an interrupt inside torch.save would otherwise surface as
+    torch's RuntimeError from the half-closed zip writer instead of a clean KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+    if pending:
+        raise KeyboardInterrupt
+
+
 def _save(path: Path, state: State, cfg: TrainConfig, metrics: dict[str, float]) -> None:
     payload = {
         "epoch": state.epoch,
@@ -245,7 +303,8 @@ def _save(path: Path, state: State, cfg: TrainConfig, metrics: dict[str, float])
     }
     if torch.cuda.is_available():
         payload["cuda_rng"] = torch.cuda.get_rng_state_all()
-    checkpoint.save(path, payload)
+    with _ctrl_c_after():
+        checkpoint.save(path, payload)
 
 
 def _restore(state: State, saved: dict[str, Any]) -> None:
@@ -292,21 +351,11 @@ def _log_hparams(writer, cfg: TrainConfig, metrics: dict[str, float]) -> None:
 # ----------------------------------------------------------------------------- entry point
 
 
-def _friendly(fns: Functions, err: Exception) -> CourseError | None:
-    """A one-line error for an exception raised inside the implementation's own file, else None."""
-    if isinstance(err, NotImplementedError):
-        return CourseError(not_implemented_message(fns, err))
-    owner, line = None, None
-    tb = err.__traceback__
-    while tb is not None:
-        found = fns.owner_of(tb.tb_frame.f_code)
-        if found:
-            owner, line = found, tb.tb_lineno
-        tb = tb.tb_next
-    if owner is None:
-        return None
-    first = (str(err).strip().splitlines() or [""])[0]
-    return CourseError(f"{owner} raised {type(err).__name__}: {first} ({fns.source}:{line})")
+def _friendly(fns: Functions, err: Exception, fallback: bool = False) -> CourseError | None:
+    """A one-line error (exit 1) for an exception raised by the implementation's Functions, else None.
+    ``fallback``: only the implementation's code ran, so blame it even without a Function to name."""
+    failure = describe_failure(fns, err, fallback=fallback and fns.name not in ("solutions", "torch"))
+    return None if failure is None else CourseError(failure.line)
 
 
 def _probe(fns: Functions, model: Network, data: TaskData, batch_size: int) -> None:
@@ -316,7 +365,7 @@ def _probe(fns: Functions, model: Network, data: TaskData, batch_size: int) -> N
         x, y = data.x_train[:batch_size], data.y_train[:batch_size]
         model.loss(model(x), y, data.is_classification).backward()
     except Exception as err:
-        friendly = _friendly(fns, err)
+        friendly = _friendly(fns, err, fallback=True)
         if friendly is None:
             raise
         raise friendly from None
@@ -336,6 +385,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     """
     t0 = time.perf_counter()
     saved = checkpoint.load(cfg.resume) if cfg.resume else None
+    if saved is not None and not RESUME_KEYS <= set(saved):
+        raise UsageError(f"{saved['path']} lacks what resuming needs ({', '.join(sorted(RESUME_KEYS - set(saved)))}); "
+                         "pass a checkpoint.pt written by course-nn train")
     cfg = _fill_defaults(cfg, saved["config"] if saved else None)
     device = resolve_device(cfg.device)
     if saved and saved["epoch"] >= cfg.epochs:
@@ -343,26 +395,34 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             f"{saved['path']} has already trained {saved['epoch']} epochs; --epochs is the total, "
             f"pass a larger one (e.g. --epochs {saved['epoch'] * 2}) to train further"
         )
+    run_dir = _run_dir(cfg, Path(saved["path"]) if saved else None)
+    _check_paths(cfg, run_dir)
     fns = load_functions(cfg.impl)
     data = load_task(cfg.task, seed=cfg.seed, n_train=cfg.n_train, n_val=cfg.n_val,
                      data_dir=cfg.data_dir, download=cfg.download).to(device)
-    model = build_network(fns, cfg.model, data.num_inputs, data.num_outputs, parse_hidden(cfg.hidden),
+    model = build_network(fns, cfg.model, data.num_inputs, data.num_outputs, hidden_sizes(cfg.hidden),
                           cfg.activation, seed=cfg.seed + 1).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
     state = State(model, optimizer, torch.Generator().manual_seed(cfg.seed + 2))
     _probe(fns, model, data, cfg.batch_size)  # a missing Function fails here, before a run folder exists
     if saved:
-        _restore(state, saved)
-    run_dir = _run_dir(cfg, Path(saved["path"]) if saved else None)
+        try:
+            _restore(state, saved)
+        except (KeyError, RuntimeError, ValueError, TypeError) as err:
+            raise UsageError(f"{saved['path']} does not fit this network ({type(err).__name__}: "
+                             f"{' '.join(str(err).split())[:200]}); start a new run without --resume") from None
     ckpt = run_dir / checkpoint.CHECKPOINT
     plot_every = cfg.plot_every or max(1, cfg.epochs // 20)
 
     from torch.utils.tensorboard import SummaryWriter
     from tqdm import tqdm
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    # purge_step drops events a crashed run logged after its last checkpoint
-    writer = SummaryWriter(str(run_dir), purge_step=state.epoch + 1 if saved else None)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        # purge_step drops events a crashed run logged after its last checkpoint
+        writer = SummaryWriter(str(run_dir), purge_step=state.epoch + 1 if saved else None)
+    except OSError as err:  # e.g. a read-only file system, which os.access does not see for root
+        raise UsageError(f"cannot write the run folder {run_dir}: {err.strerror or err}") from None
     metrics: dict[str, float] = dict(saved.get("metrics", {})) if saved else {}
     if not saved:
         _log_pictures(writer, state, data)  # the untrained network, step 0
@@ -450,5 +510,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         summary["train_accuracy"] = metrics["accuracy/train"]
         summary["val_accuracy"] = metrics["accuracy/val"]
     if cfg.summary:
-        checkpoint.write_json(Path(cfg.summary), summary)
+        try:
+            checkpoint.write_json(Path(cfg.summary), summary)
+        except OSError as err:
+            raise UsageError(f"--summary: cannot write {cfg.summary}: {err.strerror or err} "
+                             f"(the run itself is saved in {run_dir})") from None
     return summary
