@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from course_nn.grading.outcome import Outcome, all_failed
+from course_nn.grading.outcome import Outcome, unrunnable
 from course_nn.registry import Assignment, Task
 
 PROBE = "probe_hw1"
@@ -573,12 +573,9 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
                failure: str | None) -> list[Outcome]:
     """One Outcome per category for one Function."""
     keys = [c.key for c in assignment.categories]
-    if failure is not None or results is None:
-        return all_failed(task.name, keys, failure or "the submission did not run")
-    if any(r.get("missing") for r in results):
-        msg = next((r["error"] for r in results if r.get("error")), None) or \
-            f"class {task.name} not found in {assignment.submission} — keep the class name exactly `{task.name}`"
-        return all_failed(task.name, keys, msg)
+    early = unrunnable(assignment, task, results, failure, "class")
+    if early is not None:
+        return early
     pairs = list(zip(cases, results))
     nie = _not_implemented(pairs)
     by_kind = {kind: [(c, r) for c, r in pairs if c["kind"] == kind] for kind in ("main", "edge", "gradcheck")}

@@ -21,7 +21,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from course_nn.grading.outcome import Outcome, all_failed
+from course_nn.grading.outcome import Outcome, unrunnable
 from course_nn.registry import Assignment, Task
 
 PROBE = "probe_hw2"
@@ -1122,12 +1122,9 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
                failure: str | None) -> list[Outcome]:
     """One Outcome per category: main cases, edge cases, contract (visible and hidden cases alike)."""
     keys = [c.key for c in assignment.categories]
-    if failure is not None or results is None:
-        return all_failed(task.name, keys, failure or "the submission did not run")
-    if any(r.get("missing") for r in results):
-        kind = "class" if task.name == "MLP" else "function"
-        msg = f"{kind} {task.name} not found in {assignment.submission} — keep the name exactly `{task.name}`"
-        return all_failed(task.name, keys, msg)
+    early = unrunnable(assignment, task, results, failure, "class" if task.name == "MLP" else "function")
+    if early is not None:
+        return early
     nie = next((_error_text(task.name, r["error"]) for r in results
                 if r.get("error") and "NotImplementedError" in r["error"]), None)
     checked = [(c, _run_check(task, c, r)) for c, r in zip(cases, results)]

@@ -32,3 +32,16 @@ class Outcome:
 def all_failed(task: str, categories: list[str], why: str) -> list[Outcome]:
     """Every category of a task at zero for one reason (import failed, hang, missing name...)."""
     return [Outcome(task, key, 0.0, [why]) for key in categories]
+
+
+def unrunnable(assignment, task, results: list[dict] | None, failure: str | None, kind: str) -> list[Outcome] | None:
+    """All-zero outcomes when a task could not run at all (a failure, or ``kind`` missing), else None."""
+    keys = [c.key for c in assignment.categories]
+    if failure is not None or results is None:
+        return all_failed(task.name, keys, failure or "the submission did not run")
+    missing = [r for r in results if r.get("missing")]
+    if missing:
+        why = next((r["error"] for r in missing if r.get("error")), None) or \
+            f"{kind} {task.name} not found in {assignment.submission} — keep the name exactly `{task.name}`"
+        return all_failed(task.name, keys, why)
+    return None
