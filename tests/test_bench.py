@@ -199,7 +199,7 @@ def test_impl_without_the_needed_classes_is_a_usage_error(bench_main, tmp_path, 
 def test_impl_that_does_not_import_is_one_line(bench_main, tmp_path, capsys):
     impl = tmp_path / "functions.py"
     impl.write_text("def broken(:\n")
-    assert bench_main(["bench", "--impl", str(impl), "--skip-grade"]) == 1
+    assert bench_main(["bench", "--impl", str(impl), "--skip-grade"]) == 2  # like train: a usage error
     assert "SyntaxError" in _error_line(capsys)
 
 

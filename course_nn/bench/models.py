@@ -12,9 +12,6 @@ and differ only in how the layers are written.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -24,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch.autograd import Function
 
-from course_nn.errors import CourseError, UsageError
+from course_nn.errors import UsageError
 
 LAYER_SIZES: tuple[int, ...] = (784, 256, 256, 10)
 REQUIRED_FUNCTIONS: tuple[str, ...] = ("Linear", "ReLU", "CrossEntropy")
@@ -34,23 +31,10 @@ Forward = Callable[[Sequence[torch.Tensor], torch.Tensor, torch.Tensor], torch.T
 
 
 def load_functions(path: Path) -> ModuleType:
-    """Import a hw1 ``functions.py`` by file path (it is not on sys.path) and check it has what the MLP needs."""
-    path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"no such file: {path} (give the path of a hw1 functions.py)")
-    # A name unique to the file, so two different functions.py never share a sys.modules entry.
-    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
-    name = f"_course_nn_bench_impl_{digest}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise UsageError(f"cannot import {path}: not a Python file")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as err:  # any error in the user's file becomes one line, not a traceback
-        sys.modules.pop(name, None)
-        raise CourseError(f"cannot import {path}: {type(err).__name__}: {err}") from err
+    """Import a hw1 ``functions.py`` by file path and check it has what the MLP needs (one line, exit 2, if not)."""
+    from course_nn.impl import load_module
+
+    module = load_module(path)
     missing = [n for n in REQUIRED_FUNCTIONS if not isinstance(getattr(module, n, None), type)]
     if missing:
         raise UsageError(f"{path} does not define {', '.join(missing)} (the MLP needs {', '.join(REQUIRED_FUNCTIONS)})")
