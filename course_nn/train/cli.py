@@ -25,6 +25,7 @@ examples:
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,4 +68,6 @@ def run(args: argparse.Namespace) -> int:
     if "val_accuracy" in summary:
         line += f", val accuracy {100 * summary['val_accuracy']:.2f}%"
     print(f"{line}; run saved in {summary['run_dir']}")
+    if not args.quiet:
+        print(f"watch it: tensorboard --logdir {os.path.dirname(summary['run_dir']) or '.'}   (then open http://localhost:6006)")
     return 0
