@@ -423,6 +423,12 @@ def _dotted(node: ast.AST) -> str:
     return ".".join(reversed(parts))
 
 
+def _flagged(name: str, key: str) -> bool:
+    if key == "solutions":  # any mention: an import, an attribute, a path in a string
+        return key in name
+    return name == key or name.startswith(key + ".")
+
+
 def review_flags(source: str, assignment: Assignment) -> dict[str, list[str]]:
     """Per task (and "*" for module level): suspicious constructs with their line numbers."""
     try:
@@ -449,9 +455,7 @@ def review_flags(source: str, assignment: Assignment) -> dict[str, list[str]]:
             names = ["solutions"]
         for name in names:
             for key, text in SUSPICIOUS.items():
-                if name == key or name.startswith(key + ".") or (key in ("solutions",) and key in name):
-                    if key == "open" and name != "open":
-                        continue
+                if _flagged(name, key):
                     line = getattr(node, "lineno", 0)
                     owner = next((t for a, b, t in owners if a <= line <= b), "*")
                     entry = f"line {line}: {text} (`{name}`)"
