@@ -37,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(report.details(result) if args.details else
               "Run with --details to see every failing line.")
+    print("\npoints per task: " + ", ".join(f"{t.name} {t.points:g}" for t in assignment.tasks)
+          + f" (total {assignment.total_points:g}); each task's points are split over its checks: "
+          + ", ".join(f"{c.key} {c.weight:.0%}" for c in assignment.categories))
     print(f"\n{len(result.outcomes) - len(failing)} passed, {len(failing)} failed "
           f"(visible tests of {assignment.name}; hidden tests run when you submit)")
     if args.json:
