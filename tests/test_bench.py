@@ -11,7 +11,7 @@ import torch
 
 from course_nn import cli
 from course_nn.bench import measure, models
-from course_nn.bench.cli import write_json_atomic
+from course_nn.files import write_json
 from course_nn.paths import solutions_dir
 
 SOLUTION = (solutions_dir(required=False) or Path("/nonexistent")) / "hw1_autograd" / "functions.py"
@@ -237,7 +237,7 @@ def test_grade_timing_reports_a_failed_grader_as_null(tmp_path):
 def test_write_json_atomic_replaces_the_file(tmp_path):
     out = tmp_path / "r.json"
     out.write_text("old")
-    write_json_atomic(out, {"a": 1})
+    write_json(out, {"a": 1})
     assert json.loads(out.read_text()) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
 

@@ -22,14 +22,12 @@ examples:
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from course_nn.errors import UsageError
+from course_nn.files import write_json
 
 QUICK = {"pairs": 3, "warmup": 1, "block_seconds": 0.002, "grade_repeats": 1, "retries": 0}
 NOISY = 1.3  # same threshold as course_nn.bench.suite.NOISY (kept here so --help does not import torch)
@@ -85,19 +83,6 @@ def _grade_submission(impl: Path) -> Path:
     solutions = solutions_dir(required=False)
     reference = solutions / "hw1_autograd" / "functions.py" if solutions else None
     return reference if reference is not None and reference.is_file() else impl
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to a temp file beside ``path``, then rename it over ``path`` (never half-written)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _fmt(value: float | int | None, spec: str) -> str:
@@ -224,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
     result = run_bench(cfg)
     print(format_table(result))
     if args.json is not None:
-        write_json_atomic(args.json, result)
+        write_json(args.json, result)
         print(f"wrote {args.json}")
     return 0
 

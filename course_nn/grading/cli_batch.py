@@ -73,7 +73,7 @@ def _grade_one(student: str, path: str, assignment: str, seed: int | None, out: 
 
 
 def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
-    from course_nn.grading.report import atomic_write_text
+    from course_nn.files import atomic_write_text
 
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")

@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
+from course_nn.files import write_json
 from course_nn.grading.engine import GradeResult
 
 MAX_TEST_OUTPUT = 4000
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write a file so that readers see the old content or the new one, never half of it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _test_output(lines: list[str]) -> str:
@@ -76,7 +57,7 @@ def results_json(result: GradeResult) -> dict:
 
 def write_results(result: GradeResult, path: str | Path) -> dict:
     data = results_json(result)
-    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+    write_json(path, data)
     return data
 
 

@@ -23,6 +23,7 @@ import torch
 
 from course_nn.data import CLASSIFICATION_2D, IMAGE_TASKS, REGRESSION_1D, TASKS, TaskData, load_task
 from course_nn.errors import CourseError, UsageError
+from course_nn.files import write_json
 from course_nn.impl import Functions, describe_failure, load_functions
 from course_nn.train import checkpoint
 from course_nn.train.model import ACTIVATIONS, MODELS, Network, build_network, num_parameters, parse_hidden
@@ -511,7 +512,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         summary["val_accuracy"] = metrics["accuracy/val"]
     if cfg.summary:
         try:
-            checkpoint.write_json(Path(cfg.summary), summary)
+            write_json(cfg.summary, summary)
         except OSError as err:
             raise UsageError(f"--summary: cannot write {cfg.summary}: {err.strerror or err} "
                              f"(the run itself is saved in {run_dir})") from None
