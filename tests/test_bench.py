@@ -91,6 +91,22 @@ def test_reference_and_builtin_models_agree():
     assert torch.allclose(ref, builtin, atol=1e-5)
 
 
+def test_floor_model_computes_what_the_builtin_model_computes():
+    # The floor must be the built-in model's math exactly (only the Function wrapping differs), or its ratio
+    # would not measure the machinery alone: same loss and same gradient for every parameter.
+    start = models.init_params(torch.device("cpu"))
+    x, target = models.make_batch(16, torch.device("cpu"))
+    grads = {}
+    for name, forward in (("floor", models.reference_forward(models.KERNEL_FUNCTIONS)), ("builtin", models.builtin_forward)):
+        params = models.clone_params(start)
+        loss = forward(params, x, target)
+        loss.backward()
+        grads[name] = [loss.detach()] + [p.grad for p in params]
+    assert grads["floor"][2] is not None  # layer 1's weight got a gradient
+    for a, b in zip(grads["floor"], grads["builtin"]):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
 # ------------------------------------------------------------------ the command
 
 
@@ -105,7 +121,7 @@ def test_quick_bench_writes_json_with_finite_ratios(bench_main, tmp_path, capsys
         "step_time_ratio", "saved_bytes_ratio",
         "step_time_ratio_batch1", "saved_bytes_ratio_batch1",
         "step_time_ratio_batch1024", "saved_bytes_ratio_batch1024",
-        "setup_context_over_classic",
+        "setup_context_over_classic", "function_floor_ratio", "function_floor_ratio_batch1",
     ]
     for key in ratio_keys:
         assert isinstance(result[key], float) and math.isfinite(result[key]) and result[key] > 0, key
@@ -115,6 +131,7 @@ def test_quick_bench_writes_json_with_finite_ratios(bench_main, tmp_path, capsys
     entry = result["batches"]["128"]
     assert entry["reference_ms_per_step"] > 0 and entry["builtin_ms_per_step"] > 0
     assert entry["initial_loss_abs_diff"] < 1e-4  # same weights and data on both sides
+    assert entry["reference_over_floor"] == pytest.approx(entry["step_time_ratio"] / entry["function_floor_ratio"])
     assert result["machine"]["torch_num_threads"] >= 1
     for batch in ("1", "128"):  # per-layer diagnosis at batch 1 and the headline batch
         layer = result["layers"][batch]["CrossEntropy"]

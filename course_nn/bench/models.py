@@ -176,3 +176,59 @@ def adapted_functions(functions: Any, style: str) -> Any:
     """Linear, ReLU and CrossEntropy of ``functions`` wrapped in ``style`` ("classic" or "setup_context")."""
     adapter = {"classic": classic_adapter, "setup_context": setup_context_adapter}[style]
     return _Namespace(**{name: adapter(getattr(functions, name)) for name in REQUIRED_FUNCTIONS})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The floor. The same three layers as custom Functions whose forward and backward call torch's *own* kernels
+# (the ones F.linear, F.relu and F.cross_entropy use, forward and backward). Same kernels as the built-in
+# model, so a step of this model over a built-in step is what wrapping six layers in Python Functions costs
+# by itself: no hand-written math can make the reference faster than this floor.
+# ---------------------------------------------------------------------------------------------------------
+
+
+class _KernelLinear(Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        needs_x, needs_w = ctx.needs_input_grad[:2]
+        ctx.save_for_backward(x if needs_w else None, weight if needs_x else None)
+        return F.linear(x, weight, bias)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        # AddmmBackward's kernels: mm for x and W, a sum over the batch for b
+        x, weight = ctx.saved_tensors
+        needs_x, needs_w, needs_b = ctx.needs_input_grad
+        return (grad.mm(weight) if needs_x else None, grad.t().mm(x) if needs_w else None,
+                grad.sum(0) if needs_b else None)
+
+
+class _KernelReLU(Function):
+    @staticmethod
+    def forward(ctx, z: torch.Tensor) -> torch.Tensor:
+        out = F.relu(z)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (out,) = ctx.saved_tensors
+        return torch.ops.aten.threshold_backward(grad, out, 0)  # ReluBackward's one fused kernel
+
+
+class _KernelCrossEntropy(Function):
+    @staticmethod
+    def forward(ctx, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        log_probs = torch.log_softmax(logits, 1)
+        loss, total_weight = torch.ops.aten.nll_loss_forward(log_probs, target, None, 1, -100)  # 1 = mean
+        ctx.save_for_backward(log_probs, target, total_weight)
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        log_probs, target, total_weight = ctx.saved_tensors
+        grad_lp = torch.ops.aten.nll_loss_backward(grad, log_probs, target, None, 1, -100, total_weight)
+        return torch.ops.aten._log_softmax_backward_data(grad_lp, log_probs, 1, log_probs.dtype), None
+
+
+KERNEL_FUNCTIONS = _Namespace(Linear=_KernelLinear, ReLU=_KernelReLU, CrossEntropy=_KernelCrossEntropy)
+"""Linear, ReLU and CrossEntropy as custom Functions around torch's own kernels: the floor model."""

@@ -141,6 +141,7 @@ def bench_batch(functions: Any, batch: int, device: torch.device, cfg: BenchConf
     ref_ops, bi_ops = measure.count_aten_ops(ref_step), measure.count_aten_ops(bi_step)
     ref_peak, bi_peak = measure.peak_step_bytes(ref_step, device), measure.peak_step_bytes(bi_step, device)
     timing = timed(ref_step, bi_step, device, cfg)
+    floor = bench_floor(batch, device, cfg)
     entry: dict[str, Any] = {
         "batch": batch,
         "step_time_ratio": timing.ratio,
@@ -159,12 +160,32 @@ def bench_batch(functions: Any, batch: int, device: torch.device, cfg: BenchConf
         "reference_aten_ops_per_step": ref_ops,
         "builtin_aten_ops_per_step": bi_ops,
         "initial_loss_abs_diff": loss_diff,
+        "function_floor_ratio": floor.ratio if floor is not None else None,
+        "reference_over_floor": _ratio(timing.ratio, floor.ratio if floor is not None else None),
     }
     if device.type == "cuda":
         entry.update(
             reference_peak_bytes=ref_peak, builtin_peak_bytes=bi_peak, peak_bytes_ratio=_ratio(ref_peak, bi_peak)
         )
     return entry
+
+
+def bench_floor(batch: int, device: torch.device, cfg: BenchConfig) -> measure.PairTiming | None:
+    """The floor model (torch's own kernels inside six custom Functions) against the built-in model.
+
+    Its ratio is what the Function machinery alone costs per step; ``reference_over_floor`` (step_time_ratio
+    over this) is then what the hand-written math costs on top. None if this torch lacks one of the kernels.
+    """
+    start_params = models.init_params(device, cfg.seed)
+    floor_params, bi_params = models.clone_params(start_params), models.clone_params(start_params)
+    x, target = models.make_batch(batch, device, cfg.seed + 1)
+    floor_forward = models.reference_forward(models.KERNEL_FUNCTIONS)
+    try:
+        models.sgd_step(floor_forward, models.clone_params(start_params), x, target)
+    except Exception:  # aten.threshold_backward & co. are internal names: a diagnostic, never fatal
+        return None
+    return timed(lambda: models.sgd_step(floor_forward, floor_params, x, target),
+                 lambda: models.sgd_step(models.builtin_forward, bi_params, x, target), device, cfg)
 
 
 def bench_layers(functions: Any, batch: int, device: torch.device, cfg: BenchConfig) -> dict[str, Any]:
@@ -342,12 +363,13 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
             first = (str(err).strip().splitlines() or [""])[0][:200]
             raise CourseError(f"{impl} failed in the MLP at batch {batch}: {type(err).__name__}: {first}") from err
         per_batch[str(batch)] = entry
-        for key in ("step_time_ratio", "saved_bytes_ratio", "peak_bytes_ratio"):
+        for key in ("step_time_ratio", "saved_bytes_ratio", "peak_bytes_ratio", "function_floor_ratio"):
             if key in entry:
                 result[f"{key}_batch{batch}"] = entry[key]
     headline = per_batch.get(str(cfg.headline_batch), {})
     result["step_time_ratio"] = headline.get("step_time_ratio")
     result["saved_bytes_ratio"] = headline.get("saved_bytes_ratio")
+    result["function_floor_ratio"] = headline.get("function_floor_ratio")
     if device.type == "cuda":
         result["peak_bytes_ratio"] = headline.get("peak_bytes_ratio")
     result["batches"] = per_batch

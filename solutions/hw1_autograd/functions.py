@@ -121,7 +121,7 @@ class ReLU(Function):
     @staticmethod
     def forward(ctx, z: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
-        out = z.clamp(min=0)
+        out = z.clamp_min(0)  # max(0, z) elementwise
         ctx.save_for_backward(out)
         return out
         # END SOLUTION
@@ -130,7 +130,9 @@ class ReLU(Function):
     def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
         (out,) = ctx.saved_tensors
-        return grad_output * out.sign()  # out >= 0, so sign(out) is the mask [out > 0]: 0 at exactly 0
+        # out >= 0, so sign(out) is the mask [out > 0] (0 at exactly 0); sign() returns a fresh tensor,
+        # so multiplying it in place changes no input and spares one allocation
+        return out.sign().mul_(grad_output)
         # END SOLUTION
 
 
@@ -152,8 +154,8 @@ class Linear(Function):
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
         # BEGIN SOLUTION
         # dJ/dx needs only W and dJ/dW only x: save just what backward will use
-        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None)
-        ctx.has_bias = bias is not None
+        needs_x, needs_w = ctx.needs_input_grad[:2]
+        ctx.save_for_backward(x if needs_w else None, weight if needs_x else None)
         if bias is None:
             return x.mm(weight.t())
         return torch.addmm(bias, x, weight.t())  # one fused kernel for x Wᵀ + b
@@ -163,13 +165,10 @@ class Linear(Function):
     def backward(ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         # BEGIN SOLUTION
         x, weight = ctx.saved_tensors
-        grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_x = grad_output.mm(weight)
-        if ctx.needs_input_grad[1]:
-            grad_w = grad_output.t().mm(x)
-        if ctx.has_bias and ctx.needs_input_grad[2]:
-            grad_b = grad_output.sum(dim=0)
+        needs_x, needs_w, needs_b = ctx.needs_input_grad  # needs_b is False when bias is None
+        grad_x = grad_output.mm(weight) if needs_x else None
+        grad_w = grad_output.t().mm(x) if needs_w else None
+        grad_b = grad_output.sum(dim=0) if needs_b else None
         return grad_x, grad_w, grad_b
         # END SOLUTION
 
@@ -228,7 +227,8 @@ class CrossEntropy(Function):
         log_probs = shifted - shifted.exp().sum(dim=1, keepdim=True).log()
         n = logits.shape[0]
         if target.dtype in (torch.int64, torch.int32, torch.uint8):
-            loss = log_probs.gather(1, target.long().unsqueeze(1)).sum() / -n
+            target = target.long().unsqueeze(1)  # (N, 1) column of class indices: gather here, scatter in backward
+            loss = log_probs.gather(1, target).sum() / -n
         else:
             loss = (target * log_probs).sum() / -n
         ctx.save_for_backward(log_probs, target)
@@ -246,6 +246,6 @@ class CrossEntropy(Function):
         if target.is_floating_point():
             grad = grad * target.sum(dim=1, keepdim=True) - target
         else:
-            grad.scatter_add_(1, target.long().unsqueeze(1), grad.new_full((n, 1), -1.0))  # minus one-hot
+            grad.scatter_(1, target, -1.0, reduce="add")  # minus one-hot: subtract 1 at each row's class
         return grad.mul_(grad_output / n), None
         # END SOLUTION
