@@ -14,7 +14,7 @@ Both models get the same weights and data; one step is forward + backward + SGD.
   grade_seconds, grade_over_import_torch   'course-nn grade' of the reference solution vs 'python -c "import torch"'
 
 By default it benchmarks solutions/hw1_autograd/functions.py (instructors' clone); --impl benchmarks any
-functions.py, e.g. a student's. The default run takes about a minute on 2 CPU cores.
+functions.py, e.g. a student's. The default run takes one to three minutes on 2 CPU cores.
 
 examples:
   course-nn bench --device cpu --json /tmp/bench.json
