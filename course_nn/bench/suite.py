@@ -141,7 +141,7 @@ def bench_batch(functions: Any, batch: int, device: torch.device, cfg: BenchConf
     ref_ops, bi_ops = measure.count_aten_ops(ref_step), measure.count_aten_ops(bi_step)
     ref_peak, bi_peak = measure.peak_step_bytes(ref_step, device), measure.peak_step_bytes(bi_step, device)
     timing = timed(ref_step, bi_step, device, cfg)
-    floor = bench_floor(batch, device, cfg)
+    floor = bench_floor(start_params, x, target, bi_step, device, cfg)
     entry: dict[str, Any] = {
         "batch": batch,
         "step_time_ratio": timing.ratio,
@@ -170,22 +170,20 @@ def bench_batch(functions: Any, batch: int, device: torch.device, cfg: BenchConf
     return entry
 
 
-def bench_floor(batch: int, device: torch.device, cfg: BenchConfig) -> measure.PairTiming | None:
-    """The floor model (torch's own kernels inside six custom Functions) against the built-in model.
+def bench_floor(start_params: list[torch.Tensor], x: torch.Tensor, target: torch.Tensor,
+                bi_step: Callable[[], object], device: torch.device, cfg: BenchConfig) -> measure.PairTiming | None:
+    """The floor model (torch's own kernels inside six custom Functions) against the built-in step ``bi_step``.
 
     Its ratio is what the Function machinery alone costs per step; ``reference_over_floor`` (step_time_ratio
     over this) is then what the hand-written math costs on top. None if this torch lacks one of the kernels.
     """
-    start_params = models.init_params(device, cfg.seed)
-    floor_params, bi_params = models.clone_params(start_params), models.clone_params(start_params)
-    x, target = models.make_batch(batch, device, cfg.seed + 1)
+    floor_params = models.clone_params(start_params)
     floor_forward = models.reference_forward(models.KERNEL_FUNCTIONS)
     try:
         models.sgd_step(floor_forward, models.clone_params(start_params), x, target)
     except Exception:  # aten.threshold_backward & co. are internal names: a diagnostic, never fatal
         return None
-    return timed(lambda: models.sgd_step(floor_forward, floor_params, x, target),
-                 lambda: models.sgd_step(models.builtin_forward, bi_params, x, target), device, cfg)
+    return timed(lambda: models.sgd_step(floor_forward, floor_params, x, target), bi_step, device, cfg)
 
 
 def bench_layers(functions: Any, batch: int, device: torch.device, cfg: BenchConfig) -> dict[str, Any]:
