@@ -142,6 +142,7 @@ def bench_batch(functions: Any, batch: int, device: torch.device, cfg: BenchConf
     ref_peak, bi_peak = measure.peak_step_bytes(ref_step, device), measure.peak_step_bytes(bi_step, device)
     timing = timed(ref_step, bi_step, device, cfg)
     floor = bench_floor(start_params, x, target, bi_step, device, cfg)
+    floor_ratio = floor.ratio if floor is not None else None
     entry: dict[str, Any] = {
         "batch": batch,
         "step_time_ratio": timing.ratio,
@@ -160,8 +161,8 @@ def bench_batch(functions: Any, batch: int, device: torch.device, cfg: BenchConf
         "reference_aten_ops_per_step": ref_ops,
         "builtin_aten_ops_per_step": bi_ops,
         "initial_loss_abs_diff": loss_diff,
-        "function_floor_ratio": floor.ratio if floor is not None else None,
-        "reference_over_floor": _ratio(timing.ratio, floor.ratio if floor is not None else None),
+        "function_floor_ratio": floor_ratio,
+        "reference_over_floor": _ratio(timing.ratio, floor_ratio),
     }
     if device.type == "cuda":
         entry.update(
@@ -180,7 +181,7 @@ def bench_floor(start_params: list[torch.Tensor], x: torch.Tensor, target: torch
     floor_params = models.clone_params(start_params)
     floor_forward = models.reference_forward(models.KERNEL_FUNCTIONS)
     try:
-        models.sgd_step(floor_forward, models.clone_params(start_params), x, target)
+        models.sgd_step(floor_forward, floor_params, x, target)  # also a warm-up step, as the timed pairs start warm
     except Exception:  # aten.threshold_backward & co. are internal names: a diagnostic, never fatal
         return None
     return timed(lambda: models.sgd_step(floor_forward, floor_params, x, target), bi_step, device, cfg)
