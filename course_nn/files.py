@@ -42,3 +42,64 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 def write_json(path: str | Path, data: Any) -> None:
     """``data`` as indented JSON, atomically."""
     atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+# ----------------------------------------------------------------------------- output locations
+# Every command checks where it will write before it starts working, so that a typo in a path
+# costs a second, not a batch of grading or a training run.
+
+
+def _probe(folder: Path) -> str | None:
+    """None when a file can be created in ``folder``, else why not (a real write: permissions,
+    read-only mounts and root's special cases all show up)."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".course-nn-probe-")
+    except OSError as err:
+        return err.strerror or str(err)
+    os.close(fd)
+    os.unlink(tmp)
+    return None
+
+
+def check_output_file(path: str | Path, flag: str, example: str = "out.json") -> Path:
+    """``path`` as a file this process can write; UsageError (one line) otherwise.
+
+    The folder must already exist: a typo must not create folders from ``/`` down.
+    """
+    from course_nn.errors import UsageError
+
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{flag} {path} is a folder; give a file path such as {p / example}")
+    parent = p.parent
+    if not parent.exists():
+        raise UsageError(f"{flag} {path}: the folder {parent} does not exist; create it first "
+                         f"(mkdir -p {parent}) or give a path in an existing folder")
+    if not parent.is_dir():
+        raise UsageError(f"{flag} {path}: {parent} is a file, not a folder; give a path in a folder")
+    why = _probe(parent)
+    if why is not None:
+        raise UsageError(f"{flag} {path}: cannot write in {parent} ({why}); pick a folder you can write to")
+    return p
+
+
+def check_output_dir(path: str | Path, flag: str) -> Path:
+    """``path`` as a folder to write into, created (one level only) when missing; UsageError otherwise."""
+    from course_nn.errors import UsageError
+
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise UsageError(f"{flag} {path} is a file; give a folder (it is created if missing)")
+    if not p.exists():
+        if not p.parent.is_dir():
+            raise UsageError(f"{flag} {path}: the folder {p.parent} does not exist; create it first "
+                             f"(mkdir -p {p.parent}) or give a folder inside an existing one")
+        try:
+            p.mkdir()
+        except OSError as err:
+            raise UsageError(f"{flag} {path}: cannot create it ({err.strerror or err}); "
+                             "pick a folder you can write to") from None
+    why = _probe(p)
+    if why is not None:
+        raise UsageError(f"{flag} {path}: cannot write in it ({why}); pick a folder you can write to")
+    return p

@@ -1,14 +1,18 @@
 """Self-check a submission with the visible tests, exactly as the autograder would run them.
 
-Prints a table (function, check, PASS/FAIL, reason) and then every failure in full. Hidden tests
-are not run; passing everything here is necessary, not sufficient, for full marks.
+What it prints by default: one row per Function (hw1) or task (hw2) and check, with PASS, part
+(some of the check's points) or FAIL and the first reason; a task whose every check failed for one
+reason (say, the class is missing) is one row. Then the points these visible checks earn per task
+and in total (x / y), and a count of passed and failed checks. With --details it also prints every
+failing line of every check, grouped per task. Hidden tests are not run: passing everything here is
+necessary, not sufficient, for full marks.
 
 Examples:
   course-nn check functions.py            # hw1, guessed from the file name
   course-nn check mlp.py --details        # hw2, every failing line
-  course-nn check path/to/folder -a hw1
+  course-nn check path/to/folder -a hw1   # the one functions.py inside a folder
 
-Exit status: 0 when every visible check passes, 1 when some fail, 2 for a bad PATH.
+Exit status: 0 when every visible check passes, 1 when some fail, 2 for a bad PATH or --json.
 """
 
 from __future__ import annotations
@@ -21,27 +25,38 @@ from course_nn.grading import options
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", help="your functions.py / mlp.py, or a folder holding it")
     options.add_assignment(parser, required=False)
-    parser.add_argument("--details", action="store_true", help="print every failure, not just the first per check")
-    parser.add_argument("--json", type=options.output_file, metavar="OUT", help="also write the visible-test results.json here")
+    parser.add_argument("--details", action="store_true",
+                        help="also print every failing line of every check (default: the table shows the first)")
+    parser.add_argument("--json", metavar="OUT",
+                        help="also write the visible-test results.json here (its folder must exist)")
     options.add_limits(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from course_nn.grading import engine, report
+    from course_nn.files import check_output_file
+    from course_nn.grading import engine, report, status
 
-    assignment = options.assignment_for(args.path, args.assignment)
-    result = engine.grade(args.path, assignment, visible_only=True, timeout=args.timeout, memory_bytes=args.memory)
+    if args.json:
+        check_output_file(args.json, "--json", "results.json")
+    path, assignment, note = options.submission_path(args.path, args.assignment)
+    options.check_matches(path, assignment)
+    result = engine.grade(path, assignment, visible_only=True, timeout=args.timeout, memory_bytes=args.memory)
+    state = status.of_result(result)
+    if note:
+        print(f"note: {note}\n")
+    if not state.ok:
+        print(f"{state.name}: {state.reason}\n")
     print(report.table(result))
+    print(report.LEGEND)
     failing = [o for o in result.outcomes if not o.passed]
     if failing:
         print()
-        print(report.details(result) if args.details else
-              "Run with --details to see every failing line.")
-    print("\npoints per task: " + ", ".join(f"{t.name} {t.points:g}" for t in assignment.tasks)
-          + f" (total {assignment.total_points:g}); each task's points are split over its checks: "
+        print(report.details(result) if args.details else "Run with --details to see every failing line.")
+    print(f"\npoints on these visible checks: {report.points_line(result)}")
+    print("each task's points are split over its checks: "
           + ", ".join(f"{c.key} {c.weight:.0%}" for c in assignment.categories))
     print(f"\n{len(result.outcomes) - len(failing)} passed, {len(failing)} failed "
           f"(visible tests of {assignment.name}; hidden tests run when you submit)")
     if args.json:
-        report.write_results(result, args.json)
+        options.write_or_fail(lambda: report.write_results(result, args.json, [note] if note else None), args.json)
     return 1 if failing else 0

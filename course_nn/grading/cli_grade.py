@@ -10,14 +10,24 @@ Examples:
   course-nn grade --gradescope              # inside Gradescope: /autograder/submission -> results
   course-nn grade mlp.py -a hw2 --json out.json --show-review
 
+PATH is the submission file, or a folder that holds exactly one functions.py / mlp.py (a folder
+with one subfolder per student is 'course-nn grade-batch'). A folder with no such file but exactly
+one .py file (a misnamed upload such as "functions (1).py") is graded with a note.
+--json's folder must exist; nothing is graded when it cannot be written.
+Under --gradescope, results.json is always written: a misnamed or missing upload gets score 0 and
+a visible message saying what to name the file; a failure of the grader itself says so.
+
 Hidden cases use the secret seed from --hidden FILE, $COURSE_NN_HIDDEN or solutions/<hw>/hidden.json.
-Exit status: 0 whenever grading completed (whatever the score); 2 when the grader cannot run.
+Exit status: 0 whenever grading completed (whatever the score); 2 when the grader cannot run
+(1 under --gradescope when the grader itself failed; results.json says so).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
+import time
 from pathlib import Path
 
 from course_nn.errors import UsageError
@@ -25,9 +35,10 @@ from course_nn.grading import options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", metavar="PATH", nargs="?", help="the submission (file or folder)")
+    parser.add_argument("path", metavar="PATH", nargs="?", help="the submission: a file, or a folder holding one")
     options.add_assignment(parser, required=False)
-    parser.add_argument("--json", type=options.output_file, metavar="OUT", help="write Gradescope's results.json here")
+    parser.add_argument("--json", type=options.output_file, metavar="OUT",
+                        help="write Gradescope's results.json here (its folder must exist)")
     parser.add_argument("--gradescope", action="store_true",
                         help="read /autograder/submission, write /autograder/results/results.json "
                              "($COURSE_NN_AUTOGRADER_ROOT replaces /autograder)")
@@ -47,27 +58,81 @@ def _gradescope_paths(args) -> tuple[str, str, str | None, str | None]:
     return str(root / "submission"), str(root / "results" / "results.json"), assignment, hidden
 
 
-def run(args: argparse.Namespace) -> int:
-    from course_nn.grading import engine, report
+def _grade_and_print(path: str, assignment, hidden: str | None, args, out: str | None, note: str | None) -> None:
+    from course_nn.grading import engine, report, status
 
-    path, out, name, hidden = args.path, args.json, args.assignment, args.hidden
-    if args.gradescope:
-        path, out, name, hidden = _gradescope_paths(args)
-    if not path:
-        raise UsageError("give the submission PATH (or --gradescope inside Gradescope)")
-    assignment = options.assignment_for(path, name)
     seed, seed_file = options.hidden_seed(assignment, hidden)
     result = engine.grade(path, assignment, seed=seed, timeout=args.timeout, memory_bytes=args.memory)
     if seed_file:
         result.notes.insert(0, f"hidden cases from {seed_file}")
     if out:
-        report.write_results(result, out)
+        options.write_or_fail(lambda: report.write_results(result, out, [note] if note else None), out)
+    state = status.of_result(result)
+    if note:
+        print(f"note: {note}\n")
+    if not state.ok:
+        print(f"{state.name}: {state.reason}\n")
     print(report.table(result))
+    print(report.LEGEND)
     detail = report.details(result, include_review=args.show_review)
     if detail:
         print("\n" + detail)
-    for note in result.notes:
-        print(f"note: {note}")
-    print(f"\nscore: {result.score:.2f} / {assignment.total_points:g}  ({result.seconds:.1f} s)"
+    for line in result.notes:
+        print(f"note: {line}")
+    print(f"\npoints: {report.points_line(result)}")
+    print(f"score: {result.score:.2f} / {assignment.total_points:g}  ({result.seconds:.1f} s)"
           + (f"  -> {out}" if out else ""))
+
+
+def _run_gradescope(args: argparse.Namespace) -> int:
+    """Grade Gradescope's upload folder; whatever happens, results.json is written."""
+    from course_nn import registry
+    from course_nn.files import write_json
+    from course_nn.grading import report, status
+
+    started = time.monotonic()
+    folder, out, name, hidden = _gradescope_paths(args)
+    try:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)  # Gradescope's results folder, created if missing
+    except OSError as err:
+        raise UsageError(f"cannot create {Path(out).parent} for results.json: {err.strerror or err}") from None
+
+    def fail(message: str, extra: dict) -> None:
+        write_json(out, report.failure_results(message, seconds=time.monotonic() - started, extra=extra))
+        print(message)
+
+    try:
+        if name is None:
+            raise UsageError("no assignment given: pass --assignment, or build the zip with 'course-nn autograder build'")
+        assignment = registry.get(name)
+        try:
+            path, note = status.find_submission(Path(folder), assignment, for_student=True)
+        except UsageError as err:  # the student's upload: score 0 and what to do about it
+            fail(str(err), {"status": status.MISSING, "status_reason": str(err)})
+            return 0
+        _grade_and_print(str(path), assignment, hidden, args, out, note)
+        return 0
+    except BaseException as err:  # noqa: BLE001 - Gradescope must get a results.json, whatever failed
+        what = f"{type(err).__name__}: {err}".strip().rstrip(":")
+        fail("The autograder could not grade this submission because of a problem on the course's side, not in "
+             f"your code ({what}). This score is not your grade; please tell the course staff.",
+             {"status": status.GRADER_ERROR, "status_reason": what})
+        if isinstance(err, KeyboardInterrupt):
+            raise
+        print(f"course-nn grade: error: {what}", file=sys.stderr)
+        return 1
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.gradescope:
+        return _run_gradescope(args)
+    from course_nn.files import check_output_file
+
+    if not args.path:
+        raise UsageError("give the submission PATH (or --gradescope inside Gradescope)")
+    if args.json:
+        check_output_file(args.json, "--json", "results.json")
+    path, assignment, note = options.submission_path(args.path, args.assignment)
+    options.check_matches(path, assignment)
+    _grade_and_print(path, assignment, args.hidden, args, args.json, note)
     return 0

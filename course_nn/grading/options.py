@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import re
 from pathlib import Path
 
 from course_nn import paths, registry
-from course_nn.errors import UsageError
+from course_nn.errors import CourseError, UsageError
 from course_nn.registry import Assignment
 
 SUBMISSION_TO_ASSIGNMENT = {"functions.py": "hw1", "mlp.py": "hw2"}
@@ -34,14 +35,18 @@ def positive_seconds(text: str) -> float:
 
 
 def output_file(text: str) -> str:
-    """A path to write a file at: not a folder, and its folder can be created."""
-    path = Path(text)
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file path such as {path / 'results.json'}")
-    parent = next((p for p in path.resolve().parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise argparse.ArgumentTypeError(f"cannot create {text}: {parent} is a file, not a folder")
+    """argparse type of an output file: not a folder (where it goes is checked in ``run``)."""
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; it wants a file path such as {Path(text) / 'grades.csv'}")
     return text
+
+
+def write_or_fail(write, path: str | Path) -> None:
+    """Run ``write()``; an OSError (disk full, folder removed meanwhile) becomes one line."""
+    try:
+        write()
+    except OSError as err:
+        raise CourseError(f"cannot write {path}: {err.strerror or err}") from None
 
 
 def add_limits(parser: argparse.ArgumentParser) -> None:
@@ -56,17 +61,68 @@ def add_assignment(parser: argparse.ArgumentParser, required: bool) -> None:
                         help="which assignment" + ("" if required else " (default: guessed from the file name)"))
 
 
+def _defined_names(path: Path) -> set[str]:
+    """Top-level classes and functions a file defines (empty when it does not parse)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (SyntaxError, ValueError, OSError):
+        return set()
+    return {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+
+
+def _task_names(name: str) -> set[str]:
+    return {t.name for t in registry.get(name).tasks}
+
+
+def _guess(path: Path) -> str | None:
+    """The assignment of a file: by its name (functions.py, mlp.py), else by what it defines."""
+    if path.name in SUBMISSION_TO_ASSIGNMENT:
+        return SUBMISSION_TO_ASSIGNMENT[path.name]
+    defined = _defined_names(path)
+    matches = [a for a in registry.ASSIGNMENTS if defined & _task_names(a)]
+    return matches[0] if len(matches) == 1 else None
+
+
 def assignment_for(path: str, name: str | None) -> Assignment:
     if not Path(path).exists():
         raise UsageError(f"{path}: no such file or folder; give the path to your submission (functions.py, mlp.py)")
     if name:
         return registry.get(name)
-    guess = SUBMISSION_TO_ASSIGNMENT.get(Path(path).name)
-    if guess is None and Path(path).is_dir():
-        guess = next((a for f, a in SUBMISSION_TO_ASSIGNMENT.items() if (Path(path) / f).is_file()), None)
+    p = Path(path)
+    guess = _guess(p) if p.is_file() else None
+    if guess is None and p.is_dir():
+        guess = next((a for f, a in SUBMISSION_TO_ASSIGNMENT.items() if any(p.rglob(f))), None)
     if guess is None:
         raise UsageError(f"cannot tell the assignment from {path!r}; add --assignment hw1 or hw2")
     return registry.get(guess)
+
+
+def submission_path(path: str, name: str | None) -> tuple[str, Assignment, str | None]:
+    """(the file to grade, its assignment, a note when the file was misnamed) for PATH.
+
+    A folder is graded only when it holds exactly one submission file (see status.find_submission).
+    """
+    from course_nn.grading import status
+
+    assignment = assignment_for(path, name)
+    p = Path(path)
+    if not p.is_dir():
+        return path, assignment, None
+    found, note = status.find_submission(p, assignment)
+    return str(found), assignment, note
+
+
+def check_matches(path: str, assignment: Assignment) -> None:
+    """UsageError when the file is clearly another assignment's (e.g. mlp.py graded as hw1)."""
+    defined = _defined_names(Path(path))
+    if not defined or defined & _task_names(assignment.name):
+        return
+    for other in registry.ASSIGNMENTS:
+        found = sorted(defined & _task_names(other))
+        if other != assignment.name and found:
+            raise UsageError(f"{path} does not match {assignment.name}: it defines {', '.join(found[:3])} from "
+                             f"{other}, and none of {assignment.name}'s {', '.join(t.name for t in assignment.tasks[:3])}, "
+                             f"...; use --assignment {other} (or drop --assignment)")
 
 
 def hidden_seed(assignment: Assignment, explicit: str | None) -> tuple[int | None, str]:
