@@ -1,12 +1,26 @@
 """Grade a folder of submissions (one subfolder per student) into results.json files and a CSV gradebook.
 
 Each student's folder is graded like `course-nn grade` (sandboxed, hidden tests, partial credit);
-one bad submission never stops the batch — it gets a row with its error. A progress bar shows
-how far the batch is; --jobs grades several students at once.
+one bad submission never stops the batch — it gets a row with its status and reason. A progress
+bar shows how far the batch is (a plain line per student when stderr is not a terminal); --jobs
+grades several students at once.
+
+Where it writes is checked before anything is graded: the CSV's folder must exist, and
+--results-dir (default: <csv name>_results/ next to the CSV) is created if missing. Each student's
+results.json and the CSV are written as soon as that student is graded, so an interrupted batch
+keeps what it finished. The command's own outputs are skipped if they lie inside DIR.
+
+The status column: ok, empty (no code), import error (syntax error or a crash at import), not
+started (the unchanged stub), missing (no submission file; score 0), or grader error (the grader
+failed, not the student: the score is left blank, never recorded as 0). The error column gives
+the one-line reason, the note column a misnamed file that was graded anyway.
 
 Example:
   course-nn grade-batch submissions/ --assignment hw1 --jobs 4 --csv grades.csv
   # -> grades.csv, and grades_results/<student>/results.json for each student
+
+Exit status: 0 when every submission was graded, 1 when the grader failed on some (see the CSV),
+2 for bad input.
 """
 
 from __future__ import annotations
@@ -29,45 +43,73 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_assignment(parser, required=True)
     parser.add_argument("--jobs", "-j", type=int, default=max(1, (os.cpu_count() or 2) // 2), metavar="N",
                         help="students graded at once (default: half the CPU cores)")
-    parser.add_argument("--csv", required=True, type=options.output_file, metavar="OUT.csv",
-                        help="the gradebook to write")
+    parser.add_argument("--csv", required=True, metavar="OUT.csv",
+                        help="the gradebook to write (a file path; its folder must exist)")
     parser.add_argument("--results-dir", metavar="DIR",
-                        help="where each student's results.json goes (default: next to the CSV, <name>_results/)")
+                        help="where each student's results.json goes (default: next to the CSV, <name>_results/; "
+                             "created if missing)")
     parser.add_argument("--hidden", metavar="FILE", help="hidden-case seed file (JSON {\"seed\": N})")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
     options.add_limits(parser)
 
 
-def _students(folder: Path, submission: str) -> list[tuple[str, Path]]:
-    found = []
+def _is_output(entry: Path, outputs: list[Path]) -> bool:
+    """This command's own output (the CSV, the results folder, or a results folder of an earlier
+    run: subfolders with a results.json and no Python file)."""
+    resolved = entry.resolve()
+    if any(resolved == o or o in resolved.parents for o in outputs):
+        return True
+    return (entry.is_dir() and entry.name.endswith("_results") and any(entry.glob("*/results.json"))
+            and not any(entry.rglob("*.py")))
+
+
+def _students(folder: Path, outputs: list[Path]) -> tuple[list[tuple[str, Path]], list[str]]:
+    """(student name, path) per student, and the entries skipped as this command's outputs."""
+    found, skipped = [], []
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith((".", "_")):
             continue
+        if _is_output(entry, outputs):
+            skipped.append(entry.name)
+            continue
         if entry.is_dir() or entry.suffix == ".py":
             found.append((entry.stem if entry.is_file() else entry.name, entry))
-    return found
+    return found, skipped
 
 
 def _grade_one(student: str, path: str, assignment: str, seed: int | None, out: str, timeout: float,
                memory: int) -> dict:
-    """Runs in a worker process; never raises."""
+    """Runs in a worker process; never raises. A student's failure is a status with a score; a
+    failure of the grader is status "grader error" with no score."""
     from course_nn import registry
-    from course_nn.grading import engine, report
+    from course_nn.files import write_json
+    from course_nn.grading import engine, report, status
 
     started = time.monotonic()
     a = registry.get(assignment)
-    row = {"student": student, "score": 0.0, "max_score": a.total_points, "status": "ok", "error": ""}
+    row = {"student": student, "score": "", "max_score": a.total_points, "status": status.OK, "error": "",
+           "note": ""}
     try:
-        result = engine.grade(path, a, seed=seed, timeout=timeout, memory_bytes=memory)
-        report.write_results(result, out)
-        row["score"] = round(result.score, 4)
-        for task in a.tasks:
-            row[task.name] = round(sum(
-                a.max_score(task, c) * o.fraction for o in result.outcomes if o.task == task.name
-                for c in a.categories if c.key == o.category), 4)
-    except Exception as exc:  # noqa: BLE001 - a batch must go on
-        row["status"] = "error"
-        row["error"] = f"{type(exc).__name__}: {exc}"
+        target = Path(path)
+        if target.is_dir():
+            try:
+                target, note = status.find_submission(target, a)
+                row["note"] = note or ""
+            except UsageError as err:  # nothing (or nothing usable) submitted: the student's 0
+                row.update(score=0.0, status=status.MISSING, error=str(err))
+                write_json(out, report.failure_results(str(err), extra={"status": status.MISSING}))
+                row["seconds"] = round(time.monotonic() - started, 2)
+                return row
+        result = engine.grade(target, a, seed=seed, timeout=timeout, memory_bytes=memory)
+        state = status.of_result(result)
+        row.update(score=round(result.score, 4), status=state.name, error=state.reason)
+        for task, earned, _ in report.task_points(result):
+            row[task] = round(earned, 4)
+        report.write_results(result, out, [row["note"]] if row["note"] else None)
+    except Exception as exc:  # noqa: BLE001 - a batch must go on; this one is the grader's failure
+        row.update(status=status.GRADER_ERROR, error=f"{type(exc).__name__}: {exc}")
+        if not isinstance(exc, OSError):
+            row["score"] = ""  # never a grader failure recorded as the student's score
     row["seconds"] = round(time.monotonic() - started, 2)
     return row
 
@@ -79,15 +121,33 @@ def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(sorted(rows, key=lambda r: r["student"]))
-    atomic_write_text(path, buf.getvalue())
+    options.write_or_fail(lambda: atomic_write_text(path, buf.getvalue()), path)
+
+
+def _progress(args, total: int, name: str):
+    """A progress bar on a terminal; elsewhere (logs, CI) one plain line per student."""
+    from tqdm import tqdm
+
+    if args.quiet:
+        return lambda row: None, lambda: None
+    if sys.stderr.isatty():
+        bar = tqdm(total=total, desc=f"grading {name}", unit="student", file=sys.stderr)
+        return lambda row: bar.update(1), bar.close
+    done = [0]
+
+    def line(row: dict) -> None:
+        done[0] += 1
+        score = "-" if row["score"] == "" else f"{row['score']:g}"
+        print(f"[{done[0]}/{total}] {row['student']}: {score} ({row['status']})", file=sys.stderr, flush=True)
+    return line, lambda: None
 
 
 def run(args: argparse.Namespace) -> int:
     import multiprocessing
 
-    from tqdm import tqdm
-
     from course_nn import registry
+    from course_nn.files import check_output_dir, check_output_file
+    from course_nn.grading import status
 
     folder = Path(args.folder)
     if not folder.is_dir():
@@ -95,34 +155,38 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     a = registry.get(args.assignment)
-    students = _students(folder, a.submission)
+    csv_path = check_output_file(args.csv, "--csv", "grades.csv")
+    results_dir = Path(args.results_dir) if args.results_dir else csv_path.with_name(csv_path.stem + "_results")
+    students, skipped = _students(folder, [csv_path.resolve(), results_dir.resolve()])
     if not students:
         raise UsageError(f"{folder}: no student folders or .py files inside")
     seed, seed_file = options.hidden_seed(a, args.hidden)
-    csv_path = Path(args.csv)
-    results_dir = Path(args.results_dir) if args.results_dir else csv_path.with_name(csv_path.stem + "_results")
-    columns = ["student", "score", "max_score", *[t.name for t in a.tasks], "status", "error", "seconds"]
-    rows = []
+    check_output_dir(results_dir, "--results-dir")
+    if skipped:
+        print(f"skipped {', '.join(s + '/' for s in skipped)} in {folder}: this command's own output, not a student",
+              file=sys.stderr)
+    columns = ["student", "score", "max_score", *[t.name for t in a.tasks], "status", "error", "note", "seconds"]
+    rows: list[dict] = []
+    update, close = _progress(args, len(students), a.name)
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
         futures = {pool.submit(_grade_one, name, str(path), a.name, seed,
                                str(results_dir / name / "results.json"), args.timeout, args.memory): name
                    for name, path in students}
-        bar = tqdm(total=len(futures), desc=f"grading {a.name}", unit="student", disable=args.quiet,
-                   file=sys.stderr)
         for fut in as_completed(futures):
             try:
-                rows.append(fut.result())
-            except Exception as exc:  # noqa: BLE001 - a worker died; record and go on
-                rows.append({"student": futures[fut], "score": 0.0, "max_score": a.total_points,
-                             "status": "error", "error": f"worker failed: {exc}"})
-            bar.update(1)
-        bar.close()
-    _write_csv(csv_path, rows, columns)
-    errors = [r for r in rows if r["status"] != "ok"]
-    graded = [r["score"] for r in rows if r["status"] == "ok"]
+                row = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker died: the grader's failure, not a score
+                row = {"student": futures[fut], "score": "", "max_score": a.total_points,
+                       "status": status.GRADER_ERROR, "error": f"worker failed: {type(exc).__name__}: {exc}"}
+            rows.append(row)
+            _write_csv(csv_path, rows, columns)  # after every student: an interrupted batch keeps its work
+            update(row)
+    close()
+    failed = [r for r in rows if r["status"] == status.GRADER_ERROR]
+    graded = [float(r["score"]) for r in rows if r["score"] != ""]
     mean = f"{sum(graded) / len(graded):.2f}" if graded else "-"
     print(f"graded {len(graded)} of {len(rows)} submissions of {a.name}: mean {mean} / {a.total_points:g}, "
-          f"{len(errors)} grader error(s) -> {csv_path}, {results_dir}/<student>/results.json"
+          f"{len(failed)} grader error(s) -> {csv_path}, {results_dir}/<student>/results.json"
           + (f" (hidden cases from {seed_file})" if seed_file else " (no hidden-case seed file: public fallback seed)"))
-    return 0
+    return 1 if failed else 0

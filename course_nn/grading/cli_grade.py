@@ -37,7 +37,7 @@ from course_nn.grading import options
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", nargs="?", help="the submission: a file, or a folder holding one")
     options.add_assignment(parser, required=False)
-    parser.add_argument("--json", type=options.output_file, metavar="OUT",
+    parser.add_argument("--json", metavar="OUT",
                         help="write Gradescope's results.json here (its folder must exist)")
     parser.add_argument("--gradescope", action="store_true",
                         help="read /autograder/submission, write /autograder/results/results.json "

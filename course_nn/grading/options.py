@@ -34,13 +34,6 @@ def positive_seconds(text: str) -> float:
     return value
 
 
-def output_file(text: str) -> str:
-    """argparse type of an output file: not a folder (where it goes is checked in ``run``)."""
-    if Path(text).is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a folder; it wants a file path such as {Path(text) / 'grades.csv'}")
-    return text
-
-
 def write_or_fail(write, path: str | Path) -> None:
     """Run ``write()``; an OSError (disk full, folder removed meanwhile) becomes one line."""
     try:
