@@ -6,6 +6,9 @@ input — a vector-Jacobian product. You never build the Jacobian itself:
 
     dJ/dx = dJ/dy · ∂y/∂x        (numerator layout: dJ/dy is a row, ∂y/∂x is outputs × inputs)
 
+In words: the upstream gradient times the local derivative. For an elementwise function the
+Jacobian is diagonal and the product is just ``grad_output * local_derivative``.
+
 Rules (the autograder checks them):
 - Do not call torch's built-in version of what you implement (torch.sigmoid, F.relu, F.linear,
   F.cross_entropy, F.mse_loss, ...) and do not call autograd (torch.autograd.grad, .backward(),
@@ -67,9 +70,11 @@ class QuadraticForm(Function):
 class Sigmoid(Function):
     r"""The logistic sigmoid, elementwise: g(z) = 1 / (1 + e^{-z}).
 
-    Its derivative is written with its own output:  dg/dz = g(z) (1 − g(z)), so
+    Local derivative, from the lecture, written with the output itself:
+        dg/dz = g(z) (1 − g(z))
+    Backward is local derivative times upstream gradient, elementwise:
         dJ/dz = dJ/dg ⊙ g (1 − g)
-    Saving the output (not the input) keeps nothing new alive: the next layer holds it anyway.
+    Saving the output g (not the input z) means backward need not recompute e^{-z}.
 
     Shapes: z (any shape) -> g (same shape). dtype and device follow z.
     """
@@ -86,10 +91,10 @@ class Sigmoid(Function):
 class ReLU(Function):
     r"""The rectified linear unit, elementwise: g(z) = max(0, z).
 
-    Its derivative is 1 where z > 0 and 0 where z < 0. At the kink z = 0 any value in [0, 1] is a
-    subgradient; the lecture writes 1 for z ≥ 0, torch (and this course) uses 0. So
-        dJ/dz = dJ/dg ⊙ [g > 0]
-    which needs only the output g, not the input z. (Since g ≥ 0, the mask [g > 0] equals sign(g).)
+    Local derivative: 1 where z > 0 and 0 where z < 0. At the kink z = 0 any value in [0, 1] is a
+    subgradient; the lecture writes 1 for z ≥ 0, torch (and this course) uses 0. Since g > 0 exactly
+    where z > 0, the mask can be read off the output:
+        dJ/dz = dJ/dg ⊙ [g > 0]          ([·] is 1 where true, 0 where false)
 
     Shapes: z (any shape) -> g (same shape). dtype and device follow z.
     """
@@ -129,7 +134,8 @@ class Linear(Function):
 class SquaredError(Function):
     r"""Mean squared error, like ``torch.nn.functional.mse_loss``: J = (1/M) Σ (pred − target)².
 
-    M is the number of elements. With upstream g = dJ_total/dJ (a 0-dim tensor):
+    M is the number of elements. Local derivatives: ∂J/∂pred = 2 (pred − target) / M and
+    ∂J/∂target = −2 (pred − target) / M. Times the upstream g = dJ_total/dJ (a 0-dim tensor):
         dJ/dpred   =  g · 2 (pred − target) / M
         dJ/dtarget = −g · 2 (pred − target) / M
 
@@ -149,16 +155,17 @@ class SquaredError(Function):
 class CrossEntropy(Function):
     r"""Softmax cross-entropy averaged over the batch, like ``torch.nn.functional.cross_entropy``.
 
-    For logits z (N, C) and targets y (one row of class probabilities per example):
+    For logits z (N, C) and targets y (one row of class probabilities per example), with the
+    lecture's loss ℓ(y, ŷ) = −Σ_k y_k log ŷ_k and ŷ = softmax(z):
         J = −(1/N) Σ_n Σ_k y_{n,k} log softmax(z_n)_k
-    Integer class indices t (N,) mean y = one_hot(t).
+    Integer class indices t (N,) mean y = one_hot(t): row n is 1 at column t_n and 0 elsewhere.
 
     Stable log-softmax: subtract the row maximum m_n before exponentiating,
         log softmax(z_n)_k = (z_{n,k} − m_n) − log Σ_j e^{z_{n,j} − m_n}
     so logits of size 1e4 give finite values.
 
-    Gradient (rows of y sum to 1):  dJ/dz = g · (softmax(z) − y) / N,  g the upstream 0-dim gradient.
-    In general it is g · (softmax(z) · Σ_k y_k − y) / N. The target gets no gradient (None).
+    Gradient (each row of y sums to 1):  dJ/dz = g · (softmax(z) − y) / N,  g the upstream 0-dim
+    gradient: the predicted probabilities minus the one-hot target. The target gets no gradient (None).
 
     Shapes: logits (N, C); target (N,) int64 or (N, C) float -> J () (0-dim).
     """

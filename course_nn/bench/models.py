@@ -1,9 +1,12 @@
-"""The two MLPs the benchmark compares, and the loader for a functions.py.
+"""The MLPs the benchmark compares, and the loader for a functions.py.
 
-Both models are the same 784-256-256-10 network with the same weights and data:
+Every model is the same 784-256-256-10 network with the same weights and data:
 
-    reference:  Linear.apply -> ReLU.apply -> Linear.apply -> ReLU.apply -> Linear.apply -> CrossEntropy.apply
-    built-ins:  F.linear     -> F.relu     -> F.linear     -> F.relu     -> F.linear     -> F.cross_entropy
+    hand-written:  Linear.apply -> ReLU.apply -> Linear.apply -> ReLU.apply -> Linear.apply -> CrossEntropy.apply
+    built-ins:     F.linear     -> F.relu     -> F.linear     -> F.relu     -> F.linear     -> F.cross_entropy
+
+The hand-written Functions come from the tuned variant (:data:`TUNED_FUNCTIONS`), the teaching reference
+(solutions/, or any functions.py), or the floor (:data:`KERNEL_FUNCTIONS`).
 
 One training step is forward, ``loss.backward()`` and plain SGD, ``p -= lr * p.grad`` under
 ``torch.no_grad()`` with the gradients set back to None, so the two sides run the same optimiser code
@@ -21,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch.autograd import Function
 
+from course_nn.bench import tuned
 from course_nn.errors import UsageError
 
 LAYER_SIZES: tuple[int, ...] = (784, 256, 256, 10)
@@ -232,3 +236,7 @@ class _KernelCrossEntropy(Function):
 
 KERNEL_FUNCTIONS = _Namespace(Linear=_KernelLinear, ReLU=_KernelReLU, CrossEntropy=_KernelCrossEntropy)
 """Linear, ReLU and CrossEntropy as custom Functions around torch's own kernels: the floor model."""
+
+
+TUNED_FUNCTIONS: Any = tuned
+"""Linear, ReLU and CrossEntropy written for speed (course_nn/bench/tuned.py): what step_time_ratio measures."""

@@ -1,7 +1,9 @@
 """The benchmark itself: runs every measurement and returns one JSON-ready dict (see docs/benchmarks.md).
 
-Ratios are always "hand-written over built-in" (or "setup_context style over classic style"): below 1.0 the
-hand-written side is faster or smaller.
+Two hand-written sides race torch's built-ins: the tuned variant (course_nn/bench/tuned.py, the headline
+``step_time_ratio`` / ``saved_bytes_ratio``) and the teaching reference students read (solutions/, or any
+``--impl`` file: ``teaching_*``). Ratios are always "hand-written over built-in" (or "setup_context style over
+classic style"): below 1.0 the hand-written side is faster or smaller.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from course_nn.bench import measure, models
 from course_nn.errors import CourseError
 
 GOALS: dict[str, float] = {"step_time_ratio": 1.05, "saved_bytes_ratio": 1.0, "grade_over_import_torch": 3.0}
+# Ratios reported per batch (``<key>_batch<B>``) and, for the headline batch, at the top level. The first two
+# measure the tuned variant (course_nn/bench/tuned.py), the teaching_* pair the teaching reference (or --impl).
+BATCH_KEYS = ("step_time_ratio", "saved_bytes_ratio", "teaching_step_time_ratio", "teaching_saved_bytes_ratio",
+              "function_floor_ratio", "peak_bytes_ratio", "teaching_peak_bytes_ratio")
 
 
 @dataclass
@@ -118,55 +124,92 @@ def _ratio(a: float | int | None, b: float | int | None) -> float | None:
     return float(a) / float(b)
 
 
-def bench_batch(functions: Any, batch: int, device: torch.device, cfg: BenchConfig) -> dict[str, Any]:
-    """Every measurement of the reference MLP against the built-in one at one batch size."""
+@dataclass
+class _Side:
+    """One model of a comparison: its own copy of the weights, its step, and what one step saves and runs."""
+
+    name: str
+    forward: models.Forward
+    params: list[torch.Tensor]
+    step: Callable[[], object]
+    saved: measure.SavedBytes
+    ops: int | None
+    peak: int | None
+
+
+def _side(name: str, forward: models.Forward, start_params: list[torch.Tensor], x: torch.Tensor,
+          target: torch.Tensor, device: torch.device) -> _Side:
+    params = models.clone_params(start_params)
+
+    def step() -> object:
+        return models.sgd_step(forward, params, x, target)
+
+    saved = measure.count_saved_bytes(lambda: forward(params, x, target))
+    return _Side(name, forward, params, step, saved, measure.count_aten_ops(step), measure.peak_step_bytes(step, device))
+
+
+def _side_keys(side: _Side, builtin: _Side, timing: measure.PairTiming, floor_ratio: float | None,
+               cuda: bool) -> dict[str, Any]:
+    """The per-batch numbers of one hand-written side, prefixed with its name (tuned_*, teaching_*)."""
+    n = side.name
+    out: dict[str, Any] = {
+        f"{n}_ms_per_step": timing.a_seconds * 1e3,
+        f"{n}_pair_ratios": [round(r, 4) for r in timing.ratios],
+        f"{n}_timing_noise": timing.noise,
+        f"{n}_saved_bytes": side.saved.nbytes,
+        f"{n}_saved_storages": side.saved.storages,
+        f"{n}_saved_tensors": side.saved.tensors,
+        f"{n}_aten_ops_per_step": side.ops,
+        f"{n}_over_floor": _ratio(timing.ratio, floor_ratio),
+    }
+    if cuda:
+        out[f"{n}_peak_bytes"] = side.peak
+    return out
+
+
+def bench_batch(teaching: Any, batch: int, device: torch.device, cfg: BenchConfig) -> dict[str, Any]:
+    """Every measurement at one batch size: the tuned variant (the headline ratios) and the teaching
+    reference (``teaching_*``), each against the built-in MLP, plus the floor."""
     start_params = models.init_params(device, cfg.seed)
-    ref_params, bi_params = models.clone_params(start_params), models.clone_params(start_params)
     x, target = models.make_batch(batch, device, cfg.seed + 1)
-    ref_forward = models.reference_forward(functions)
-    bi_forward = models.builtin_forward
+    builtin = _side("builtin", models.builtin_forward, start_params, x, target, device)
+    tuned = _side("tuned", models.reference_forward(models.TUNED_FUNCTIONS), start_params, x, target, device)
+    teach = _side("teaching", models.reference_forward(teaching), start_params, x, target, device)
 
-    # Same weights and data: the two losses must agree before any step is taken.
+    # Same weights and data: the losses must agree before any step is taken (the sides above only
+    # counted and stepped their own copies, so compare on the untouched start weights).
     with torch.no_grad():
-        loss_diff = float((ref_forward(ref_params, x, target) - bi_forward(bi_params, x, target)).abs())
-    ref_saved = measure.count_saved_bytes(lambda: ref_forward(ref_params, x, target))
-    bi_saved = measure.count_saved_bytes(lambda: bi_forward(bi_params, x, target))
+        ref_loss = models.builtin_forward(start_params, x, target)
+        loss_diff = max(float((f(start_params, x, target) - ref_loss).abs()) for f in (tuned.forward, teach.forward))
 
-    def ref_step() -> object:
-        return models.sgd_step(ref_forward, ref_params, x, target)
-
-    def bi_step() -> object:
-        return models.sgd_step(bi_forward, bi_params, x, target)
-
-    ref_ops, bi_ops = measure.count_aten_ops(ref_step), measure.count_aten_ops(bi_step)
-    ref_peak, bi_peak = measure.peak_step_bytes(ref_step, device), measure.peak_step_bytes(bi_step, device)
-    timing = timed(ref_step, bi_step, device, cfg)
-    floor = bench_floor(start_params, x, target, bi_step, device, cfg)
+    tuned_timing = timed(tuned.step, builtin.step, device, cfg)
+    teach_timing = timed(teach.step, builtin.step, device, cfg)
+    floor = bench_floor(start_params, x, target, builtin.step, device, cfg)
     floor_ratio = floor.ratio if floor is not None else None
+    cuda = device.type == "cuda"
     entry: dict[str, Any] = {
         "batch": batch,
-        "step_time_ratio": timing.ratio,
-        "saved_bytes_ratio": _ratio(ref_saved.nbytes, bi_saved.nbytes),
-        "reference_ms_per_step": timing.a_seconds * 1e3,
-        "builtin_ms_per_step": timing.b_seconds * 1e3,
-        "pair_ratios": [round(r, 4) for r in timing.ratios],
-        "steps_per_timed_block": timing.inner,
-        "timing_noise": timing.noise,
-        "reference_saved_bytes": ref_saved.nbytes,
-        "builtin_saved_bytes": bi_saved.nbytes,
-        "reference_saved_storages": ref_saved.storages,
-        "builtin_saved_storages": bi_saved.storages,
-        "reference_saved_tensors": ref_saved.tensors,
-        "builtin_saved_tensors": bi_saved.tensors,
-        "reference_aten_ops_per_step": ref_ops,
-        "builtin_aten_ops_per_step": bi_ops,
-        "initial_loss_abs_diff": loss_diff,
+        "step_time_ratio": tuned_timing.ratio,
+        "saved_bytes_ratio": _ratio(tuned.saved.nbytes, builtin.saved.nbytes),
+        "teaching_step_time_ratio": teach_timing.ratio,
+        "teaching_saved_bytes_ratio": _ratio(teach.saved.nbytes, builtin.saved.nbytes),
         "function_floor_ratio": floor_ratio,
-        "reference_over_floor": _ratio(timing.ratio, floor_ratio),
+        "builtin_ms_per_step": tuned_timing.b_seconds * 1e3,
+        "builtin_saved_bytes": builtin.saved.nbytes,
+        "builtin_saved_storages": builtin.saved.storages,
+        "builtin_saved_tensors": builtin.saved.tensors,
+        "builtin_aten_ops_per_step": builtin.ops,
+        "steps_per_timed_block": tuned_timing.inner,
+        "timing_noise": max(tuned_timing.noise, teach_timing.noise),
+        "initial_loss_abs_diff": loss_diff,
+        **_side_keys(tuned, builtin, tuned_timing, floor_ratio, cuda),
+        **_side_keys(teach, builtin, teach_timing, floor_ratio, cuda),
     }
-    if device.type == "cuda":
+    if cuda:
         entry.update(
-            reference_peak_bytes=ref_peak, builtin_peak_bytes=bi_peak, peak_bytes_ratio=_ratio(ref_peak, bi_peak)
+            builtin_peak_bytes=builtin.peak,
+            peak_bytes_ratio=_ratio(tuned.peak, builtin.peak),
+            teaching_peak_bytes_ratio=_ratio(teach.peak, builtin.peak),
         )
     return entry
 
@@ -187,14 +230,14 @@ def bench_floor(start_params: list[torch.Tensor], x: torch.Tensor, target: torch
     return timed(lambda: models.sgd_step(floor_forward, floor_params, x, target), bi_step, device, cfg)
 
 
-def bench_layers(functions: Any, batch: int, device: torch.device, cfg: BenchConfig) -> dict[str, Any]:
-    """Forward + backward of each hand-written layer against its built-in twin, at the MLP's shapes.
+def bench_layers(teaching: Any, batch: int, device: torch.device, cfg: BenchConfig) -> dict[str, Any]:
+    """Forward + backward of each hand-written layer (tuned and teaching) against its built-in twin, at the
+    MLP's shapes.
 
-    Says which layer the step-time gap comes from: ``gap_us`` is (median ratio - 1) x built-in time,
-    per call of the layer (the step calls Linear 3 times, ReLU twice, CrossEntropy once).
+    Says which layer the step-time gap comes from: ``gap_us`` (tuned) and ``teaching_gap_us`` are
+    (median ratio - 1) x built-in time, per call of the layer (the step calls Linear 3 times, ReLU twice,
+    CrossEntropy once).
     """
-    import torch.nn.functional as F
-
     gen = torch.Generator().manual_seed(cfg.seed + 2)
 
     def rand(*shape: int, grad: bool = False) -> torch.Tensor:
@@ -214,28 +257,44 @@ def bench_layers(functions: Any, batch: int, device: torch.device, cfg: BenchCon
                 t.grad = None
         return call
 
-    cases = {
-        "Linear 784->256 (input needs no grad)": (
-            lambda: functions.Linear.apply(x0, w1, b1), lambda: F.linear(x0, w1, b1), g256),
-        "Linear 256->256": (lambda: functions.Linear.apply(h, w2, b2), lambda: F.linear(h, w2, b2), g256),
-        "ReLU": (lambda: functions.ReLU.apply(z), lambda: F.relu(z), g256),
-        "CrossEntropy": (
-            lambda: functions.CrossEntropy.apply(logits, target), lambda: F.cross_entropy(logits, target), None),
-    }
-    out: dict[str, Any] = {"batch": batch}
-    for name, (ref, builtin, grad) in cases.items():
-        timing = timed(run(ref, grad), run(builtin, grad), device, cfg, block_scale=0.25)
-        out[name] = {
-            "ratio": timing.ratio,
-            "reference_us": timing.a_seconds * 1e6,
-            "builtin_us": timing.b_seconds * 1e6,
-            "gap_us": (timing.ratio - 1) * timing.b_seconds * 1e6,
+    def cases(fns: Any) -> dict[str, tuple[Callable[[], torch.Tensor], torch.Tensor | None]]:
+        return {
+            "Linear 784->256 (input needs no grad)": (lambda: fns.Linear.apply(x0, w1, b1), g256),
+            "Linear 256->256": (lambda: fns.Linear.apply(h, w2, b2), g256),
+            "ReLU": (lambda: fns.ReLU.apply(z), g256),
+            "CrossEntropy": (lambda: fns.CrossEntropy.apply(logits, target), None),
         }
+
+    builtins = cases(_BuiltinLayers)
+    out: dict[str, Any] = {"batch": batch}
+    for side, fns in (("tuned", models.TUNED_FUNCTIONS), ("teaching", teaching)):
+        for name, (fn, grad) in cases(fns).items():
+            timing = timed(run(fn, grad), run(builtins[name][0], grad), device, cfg, block_scale=0.25)
+            prefix = "" if side == "tuned" else "teaching_"
+            out.setdefault(name, {"builtin_us": timing.b_seconds * 1e6}).update({
+                f"{prefix}ratio": timing.ratio,
+                f"{side}_us": timing.a_seconds * 1e6,
+                f"{prefix}gap_us": (timing.ratio - 1) * timing.b_seconds * 1e6,
+            })
     return out
+
+
+class _BuiltinLayers:
+    """torch's built-in layers behind the hw1 ``.apply`` interface, the twins of the per-layer timing."""
+
+    class Linear:
+        apply = staticmethod(torch.nn.functional.linear)
+
+    class ReLU:
+        apply = staticmethod(torch.nn.functional.relu)
+
+    class CrossEntropy:
+        apply = staticmethod(torch.nn.functional.cross_entropy)
 
 
 def bench_styles(functions: Any, batch: int, device: torch.device, cfg: BenchConfig) -> dict[str, Any]:
     """setup_context-style apply against classic-style apply, same Functions and math (see models' adapters).
+    Run on the tuned variant: the style's cost does not depend on the math inside.
 
     Also times the classic adapter against the Functions as written, which bounds what the adapters
     themselves add (one small Python object and a few attribute copies per call).
@@ -303,7 +362,8 @@ def bench_function_overhead(device: torch.device, cfg: BenchConfig, width: int =
 
 
 def bench_compiled(functions: Any, batch: int, device: torch.device, cfg: BenchConfig) -> dict[str, Any]:
-    """Both forwards wrapped in ``torch.compile`` (backward and SGD stay eager); skipped with a note on failure."""
+    """Both forwards (``functions``, the tuned variant, and the built-ins) wrapped in ``torch.compile``
+    (backward and SGD stay eager); skipped with a note on failure."""
     start = time.perf_counter()
     try:
         start_params = models.init_params(device, cfg.seed)
@@ -325,7 +385,7 @@ def bench_compiled(functions: Any, batch: int, device: torch.device, cfg: BenchC
     return {
         "batch": batch,
         "step_time_ratio": timing.ratio,
-        "reference_ms_per_step": timing.a_seconds * 1e3,
+        "tuned_ms_per_step": timing.a_seconds * 1e3,
         "builtin_ms_per_step": timing.b_seconds * 1e3,
         "compile_seconds": compile_seconds,
     }
@@ -337,7 +397,8 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
     threads = cfg.threads or default_threads()
     torch.set_num_threads(threads)
     impl = cfg.impl
-    functions = models.load_functions(impl)
+    teaching = models.load_functions(impl)
+    tuned = models.TUNED_FUNCTIONS
     started = time.perf_counter()
     result: dict[str, Any] = {
         "device": str(device),
@@ -355,36 +416,34 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
     }
     per_batch: dict[str, Any] = {}
     for batch in cfg.batches:
-        cfg.log(f"batch {batch}: timing reference vs built-in ...")
+        cfg.log(f"batch {batch}: timing the tuned variant and the teaching reference vs built-in ...")
         try:
-            entry = bench_batch(functions, batch, device, cfg)
+            entry = bench_batch(teaching, batch, device, cfg)
         except Exception as err:  # a broken functions.py (e.g. a student's) is reported in one line
             first = (str(err).strip().splitlines() or [""])[0][:200]
             raise CourseError(f"{impl} failed in the MLP at batch {batch}: {type(err).__name__}: {first}") from err
         per_batch[str(batch)] = entry
-        for key in ("step_time_ratio", "saved_bytes_ratio", "peak_bytes_ratio", "function_floor_ratio"):
+        for key in BATCH_KEYS:
             if key in entry:
                 result[f"{key}_batch{batch}"] = entry[key]
     headline = per_batch.get(str(cfg.headline_batch), {})
-    result["step_time_ratio"] = headline.get("step_time_ratio")
-    result["saved_bytes_ratio"] = headline.get("saved_bytes_ratio")
-    result["function_floor_ratio"] = headline.get("function_floor_ratio")
-    if device.type == "cuda":
-        result["peak_bytes_ratio"] = headline.get("peak_bytes_ratio")
+    for key in BATCH_KEYS:
+        if key in headline:
+            result[key] = headline[key]
     result["batches"] = per_batch
 
     result["layers"] = {}
     for batch in dict.fromkeys((cfg.style_batch, cfg.headline_batch)):
         cfg.log(f"batch {batch}: timing each layer (forward + backward) against its built-in twin ...")
         try:
-            result["layers"][str(batch)] = bench_layers(functions, batch, device, cfg)
+            result["layers"][str(batch)] = bench_layers(teaching, batch, device, cfg)
         except Exception as err:  # e.g. a student's Function that fails at this shape: a diagnostic, not fatal
             result["layers"][str(batch)] = {"skipped": f"{type(err).__name__}: {str(err)[:200]}"}
 
     cfg.log(f"batch {cfg.style_batch}: timing setup_context-style vs classic-style apply ...")
     try:
-        result["function_style"] = bench_styles(functions, cfg.style_batch, device, cfg)
-    except Exception as err:  # a student's file written in setup_context style cannot be re-wrapped
+        result["function_style"] = bench_styles(tuned, cfg.style_batch, device, cfg)
+    except Exception as err:  # a diagnostic: never fatal
         result["function_style"] = {"skipped": f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"}
     result["setup_context_over_classic"] = result["function_style"].get("setup_context_over_classic")
     cfg.log("timing the fixed cost of one custom Function (forward + backward) ...")
@@ -392,7 +451,7 @@ def run_bench(cfg: BenchConfig) -> dict[str, Any]:
 
     if cfg.compile:
         cfg.log(f"batch {cfg.headline_batch}: torch.compile of both models (compiling takes a while) ...")
-        result["compile"] = bench_compiled(functions, cfg.headline_batch, device, cfg)
+        result["compile"] = bench_compiled(tuned, cfg.headline_batch, device, cfg)
         result["compile_step_time_ratio"] = result["compile"].get("step_time_ratio")
     result["bench_seconds"] = time.perf_counter() - started
 

@@ -6,6 +6,9 @@ input — a vector-Jacobian product. You never build the Jacobian itself:
 
     dJ/dx = dJ/dy · ∂y/∂x        (numerator layout: dJ/dy is a row, ∂y/∂x is outputs × inputs)
 
+In words: the upstream gradient times the local derivative. For an elementwise function the
+Jacobian is diagonal and the product is just ``grad_output * local_derivative``.
+
 Rules (the autograder checks them):
 - Do not call torch's built-in version of what you implement (torch.sigmoid, F.relu, F.linear,
   F.cross_entropy, F.mse_loss, ...) and do not call autograd (torch.autograd.grad, .backward(),
@@ -84,9 +87,11 @@ class QuadraticForm(Function):
 class Sigmoid(Function):
     r"""The logistic sigmoid, elementwise: g(z) = 1 / (1 + e^{-z}).
 
-    Its derivative is written with its own output:  dg/dz = g(z) (1 − g(z)), so
+    Local derivative, from the lecture, written with the output itself:
+        dg/dz = g(z) (1 − g(z))
+    Backward is local derivative times upstream gradient, elementwise:
         dJ/dz = dJ/dg ⊙ g (1 − g)
-    Saving the output (not the input) keeps nothing new alive: the next layer holds it anyway.
+    Saving the output g (not the input z) means backward need not recompute e^{-z}.
 
     Shapes: z (any shape) -> g (same shape). dtype and device follow z.
     """
@@ -110,10 +115,10 @@ class Sigmoid(Function):
 class ReLU(Function):
     r"""The rectified linear unit, elementwise: g(z) = max(0, z).
 
-    Its derivative is 1 where z > 0 and 0 where z < 0. At the kink z = 0 any value in [0, 1] is a
-    subgradient; the lecture writes 1 for z ≥ 0, torch (and this course) uses 0. So
-        dJ/dz = dJ/dg ⊙ [g > 0]
-    which needs only the output g, not the input z. (Since g ≥ 0, the mask [g > 0] equals sign(g).)
+    Local derivative: 1 where z > 0 and 0 where z < 0. At the kink z = 0 any value in [0, 1] is a
+    subgradient; the lecture writes 1 for z ≥ 0, torch (and this course) uses 0. Since g > 0 exactly
+    where z > 0, the mask can be read off the output:
+        dJ/dz = dJ/dg ⊙ [g > 0]          ([·] is 1 where true, 0 where false)
 
     Shapes: z (any shape) -> g (same shape). dtype and device follow z.
     """
@@ -121,7 +126,7 @@ class ReLU(Function):
     @staticmethod
     def forward(ctx, z: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
-        out = z.clamp_min(0)  # max(0, z) elementwise
+        out = z.clamp(min=0)  # max(0, z) elementwise
         ctx.save_for_backward(out)
         return out
         # END SOLUTION
@@ -130,9 +135,7 @@ class ReLU(Function):
     def backward(ctx, grad_output: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
         (out,) = ctx.saved_tensors
-        # out >= 0, so sign(out) is the mask [out > 0] (0 at exactly 0); sign() returns a fresh tensor,
-        # so multiplying it in place changes no input and spares one allocation
-        return out.sign().mul_(grad_output)
+        return grad_output * (out > 0)  # upstream gradient where the unit was on, 0 where it was off
         # END SOLUTION
 
 
@@ -153,22 +156,25 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
         # BEGIN SOLUTION
-        # dJ/dx needs only W and dJ/dW only x: save just what backward will use
-        needs_x, needs_w = ctx.needs_input_grad[:2]
-        ctx.save_for_backward(x if needs_w else None, weight if needs_x else None)
-        if bias is None:
-            return x.mm(weight.t())
-        return torch.addmm(bias, x, weight.t())  # one fused kernel for x Wᵀ + b
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None  # a plain flag: ctx attribute, not save_for_backward
+        out = x.mm(weight.t())
+        if bias is not None:
+            out = out + bias  # (out,) broadcasts over the N rows
+        return out
         # END SOLUTION
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         # BEGIN SOLUTION
         x, weight = ctx.saved_tensors
-        needs_x, needs_w, needs_b = ctx.needs_input_grad  # needs_b is False when bias is None
-        grad_x = grad_output.mm(weight) if needs_x else None
-        grad_w = grad_output.t().mm(x) if needs_w else None
-        grad_b = grad_output.sum(dim=0) if needs_b else None
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad_output.mm(weight)
+        if ctx.needs_input_grad[1]:
+            grad_w = grad_output.t().mm(x)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_b = grad_output.sum(dim=0)
         return grad_x, grad_w, grad_b
         # END SOLUTION
 
@@ -176,7 +182,8 @@ class Linear(Function):
 class SquaredError(Function):
     r"""Mean squared error, like ``torch.nn.functional.mse_loss``: J = (1/M) Σ (pred − target)².
 
-    M is the number of elements. With upstream g = dJ_total/dJ (a 0-dim tensor):
+    M is the number of elements. Local derivatives: ∂J/∂pred = 2 (pred − target) / M and
+    ∂J/∂target = −2 (pred − target) / M. Times the upstream g = dJ_total/dJ (a 0-dim tensor):
         dJ/dpred   =  g · 2 (pred − target) / M
         dJ/dtarget = −g · 2 (pred − target) / M
 
@@ -196,9 +203,9 @@ class SquaredError(Function):
     def backward(ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         # BEGIN SOLUTION
         pred, target = ctx.saved_tensors
-        grad = (pred - target) * (2 * grad_output / pred.numel())
-        grad_pred = grad if ctx.needs_input_grad[0] else None
-        grad_target = -grad if ctx.needs_input_grad[1] else None
+        local = 2 * (pred - target) / pred.numel()  # ∂J/∂pred
+        grad_pred = grad_output * local if ctx.needs_input_grad[0] else None
+        grad_target = -grad_output * local if ctx.needs_input_grad[1] else None
         return grad_pred, grad_target
         # END SOLUTION
 
@@ -206,16 +213,17 @@ class SquaredError(Function):
 class CrossEntropy(Function):
     r"""Softmax cross-entropy averaged over the batch, like ``torch.nn.functional.cross_entropy``.
 
-    For logits z (N, C) and targets y (one row of class probabilities per example):
+    For logits z (N, C) and targets y (one row of class probabilities per example), with the
+    lecture's loss ℓ(y, ŷ) = −Σ_k y_k log ŷ_k and ŷ = softmax(z):
         J = −(1/N) Σ_n Σ_k y_{n,k} log softmax(z_n)_k
-    Integer class indices t (N,) mean y = one_hot(t).
+    Integer class indices t (N,) mean y = one_hot(t): row n is 1 at column t_n and 0 elsewhere.
 
     Stable log-softmax: subtract the row maximum m_n before exponentiating,
         log softmax(z_n)_k = (z_{n,k} − m_n) − log Σ_j e^{z_{n,j} − m_n}
     so logits of size 1e4 give finite values.
 
-    Gradient (rows of y sum to 1):  dJ/dz = g · (softmax(z) − y) / N,  g the upstream 0-dim gradient.
-    In general it is g · (softmax(z) · Σ_k y_k − y) / N. The target gets no gradient (None).
+    Gradient (each row of y sums to 1):  dJ/dz = g · (softmax(z) − y) / N,  g the upstream 0-dim
+    gradient: the predicted probabilities minus the one-hot target. The target gets no gradient (None).
 
     Shapes: logits (N, C); target (N,) int64 or (N, C) float -> J () (0-dim).
     """
@@ -225,27 +233,21 @@ class CrossEntropy(Function):
         # BEGIN SOLUTION
         shifted = logits - logits.amax(dim=1, keepdim=True)
         log_probs = shifted - shifted.exp().sum(dim=1, keepdim=True).log()
-        n = logits.shape[0]
-        if target.dtype in (torch.int64, torch.int32, torch.uint8):
-            target = target.long().unsqueeze(1)  # (N, 1) column of class indices: gather here, scatter in backward
-            loss = log_probs.gather(1, target).sum() / -n
+        if target.is_floating_point():
+            y = target  # already one row of class probabilities per example
         else:
-            loss = (target * log_probs).sum() / -n
-        ctx.save_for_backward(log_probs, target)
-        return loss
+            eye = torch.eye(logits.shape[1], dtype=logits.dtype, device=logits.device)
+            y = eye[target.long()]  # one_hot(t_n) is row t_n of the identity matrix
+        ctx.save_for_backward(log_probs, y)
+        return -(y * log_probs).sum() / logits.shape[0]
         # END SOLUTION
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, None]:
         # BEGIN SOLUTION
+        log_probs, y = ctx.saved_tensors
         if not ctx.needs_input_grad[0]:
             return None, None
-        log_probs, target = ctx.saved_tensors
-        n = log_probs.shape[0]
-        grad = log_probs.exp()  # softmax(z): a fresh tensor, so the in-place ops below touch no input
-        if target.is_floating_point():
-            grad = grad * target.sum(dim=1, keepdim=True) - target
-        else:
-            grad.scatter_(1, target, -1.0, reduce="add")  # minus one-hot: subtract 1 at each row's class
-        return grad.mul_(grad_output / n), None
+        probs = log_probs.exp()  # softmax(z), the network's predicted ŷ
+        return grad_output * (probs - y) / probs.shape[0], None
         # END SOLUTION
