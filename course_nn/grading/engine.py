@@ -1,37 +1,27 @@
 """The grading engine: run a submission in a sandboxed child, score what it returns, here.
 
-The trusted parent never imports student code. The child runs ``python -I -B`` in a folder holding
-only the submission, with a scrubbed environment, a memory cap, a time limit per task, capped
-output and — when we are root, as on Gradescope — an unprivileged user. A task that hangs costs
-its limit once: the child is killed and a fresh one carries on with the remaining tasks.
+The trusted parent never imports student code. It checks the source with the static gate
+(review.py), issues numbered cases (cases.py), runs the child in the sandbox (sandbox.py), accepts
+exactly one well-formed result per case, and scores with the assignment's scorer. A task that
+hangs costs its limit once: the child is killed and a fresh one carries on with the rest.
 """
 
 from __future__ import annotations
 
-import ast
+import hashlib
 import importlib
-import io
-import os
-import pwd
-import selectors
-import shutil
-import signal
-import struct
-import subprocess
-import sys
-import tempfile
-import threading
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_nn.errors import UsageError
+from course_nn.grading import cases as case_lib
+from course_nn.grading import review, sandbox
 from course_nn.grading.outcome import Outcome
 from course_nn.registry import Assignment
 
-CHILD_DIR = Path(__file__).with_name("child")
 STARTUP_LIMIT = 120.0  # importing torch in the child; not the student's time
-STDERR_CAP = 64 * 1024
 PUBLIC_SEED = 0
 
 
@@ -44,6 +34,7 @@ class GradeResult:
     visible_only: bool
     notes: list[str] = field(default_factory=list)  # instructor-facing notes about the run
     output: str = ""  # what the submission printed (capped)
+    run_id: str = ""  # reproduces this grading's hidden cases (instructor only): grade --replay RUN_ID
 
     @property
     def score(self) -> float:
@@ -53,18 +44,24 @@ class GradeResult:
 
 
 def resolve_submission(path: str | Path, assignment: Assignment) -> Path:
-    """PATH is the submission file or a folder holding it (searched one level of nesting deep)."""
+    """PATH is the submission file or a folder holding it (searched one level of nesting deep).
+
+    Symbolic links are refused: the grader must read the student's file, not whatever a link
+    points at (another student's work, or a file only the grader may read).
+    """
     p = Path(path)
+    if p.is_symlink():
+        raise UsageError(f"{p}: is a symbolic link; submit the file itself")
     if not p.exists():
         raise UsageError(f"{p}: no such file or folder; give the path to {assignment.submission} or a folder holding it")
     if p.is_dir():
         direct = p / assignment.submission
-        if direct.is_file():
-            return direct
-        found = sorted(p.rglob(assignment.submission))
+        found = [direct] if direct.is_file() or direct.is_symlink() else sorted(p.rglob(assignment.submission))
         if not found:
             raise UsageError(f"{p}: no {assignment.submission} inside; {assignment.name} submissions are one "
                              f"{assignment.submission}")
+        if found[0].is_symlink() or any(q.is_symlink() for q in found[0].relative_to(p).parents if q != Path(".")):
+            raise UsageError(f"{found[0]}: is a symbolic link; submit the file itself")
         return found[0]
     if p.suffix != ".py":
         raise UsageError(f"{p}: expected a Python file ({assignment.submission})")
@@ -75,203 +72,18 @@ def scoring_module(assignment: Assignment):
     return importlib.import_module(f"course_nn.grading.{assignment.name}")
 
 
+def hidden_seed(secret: int, run_id: str) -> int:
+    """The hidden cases' seed: the course's secret mixed with this run's randomness.
+
+    Answers precomputed for last run's inputs are useless this run; the run id (kept in the
+    instructor notes) reproduces a grading exactly.
+    """
+    digest = hashlib.sha256(f"{secret}:{run_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
 # ----------------------------------------------------------------------------------------------
 # The child process
-
-
-class _Child:
-    """One sandboxed child process and its framed protocol channel."""
-
-    def __init__(self, submission: Path, sandbox: Path, env: dict, user: str | None):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", str(sandbox / "runner" / "runner.py"), str(submission)],
-            cwd=submission.parent, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, start_new_session=True, user=user,
-        )
-        self.buffer = b""
-        self.stderr = bytearray()
-        self._drain = threading.Thread(target=self._read_stderr, daemon=True)
-        self._drain.start()
-        self.base_rss = 0
-
-    def _read_stderr(self) -> None:
-        for chunk in iter(lambda: self.proc.stderr.read(4096), b""):
-            if len(self.stderr) < STDERR_CAP:
-                self.stderr += chunk[: STDERR_CAP - len(self.stderr)]
-
-    def send(self, obj: object) -> None:
-        import torch
-
-        buf = io.BytesIO()
-        torch.save(obj, buf)
-        data = buf.getvalue()
-        try:
-            self.proc.stdin.write(struct.pack(">I", len(data)) + data)
-            self.proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
-
-    def rss(self) -> int:
-        try:
-            with open(f"/proc/{self.proc.pid}/status") as fh:
-                return next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
-        except (OSError, StopIteration):
-            return 0
-
-    def read(self, deadline: float, memory_bytes: int) -> tuple[str, object]:
-        """Next frame, or ("timeout"|"eof"|"memory", None)."""
-        import torch
-
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        try:
-            while True:
-                if len(self.buffer) >= 4:
-                    (size,) = struct.unpack(">I", self.buffer[:4])
-                    if len(self.buffer) >= 4 + size:
-                        data, self.buffer = self.buffer[4:4 + size], self.buffer[4 + size:]
-                        try:
-                            return "frame", torch.load(io.BytesIO(data), weights_only=True)
-                        except Exception:
-                            return "garbled", None
-                now = time.monotonic()
-                if now >= deadline:
-                    return "timeout", None
-                if memory_bytes and self.base_rss and self.rss() > self.base_rss + memory_bytes:
-                    return "memory", None
-                if sel.select(timeout=min(0.05, deadline - now)):
-                    chunk = os.read(self.proc.stdout.fileno(), 1 << 20)
-                    if not chunk:
-                        return "eof", None
-                    self.buffer += chunk
-        finally:
-            sel.close()
-
-    def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
-        self.proc.wait()
-        self._drain.join(timeout=2)
-
-    def exit_text(self) -> str:
-        code = self.proc.poll()
-        if code is None:
-            return "the process stopped answering"
-        if code < 0:
-            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-            return f"the process was killed by signal {name}" + (" (out of memory?)" if name == "SIGKILL" else "")
-        return f"the process exited with status {code} (does your code call sys.exit, os._exit or quit?)"
-
-
-PR_SET_CHILD_SUBREAPER = 36
-
-
-def _become_subreaper() -> bool:
-    """Adopt orphaned descendants: a submission that double-forks and calls setsid is still ours to kill."""
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
-
-
-def _children() -> set[int]:
-    """PIDs whose parent is this process (from /proc; empty where there is no /proc)."""
-    me, found = os.getpid(), set()
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return found
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            if int(fields[1]) == me and fields[0] != "Z":
-                found.add(int(entry))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
-def _kill_strays(before: set[int]) -> int:
-    """Kill and reap every process adopted during grading (daemons a submission left behind)."""
-    killed = 0
-    for _ in range(50):
-        strays = _children() - before
-        if not strays:
-            break
-        for pid in strays:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except (ProcessLookupError, PermissionError):
-                pass
-        for pid in strays:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
-        time.sleep(0.02)
-    return killed
-
-
-def _sandbox_user() -> tuple[str | None, str]:
-    """An unprivileged user for the child when we run as root (as on Gradescope), if it can run python."""
-    if os.geteuid() != 0:
-        return None, ""
-    for name in ("nobody", "autograder-student"):
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        if _world_reachable(Path(sys.executable)) and _world_reachable(Path(importlib.util.find_spec("torch").origin)):
-            return entry.pw_name, ""
-        return None, (f"running as root but user {name!r} cannot reach {sys.executable} or torch; "
-                      "the child runs as root (fine for local runs, not for untrusted code)")
-    return None, "running as root and no unprivileged user found; the child runs as root"
-
-
-def _world_reachable(path: Path) -> bool:
-    path = path.resolve()
-    for parent in path.parents:
-        if not os.stat(parent).st_mode & 0o001:
-            return False
-    return bool(os.stat(path).st_mode & 0o004)
-
-
-def _prepare_sandbox(submission: Path, assignment: Assignment) -> tuple[Path, Path]:
-    root = Path(tempfile.mkdtemp(prefix="course-nn-grade-"))
-    os.chmod(root, 0o755)
-    (root / "runner").mkdir()
-    for f in CHILD_DIR.glob("*.py"):
-        if f.name != "__init__.py":
-            shutil.copy(f, root / "runner" / f.name)
-    work = root / "work"
-    work.mkdir()
-    target = work / assignment.submission
-    shutil.copyfile(submission, target)  # only the whitelisted file travels
-    for p in (root / "runner", work):
-        os.chmod(p, 0o755)
-    os.chmod(target, 0o644)
-    return root, target
-
-
-def _child_env(work: Path) -> dict:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    for key in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if key in os.environ:
-            env[key] = os.environ[key]
-    return env
 
 
 def _memory_text(memory_bytes: int) -> str:
@@ -279,24 +91,27 @@ def _memory_text(memory_bytes: int) -> str:
            "(e.g. forming a full Jacobian, or an outer product of the batch)"
 
 
-def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: float,
-                 memory_bytes: int) -> tuple[dict, dict[str, list | None], dict[str, str], list[str], str]:
+def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: float, memory_bytes: int,
+                 hide: list[Path] | tuple[Path, ...] = ()) -> tuple[dict, dict[str, list], dict[str, str], list[str], str]:
     """Run every task's cases in sandboxed children. Returns cases, results, failures, notes, output.
 
     ``make_cases`` is called after the first child has started, so that the parent's work (and
     its torch import) overlaps with the child's.
     """
-    sandbox, target = _prepare_sandbox(submission, assignment)
-    user, note = _sandbox_user()
-    notes = [note] if note else []
-    if not _become_subreaper():
+    contain = sandbox.containment()
+    notes = [contain.describe()]
+    if not contain.user and not contain.namespaces and sandbox.protect_parent():
+        notes.append("grader made non-dumpable: a same-user child cannot read its memory")
+    if not sandbox.become_subreaper():
         notes.append("could not become a child subreaper: processes a submission detaches may outlive grading")
-    before = _children()
-    env = _child_env(target.parent)
-    results: dict[str, list | None] = {}
+    box = sandbox.prepare(submission, assignment.submission)
+    hidden = sandbox.secret_paths(list(hide))
+    before = sandbox.own_children()
+    results: dict[str, list] = {}
     failures: dict[str, str] = {}
     output = bytearray()
-    child = _Child(target, sandbox, env, user)
+    known: set[int] = set()
+    child: sandbox.Child | None = sandbox.Child(box, contain, hidden, memory_bytes)
     try:
         cases = make_cases()
         precomputed = False
@@ -304,67 +119,66 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
         remaining = [t.name for t in assignment.tasks]
         while remaining:
             if child is None:
-                child = _Child(target, sandbox, env, user)
+                child = sandbox.Child(box, contain, hidden, memory_bytes)
             kind, frame = child.read(time.monotonic() + STARTUP_LIMIT, 0)
-            if kind != "frame" or frame.get("event") != "ready":
+            if kind != "frame" or type(frame) is not dict or frame.get("event") != "ready":
                 reason = f"the grader's child process did not start ({child.exit_text()})"
                 for t in remaining:
                     failures[t] = reason
-                notes.append(reason + ": " + bytes(child.stderr[-2000:]).decode(errors="replace"))
+                notes.append(reason + ": " + bytes(child.output[-2000:]).decode(errors="replace"))
                 break
             child.base_rss = child.rss()
             child.send({"probe": scoring_module(assignment).PROBE, "module_name": Path(assignment.submission).stem,
-                        "tasks": remaining, "cases": {t: _public(cases[t]) for t in remaining},
+                        "tasks": remaining, "cases": [c.sent() for t in remaining for c in cases[t]],
                         "memory_bytes": 0 if uses_cuda else memory_bytes})
             if not precomputed:
                 precomputed = True
                 getattr(scoring_module(assignment), "precompute", lambda c: None)(cases)  # overlaps the child
-            remaining = _collect(child, remaining, results, failures, timeout, memory_bytes)
-            output += child.stderr
+            remaining = _collect(child, cases, remaining, results, failures, notes, timeout, memory_bytes)
             child.kill()
+            known |= child.tree
+            output += child.output
             child = None
     finally:
         if child is not None:
             child.kill()
-        strays = _kill_strays(before)
+            known |= child.tree
+        strays = sandbox.kill_strays(before, known)
         if strays:
             notes.append(f"killed {strays} process(es) the submission left running after it exited")
-        shutil.rmtree(sandbox, ignore_errors=True)
-    return cases, results, failures, notes, bytes(output[:STDERR_CAP]).decode(errors="replace")
+        box.cleanup()
+    return cases, results, failures, notes, bytes(output[:sandbox.OUTPUT_CAP]).decode(errors="replace")
 
 
-def _public(cases: list[dict]) -> list[dict]:
-    """What the child may see of the cases: never the parent's references (keys starting with _)."""
-    return [{k: v for k, v in c.items() if not k.startswith("_")} for c in cases]
-
-
-def _collect(child: _Child, tasks: list[str], results: dict, failures: dict, timeout: float,
-             memory_bytes: int) -> list[str]:
+def _collect(child: sandbox.Child, cases: dict, tasks: list[str], results: dict, failures: dict, notes: list[str],
+             timeout: float, memory_bytes: int) -> list[str]:
     """Read one child's frames. Returns the tasks still to run (after a hang or crash), else []."""
     kind, frame = child.read(time.monotonic() + timeout, memory_bytes)
-    if kind != "frame" or frame.get("event") != "import":
+    if kind != "frame" or type(frame) is not dict or frame.get("event") != "import":
         why = {"timeout": f"importing your file took longer than {timeout:g} s (code at module level that loops?)",
                "memory": _memory_text(memory_bytes)}.get(kind, f"your file ended the grader's process while "
                                                                 f"being imported: {child.exit_text()}")
         for t in tasks:
             failures[t] = why
         return []
-    if not frame["ok"]:
+    if not frame.get("ok"):
         for t in tasks:
-            failures[t] = f"your file could not be imported: {frame['error']}"
+            failures[t] = f"your file could not be imported: {str(frame.get('error'))[:600]}"
         return []
     current = None
     while True:
         deadline = time.monotonic() + (timeout if current else STARTUP_LIMIT)
         kind, frame = child.read(deadline, memory_bytes)
-        if kind == "frame" and frame.get("event") == "start":
+        event = frame.get("event") if kind == "frame" and type(frame) is dict else None
+        if event == "start" and frame.get("task") in tasks and frame["task"] not in results:
             current = frame["task"]
             continue
-        if kind == "frame" and frame.get("event") == "result":
-            results[frame["task"]] = frame["results"]
+        if event == "result" and frame.get("task") == current:
+            results[current], refused = case_lib.accept(cases[current], frame.get("results"))
+            notes += refused
             current = None
             continue
-        if kind == "frame" and frame.get("event") == "done":
+        if event == "done":
             return []
         # A hang, a crash, a memory blow-up, or garbage on the channel while running ``current``.
         done = set(results) | set(failures)
@@ -376,6 +190,7 @@ def _collect(child: _Child, tasks: list[str], results: dict, failures: dict, tim
             "timeout": f"{current} took longer than {timeout:g} s and was stopped (an endless loop?)",
             "memory": f"{current} {_memory_text(memory_bytes)}",
             "garbled": f"{current}: the grader's channel was corrupted (does your code write to file descriptors?)",
+            "frame": f"{current}: the grader received a message it did not ask for",
         }.get(kind, f"{current}: {child.exit_text()}")
         return [t for t in tasks if t not in set(results) | set(failures)]
 
@@ -391,92 +206,70 @@ def run_in_process(submission: Path, assignment: Assignment, cases: dict[str, li
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny tensors: a thread pool only adds contention (as in the sandbox)
     try:
-        return {task: [probe.run_case(module, c, str(submission)) for c in task_cases]
-                for task, task_cases in cases.items()}
+        return {task: [probe.run_case(module, c.sent() if isinstance(c, case_lib.Case) else c, str(submission))
+                       for c in task_cases] for task, task_cases in cases.items()}
     finally:
         torch.set_num_threads(threads)
 
 
-# ----------------------------------------------------------------------------------------------
-# Review flags: an AST scan, never executed, for instructors only
+def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review.Verdict,
+                results: dict[str, list]) -> None:
+    """Withhold credit the static gate (and the aten-level recorder) says was not earned by hand.
 
-
-SUSPICIOUS = {
-    "torch.autograd.grad": "calls torch.autograd.grad", "torch.autograd.backward": "calls torch.autograd.backward",
-    "torch.autograd.functional": "uses torch.autograd.functional", "torch.func": "uses torch.func",
-    "functorch": "uses functorch", "enable_grad": "uses enable_grad", "set_grad_enabled": "uses set_grad_enabled",
-    "importlib": "uses importlib", "__import__": "calls __import__", "exec": "calls exec", "eval": "calls eval",
-    "ctypes": "uses ctypes", "subprocess": "uses subprocess", "os.system": "calls os.system",
-    "sys.modules": "touches sys.modules", "builtins": "touches builtins", "atexit": "uses atexit",
-    "os._exit": "calls os._exit", "sys.exit": "calls sys.exit", "gc": "uses gc", "inspect": "uses inspect",
-    "open": "opens files", "socket": "uses socket", "solutions": "mentions solutions",
-}
-
-
-def _dotted(node: ast.AST) -> str:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
-def _flagged(name: str, key: str) -> bool:
-    if key == "solutions":  # any mention: an import, an attribute, a path in a string
-        return key in name
-    return name == key or name.startswith(key + ".")
-
-
-def review_flags(source: str, assignment: Assignment) -> dict[str, list[str]]:
-    """Per task (and "*" for module level): suspicious constructs with their line numbers."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return {}
-    owners: list[tuple[int, int, str]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
-            try:
-                task = assignment.task(node.name).name
-            except KeyError:
-                continue
-            owners.append((node.lineno, node.end_lineno or node.lineno, task))
-    flags: dict[str, list[str]] = {}
-    for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            mod = node.module if isinstance(node, ast.ImportFrom) else None
-            names = [mod or ""] + [f"{mod}.{a.name}" if mod else a.name for a in node.names]
-        elif isinstance(node, (ast.Attribute, ast.Name)):
-            names = [_dotted(node)]
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "solutions" in node.value:
-            names = ["solutions"]
-        for name in names:
-            for key, text in SUSPICIOUS.items():
-                if _flagged(name, key):
-                    line = getattr(node, "lineno", 0)
-                    owner = next((t for a, b, t in owners if a <= line <= b), "*")
-                    entry = f"line {line}: {text} (`{name}`)"
-                    if entry not in flags.setdefault(owner, []):
-                        flags[owner].append(entry)
-    return flags
-
-
-# ----------------------------------------------------------------------------------------------
+    A line that could reach the grader makes every result untrustworthy: every check of every task
+    scores zero. A shortcut (a built-in or autograd doing a Function's work) costs that Function its
+    compliance and gated credit, and its forward credit when the shortcut sits in forward.
+    """
+    escapes = verdict.escapes
+    for o in outcomes:
+        task = assignment.task(o.task)
+        if escapes:
+            if o.category == "compliance":
+                o.lines = [f"your file breaks a rule of graded code: {v.text()}" for v in escapes[:4]]
+            else:
+                o.lines = [f"no credit: {escapes[0].text()}"] + ([ln for ln in o.lines if ln][:2] if o.fraction else [])
+            o.fraction = 0.0
+            continue
+        shortcuts = verdict.shortcuts(task)
+        runtime = []
+        for r in results.get(task.name) or []:
+            stub = r.get("stub") if isinstance(r, dict) else None
+            if isinstance(stub, dict):
+                runtime += review.runtime_shortcuts(task, set(stub.get("ops") or []))
+        texts = [f"{task.name}: {v.text()}" for v in shortcuts] + sorted(set(runtime))
+        if not texts:
+            continue
+        gated = set(assignment.gated_by_compliance) | {"compliance"}
+        if any(v.in_forward for v in shortcuts) or any("forward" in t for t in runtime):
+            gated.add("forward")
+        if o.category in gated:
+            if o.category == "compliance":
+                o.lines = texts[:4] + [ln for ln in o.lines if ln not in texts][:2]
+            elif o.fraction > 0:
+                o.lines = [f"no credit: {texts[0]}"] + o.lines
+            o.fraction = 0.0
 
 
 def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = False, seed: int | None = None,
           timeout: float = 30.0, memory_bytes: int = 2 << 30, isolate: bool = True,
-          devices: tuple[str, ...] | None = None) -> GradeResult:
-    """Grade one submission. Never raises for anything the submission does; only for bad PATH."""
+          devices: tuple[str, ...] | None = None, run_id: str | None = None,
+          hide: list[Path] | tuple[Path, ...] = ()) -> GradeResult:
+    """Grade one submission. Never raises for anything the submission does; only for bad PATH
+    (and, when isolating as root, for an interpreter the sandbox user cannot run).
+
+    ``seed`` is the course's secret hidden-case seed; each run mixes it with a fresh ``run_id``
+    (pass one back to reproduce a grading). ``hide`` adds paths the child must not read.
+    """
     started = time.monotonic()
     submission = resolve_submission(path, assignment)
+    if isolate:
+        sandbox.containment()  # refuse before any work when student code would run as root
     notes: list[str] = []
+    run_id = run_id or secrets.token_hex(8)
     if seed is None and not visible_only:
         notes.append("no hidden-case seed given: hidden cases use the public fallback seed")
-    secret = seed if seed is not None else PUBLIC_SEED + 1
+    secret = hidden_seed(seed if seed is not None else PUBLIC_SEED + 1, run_id)
+    notes.append(f"run id {run_id} (reproduce these hidden cases with --replay {run_id})")
 
     restore_threads: list[int] = []
 
@@ -486,12 +279,15 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
         restore_threads.append(torch.get_num_threads())
         torch.set_num_threads(1)  # the parent's tensors are tiny too; restored below
         devs = devices if devices is not None else (("cpu", "cuda") if torch.cuda.is_available() else ("cpu",))
-        return scoring_module(assignment).make_cases(assignment, secret, visible_only, devs, public_seed=PUBLIC_SEED)
+        raw = scoring_module(assignment).make_cases(assignment, secret, visible_only, devs, public_seed=PUBLIC_SEED)
+        return case_lib.issue(raw)
 
+    source = submission.read_text(errors="replace")
+    verdict = review.check(source, assignment)
     output = ""
     if isolate:
         cases, results, failures, run_notes, output = run_isolated(submission, assignment, build_cases,
-                                                                   timeout, memory_bytes)
+                                                                   timeout, memory_bytes, hide)
         notes += run_notes
     else:
         cases = build_cases()
@@ -505,18 +301,22 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
             results, failures = {}, {t.name: why for t in assignment.tasks}
     scorer = scoring_module(assignment)
     outcomes: list[Outcome] = []
-    flags = review_flags(submission.read_text(errors="replace"), assignment)
+    flags = review.review_flags(source, assignment)
     for i, task in enumerate(assignment.tasks):
         task_outcomes = scorer.score_task(assignment, task, cases[task.name], results.get(task.name),
                                           failures.get(task.name))
         # Module-level flags are listed once, with the first task, not repeated for every task.
-        review = flags.get(task.name, []) + ([f"module level: {f}" for f in flags.get("*", [])] if i == 0 else [])
+        flagged = flags.get(task.name, []) + ([f"module level: {f}" for f in flags.get("*", [])] if i == 0 else [])
         for o in task_outcomes:
             if o.category == "compliance":
-                o.review = review
+                o.review = flagged
         outcomes += task_outcomes
+    _apply_gate(assignment, outcomes, verdict, results)
+    if verdict.violations:
+        notes.append("static gate: " + "; ".join(v.text() for v in verdict.violations[:8]))
     if restore_threads:
         import torch
 
         torch.set_num_threads(restore_threads[0])
-    return GradeResult(assignment, submission, outcomes, time.monotonic() - started, visible_only, notes, output)
+    return GradeResult(assignment, submission, outcomes, time.monotonic() - started, visible_only, notes, output,
+                       run_id)

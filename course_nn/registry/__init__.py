@@ -43,6 +43,8 @@ class Assignment:
     # Categories worth nothing for a task whose compliance check found autograd or a built-in doing
     # the work: a backward that was not written by hand earns no backward credit.
     gated_by_compliance: tuple[str, ...] = ()
+    # Whether graded code may call autograd itself (hw2 trains with loss.backward(); hw1 must not).
+    autograd_allowed: bool = False
 
     def task(self, name: str) -> Task:
         for t in self.tasks:

@@ -6,6 +6,7 @@ ASSIGNMENT = Assignment(
     name="hw2",
     number=2,
     folder="hw2_mlp",
+    autograd_allowed=True,
     submission="mlp.py",
     title="Perceptrons, universal approximation and the MLP",
     categories=(

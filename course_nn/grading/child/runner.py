@@ -6,49 +6,24 @@ the original stdout (length-prefixed ``torch.save`` blobs, read back with ``weig
 Whatever student code prints goes to stderr, which the parent caps.
 
 Protocol (parent -> child, one frame on stdin): {"probe": module name, "module_name": str,
-"tasks": [task, ...], "cases": {task: [case, ...]}, "memory_bytes": int}
+"tasks": [task, ...], "cases": [{"id": int, "task": str, ...public inputs}], "memory_bytes": int}
 Child -> parent frames: {"event": "ready"}, {"event": "import", "ok": bool, "error": str},
-{"event": "start", "task": t}, {"event": "result", "task": t, "results": [...]}, {"event": "done"}.
+{"event": "start", "task": t}, {"event": "result", "task": t, "results": {case id: result}},
+{"event": "done"}. Framing is in framing.py (shared with the parent).
+
+Nothing here is a security boundary: a submission shares this process and could rewrite any of
+it. The parent accepts exactly one well-formed result per case id it issued, scores alone, and
+relies on the static gate (never run here) and the kernel's containment for the rest. The
+tamper check below only teaches an honest student who monkeypatched something by accident.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import io
 import os
-import struct
 import sys
 import traceback
-
-MAX_FRAME = 256 * 1024 * 1024
-
-
-def read_frame(stream) -> object:
-    import torch
-
-    header = stream.read(4)
-    if len(header) < 4:
-        raise EOFError("no frame")
-    (size,) = struct.unpack(">I", header)
-    if size > MAX_FRAME:
-        raise ValueError("frame too large")
-    data = stream.read(size)
-    return torch.load(io.BytesIO(data), weights_only=True)
-
-
-def write_frame(fd: int, obj: object) -> None:
-    import torch
-
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    data = buf.getvalue()
-    payload = struct.pack(">I", len(data)) + data
-    view = memoryview(payload)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
 
 def describe_exception(exc: BaseException, submission: str) -> str:
     """One line: the exception and the last line of the student's file it passed through."""
@@ -164,11 +139,15 @@ def main() -> None:
     proto = os.dup(1)  # the protocol channel; everything printed afterwards goes to stderr
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)  # -I leaves the script's folder off sys.path; framing and probes live here
+    import framing
+
     submission = os.path.abspath(sys.argv[1])
     import torch  # noqa: F401  (imported while the parent prepares the cases)
 
-    write_frame(proto, {"event": "ready"})
-    job = read_frame(sys.stdin.buffer)
+    framing.write_frame(proto, {"event": "ready"})
+    job = framing.read_frame(sys.stdin.buffer)
     _scrub_sys_path(os.path.dirname(submission))
     probe = _load_probe(job["probe"])
     limit_memory(int(job.get("memory_bytes", 0)))
@@ -181,25 +160,28 @@ def main() -> None:
             error = f"your file called sys.exit({exc.code!r}) while being imported"
         else:
             error = describe_exception(exc, submission)
-        write_frame(proto, {"event": "import", "ok": False, "error": error})
+        framing.write_frame(proto, {"event": "import", "ok": False, "error": error})
         os._exit(0)
-    write_frame(proto, {"event": "import", "ok": True, "error": ""})
+    framing.write_frame(proto, {"event": "import", "ok": True, "error": ""})
     for task in job["tasks"]:
-        write_frame(proto, {"event": "start", "task": task})
-        results = []
-        for case in job["cases"][task]:
+        framing.write_frame(proto, {"event": "start", "task": task})
+        results = {}
+        for case in job["cases"]:
+            if case["task"] != task:
+                continue
             try:
-                results.append(probe.run_case(module, case, submission))
+                results[case["id"]] = probe.run_case(module, case, submission)
             except BaseException as exc:  # a probe must never take the runner down
                 if isinstance(exc, KeyboardInterrupt):
                     raise
-                results.append({"error": describe_exception(exc, submission), "stage": "probe"})
+                results[case["id"]] = {"error": describe_exception(exc, submission), "stage": "probe"}
         changed = tampered(before, watched)
         if changed:  # the submission replaced grader or autograd code: every result is suspect
-            for r in results:
-                r["tampered"] = changed
-        write_frame(proto, {"event": "result", "task": task, "results": results})
-    write_frame(proto, {"event": "done"})
+            for r in results.values():
+                if isinstance(r, dict):
+                    r["tampered"] = changed
+        framing.write_frame(proto, {"event": "result", "task": task, "results": results})
+    framing.write_frame(proto, {"event": "done"})
     os._exit(0)  # skip atexit handlers a submission may have registered
 
 

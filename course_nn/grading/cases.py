@@ -1,0 +1,106 @@
+"""Cases: what the parent asks a submission, with an id, split into what the child may see and not.
+
+A case's ``public`` part (inputs, upstream gradient, a label such as "hidden batch size 1") is the
+only thing ever sent to the child; its ``secret`` part (the parent's reference values) never leaves
+the parent. Results come back keyed by id, and the parent accepts exactly one well-formed result per
+id it issued: a missing, extra or malformed result fails that case, so a submission cannot shorten
+the list of cases it is graded on or answer for cases it was not asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAX_RESULT_ELEMENTS = 1 << 22  # per tensor in a result; the cases are small
+RESULT_DTYPES = {"torch.float64", "torch.float32", "torch.float16", "torch.bfloat16", "torch.int64", "torch.int32",
+                 "torch.int8", "torch.uint8", "torch.bool", "torch.int16"}
+
+
+@dataclass
+class Case:
+    id: int
+    task: str
+    public: dict
+    secret: dict = field(default_factory=dict)
+
+    def __getitem__(self, key: str):
+        return self.secret[key] if key in self.secret else self.public[key]
+
+    def __setitem__(self, key: str, value) -> None:
+        self.secret[key] = value  # what the parent adds (references) stays with the parent
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.secret or key in self.public
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self else default
+
+    def sent(self) -> dict:
+        """The one form of a case that reaches the child."""
+        return {**self.public, "id": self.id, "task": self.task}
+
+
+def issue(raw: dict[str, list[dict]]) -> dict[str, list[Case]]:
+    """Number every case. Keys a scorer marked parent-only (leading ``_``) go to the secret part."""
+    out: dict[str, list[Case]] = {}
+    next_id = 1
+    for task, cases in raw.items():
+        out[task] = []
+        for c in cases:
+            public = {k: v for k, v in c.items() if not k.startswith("_")}
+            secret = {k: v for k, v in c.items() if k.startswith("_")}
+            out[task].append(Case(next_id, task, public, secret))
+            next_id += 1
+    return out
+
+
+def _well_formed(value, depth: int = 0) -> str | None:
+    """Why a result value is not plain data we are willing to score, or None."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        if type(value) is not torch.Tensor:
+            return f"a {type(value).__name__} instead of a plain torch.Tensor"
+        if str(value.dtype) not in RESULT_DTYPES:
+            return f"a tensor of dtype {value.dtype}"
+        if value.numel() > MAX_RESULT_ELEMENTS:
+            return f"a tensor of {value.numel()} elements"
+        return None
+    if value is None or type(value) in (bool, int, float, str):
+        return None if not isinstance(value, str) or len(value) <= 20_000 else "a string too long"
+    if depth > 6:
+        return "data nested too deep"
+    if type(value) in (list, tuple):
+        return next((w for v in value if (w := _well_formed(v, depth + 1))), None)
+    if type(value) is dict:
+        if not all(type(k) in (str, int) for k in value):
+            return "a dict with keys that are not strings"
+        return next((w for v in value.values() if (w := _well_formed(v, depth + 1))), None)
+    return f"a value of type {type(value).__name__}"
+
+
+def accept(cases: list[Case], answered: object) -> tuple[list[dict], list[str]]:
+    """Pair each issued case with exactly one well-formed result; anything else fails that case.
+
+    Returns the results aligned with ``cases`` and instructor notes about what was refused.
+    """
+    notes: list[str] = []
+    if type(answered) is not dict:
+        answered = {}
+        notes.append("the child answered with something other than a table of results")
+    results: list[dict] = []
+    for case in cases:
+        r = answered.get(case.id)
+        if r is None:
+            results.append({"error": "no result came back for this case", "stage": "grader"})
+            continue
+        why = "not a table" if type(r) is not dict else _well_formed(r)
+        if why:
+            notes.append(f"case {case.id} ({case.task}): result refused ({why})")
+            results.append({"error": f"the result was malformed ({why})", "stage": "grader"})
+            continue
+        results.append(r)
+    extra = set(answered) - {c.id for c in cases}
+    if extra:
+        notes.append(f"the child answered {len(extra)} case(s) it was not asked; ignored")
+    return results, notes

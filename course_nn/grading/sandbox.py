@@ -1,0 +1,525 @@
+"""The sandbox: where a submission runs, as whom, and what the kernel lets it reach.
+
+The trust boundary is drawn by the OS, not by Python. A submission runs in a child process that
+holds nothing scoring depends on; the parent issues the cases, reads one framed result per case
+and scores alone. Layers, each used where the kernel allows it (probed once per process, and
+written into the instructor notes of every result):
+
+- **another user**: when the grader is root (Gradescope), the child runs as ``nobody``: it cannot
+  signal the grader, read its memory or write its files. Root with an interpreter ``nobody``
+  cannot reach is refused: student code never runs as root.
+- **namespaces** (``unshare``): a PID namespace (the child sees only its own processes; every
+  descendant dies with it), no network, a private mount table in which the whole file system is
+  read-only, /tmp, /var/tmp and /dev/shm are fresh and small, and secrets (solutions/, the
+  hidden-case seed, the grader's own source) are covered by empty folders. Without root this
+  uses a user namespace, with every capability dropped before student code starts.
+- **a cgroup** per child (v1 or v2): memory and process limits for the whole tree.
+- **rlimits** always: processes (as ``nobody``), file size, open files, no core dumps; the child
+  caps its own address space after importing torch.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import pwd
+import secrets
+import selectors
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from course_nn.errors import UsageError
+from course_nn.grading.child import framing
+
+CHILD_DIR = Path(__file__).with_name("child")
+CHILD_FILES = ("runner.py", "framing.py", "probe_hw1.py", "probe_hw2.py")
+OUTPUT_CAP = 64 * 1024  # what the submission prints, kept for the instructor (and capped)
+NPROC = 256  # processes and threads of the sandbox user (torch needs a few threads)
+FSIZE = 64 * 1024 * 1024  # largest file the child may write (its /tmp is a small tmpfs anyway)
+NOFILE = 256
+TMPFS = "64m"
+CGROUP_PIDS = 128
+CGROUP_HEADROOM = 1536 * 1024 * 1024  # torch itself, on top of the submission's memory allowance
+SANDBOX_USERS = ("nobody",)
+
+
+@dataclass(frozen=True)
+class Containment:
+    """The layers the kernel allows here, probed once."""
+
+    user: str | None  # the unprivileged user the child runs as (when we are root)
+    uid: int | None
+    gid: int | None
+    namespaces: bool  # pid + mount + net + ipc (+ user when not root)
+    userns: bool
+    cgroup: str  # "v1", "v2" or ""
+    anchor: str  # an empty folder the sandbox is mounted on inside the namespace
+
+    def describe(self) -> str:
+        parts = [f"child runs as {self.user!r} (uid {self.uid})" if self.user
+                 else "child runs as the grading user (not root)"]
+        if self.namespaces:
+            parts.append("PID, mount, network and IPC namespaces" + (" inside a user namespace" if self.userns else "")
+                         + " (read-only file system, private /tmp, secrets hidden, no network)")
+        else:
+            parts.append("no namespaces (unshare unavailable or refused): a detached process is killed by the "
+                         "subreaper, secrets are protected by file permissions only")
+        parts.append(f"cgroup {self.cgroup} memory and process limits" if self.cgroup else "no cgroup")
+        parts.append("rlimits: " + ("NPROC, " if self.user else "") + "FSIZE, NOFILE, CORE, AS")
+        return "containment: " + "; ".join(parts)
+
+
+def _world_reachable(path: Path) -> bool:
+    path = path.resolve()
+    try:
+        if not all(os.stat(parent).st_mode & 0o001 for parent in path.parents):
+            return False
+        return bool(os.stat(path).st_mode & 0o004)
+    except OSError:
+        return False
+
+
+def _sandbox_user() -> tuple[str, int, int]:
+    """The unprivileged user for a child when we are root; refuse when it cannot run the interpreter."""
+    for name in SANDBOX_USERS:
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        torch_spec = importlib.util.find_spec("torch")
+        needed = [Path(sys.executable)] + ([Path(torch_spec.origin)] if torch_spec and torch_spec.origin else [])
+        unreachable = [str(p) for p in needed if not _world_reachable(p)]
+        if unreachable:
+            raise UsageError(
+                f"grading as root runs student code as the unprivileged user {name!r}, who cannot reach "
+                f"{unreachable[0]}; build the grader's environment from an interpreter every user can run, in a "
+                "folder every user can read (e.g. /usr/bin/python3 -m venv /opt/course-nn; chmod -R a+rX "
+                "/opt/course-nn), as Gradescope's /autograder/venv is — see docs/security.md")
+        return name, entry.pw_uid, entry.pw_gid
+    raise UsageError("grading as root needs an unprivileged user to run student code as, and this machine has no "
+                     "'nobody'; create one (useradd --system nobody) or grade as an ordinary user")
+
+
+def _anchor() -> str:
+    return next((d for d in ("/mnt", "/media", "/srv", "/opt") if os.path.isdir(d)), "")
+
+
+def _unshare_argv(userns: bool) -> list[str]:
+    argv = ["unshare", "--pid", "--fork", "--kill-child", "--mount", "--net", "--ipc", "--mount-proc"]
+    return argv + (["--user", "--map-root-user"] if userns else [])
+
+
+def _setup_script(anchor: str, box: str | None, hide_dirs: list[str], hide_files: list[str], workdir: str) -> str:
+    """The shell run as (namespace) root before student code: mounts, then drop every privilege."""
+    q = shlex.quote
+    lines = ["set -e", "mount --make-rprivate /"]
+    if box is not None:
+        lines += [f"mount -t tmpfs -o size=1m,mode=755 tmpfs {q(anchor)}", f"mkdir {q(anchor)}/box",
+                  f"mount --bind {q(box)} {q(anchor)}/box"]
+    # Everything read-only (later tmpfs mounts stay writable), then fresh scratch space.
+    lines.append("for m in $(awk '{print $5}' /proc/self/mountinfo | sort -u); do "
+                 "mount -o remount,bind,ro \"$m\" 2>/dev/null || true; done")
+    lines += [f"[ ! -d {d} ] || mount -t tmpfs -o size={TMPFS},mode=1777,nosuid,nodev tmpfs {d}"
+              for d in ("/tmp", "/var/tmp", "/dev/shm")]
+    lines += [f"[ ! -d {q(d)} ] || mount -t tmpfs -o size=4k,mode=000 tmpfs {q(d)}" for d in hide_dirs]
+    lines += [f"[ ! -f {q(f)} ] || mount --bind /dev/null {q(f)}" for f in hide_files]
+    lines.append(f"cd {q(workdir)}")
+    lines.append('exec "$@"')
+    return "\n".join(lines)
+
+
+def _privilege_drop(c: Containment) -> list[str]:
+    argv = ["setpriv", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
+    if c.user:
+        argv += [f"--reuid={c.uid}", f"--regid={c.gid}", "--clear-groups"]
+    return argv + ["--"]
+
+
+def _probe_namespaces(c: Containment) -> bool:
+    if not all(shutil.which(t) for t in ("unshare", "setpriv", "mount")) or not c.anchor:
+        return False
+    script = _setup_script(c.anchor, None, [], [], "/")
+    argv = _unshare_argv(c.userns) + ["/bin/sh", "-c", script, "sh", *_privilege_drop(c), "/bin/true"]
+    try:
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=15).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _probe_cgroup() -> str:
+    if os.geteuid() != 0:
+        return ""
+    group = Cgroup.create("", 64 << 20, 8)
+    if group is None:
+        return ""
+    group.remove()
+    return group.version
+
+
+@functools.lru_cache(maxsize=1)
+def containment() -> Containment:
+    """Probe once what this machine allows; raises UsageError when root cannot drop to another user."""
+    user, uid, gid = _sandbox_user() if os.geteuid() == 0 else (None, None, None)
+    base = Containment(user, uid, gid, False, os.geteuid() != 0, "", _anchor())
+    namespaces = _probe_namespaces(base)
+    return Containment(user, uid, gid, namespaces, base.userns and namespaces, _probe_cgroup(), base.anchor)
+
+
+# ----------------------------------------------------------------------------------------------
+# cgroups: memory and process limits for a child's whole tree
+
+
+class Cgroup:
+    def __init__(self, version: str, dirs: list[Path]):
+        self.version, self.dirs = version, dirs
+
+    @classmethod
+    def create(cls, version: str, memory_bytes: int, pids: int) -> Cgroup | None:
+        name = f"course-nn-{secrets.token_hex(6)}"
+        v2 = Path("/sys/fs/cgroup/cgroup.controllers")
+        layouts = {"v2": [(Path("/sys/fs/cgroup") / name, {"memory.max": memory_bytes, "pids.max": pids})],
+                   "v1": [(Path("/sys/fs/cgroup/memory") / name, {"memory.limit_in_bytes": memory_bytes}),
+                          (Path("/sys/fs/cgroup/pids") / name, {"pids.max": pids})]}
+        order = [version] if version else (["v2"] if v2.exists() else ["v1"])
+        for ver in order:
+            made: list[Path] = []
+            try:
+                for path, settings in layouts[ver]:
+                    path.mkdir()
+                    made.append(path)
+                    for key, value in settings.items():
+                        (path / key).write_text(str(value))
+                return cls(ver, made)
+            except OSError:
+                for path in reversed(made):
+                    try:
+                        path.rmdir()
+                    except OSError:
+                        pass
+        return None
+
+    def procs_files(self) -> list[str]:
+        return [str(d / "cgroup.procs") for d in self.dirs]
+
+    def pids(self) -> set[int]:
+        found: set[int] = set()
+        for f in self.procs_files():
+            try:
+                found |= {int(x) for x in Path(f).read_text().split()}
+            except (OSError, ValueError):
+                pass
+        return found
+
+    def kill_all(self) -> None:
+        for _ in range(100):
+            pids = self.pids()
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.01)
+
+    def remove(self) -> None:
+        self.kill_all()
+        for d in self.dirs:
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+# ----------------------------------------------------------------------------------------------
+# The folder a child runs in
+
+
+@dataclass
+class Sandbox:
+    """A private folder (owner-only on the host) holding the runner files and the one submission file."""
+
+    root: Path
+    box: Path
+    target: Path
+
+    def view(self, c: Containment, path: Path) -> str:
+        """``path`` as the child sees it (inside the namespace the box is mounted on the anchor)."""
+        return str(Path(c.anchor) / "box" / path.relative_to(self.box)) if c.namespaces else str(path)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def prepare(submission: Path, filename: str) -> Sandbox:
+    """Copy only the submission file (never following a link) and the runner into a fresh folder.
+
+    The root is 0700 (0711 without namespaces, so ``nobody`` can pass through to a box whose random
+    name it cannot list): a concurrent grading cannot find another submission.
+    """
+    root = Path(tempfile.mkdtemp(prefix="course-nn-grade-"))
+    box = root / f"box-{secrets.token_hex(8)}"
+    (box / "runner").mkdir(parents=True)
+    (box / "work").mkdir()
+    for name in CHILD_FILES:
+        shutil.copyfile(CHILD_DIR / name, box / "runner" / name)
+    target = box / "work" / filename
+    fd = os.open(submission, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    for p in (box, box / "runner", box / "work"):
+        os.chmod(p, 0o755)
+    for p in [target, *(box / "runner").iterdir()]:
+        os.chmod(p, 0o644)
+    os.chmod(root, 0o711)
+    return Sandbox(root, box, target)
+
+
+def child_env(home: str) -> dict[str, str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    for key in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+# ----------------------------------------------------------------------------------------------
+# One child process
+
+
+def _ppid_map() -> dict[int, int]:
+    found: dict[int, int] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for entry in entries:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    found[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def descendants(pid: int) -> set[int]:
+    parents = _ppid_map()
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        frontier = [p for p, pp in parents.items() if pp in frontier and p not in tree]
+        tree.update(frontier)
+    return tree
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next((int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:")), 0)
+    except OSError:
+        return 0
+
+
+class Child:
+    """One sandboxed child: launched, fed one job frame, read frame by frame, killed with its tree."""
+
+    def __init__(self, sandbox: Sandbox, c: Containment, hide: list[Path], memory_bytes: int):
+        self.cgroup = Cgroup.create(c.cgroup, memory_bytes + CGROUP_HEADROOM, CGROUP_PIDS) if c.cgroup else None
+        python = [sys.executable, "-I", "-B", sandbox.view(c, sandbox.box / "runner" / "runner.py"),
+                  sandbox.view(c, sandbox.target)]
+        limits = ["prlimit", f"--fsize={FSIZE}", f"--nofile={NOFILE}", "--core=0"] + \
+            ([f"--nproc={NPROC}"] if c.user else []) + ["--"]
+        if not shutil.which("prlimit"):
+            limits = []
+        workdir = sandbox.view(c, sandbox.target.parent)
+        if c.namespaces:
+            dirs = [str(p) for p in hide if p.is_dir()]
+            files = [str(p) for p in hide if p.is_file()]
+            script = _setup_script(c.anchor, str(sandbox.box), dirs, files, workdir)
+            argv = limits + _unshare_argv(c.userns) + ["/bin/sh", "-c", script, "sh", *_privilege_drop(c), *python]
+            popen_user = {}
+        else:
+            argv = limits + python
+            popen_user = {"user": c.uid, "group": c.gid, "extra_groups": []} if c.user else {}
+        if self.cgroup is not None:  # the wrapper joins the cgroup before anything else starts
+            joins = " && ".join(f"echo $$ > {shlex.quote(f)}" for f in self.cgroup.procs_files())
+            argv = ["/bin/sh", "-c", f'{joins} && exec "$@"', "sh", *argv]
+        self.proc = subprocess.Popen(argv, cwd=str(sandbox.target.parent), env=child_env(workdir),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     start_new_session=True, **popen_user)
+        self.buffer = b""
+        self.output = bytearray()
+        self._drain = threading.Thread(target=self._read_output, daemon=True)
+        self._drain.start()
+        self.base_rss = 0
+        self.tree: set[int] = set()  # every pid seen in the child's tree when it was killed
+
+    def _read_output(self) -> None:
+        for chunk in iter(lambda: self.proc.stderr.read(4096), b""):
+            if len(self.output) < OUTPUT_CAP:
+                self.output += chunk[: OUTPUT_CAP - len(self.output)]
+
+    def send(self, obj: object) -> None:
+        try:
+            self.proc.stdin.write(framing.encode(obj))
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def rss(self) -> int:
+        """Resident memory of the child's whole tree (forked helpers count too)."""
+        pids = self.cgroup.pids() if self.cgroup else descendants(self.proc.pid)
+        return sum(_rss(p) for p in pids)
+
+    def read(self, deadline: float, memory_bytes: int) -> tuple[str, object]:
+        """Next frame, or ("timeout"|"eof"|"memory"|"garbled", None)."""
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        last_check = 0.0
+        try:
+            while True:
+                try:
+                    payload, self.buffer = framing.split(self.buffer)
+                    if payload is not None:
+                        return "frame", framing.decode(payload)
+                except framing.FrameError:
+                    return "garbled", None
+                now = time.monotonic()
+                if now >= deadline:
+                    return "timeout", None
+                if memory_bytes and self.base_rss and now - last_check > 0.1:
+                    last_check = now
+                    if self.rss() > self.base_rss + memory_bytes:
+                        return "memory", None
+                if sel.select(timeout=min(0.05, deadline - now)):
+                    chunk = os.read(self.proc.stdout.fileno(), 1 << 20)
+                    if not chunk:
+                        return "eof", None
+                    self.buffer += chunk
+        finally:
+            sel.close()
+
+    def kill(self) -> None:
+        """Kill the child and everything it started (its namespace, cgroup and session)."""
+        self.tree = descendants(self.proc.pid)
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for pid in self.tree - {self.proc.pid}:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+        self.proc.wait()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        self._drain.join(timeout=2)
+
+    def exit_text(self) -> str:
+        code = self.proc.poll()
+        if code is None:
+            return "the process stopped answering"
+        if code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            return f"the process was killed by signal {name}" + (" (out of memory?)" if name == "SIGKILL" else "")
+        if code == 137:
+            return "the process was killed (out of memory?)"
+        return f"the process exited with status {code} (does your code call sys.exit, os._exit or quit?)"
+
+
+# ----------------------------------------------------------------------------------------------
+# Processes that outlive the child (only possible without a PID namespace)
+
+
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_DUMPABLE = 4
+
+
+def _prctl(option: int, value: int) -> bool:
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def become_subreaper() -> bool:
+    """Adopt orphaned descendants: a submission that double-forks and calls setsid is still ours to kill."""
+    return _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def protect_parent() -> bool:
+    """Same-uid children may not read this process's memory (/proc/<pid>/mem) or ptrace it."""
+    return _prctl(PR_SET_DUMPABLE, 0)
+
+
+def own_children() -> set[int]:
+    me = os.getpid()
+    return {pid for pid, ppid in _ppid_map().items() if ppid == me}
+
+
+def kill_strays(before: set[int], known: set[int] = frozenset(), seconds: float = 5.0) -> int:
+    """Kill and reap every process adopted during grading, until none is left (or ``seconds`` pass).
+
+    Returns how many were strays: processes outside the child's known tree (``known``, which a
+    subreaper also adopts for a moment while the kernel tears a namespace down)."""
+    killed = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        strays = own_children() - before
+        if not strays:
+            break
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += pid not in known
+            except (ProcessLookupError, PermissionError):
+                pass
+        for pid in strays:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        time.sleep(0.01)
+    return killed
+
+
+def secret_paths(extra: list[Path] | tuple[Path, ...] = ()) -> list[Path]:
+    """What a child must never read: the course's solutions/ and tests/, the grader's own source,
+    the hidden-case seed, and Gradescope's source/results folders."""
+    from course_nn import paths
+
+    found = [Path(__file__).resolve().parents[1]]  # the course_nn package (grader source)
+    root = paths.repo_root(required=False)
+    if root is not None:
+        found += [root / "solutions", root / "tests", root / "course_nn"]
+    if os.environ.get("COURSE_NN_HIDDEN"):
+        found.append(Path(os.environ["COURSE_NN_HIDDEN"]))
+    found += [Path("/autograder/source"), Path("/autograder/results"), Path("/autograder/submission"),
+              Path("/autograder/submission_metadata.json")]
+    found += [Path(p) for p in extra]
+    out: list[Path] = []
+    for p in found:
+        p = p.resolve() if p.exists() else p
+        if p.exists() and p not in out:
+            out.append(p)
+    return out
