@@ -48,6 +48,7 @@ def test_top_level_help_lists_commands():
     (["grade", str(SOLUTION), "-a", "hw1", "--memory", "lots"], "not a size"),
     (["grade", str(SOLUTION), "-a", "hw1", "--timeout", "-1"], "not a time limit"),
     (["grade", str(SOLUTION), "-a", "hw1", "--json", "."], "is a folder"),
+    (["grade-batch", ".", "-a", "hw1", "--csv", "."], "give a file path"),
     (["handout", "build", "hw1", "--out", str(SOLUTION)], "is a file"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle, tmp_path):
@@ -62,9 +63,12 @@ def test_check_prints_a_table_and_exit_status(tmp_path):
     assert good.returncode == 0
     assert good.stdout.splitlines()[0].split() == ["function", "check", "result", "reason"]
     assert "35 passed, 0 failed" in good.stdout
+    assert "Linear 25.00 / 25" in good.stdout and "total 100.00 / 100" in good.stdout  # earned / possible
+    assert "part = some of" in good.stdout  # the legend explains the result column
     bad = course_nn("check", str(STUB), "--details", "--json", str(tmp_path / "r.json"))
     assert bad.returncode == 1
-    assert "FAIL    not implemented: Linear.forward is not implemented yet (hw1 task 5)" in bad.stdout
+    assert "not implemented: Linear.forward is not implemented yet (hw1 task 5)" in bad.stdout
+    assert "Linear 0.00 / 25" in bad.stdout and "total 0.00 / 100" in bad.stdout
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["score"] == 0 and all(t["visibility"] == "visible" for t in data["tests"])
 
@@ -80,7 +84,8 @@ def test_grade_writes_results_json_and_exits_0_whatever_the_score(tmp_path):
 
 def test_grade_batch_one_bad_submission_never_stops_the_batch(tmp_path):
     subs = tmp_path / "submissions"
-    for name, text in [("alice", SOLUTION.read_text()), ("bob", "def broken(:\n"), ("carol", STUB.read_text())]:
+    for name, text in [("alice", SOLUTION.read_text()), ("bob", "def broken(:\n"), ("carol", STUB.read_text()),
+                       ("erin", "\n# nothing yet\n")]:
         (subs / name).mkdir(parents=True)
         (subs / name / "functions.py").write_text(text)
     (subs / "dave").mkdir()  # submitted nothing
@@ -88,15 +93,21 @@ def test_grade_batch_one_bad_submission_never_stops_the_batch(tmp_path):
     result = course_nn("grade-batch", str(subs), "--assignment", "hw1", "--jobs", "2", "--csv", str(book), "--quiet")
     assert result.returncode == 0, result.stderr
     rows = {r["student"]: r for r in csv.DictReader(book.open())}
-    assert set(rows) == {"alice", "bob", "carol", "dave"}
+    assert set(rows) == {"alice", "bob", "carol", "dave", "erin"}
     assert float(rows["alice"]["score"]) == pytest.approx(100)
     assert float(rows["alice"]["Linear"]) == pytest.approx(25)
-    assert float(rows["bob"]["score"]) == 0 and rows["bob"]["status"] == "ok"
-    assert float(rows["carol"]["score"]) == 0
-    assert rows["dave"]["status"] == "error" and "no functions.py" in rows["dave"]["error"]
-    for student in ("alice", "bob", "carol"):
+    assert rows["alice"]["status"] == "ok" and rows["alice"]["error"] == ""
+    # What happened, with the one-line reason: never "ok" with an empty error for these.
+    assert float(rows["bob"]["score"]) == 0 and rows["bob"]["status"] == "import error"
+    assert "SyntaxError at line 1" in rows["bob"]["error"]
+    assert float(rows["carol"]["score"]) == 0 and rows["carol"]["status"] == "not started"
+    assert rows["erin"]["status"] == "empty" and "no code" in rows["erin"]["error"]
+    assert rows["dave"]["status"] == "missing" and "no functions.py" in rows["dave"]["error"]
+    for student in ("alice", "bob", "carol", "dave"):
         data = json.loads((tmp_path / "grades_results" / student / "results.json").read_text())
         assert "tests" in data
+    bob = json.loads((tmp_path / "grades_results" / "bob" / "results.json").read_text())
+    assert "import error" in bob["output"] and "SyntaxError" in bob["output"]
 
 
 def test_gradescope_zip_grades_a_submission_end_to_end(tmp_path):

@@ -55,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                    "run_autograder at its root, this package's source, the hidden-case seed. "
                                    "Example: course-nn autograder build hw1 --out hw1_autograder.zip")
     b.add_argument("assignment", choices=registry.ASSIGNMENTS, metavar="HW", help=" or ".join(registry.ASSIGNMENTS))
-    b.add_argument("--out", required=True, metavar="FILE.zip", help="where to write the zip")
+    b.add_argument("--out", required=True, metavar="FILE.zip", help="where to write the zip (its folder must exist)")
 
 
 def _torch_pins() -> str:
@@ -72,9 +72,15 @@ def _torch_pins() -> str:
 
 
 def _package_files(root: Path) -> dict[str, bytes]:
-    files = {"package/pyproject.toml": (root / "pyproject.toml").read_bytes(),
-             "package/README.md": (root / "README.md").read_bytes() if (root / "README.md").is_file() else b""}
     pkg = Path(__file__).resolve().parents[1]
+    # the checkout this package runs from (the course repo may be another folder: COURSE_NN_ROOT)
+    src = next((d for d in (pkg.parent, root) if (d / "pyproject.toml").is_file()), None)
+    if src is None:
+        from course_nn.errors import UsageError
+
+        raise UsageError(f"no pyproject.toml in {pkg.parent} or {root}; build the zip from a clone of the course repository")
+    files = {"package/pyproject.toml": (src / "pyproject.toml").read_bytes(),
+             "package/README.md": (src / "README.md").read_bytes() if (src / "README.md").is_file() else b""}
     for f in sorted(pkg.rglob("*")):
         if f.is_file() and "__pycache__" not in f.parts and f.suffix in (".py", ".typed"):
             files[f"package/course_nn/{f.relative_to(pkg).as_posix()}"] = f.read_bytes()
@@ -83,10 +89,13 @@ def _package_files(root: Path) -> dict[str, bytes]:
 
 def run(args: argparse.Namespace) -> int:
     from course_nn.errors import UsageError
+    from course_nn.files import atomic_write, check_output_file
+    from course_nn.grading import options
 
     out = Path(args.out)
     if out.suffix != ".zip":
         raise UsageError(f"--out {out}: Gradescope takes a .zip; name the file like hw1_autograder.zip")
+    check_output_file(out, "--out", "hw1_autograder.zip")
     a = registry.get(args.assignment)
     root = paths.repo_root()
     seed_file = (paths.solutions_dir(required=False) or root / "solutions") / a.folder / "hidden.json"
@@ -101,15 +110,16 @@ def run(args: argparse.Namespace) -> int:
     files["assignment.txt"] = (a.name + "\n").encode()
     files["setup.sh"] = SETUP_SH.format(torch_pins=_torch_pins()).encode()
     files["run_autograder"] = RUN_AUTOGRADER.format(assignment=a.name).encode()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in sorted(files.items()):
-            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
-            info.external_attr = (0o755 if name.endswith(("run_autograder", "setup.sh")) else 0o644) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, data)
-    tmp.replace(out)
+
+    def write(f) -> None:
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in sorted(files.items()):
+                info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+                info.external_attr = (0o755 if name.endswith(("run_autograder", "setup.sh")) else 0o644) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, data)
+
+    options.write_or_fail(lambda: atomic_write(out, write), out)
     print(f"wrote {out} ({len(files)} files; hidden cases from {origin}). Upload it as the autograder of "
           f"a Gradescope programming assignment; students submit {a.submission}.")
     return 0

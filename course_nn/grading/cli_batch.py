@@ -67,13 +67,12 @@ def _students(folder: Path, outputs: list[Path]) -> tuple[list[tuple[str, Path]]
     """(student name, path) per student, and the entries skipped as this command's outputs."""
     found, skipped = [], []
     for entry in sorted(folder.iterdir()):
-        if entry.name.startswith((".", "_")):
+        if entry.name.startswith((".", "_")) or not (entry.is_dir() or entry.suffix == ".py"):
             continue
         if _is_output(entry, outputs):
             skipped.append(entry.name)
             continue
-        if entry.is_dir() or entry.suffix == ".py":
-            found.append((entry.stem if entry.is_file() else entry.name, entry))
+        found.append((entry.stem if entry.is_file() else entry.name, entry))
     return found, skipped
 
 

@@ -16,16 +16,19 @@ import argparse
 from pathlib import Path
 
 from course_nn import paths, registry
+from course_nn.errors import UsageError
 
 
-def _bundle_target(text: str) -> str:
+def _bundle_target(text: str) -> Path:
+    """--out as a zip file or a folder this process can write; UsageError (one line) otherwise."""
+    from course_nn.files import check_output_dir, check_output_file
+
     path = Path(text)
     if path.suffix == ".zip":
-        if path.is_dir():
-            raise argparse.ArgumentTypeError(f"{text} is a folder; a zip bundle needs a file path")
-    elif path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a file; give a folder, or a path ending in .zip")
-    return text
+        return check_output_file(path, "--out", "hw1.zip")
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {text} is a file; give a folder (created if missing), or a path ending in .zip")
+    return check_output_dir(path, "--out")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,10 +47,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b = sub.add_parser("build", help="write the student bundle: stubs, public tests and handout",
                        description="Write assignments/<hw>/ as a folder (OUT/<hw folder>/) or a zip (OUT ending in "
                                    ".zip), after checking that it is current and that no line from a solution block "
-                                   "is in it. Example: course-nn handout build hw1 --out hw1.zip")
+                                   "is in it. OUT is created if missing (its parent must exist). A folder "
+                                   "OUT/<hw folder>/ that holds anything the build did not write (a student's "
+                                   "functions.py, runs/, data/) is refused unless --force. "
+                                   "Example: course-nn handout build hw1 --out hw1.zip")
     b.add_argument("assignment", choices=registry.ASSIGNMENTS, metavar="HW", help="hw1 or hw2")
-    b.add_argument("--out", required=True, type=_bundle_target, metavar="DIR|FILE.zip",
-                   help="a folder, or a path ending in .zip")
+    b.add_argument("--out", required=True, metavar="DIR|FILE.zip",
+                   help="a folder (the bundle goes into DIR/<hw folder>/), or a path ending in .zip")
+    b.add_argument("--force", action="store_true",
+                   help="replace DIR/<hw folder>/ even when it holds files the build did not write")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print(f"assignments/ is up to date ({', '.join(names)})")
         return 0
-    files = sync.build(root, args.assignment, Path(args.out))
-    print(f"wrote {len(files)} files to {args.out}: {', '.join(files)}")
+    out = _bundle_target(args.out)
+    files = sync.build(root, args.assignment, out, force=args.force)
+    print(f"wrote {len(files)} files to {sync.target(out, args.assignment)}: {', '.join(files)}")
     return 0

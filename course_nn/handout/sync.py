@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import os
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 from course_nn import registry
 from course_nn.errors import CourseError, UsageError
+from course_nn.files import atomic_write
 from course_nn.handout.markers import solution_lines, strip_solutions
 from course_nn.registry import Assignment
 
@@ -103,8 +106,11 @@ def leaks(files: dict[str, bytes], solutions: Path) -> list[str]:
     return found
 
 
-def build(root: Path, name: str, out: Path) -> list[str]:
-    """Write the student bundle (folder, or zip when OUT ends in .zip): stubs, public tests, handout."""
+_DISPOSABLE = ("__pycache__", ".pytest_cache")  # caches pytest leaves in a bundle: safe to replace
+
+
+def bundle_files(root: Path, name: str) -> dict[str, bytes]:
+    """The student bundle's files (relative path -> bytes), checked current and leak-free."""
     a = registry.get(name)
     src = root / "assignments" / a.folder
     stale = check(root, [name])
@@ -115,19 +121,64 @@ def build(root: Path, name: str, out: Path) -> list[str]:
     problems = leaks(files, root / "solutions")
     if problems:
         raise CourseError("refusing to build: solution text would leak into the bundle: " + "; ".join(problems[:3]))
+    return files
+
+
+def foreign_files(dest: Path, files: dict[str, bytes]) -> list[str]:
+    """What ``dest`` holds that this build would not write as it is: a student's edited
+    functions.py, runs/, data/, ... (pytest's caches excepted)."""
+    if not dest.exists():
+        return []
+    found = []
+    for p in sorted(dest.rglob("*")):
+        rel = p.relative_to(dest)
+        if any(part in _DISPOSABLE for part in rel.parts) or p.is_dir() and any(p.iterdir()):
+            continue
+        key = rel.as_posix()
+        if p.is_dir() or key not in files or p.read_bytes() != files[key]:
+            top = rel.parts[0] + ("/" if len(rel.parts) > 1 or p.is_dir() else "")
+            if top not in found:
+                found.append(top)
+    return found
+
+
+def target(out: Path, name: str) -> Path:
+    """Where ``build`` writes: the zip itself, or OUT/<hw folder>/."""
+    return out if out.suffix == ".zip" else out / registry.get(name).folder
+
+
+def build(root: Path, name: str, out: Path, force: bool = False) -> list[str]:
+    """Write the student bundle (folder, or zip when OUT ends in .zip): stubs, public tests, handout.
+
+    Returns the files written (relative to ``target(out, name)``). A folder target that holds
+    anything the build did not write is refused unless ``force``: it may be a student's work.
+    """
+    a = registry.get(name)
+    files = bundle_files(root, name)
     prefix = a.folder
     if out.suffix == ".zip":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".zip.tmp")
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            for rel, data in files.items():
-                zf.writestr(f"{prefix}/{rel}", data)
-        tmp.replace(out)
-    else:
-        dest = out / prefix
+        def write(f) -> None:
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+                for rel, data in files.items():
+                    zf.writestr(f"{prefix}/{rel}", data)
+        atomic_write(out, write)
+        return sorted(files)
+    dest = out / prefix
+    foreign = foreign_files(dest, files)
+    if foreign and not force:
+        listed = ", ".join(foreign[:4]) + (f" and {len(foreign) - 4} more" if len(foreign) > 4 else "")
+        raise UsageError(f"{dest} already holds files this build did not write ({listed}); they would be lost. "
+                         f"Build into another --out folder, or add --force to replace {dest}")
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{prefix}.", dir=out))
+    try:
+        for rel, data in files.items():
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_bytes(data)
+        os.chmod(tmp, 0o755)
         if dest.exists():
             shutil.rmtree(dest)
-        for rel, data in files.items():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            (dest / rel).write_bytes(data)
+        tmp.rename(dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return sorted(files)
