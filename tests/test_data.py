@@ -80,3 +80,29 @@ def test_data_dir_that_is_a_file_is_a_usage_error(tmp_path, download):
     afile.write_text("not a folder\n")
     with pytest.raises(UsageError, match=f"--data-dir {afile} is a file"):
         load_task("mnist", data_dir=afile, download=download)  # no network use: it fails before torchvision
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_failed_download_gives_the_reason_and_removes_what_it_created(tmp_path, monkeypatch, existing):
+    from urllib.error import URLError
+
+    import torchvision.datasets.mnist as tv_mnist
+
+    def offline(url, download_root, **kwargs):
+        (tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").write_bytes(b"half")  # a partial file
+        raise URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", offline)
+    if existing:
+        (tmp_path / "data" / "MNIST" / "raw").mkdir(parents=True)
+        (tmp_path / "data" / "MNIST" / "raw" / "mine.txt").write_text("keep me")
+    with pytest.raises(UsageError) as info:
+        load_task("mnist", data_dir=tmp_path / "data", download=True)
+    message = str(info.value)
+    assert "no network" in message and "name resolution" in message  # the reason, not just a file name
+    assert "put them into" in message and str(tmp_path / "data" / "MNIST" / "raw") in message
+    assert "t10k-labels-idx1-ubyte.gz" in message
+    if existing:  # what was there stays; what the download left goes
+        assert sorted(p.name for p in (tmp_path / "data" / "MNIST" / "raw").iterdir()) == ["mine.txt"]
+    else:
+        assert not (tmp_path / "data").exists()

@@ -141,13 +141,14 @@ def mnist(name: str, data_dir: Path, download: bool, n_train: int | None, n_val:
     raw = Path(data_dir) / cls.__name__ / "raw"
     if Path(data_dir).exists() and not Path(data_dir).is_dir():
         raise UsageError(f"--data-dir {data_dir} is a file; pass the folder that holds {cls.__name__}/raw/")
+    before = _snapshot(Path(data_dir), cls.__name__)
     try:
         train = cls(str(data_dir), train=True, download=download)
         val = cls(str(data_dir), train=False, download=download)
     except (RuntimeError, OSError) as err:  # OSError: the folder cannot be created or read
         if download or isinstance(err, OSError):
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise UsageError(f"could not download {cls.__name__} into {raw}: {first}") from err
+            _remove_new(Path(data_dir), cls.__name__, before)  # no empty folders or half files left behind
+            raise UsageError(_download_failed(cls, raw, err)) from None
         missing = [f for f in RAW_FILES if not (raw / f).is_file()]
         raise UsageError(
             f"{cls.__name__} not found: looked in {raw} for {', '.join(missing)}; "
@@ -164,6 +165,51 @@ def mnist(name: str, data_dir: Path, download: bool, n_train: int | None, n_val:
     x_train, y_train = prepare(train, n_train)
     x_val, y_val = prepare(val, n_val)
     return TaskData(name, "classification", x_train, y_train, x_val, y_val, 10)
+
+
+def _snapshot(data_dir: Path, folder: str) -> set[Path] | Path:
+    """What exists under ``data_dir/folder`` before a download, or, when ``data_dir`` does not
+    exist yet, the topmost folder the download will create."""
+    if not data_dir.is_dir():
+        top = data_dir
+        while not top.parent.exists() and top.parent != top:
+            top = top.parent
+        return top
+    return {data_dir / folder} | set((data_dir / folder).rglob("*")) if (data_dir / folder).exists() else set()
+
+
+def _remove_new(data_dir: Path, folder: str, before: set[Path] | Path) -> None:
+    """Remove what a failed download created: the folders it made and the files it left."""
+    import shutil
+
+    if isinstance(before, Path):
+        shutil.rmtree(before, ignore_errors=True)
+        return
+    root = data_dir / folder
+    if root not in before:
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    for p in sorted(root.rglob("*"), reverse=True):  # files before their folders
+        if p not in before:
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+
+
+def _download_failed(cls, raw: Path, err: BaseException) -> str:
+    """One line: why torchvision could not download, and how to put the files there by hand."""
+    text = str(err)
+    reasons = [line.strip() for line in text.splitlines()[1:] if line.strip() and not line.startswith("Tried ")]
+    reason = reasons[0] if reasons else (text.strip().splitlines()[0] if text.strip() else type(err).__name__)
+    if isinstance(err, OSError):
+        reason = f"{err.strerror or err}"
+    offline = any(k in text.lower() for k in ("urlopen", "name resolution", "network", "connection", "timed out"))
+    mirror = getattr(cls, "mirrors", [""])[0]
+    files = ", ".join(name for name, _ in getattr(cls, "resources", []))
+    why = f"no network? ({reason})" if offline else f"({reason})"
+    return (f"could not download {cls.__name__} into {raw}: {why}; on a machine with internet, fetch {files} "
+            f"from {mirror} and put them into {raw}/, then run again without --download")
 
 
 def load_task(
