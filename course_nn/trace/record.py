@@ -1,0 +1,430 @@
+"""Run a tiny network node by node, record every value and gradient, and compare with torch's.
+
+Forward: each node's Function is applied to (copies of) the values it takes. Backward: walking the
+nodes in reverse, each node's ``backward`` is called *directly* with the upstream gradient dJ/d(out)
+its output has accumulated, and what it returns is recorded before it is added (``+=``) into the
+gradient of each input. autograd never sees the result, so a bias gradient of shape (N, out) is
+shown as it was returned instead of being summed silently.
+
+torch's side runs the same nodes with the built-ins (F.linear, torch.sigmoid, ...) and autograd's
+vector-Jacobian product per node. Each student node then gets a status:
+
+  error     its forward or backward raised, or returned a wrong shape, a wrong count or a None
+  wrong     given the very inputs and upstream gradient it received, it disagrees with torch
+  inherits  it agrees with torch on what it received, but what it received already differed
+            (or its backward was never reached because another node failed)
+  ok        every value equals torch's
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from course_nn.impl import ARGUMENTS, Functions, describe_failure, torch_functions
+from course_nn.trace.nets import Add, Net, Node
+
+RTOL, ATOL = 1e-6, 1e-9  # float64, as in course-nn compare
+STATUSES = ("ok", "wrong", "inherits", "error")
+
+
+@dataclass
+class Grad:
+    """One gradient a node returned, for its input ``tensor`` (hw1 argument ``arg``)."""
+
+    tensor: str
+    arg: str
+    yours: Any = None          # what the node returned (a tensor, None, or anything else it returned)
+    torch: torch.Tensor | None = None  # torch's, in the all-torch network
+    local: torch.Tensor | None = None  # torch's for the inputs and upstream gradient *this* node received
+
+
+@dataclass
+class NodeTrace:
+    """Everything recorded for one node, both sides, and the verdict."""
+
+    node: Node
+    inputs: list[Any] = field(default_factory=list)  # the values it received (student side)
+    output: Any = None
+    torch_output: torch.Tensor | None = None
+    upstream: torch.Tensor | None = None              # dJ/d(output) it received
+    torch_upstream: torch.Tensor | None = None
+    grads: list[Grad] = field(default_factory=list)   # one per input that needs a gradient
+    status: str = "ok"
+    reason: str = ""        # one line: what is wrong, or what it inherits
+    hint: str = ""          # the likely mistake, when one is recognised
+    stage: str = ""         # "forward" or "backward": where a wrong or erroring node went wrong
+    expected_output: torch.Tensor | None = None       # torch's forward on the inputs it received
+
+
+@dataclass
+class Trace:
+    net: Net
+    impl: str
+    seed: int
+    nodes: list[NodeTrace]  # forward order
+
+    @property
+    def backward_order(self) -> list[NodeTrace]:
+        return self.nodes[::-1]
+
+    @property
+    def first_wrong(self) -> NodeTrace | None:
+        """The first node, in backward order, that is wrong itself (status wrong or error)."""
+        return next((t for t in self.backward_order if t.status in ("wrong", "error")), None)
+
+
+# ----------------------------------------------------------------------------- running one side
+
+
+def _is_function(fn: Any) -> bool:
+    return isinstance(fn, type) and issubclass(fn, torch.autograd.Function)
+
+
+def _vjp(fn: Callable, args: list[Any], out: torch.Tensor, upstream: torch.Tensor) -> list[Any]:
+    """autograd's gradient of ``out`` for each arg that requires one (None for the others)."""
+    wanted = [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
+    got = iter(torch.autograd.grad(out, wanted, upstream, retain_graph=True, allow_unused=True) if wanted else [])
+    return [next(got) if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args]
+
+
+def _apply(fn: Any, args: list[Any]) -> tuple[Any, Callable[[torch.Tensor], list[Any]]]:
+    """Run one node forward; return its output and a function that runs its backward for an upstream
+    gradient. A hand-written Function's ``backward`` is called directly on the node's ctx."""
+    if _is_function(fn):
+        out = fn.apply(*args)
+
+        def backward(upstream: torch.Tensor) -> list[Any]:
+            result = fn.backward(out.grad_fn, upstream)
+            result = list(result) if isinstance(result, tuple) else [result]
+            # saved inputs require grad, so a direct call may return tensors attached to a graph
+            return [g.detach() if isinstance(g, torch.Tensor) else g for g in result]
+        return out, backward
+    out = fn(*args)
+    return out, lambda upstream: _vjp(fn, args, out, upstream)
+
+
+def _shape(t: Any) -> str:
+    return "(" + ", ".join(str(s) for s in t.shape) + (",)" if t.dim() == 1 else ")")
+
+
+def _arguments(node: Node) -> tuple[str, ...]:
+    return ARGUMENTS.get(node.op, ("u", "v"))
+
+
+@dataclass
+class _Run:
+    """One side's raw record: node name -> values; ``errors`` holds one line per failed node."""
+
+    inputs: dict[str, list[Any]] = field(default_factory=dict)
+    needs: dict[str, list[bool]] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    upstream: dict[str, torch.Tensor] = field(default_factory=dict)
+    returned: dict[str, list[Any]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)  # node -> "forward" or "backward" (of an error)
+    hints: dict[str, str] = field(default_factory=dict)
+
+
+def _grader_hint(name: str, *args: Any) -> str:
+    """The autograder's likely-mistake text (course_nn.grading.hw1.<name>), so that trace and the
+    grader say the same thing about the same mistake. Its optional ``scale`` is left to it."""
+    import inspect
+
+    from course_nn.grading import hw1
+
+    fn = getattr(hw1, name)
+    extra = {"scale": None} if "scale" in inspect.signature(fn).parameters else {}
+    return (fn(*args, **extra) or "").removeprefix("likely mistake: ")
+
+
+def _grad_problem(node: Node, i: int, got: Any, want: torch.Tensor) -> tuple[str, str] | None:
+    """(one-line reason, hint) when a returned gradient cannot be used at all, else None."""
+    arg, tensor = _arguments(node)[i], node.inputs[i]
+    where = f"{node.op}.backward returned"
+    if got is None:
+        return (f"{where} None for `{arg}` ({tensor}), which needs a gradient "
+                f"(ctx.needs_input_grad[{i}] is True)", "")
+    if not isinstance(got, torch.Tensor):
+        return f"{where} a {type(got).__name__} for `{arg}` ({tensor}), expected a tensor", ""
+    if tuple(got.shape) != tuple(want.shape):
+        hint = _grader_hint("_shape_hint", node.op, arg, got, want)
+        return f"{where} a gradient for `{arg}` ({tensor}) of shape {_shape(got)}, expected {_shape(want)} like {tensor}", hint
+    return None
+
+
+def run_side(net: Net, pick: Callable[[str], Any], fns: Functions | None = None,
+             shapes: dict[str, tuple[int, ...]] | None = None) -> _Run:
+    """Forward through every node, then backward node by node from dJ/dJ = 1.
+
+    ``pick(op)`` gives the Function (or built-in) for a node; ``fns`` names the student's Functions
+    in error messages; ``shapes`` (node -> torch's output shape) lets a wrong-shaped forward stop
+    the run at the node that produced it. A failure ends the forward pass there; in the backward
+    pass it withholds only the gradients it could not produce.
+    """
+    run, values, backs = _Run(), dict(net.leaves), {}
+    for node in net.nodes:
+        needs = [n in net.params or n not in net.leaves for n in node.inputs]
+        args = [values[n].detach().clone().requires_grad_(need) for n, need in zip(node.inputs, needs)]
+        run.inputs[node.name], run.needs[node.name] = [a.detach().clone() for a in args], needs
+        try:
+            out, backs[node.name] = _apply(pick(node.op), args)
+        except Exception as err:  # noqa: BLE001 - a student's forward can raise anything
+            run.errors[node.name] = _failure_line(fns, err, f"{node.op}.forward")
+            run.stages[node.name] = "forward"
+            return run
+        want = shapes.get(node.name) if shapes else None
+        if not isinstance(out, torch.Tensor) or (want is not None and tuple(out.shape) != want):
+            got = f"shape {_shape(out)}" if isinstance(out, torch.Tensor) else f"a {type(out).__name__}"
+            run.errors[node.name] = f"{node.op}.forward returned {got}, expected a tensor of shape {want}"
+            run.stages[node.name] = "forward"
+            run.outputs[node.name] = out.detach().clone() if isinstance(out, torch.Tensor) else None
+            return run
+        run.outputs[node.name] = out.detach().clone()
+        values[node.output] = out.detach()
+    _backward(net, run, backs, fns)
+    return run
+
+
+def _failure_line(fns: Functions | None, err: Exception, owner: str) -> str:
+    failure = describe_failure(fns, err, fallback=True) if fns is not None else None
+    return failure.line if failure is not None else f"{owner} raised {type(err).__name__}: {err}"
+
+
+def _backward(net: Net, run: _Run, backs: dict[str, Callable], fns: Functions | None) -> None:
+    loss = net.nodes[-1]
+    grads: dict[str, torch.Tensor] = {loss.output: torch.ones_like(run.outputs[loss.name])}
+    blocked: set[str] = set()  # values one of whose gradient contributions never arrived
+    for node in reversed(net.nodes):
+        if node.output in blocked or node.output not in grads:
+            continue  # not reached: a node after it failed
+        upstream = grads[node.output]
+        run.upstream[node.name] = upstream.clone()
+        run.stages[node.name] = "backward"  # read only if this node fails
+        try:
+            returned = backs[node.name](upstream.clone())  # a copy: an in-place edit cannot spoil the record
+        except Exception as err:  # noqa: BLE001
+            run.errors[node.name] = _failure_line(fns, err, f"{node.op}.backward")
+            blocked.update(node.inputs)
+            continue
+        run.returned[node.name] = returned
+        n = len(node.inputs)
+        if len(returned) < n or any(g is not None for g in returned[n:]):
+            names = ", ".join(_arguments(node))
+            run.errors[node.name] = (f"{node.op}.backward returned {len(returned)} value(s) but forward takes {n} "
+                                     f"inputs ({names}): return one gradient per input, None where there is none")
+            blocked.update(node.inputs)
+            continue
+        for i, (name, need) in enumerate(zip(node.inputs, run.needs[node.name])):
+            if not need:
+                continue
+            problem = _grad_problem(node, i, returned[i], run.inputs[node.name][i])
+            if problem is not None:
+                run.errors.setdefault(node.name, problem[0])
+                run.hints.setdefault(node.name, problem[1])
+                blocked.add(name)
+                continue
+            g = returned[i].detach()
+            grads[name] = grads[name] + g if name in grads else g.clone()  # the lecture's +=
+
+
+# ----------------------------------------------------------------------------- comparing the sides
+
+
+def _torch_pick(op: str) -> Any:
+    return torch.add if op == "Add" else getattr(torch_functions(), op).apply
+
+
+def _student_pick(fns: Functions) -> Callable[[str], Any]:
+    """The student's Function class (its backward is called directly), or a plain ``.apply`` for
+    an implementation that is not made of Functions (``--impl torch``)."""
+    def pick(op: str) -> Any:
+        cls = Add if op == "Add" else getattr(fns, op)
+        return cls if _is_function(cls) else cls.apply
+    return pick
+
+
+def _local(node: Node, inputs: list[Any], needs: list[bool], upstream: torch.Tensor | None):
+    """torch's output, and its gradients for ``upstream``, on the inputs this node received."""
+    args = [x.detach().clone().requires_grad_(need) for x, need in zip(inputs, needs)]
+    fn = _torch_pick(node.op)
+    out = fn(*args)
+    grads = _vjp(fn, args, out, upstream) if upstream is not None else [None] * len(args)
+    return out.detach(), grads
+
+
+def _same(a: Any, b: Any) -> bool:
+    if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor) or a.shape != b.shape:
+        return False
+    return bool((torch.isclose(a.double(), b.double(), rtol=RTOL, atol=ATOL) & torch.isfinite(a)).all())
+
+
+def _mismatch_text(label: str, got: torch.Tensor, want: torch.Tensor) -> str:
+    """'z1[1, 2] is -3.6, torch's is 0.0251': the entry that differs most."""
+    from course_nn.grading.hw1 import compare
+
+    m = compare(got, want, torch.float64)
+    if m is None:  # differs only in non-finite values compare() lets through
+        return f"{label} is {got.tolist()}, torch's is {want.tolist()}"
+    index = "[" + ", ".join(str(i) for i in m.index) + "]" if m.index else ""
+    return f"{label}{index} is {m.actual:.6g}, torch's is {m.expected:.6g}"
+
+
+def _backward_hint(node: Node, inputs: list[Any], needs: list[bool], upstream: torch.Tensor,
+                   i: int, got: torch.Tensor, want: torch.Tensor) -> str:
+    """The likely mistake, in the grader's words where it has them."""
+    if node.op == "Sigmoid":
+        z = inputs[0]
+        if _same(got, upstream * z * (1 - z)):
+            return ("the derivative used the input z: it is g(z)(1 − g(z)) with the output g = sigmoid(z) — "
+                    "save the output in forward and use it in backward")
+    if node.op == "Add":
+        return ""
+    case = {"inputs": inputs, "needs": needs, "grad_output": upstream}
+    return _grader_hint("_grad_hint", node.op, _arguments(node)[i], case, got, want, i)
+
+
+def _forward_hint(node: Node, inputs: list[Any], got: torch.Tensor, want: torch.Tensor) -> str:
+    if node.op == "Add":
+        return ""
+    return _grader_hint("_forward_hint", node.op, {"inputs": inputs}, got, want)
+
+
+def _judge_own(t: NodeTrace, needs: list[bool]) -> None:
+    """Is this node wrong given exactly what it received? Sets status, reason and hint."""
+    node = t.node
+    expected, local = _local(node, t.inputs, needs, t.upstream)
+    t.expected_output = expected
+    for g in t.grads:
+        g.local = local[node.inputs.index(g.tensor)]
+    if not _same(t.output, expected):
+        t.status, t.stage = "wrong", "forward"
+        t.reason = (f"{node.op}.forward: " + _mismatch_text(f"{node.output}", t.output, expected)
+                    + f" for the same {', '.join(node.inputs)}")
+        t.hint = _forward_hint(node, t.inputs, t.output, expected)
+        return
+    for g in t.grads:
+        if g.local is not None and isinstance(g.yours, torch.Tensor) and not _same(g.yours, g.local):
+            t.status, t.stage = "wrong", "backward"
+            t.reason = (f"{node.op}.backward: " + _mismatch_text(f"dJ/d{g.tensor}", g.yours, g.local)
+                        + f" (`{g.arg}`) for the same inputs and upstream dJ/d{node.output}")
+            index = node.inputs.index(g.tensor)
+            t.hint = _backward_hint(node, t.inputs, needs, t.upstream, index, g.yours, g.local)
+            return
+
+
+def compare_runs(net: Net, student: _Run, reference: _Run) -> list[NodeTrace]:
+    """One NodeTrace per node (forward order) with its status."""
+    traces = []
+    for node in net.nodes:
+        t = NodeTrace(node, inputs=student.inputs.get(node.name, []), output=student.outputs.get(node.name),
+                      torch_output=reference.outputs[node.name], upstream=student.upstream.get(node.name),
+                      torch_upstream=reference.upstream[node.name])
+        needs = reference.needs[node.name]
+        returned = student.returned.get(node.name)
+        for i, (name, need) in enumerate(zip(node.inputs, needs)):
+            if need:
+                t.grads.append(Grad(name, _arguments(node)[i], returned[i] if returned and i < len(returned) else None,
+                                    reference.returned[node.name][i]))
+        if node.name in student.errors:
+            t.status, t.reason, t.hint = "error", student.errors[node.name], student.hints.get(node.name, "")
+            t.stage = student.stages[node.name]
+            if isinstance(t.output, torch.Tensor):
+                _fill_local(t, needs)
+        elif node.name not in student.outputs or t.upstream is None:
+            t.status = "inherits"
+        else:
+            _judge_own(t, needs)
+            if t.status == "ok" and not _agrees_with_torch(t):
+                t.status = "inherits"
+        traces.append(t)
+    _explain_inherits(traces)
+    return traces
+
+
+def _fill_local(t: NodeTrace, needs: list[bool]) -> None:
+    """torch's values for what an erroring node received, to show beside what it returned."""
+    try:
+        expected, local = _local(t.node, t.inputs, needs, t.upstream)
+    except Exception:  # noqa: BLE001 - inputs of a wrong shape: nothing to show
+        return
+    t.expected_output = expected
+    for g in t.grads:
+        g.local = local[t.node.inputs.index(g.tensor)]
+
+
+def _agrees_with_torch(t: NodeTrace) -> bool:
+    if not _same(t.output, t.torch_output) or not _same(t.upstream, t.torch_upstream):
+        return False
+    return all(_same(g.yours, g.torch) for g in t.grads)
+
+
+def _explain_inherits(traces: list[NodeTrace]) -> None:
+    culprits = [t for t in traces[::-1] if t.status in ("wrong", "error")]
+    blame = (f"{culprits[0].node.name} ({culprits[0].node.op})" if len(culprits) == 1
+             else "the red nodes" if culprits else "another node")
+    for t in traces:
+        if t.status != "inherits":
+            continue
+        if t.output is None or t.upstream is None:
+            t.reason = f"not reached: {blame} failed before this node's {'forward' if t.output is None else 'backward'} ran"
+        else:
+            t.reason = (f"computes what torch computes from what it received; its values differ only "
+                        f"because of {blame}")
+
+
+def trace(fns: Functions, net: Net, impl: str, seed: int) -> Trace:
+    """Run ``net`` with ``fns`` and with torch's built-ins and compare them node by node."""
+    reference = run_side(net, _torch_pick)
+    if reference.errors:  # the built-ins never fail on these networks; if they do, it is a bug here
+        raise RuntimeError(f"torch's side of the trace failed: {reference.errors}")
+    shapes = {name: tuple(out.shape) for name, out in reference.outputs.items()}
+    student = run_side(net, _student_pick(fns), fns, shapes)
+    return Trace(net, impl, seed, compare_runs(net, student, reference))
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, torch.Tensor):
+        return x.detach().double().tolist() if x.is_floating_point() else x.tolist()
+    if x is None:
+        return None
+    return repr(x)
+
+
+def to_json(tr: Trace) -> dict[str, Any]:
+    """Every recorded value, full precision. ``first_wrong`` and each node's name/op/status are pinned."""
+    first = tr.first_wrong
+    return {
+        "net": tr.net.name,
+        "description": tr.net.description,
+        "impl": tr.impl,
+        "seed": tr.seed,
+        "first_wrong": first.node.op if first is not None else None,
+        "first_wrong_node": first.node.name if first is not None else None,
+        "leaves": {name: _plain(v) for name, v in tr.net.leaves.items()},
+        "nodes": [_node_json(t) for t in tr.nodes],
+    }
+
+
+def _node_json(t: NodeTrace) -> dict[str, Any]:
+    return {
+        "name": t.node.name,
+        "op": t.node.op,
+        "status": t.status,
+        "reason": t.reason or None,
+        "likely_mistake": t.hint or None,
+        "inputs": {name: _plain(x) for name, x in zip(t.node.inputs, t.inputs)},
+        "output_name": t.node.output,
+        "output": _plain(t.output),
+        "torch_output": _plain(t.torch_output),
+        "upstream": _plain(t.upstream),
+        "torch_upstream": _plain(t.torch_upstream),
+        "grads": {g.tensor: {"arg": g.arg, "yours": _plain(g.yours), "torch": _plain(g.torch),
+                             "torch_same_inputs": _plain(g.local)} for g in t.grads},
+    }
