@@ -17,6 +17,7 @@ from course_nn.errors import CourseError
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("course_nn.train.cli", "train a network built from an implementation of the hw1 Functions"),
     "compare": ("course_nn.train.compare", "find where a student's gradients first differ from torch's"),
+    "trace": ("course_nn.trace.cli", "draw backpropagation node by node: your gradients beside torch's"),
     "check": ("course_nn.grading.cli_check", "self-check a submission with the visible tests (for students)"),
     "grade": ("course_nn.grading.cli_grade", "grade one submission and write Gradescope's results.json"),
     "grade-batch": ("course_nn.grading.cli_batch", "grade a folder of submissions into a CSV gradebook"),
