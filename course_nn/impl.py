@@ -155,6 +155,9 @@ def load_module(path: str | Path) -> types.ModuleType:
     Raises UsageError (one line: file, line, error) when the file is missing or fails to import.
     """
     path = Path(path).expanduser().resolve()
+    if path.is_dir():
+        inside = " inside it" if (path / "functions.py").is_file() else ""
+        raise UsageError(f"--impl {path} is a folder; pass the functions.py{inside} (e.g. --impl {path / 'functions.py'})")
     if not path.is_file():
         raise UsageError(f"no such file: {path} (pass 'solutions', 'assignments', 'torch' or a path to functions.py)")
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]
@@ -202,6 +205,28 @@ def impl_file(impl: str) -> Path | None:
             raise UsageError(f"no student stubs at {path}; generate them with 'course-nn handout' or pass a path")
         return path
     return Path(impl).expanduser().resolve()
+
+
+def default_impl() -> str:
+    """What --impl means when it is not given: the course's solutions/ where there is one (an
+    instructor's clone), else the functions.py in the current folder (a student's bundle)."""
+    from course_nn import paths
+
+    if paths.solutions_dir(required=False) is not None:
+        return "solutions"
+    if Path("functions.py").is_file():
+        return "functions.py"
+    raise UsageError("no --impl given, no solutions/ (instructor-only) and no functions.py in this folder; "
+                     "run from your hw1 folder, or pass --impl path/to/functions.py (or --impl torch)")
+
+
+def describe_impl(impl: str) -> str:
+    """How the first line of train/compare names the implementation in use."""
+    if impl in ("solutions", "assignments"):
+        return f"--impl {impl} ({impl_file(impl)})"
+    if impl == "torch":
+        return "--impl torch (torch's built-ins)"
+    return f"--impl {impl} ({Path(impl).expanduser().resolve()})"
 
 
 def load_functions(impl: str) -> Functions:

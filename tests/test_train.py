@@ -20,6 +20,7 @@ from course_nn.errors import CourseError
 from course_nn.train import checkpoint
 from course_nn.train.trainer import TrainConfig, train
 
+SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "hw1_autograd" / "functions.py"
 SMALL = dict(n_train=128, n_val=64, batch_size=16, plot_every=100, quiet=True, device="cpu")
 
 
@@ -309,20 +310,25 @@ def test_bad_hidden_sizes_are_rejected(tmp_path, capsys, hidden):
 
 @pytest.mark.parametrize("case", ["logdir-file", "logdir-under-file", "summary-dir", "summary-under-file",
                                   "resume-dir", "resume-not-checkpoint", "resume-foreign-dict", "data-dir-file",
-                                  "run-name-file"])
+                                  "run-name-file", "resume-pickled-module", "impl-folder"])
 def test_bad_paths_are_one_line_and_exit_2(tmp_path, capsys, case):
     afile, adir = tmp_path / "afile", tmp_path / "adir"
     afile.write_text("not a folder\n")
     adir.mkdir()
     foreign = tmp_path / "foreign.pt"
     torch.save({"format": 1, "model": {}}, foreign)
+    pickled = tmp_path / "module.pt"
+    torch.save(torch.nn.Linear(2, 2), pickled)  # torch's error would advise weights_only=False
+    (adir / "functions.py").write_text("")
     args, expected = {
         "logdir-file": (["--logdir", str(afile)], f"--logdir {afile}: {afile} is a file"),
         "logdir-under-file": (["--logdir", str(afile / "runs")], f"{afile} is a file"),
         "summary-dir": (["--summary", str(adir)], f"--summary {adir} is a folder"),
         "summary-under-file": (["--summary", str(afile / "s.json")], f"--summary {afile / 's.json'}: {afile} is a file"),
         "resume-dir": (["--resume", str(adir)], f"no checkpoint at {adir / 'checkpoint.pt'}"),
-        "resume-not-checkpoint": (["--resume", str(afile)], "is not a course-nn checkpoint"),
+        "resume-not-checkpoint": (["--resume", str(afile)], "is not a checkpoint written by course-nn train"),
+        "resume-pickled-module": (["--resume", str(pickled)], "is not a checkpoint written by course-nn train"),
+        "impl-folder": (["--impl", str(adir)], f"--impl {adir} is a folder; pass the functions.py inside it"),
         "resume-foreign-dict": (["--resume", str(foreign)], "lacks what resuming needs"),
         "data-dir-file": (["--task", "mnist", "--data-dir", str(afile)], f"--data-dir {afile} is a file"),
         "run-name-file": (["--logdir", str(tmp_path), "--run-name", "afile"], f"{afile} is a file"),
@@ -332,7 +338,7 @@ def test_bad_paths_are_one_line_and_exit_2(tmp_path, capsys, case):
     rc, out, err = main(["train", *args, "--epochs", "1", "--quiet"], capsys)
     assert rc == 2 and out == "", err
     assert expected in err
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and "weights_only" not in err
     assert not (tmp_path / "runs").exists()
 
 
@@ -355,3 +361,48 @@ def test_help_explains_itself_with_examples(capsys):
     assert info.value.code == 0
     assert "examples:" in out and "course-nn train --impl path/to/functions.py" in out
     assert "--hidden" in out and "positive" in out
+
+
+def test_run_folder_holds_metrics_csv_and_curves_png_also_after_resume(tmp_path):
+    import csv
+
+    train(small(tmp_path, epochs=2, run_name="m"))
+    run = tmp_path / "runs" / "m"
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert set(rows[0]) == {"epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "seconds"}
+    assert scalars(run, "loss/val") == pytest.approx([float(r["val_loss"]) for r in rows])
+    assert 0 <= float(rows[-1]["val_accuracy"]) <= 1 and float(rows[1]["seconds"]) >= float(rows[0]["seconds"])
+    assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    train(small(tmp_path, epochs=3, resume=str(run / "checkpoint.pt")))
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]  # the earlier epochs are kept, none twice
+
+
+def test_off_a_terminal_progress_is_plain_lines_not_bars(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "course_nn", "train", "--task", "sine", "--epochs", "3",
+                             "--train-size", "64", "--val-size", "32", "--logdir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr  # no carriage-return bar updates in a log file
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("training mlp on sine with --impl")
+    assert "epoch 3/3: loss/train" in result.stderr and len(lines) <= 5
+
+
+def test_a_student_bundle_trains_its_own_functions_py(tmp_path):
+    bundle = tmp_path / "hw1_autograd"
+    bundle.mkdir()
+    env = {**os.environ, "COURSE_NN_ROOT": str(bundle)}  # as if installed from the course's link: no solutions/
+    env.pop("PYTHONPATH", None)
+    empty = subprocess.run([sys.executable, "-m", "course_nn", "train", "--epochs", "1"], cwd=bundle, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert empty.returncode == 2 and "no functions.py in this folder" in empty.stderr
+    (bundle / "functions.py").write_text(SOLUTION.read_text())
+    result = subprocess.run([sys.executable, "-m", "course_nn", "train", "--task", "xor", "--epochs", "1",
+                             "--train-size", "64", "--val-size", "32"], cwd=bundle, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    first = result.stderr.splitlines()[0]
+    assert "--impl functions.py" in first and str(bundle / "functions.py") in first
+    assert (bundle / "runs").is_dir()

@@ -29,8 +29,9 @@ def load(path: str | Path) -> dict[str, Any]:
         raise UsageError(f"no checkpoint at {path}; pass the checkpoint.pt inside a run folder (e.g. runs/NAME/checkpoint.pt)")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # a truncated or foreign file
-        raise UsageError(f"{path} is not a course-nn checkpoint ({type(err).__name__}: {err})".splitlines()[0]) from err
+    except Exception:  # a truncated or foreign file; torch's own advice (weights_only=False) does not apply
+        raise UsageError(f"{path} is not a checkpoint written by course-nn train (it cannot be read as one); "
+                         "pass the checkpoint.pt inside a run folder, e.g. runs/NAME/checkpoint.pt") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT or "model" not in state:
         raise UsageError(f"{path} is not a course-nn train checkpoint; pass the checkpoint.pt inside a run folder")
     state["path"] = str(path)

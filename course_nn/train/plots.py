@@ -96,3 +96,32 @@ def fit(model: Network, data: TaskData, max_points: int = 400) -> np.ndarray:
     ax.legend(fontsize=6, loc="lower right")
     ax.tick_params(labelsize=7)
     return _to_rgb(fig)
+
+
+def curves_png(rows: list[dict[str, float]]) -> bytes:
+    """PNG bytes of the loss curves (train, val) and, for classification, the accuracy curves,
+    per epoch: the run's story for people who do not open TensorBoard."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    has_acc = any(r.get("val_accuracy") not in (None, "") for r in rows)
+    fig = _figure(9.0 if has_acc else 4.8, 3.6)
+    epochs = [int(r["epoch"]) for r in rows]
+    panels = [("loss", ("train_loss", "val_loss"))] + ([("accuracy", ("train_accuracy", "val_accuracy"))]
+                                                      if has_acc else [])
+    for i, (title, keys) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        for key in keys:
+            ax.plot(epochs, [float(r[key]) for r in rows], label=key.split("_")[0])
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        values = [float(r[k]) for r in rows for k in keys]
+        if title == "loss" and min(values) > 0 and max(values) > 10 * min(values):  # log only when it spans decades
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    buf = io.BytesIO()
+    FigureCanvasAgg(fig).print_png(buf)
+    return buf.getvalue()

@@ -23,8 +23,8 @@ import torch
 
 from course_nn.data import CLASSIFICATION_2D, IMAGE_TASKS, REGRESSION_1D, TASKS, TaskData, load_task
 from course_nn.errors import CourseError, UsageError
-from course_nn.files import write_json
-from course_nn.impl import Functions, describe_failure, load_functions
+from course_nn.files import atomic_write, atomic_write_text, write_json
+from course_nn.impl import Functions, default_impl, describe_failure, describe_impl, load_functions
 from course_nn.train import checkpoint
 from course_nn.train.model import ACTIVATIONS, MODELS, Network, build_network, num_parameters, parse_hidden
 
@@ -40,6 +40,40 @@ TASK_DEFAULTS: dict[str, tuple[int, int, float]] = {
 FIXED_ON_RESUME = ("task", "model", "hidden", "activation", "seed", "batch_size", "lr", "momentum", "n_train", "n_val")
 #: What resuming reads from a checkpoint.
 RESUME_KEYS = frozenset({"model", "optimizer", "config", "epoch", "step", "shuffle_rng", "torch_rng"})
+
+
+#: Beside the TensorBoard events, for people who do not open TensorBoard (Lightning's CSVLogger habit).
+METRICS_CSV, CURVES_PNG = "metrics.csv", "curves.png"
+METRIC_COLUMNS = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "seconds")
+#: Seconds between plain progress lines when stderr is not a terminal (a log file, CI).
+PLAIN_EVERY = 2.0
+
+
+def _metrics_row(epoch: int, metrics: dict[str, float], seconds: float) -> dict[str, float | str]:
+    return {"epoch": epoch, "train_loss": metrics["loss/train"], "val_loss": metrics["loss/val"],
+            "train_accuracy": metrics.get("accuracy/train", ""), "val_accuracy": metrics.get("accuracy/val", ""),
+            "seconds": round(seconds, 3)}
+
+
+def _metrics_csv(rows: list[dict]) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=METRIC_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _read_metrics(path: Path, up_to: int) -> list[dict]:
+    """A resumed run's earlier rows (those the checkpoint covers)."""
+    import csv
+
+    if not path.is_file():
+        return []
+    with path.open(newline="") as f:
+        return [r for r in csv.DictReader(f) if r.get("epoch", "").isdigit() and int(r["epoch"]) <= up_to]
 
 
 class Interrupted(CourseError):
@@ -109,11 +143,13 @@ def _fill_defaults(cfg: TrainConfig, saved: dict[str, Any] | None) -> TrainConfi
     if task not in TASKS:
         raise UsageError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
     epochs, batch_size, lr = TASK_DEFAULTS[task]
-    defaults = dict(task=task, impl="solutions", model="mlp", hidden="64,64", activation="relu",
+    defaults = dict(task=task, model="mlp", hidden="64,64", activation="relu",
                     epochs=epochs, batch_size=batch_size, lr=lr, momentum=0.0, seed=0, logdir="runs")
     for key, value in defaults.items():
         if values[key] is None:
             values[key] = value
+    if values["impl"] is None:
+        values["impl"] = default_impl()  # solutions/ in a clone, ./functions.py in a student's bundle
     out = TrainConfig(**values)
     _validate(out)
     return out
@@ -398,6 +434,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         )
     run_dir = _run_dir(cfg, Path(saved["path"]) if saved else None)
     _check_paths(cfg, run_dir)
+    if not cfg.quiet:  # first: which implementation trains, before anything can fail on it
+        _print(cfg, f"training {cfg.model} on {cfg.task} with {describe_impl(cfg.impl)} on {device}, "
+                    f"epochs {(saved['epoch'] if saved else 0) + 1}..{cfg.epochs}; run folder {run_dir}")
     fns = load_functions(cfg.impl)
     data = load_task(cfg.task, seed=cfg.seed, n_train=cfg.n_train, n_val=cfg.n_val,
                      data_dir=cfg.data_dir, download=cfg.download).to(device)
@@ -428,16 +467,15 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     if not saved:
         _log_pictures(writer, state, data)  # the untrained network, step 0
         _save(ckpt, state, cfg, metrics)
-    if not cfg.quiet:
-        _print(cfg, f"training {cfg.model} on {cfg.task} with --impl {cfg.impl} on {device}, "
-                    f"epochs {state.epoch + 1}..{cfg.epochs}; run folder {run_dir}; "
-                    f"dashboard: tensorboard --logdir {run_dir.parent}")
+    history = _read_metrics(run_dir / METRICS_CSV, state.epoch) if saved else []
     n_batches = math.ceil(len(data.x_train) / cfg.batch_size)
-    outer = tqdm(total=cfg.epochs, initial=state.epoch, desc=cfg.task, unit="epoch", disable=cfg.quiet,
+    bars = not cfg.quiet and sys.stderr.isatty()  # in a log file or CI, plain lines instead (below)
+    outer = tqdm(total=cfg.epochs, initial=state.epoch, desc=cfg.task, unit="epoch", disable=not bars,
                  dynamic_ncols=True)
     # one batch bar, reset every epoch (creating a bar per epoch costs more than a small epoch)
-    bar = None if cfg.quiet else tqdm(total=n_batches, unit="batch", leave=False, dynamic_ncols=True,
-                                      mininterval=0.2)
+    bar = tqdm(total=n_batches, unit="batch", leave=False, dynamic_ncols=True, mininterval=0.2) if bars else None
+    started, last_line = time.perf_counter(), -math.inf
+    elapsed0 = float(history[-1]["seconds"]) if history else 0.0
     try:
         while state.epoch < cfg.epochs:
             if bar is not None:
@@ -456,8 +494,16 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             if state.epoch % plot_every == 0 or state.epoch == cfg.epochs:
                 _log_pictures(writer, state, data)
             _save(ckpt, state, cfg, metrics)
+            seconds = elapsed0 + time.perf_counter() - started
+            history.append(_metrics_row(state.epoch, metrics, seconds))
+            atomic_write_text(run_dir / METRICS_CSV, _metrics_csv(history))
             outer.set_postfix({k.replace("accuracy", "acc"): f"{v:.4f}" for k, v in metrics.items()}, refresh=False)
             outer.update(1)
+            if not bars and not cfg.quiet and (time.perf_counter() - last_line >= PLAIN_EVERY
+                                                or state.epoch == cfg.epochs):
+                last_line = time.perf_counter()
+                _print(cfg, f"epoch {state.epoch}/{cfg.epochs}: "
+                            + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + f" ({seconds:.1f} s)")
     except Diverged as d:
         writer.flush()
         cause = ("an unstable CrossEntropy (compute log-softmax with the row maximum subtracted)"
@@ -487,6 +533,11 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
 
     _log_hparams(writer, cfg, metrics)
     writer.close()
+    if history:
+        from course_nn.train import plots
+
+        png = plots.curves_png(history)
+        atomic_write(run_dir / CURVES_PNG, lambda f: f.write(png))
     summary = {
         "task": cfg.task,
         "impl": cfg.impl,
