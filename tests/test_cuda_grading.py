@@ -13,6 +13,7 @@ from course_nn.grading import engine
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "hw1_autograd" / "functions.py"
+SUBMISSIONS = ROOT / "tests" / "submissions" / "hw1"
 
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
 
@@ -50,11 +51,12 @@ def test_grader_runs_hidden_cuda_cases_and_the_reference_passes():
 
 
 def test_a_cpu_only_forward_loses_credit_on_cuda_cases(tmp_path):
-    source = SOLUTION.read_text().replace("return x * x\n", "return (x.cpu() * x.cpu())\n", 1)
+    # the correct base followed by the planted mistake, whose Square replaces the base's
+    planted = [SUBMISSIONS / "correct_base.py", SUBMISSIONS / "square_cpu_only_forward.py"]
     path = tmp_path / "functions.py"
-    path.write_text(source)
+    path.write_text("\n\n".join(f.read_text() for f in planted))
     hw1 = registry.get("hw1")
-    result = engine.grade(path, hw1, seed=7, devices=("cpu", "cuda"))
+    result = engine.grade(path, hw1, seed=7, devices=("cpu", "cuda"), isolate=False)
     forward = next(o for o in result.outcomes if o.task == "Square" and o.category == "forward")
     assert forward.fraction < 1
     assert any("device" in line for line in forward.lines)

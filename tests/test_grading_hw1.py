@@ -25,14 +25,20 @@ def write(tmp_path: Path, source: str, name: str = "functions.py") -> Path:
     return path
 
 
-def mutate(old: str, new: str, *more: str, source: str | None = None) -> str:
-    """The reference with ``old`` replaced by ``new`` (and further old, new pairs), each one required."""
-    source = SOLUTION.read_text() if source is None else source
-    pairs = [(old, new), *zip(more[::2], more[1::2])]
-    for a, b in pairs:
-        assert a in source, f"the reference no longer contains {a!r}; update this test"
-        source = source.replace(a, b, 1)
-    return source
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions" / "hw1"
+BASE = SUBMISSIONS / "correct_base.py"
+
+
+def planted(tmp_path: Path, *mistakes: str, extra: str = "") -> Path:
+    """A submission: the correct base, then each tests/submissions/hw1/<mistake>.py (whose classes replace
+    the base's), then ``extra`` code; written as functions.py in ``tmp_path``."""
+    parts = [BASE.read_text(), *((SUBMISSIONS / f"{m}.py").read_text() for m in mistakes), extra]
+    return write(tmp_path, "\n\n".join(parts))
+
+
+def grade_in_process(path: Path, **kw):
+    """Grading without the sandbox, for tests about scoring and feedback rather than isolation."""
+    return grade(path, isolate=False, **kw)
 
 
 def by_task(result) -> dict[str, float]:
@@ -221,6 +227,11 @@ class CrossEntropy(Function):
 '''
 
 
+def test_planted_mistakes_start_from_a_base_that_earns_full_marks(tmp_path):
+    result = grade_in_process(planted(tmp_path))
+    assert result.score == pytest.approx(HW1.total_points), report.details(result)
+
+
 def test_setup_context_style_earns_full_marks(tmp_path):
     result = grade(write(tmp_path, SETUP_CONTEXT_STYLE))
     assert result.score == pytest.approx(HW1.total_points), report.details(result)
@@ -231,16 +242,14 @@ def test_setup_context_style_earns_full_marks(tmp_path):
 
 
 def test_unsummed_bias_gradient_is_caught_with_a_hint(tmp_path):
-    result = grade(write(tmp_path, mutate("grad_b = grad_output.sum(dim=0)", "grad_b = grad_output")))
+    result = grade_in_process(planted(tmp_path, "linear_bias_not_summed"))
     assert_only_task_loses(result, "Linear")
     lines = "\n".join(outcome(result, "Linear", "backward").lines)
     assert "sum the bias gradient over the batch" in lines
 
 
 def test_wrong_forward_with_matching_backward_passes_gradcheck_but_not_forward(tmp_path):
-    source = mutate("return (diff * diff).mean()", "return (diff * diff).sum()",
-                    "(2 * grad_output / pred.numel())", "(2 * grad_output)")
-    result = grade(write(tmp_path, source))
+    result = grade_in_process(planted(tmp_path, "squared_error_sum_not_mean"))
     assert_only_task_loses(result, "SquaredError")
     assert outcome(result, "SquaredError", "gradcheck").passed  # gradcheck alone is fooled ...
     forward = outcome(result, "SquaredError", "forward")
@@ -249,16 +258,7 @@ def test_wrong_forward_with_matching_backward_passes_gradcheck_but_not_forward(t
 
 
 def test_autograd_inside_backward_fails_compliance(tmp_path):
-    source = mutate(
-        "        out = 1 / (1 + torch.exp(-z))  # exp(-z) = inf for very negative z gives exactly 0: no NaN\n"
-        "        ctx.save_for_backward(out)\n        return out",
-        "        ctx.save_for_backward(z)\n        return 1 / (1 + torch.exp(-z))")
-    source = mutate(
-        "        (out,) = ctx.saved_tensors\n        return grad_output * out * (1 - out)",
-        "        (z,) = ctx.saved_tensors\n        with torch.enable_grad():\n"
-        "            zz = z.detach().requires_grad_()\n            y = 1 / (1 + torch.exp(-zz))\n"
-        "            (g,) = torch.autograd.grad(y, zz, grad_output)\n        return g", source=source)
-    result = grade(write(tmp_path, source))
+    result = grade_in_process(planted(tmp_path, "sigmoid_autograd_in_backward"))
     assert_only_task_loses(result, "Sigmoid")
     comp = outcome(result, "Sigmoid", "compliance")
     assert comp.fraction == 0
@@ -267,8 +267,7 @@ def test_autograd_inside_backward_fails_compliance(tmp_path):
 
 
 def test_builtin_sigmoid_in_forward_earns_nothing_for_sigmoid(tmp_path):
-    source = mutate("out = 1 / (1 + torch.exp(-z))", "out = torch.sigmoid(z)")
-    result = grade(write(tmp_path, source))
+    result = grade_in_process(planted(tmp_path, "sigmoid_builtin_forward"))
     assert_only_task_loses(result, "Sigmoid")
     assert by_task(result)["Sigmoid"] == 0  # forward broke the rules: no category is earned
     assert "`sigmoid`" in outcome(result, "Sigmoid", "compliance").lines[0]
@@ -333,34 +332,32 @@ def test_autograd_and_builtins_everywhere_earn_at_most_honest_forwards(tmp_path,
         assert "replaced code the grader" in outcome(result, "Square", "compliance").lines[0]
 
 
-def test_in_place_grad_output_is_caught(tmp_path):
-    source = mutate("return out.sign().mul_(grad_output)", "grad_output[out <= 0] = 0\n        return grad_output")
-    result = grade(write(tmp_path, source))
+@pytest.mark.parametrize("isolate", [
+    True,
+    pytest.param(False, marks=pytest.mark.xfail(
+        strict=True, reason="known bug: in-process grading (pytest, course-nn check) compares grad_output with "
+        "itself after backward, so an in-place edit goes unseen")),
+])
+def test_in_place_grad_output_is_caught(tmp_path, isolate):
+    result = grade(planted(tmp_path, "relu_grad_output_in_place"), isolate=isolate)
     assert_only_task_loses(result, "ReLU")
     assert "grad_output in place" in " ".join(outcome(result, "ReLU", "backward").lines)
 
 
 def test_tensor_stored_on_ctx_is_caught(tmp_path):
-    source = mutate("        ctx.save_for_backward(x)\n        return x * x", "        ctx.x = x\n        return x * x",
-                    "(x,) = ctx.saved_tensors\n        return 2 * x", "x = ctx.x\n        return 2 * x")
-    result = grade(write(tmp_path, source))
+    result = grade_in_process(planted(tmp_path, "square_tensor_on_ctx"))
     assert_only_task_loses(result, "Square")
     assert "save_for_backward" in " ".join(outcome(result, "Square", "backward").lines)
 
 
 def test_missing_batch_mean_in_cross_entropy_gradient_gets_a_hint(tmp_path):
-    source = mutate("return grad.mul_(grad_output / n), None", "return grad.mul_(grad_output), None")
-    result = grade(write(tmp_path, source))
+    result = grade_in_process(planted(tmp_path, "cross_entropy_no_batch_mean"))
     assert_only_task_loses(result, "CrossEntropy")
     assert "batch size N" in " ".join(outcome(result, "CrossEntropy", "backward").lines)
 
 
 def test_relu_gradient_one_at_zero_loses_only_edge_credit(tmp_path):
-    source = mutate("out = z.clamp_min(0)  # max(0, z) elementwise\n        ctx.save_for_backward(out)",
-                    "out = z.clamp_min(0)\n        ctx.save_for_backward(z)")
-    source = mutate("return out.sign().mul_(grad_output)",
-                    "return grad_output * (out >= 0)  # out unpacks the saved z here", source=source)
-    result = grade(write(tmp_path, source))
+    result = grade_in_process(planted(tmp_path, "relu_input_mask_ge_zero"))
     assert_only_task_loses(result, "ReLU")
     edge = outcome(result, "ReLU", "edge")
     assert 0 < edge.fraction < 1
@@ -393,7 +390,7 @@ def test_monkeypatching_fake_results_and_os_exit_earn_nothing(tmp_path):
     data = json.loads(out.read_text())
     assert data["score"] == 0
     scored = [t for t in data["tests"] if t["max_score"] > 0]
-    assert len(scored) == len(TASKS) * len(HW1.categories)
+    assert sum(t["max_score"] for t in scored) == pytest.approx(HW1.total_points)  # every point was at stake
     assert all(t["score"] == 0 for t in data["tests"])
     assert "import" in data["tests"][0]["output"]
     review = [t for t in data["tests"] if t["visibility"] == "hidden"]
@@ -407,23 +404,15 @@ def test_sys_exit_at_import_scores_zero_with_reason(tmp_path):
 
 
 def test_syntax_error_scores_zero_with_the_line(tmp_path):
-    result = grade(write(tmp_path, SOLUTION.read_text() + "\ndef broken(:\n"))
+    result = grade(planted(tmp_path, extra="def broken(:\n"))
     assert result.score == 0
     assert "SyntaxError" in result.outcomes[0].lines[0]
 
 
 def test_hang_in_one_backward_costs_that_function_only(tmp_path):
-    source = mutate("        x, weight = ctx.saved_tensors\n", "        while True:\n            pass\n")
-    # After the hang a fresh child runs CrossEntropy: it must not be handed the parent's references.
-    source = mutate("        shifted = logits - logits.amax(dim=1, keepdim=True)\n",
-                    "        if 'LEAKED' not in globals():  # scan this process once\n"
-                    "            import gc\n"
-                    "            globals()['LEAKED'] = any(isinstance(o, dict) and '_ref_out' in o\n"
-                    "                                      for o in gc.get_objects())\n"
-                    "        if LEAKED:\n"
-                    "            raise RuntimeError('the grader leaked its references')\n"
-                    "        shifted = logits - logits.amax(dim=1, keepdim=True)\n", source=source)
-    result = grade(write(tmp_path, source), timeout=3)
+    # After the hang a fresh child runs CrossEntropy: the planted file checks it is not handed the parent's
+    # references.
+    result = grade(planted(tmp_path, "linear_backward_hangs"), timeout=3)
     assert by_task(result)["Linear"] == 0
     assert "longer than 3 s" in outcome(result, "Linear", "forward").lines[0]
     for other in TASKS:
@@ -433,10 +422,7 @@ def test_hang_in_one_backward_costs_that_function_only(tmp_path):
 
 
 def test_memory_past_the_cap_fails_that_function_with_a_message(tmp_path):
-    source = mutate("        ctx.save_for_backward(x)\n        return x * x",
-                    "        hog = [torch.ones(2**26) for _ in range(64)]  # 16 GiB in 256 MiB pieces\n"
-                    "        ctx.save_for_backward(x)\n        return x * x")
-    result = grade(write(tmp_path, source), memory_bytes=512 << 20)
+    result = grade(planted(tmp_path, "square_forward_hogs_memory"), memory_bytes=512 << 20)
     assert by_task(result)["Square"] == 0
     text = " ".join(outcome(result, "Square", "forward").lines)
     assert "memory" in text
@@ -479,7 +465,7 @@ def test_child_sees_no_repository_on_its_path(tmp_path):
         if sorted(os.listdir(".")) != ["functions.py"]:
             raise RuntimeError(f"the working folder holds more than the submission: {os.listdir('.')}")
     """)
-    result = grade(write(tmp_path, SOLUTION.read_text() + probe))
+    result = grade(planted(tmp_path, extra=probe))
     assert result.score == pytest.approx(HW1.total_points), result.outcomes[0].lines
 
 
@@ -515,7 +501,7 @@ def test_a_detached_daemon_does_not_outlive_grading(tmp_path):
                     time.sleep(0.05)
             os._exit(0)
     """)
-    result = grade(write(tmp_path, SOLUTION.read_text() + daemon))
+    result = grade(planted(tmp_path, extra=daemon))
     assert result.score == pytest.approx(HW1.total_points)
     assert any("left running" in n for n in result.notes), result.notes
     import time
@@ -525,17 +511,15 @@ def test_a_detached_daemon_does_not_outlive_grading(tmp_path):
     assert not marker.exists(), "a process the submission detached kept running after grading"
 
 
-@pytest.mark.parametrize(("task", "old", "new", "hint"), [
-    ("ReLU", "return out.sign().mul_(grad_output)", "return grad_output * (out >= 0)", "not [g ≥ 0]"),
-    ("SquaredError", "(2 * grad_output / pred.numel())", "(2 * grad_output / pred.shape[0])",
-     "instead of the number of elements M"),
-    ("CrossEntropy", "        if target.dtype in (torch.int64, torch.int32, torch.uint8):\n",
-     "        if True:\n", "only integer class indices are handled"),
-    ("Linear", "grad_w = grad_output.t().mm(x)", "grad_w = grad_output.t().mm(x).t()", "transpose"),
-    ("Sigmoid", "return grad_output * out * (1 - out)", "return out * (1 - out)", "local derivative"),
+@pytest.mark.parametrize(("task", "mistake", "hint"), [
+    ("ReLU", "relu_output_mask_ge_zero", "not [g ≥ 0]"),
+    ("SquaredError", "squared_error_divides_by_batch", "instead of the number of elements M"),
+    ("CrossEntropy", "cross_entropy_indices_only", "only integer class indices are handled"),
+    ("Linear", "linear_weight_grad_transposed", "transpose"),
+    ("Sigmoid", "sigmoid_ignores_grad_output", "local derivative"),
 ])
-def test_typical_mistakes_get_a_likely_mistake_hint(tmp_path, task, old, new, hint):
-    result = engine.grade(write(tmp_path, mutate(old, new)), HW1, visible_only=True, isolate=False)
+def test_typical_mistakes_get_a_likely_mistake_hint(tmp_path, task, mistake, hint):
+    result = engine.grade(planted(tmp_path, mistake), HW1, visible_only=True, isolate=False)
     lines = " ".join(line for o in result.outcomes if o.task == task for line in o.lines)
     assert hint in lines, lines[:2000]
     assert all(o.passed for o in result.outcomes if o.task != task)

@@ -56,49 +56,41 @@ def test_stubs_score_zero_with_not_implemented_everywhere():
         assert f"(hw2 task {task.number})" in o.lines[0]
 
 
-# (description, text in the reference, replacement, task that must lose credit, hint its feedback must give)
-MUTATIONS = [
-    ("count_parameters without biases", "n_in * n_out + n_out for", "n_in * n_out for", "count_parameters",
-     "likely mistake: the biases are missing"),
-    ("sign() that gives 0 at z = 0", "return torch.where(z >= 0, torch.ones_like(z), -torch.ones_like(z))",
-     "return torch.sign(z)", "perceptron_predict", "likely mistake: torch.sign(0) is 0"),
-    ("perceptron_predict with z > 0", "return torch.where(z >= 0, torch.ones_like(z), -torch.ones_like(z))",
-     "return torch.where(z > 0, torch.ones_like(z), -torch.ones_like(z))", "perceptron_predict",
-     "likely mistake: sign(0) is +1 (use z >= 0"),
-    ("perceptron rule that ignores points on the boundary", "if y_i * (x_i @ w + b) <= 0:",
-     "if y_i * (x_i @ w + b) < 0:", "perceptron_train", "likely mistake: no update when y·(w·x + b) = 0"),
-    ("relu_interpolant using the slopes as output weights",
-     "w2 = torch.cat([slopes[:1], slopes[1:] - slopes[:-1]])", "w2 = slopes.clone()", "relu_interpolant",
-     "must add the change of slope there"),
-    ("collapse_linear multiplying in the wrong order", "W, b = W_d @ W, W_d @ b", "W, b = W @ W_d, W_d @ b",
-     "collapse_linear", "likely mistake: the product order: W = W_L ⋯ W_2 W_1, applied right to left"),
-    ("MLP forward forgetting the last layer's bias",
-     'x = fns.Linear.apply(x, getattr(self, f"weight_{d}"), getattr(self, f"bias_{d}"))',
-     'x = fns.Linear.apply(x, getattr(self, f"weight_{d}"), getattr(self, f"bias_{d}") '
-     'if d < self.num_layers else None)', "MLP", "likely mistake: the last layer's bias is missing"),
-    ("MLP applying the activation on the output layer", "if d < self.num_layers:  #", "if True:  #", "MLP",
-     "likely mistake: the activation was applied to the output layer too"),
-    ("sgd_step with the wrong sign", "p.sub_(lr * p.grad)", "p.add_(lr * p.grad)", "sgd_step",
-     "likely mistake: the sign"),
-    ("sgd_step that keeps the gradients", "            p.grad = None\n", "", "sgd_step",
-     "likely mistake: the gradients were not cleared"),
-    ("train_epoch returning the last loss", "return total / max(count, 1)", "return batch_loss.item()",
-     "train_epoch", "likely mistake: returned the last batch's loss"),
+SUBMISSIONS = ROOT / "tests" / "submissions" / "hw2"
+
+# (planted mistake: tests/submissions/hw2/<name>.py, task that must lose credit, hint its feedback must give)
+MISTAKES = [
+    ("count_parameters_without_biases", "count_parameters", "likely mistake: the biases are missing"),
+    ("perceptron_predict_torch_sign", "perceptron_predict", "likely mistake: torch.sign(0) is 0"),
+    ("perceptron_predict_strict_positive", "perceptron_predict", "likely mistake: sign(0) is +1 (use z >= 0"),
+    ("perceptron_train_skips_boundary", "perceptron_train", "likely mistake: no update when y·(w·x + b) = 0"),
+    ("relu_interpolant_slopes_as_weights", "relu_interpolant", "must add the change of slope there"),
+    ("collapse_linear_wrong_order", "collapse_linear",
+     "likely mistake: the product order: W = W_L ⋯ W_2 W_1, applied right to left"),
+    ("mlp_last_layer_without_bias", "MLP", "likely mistake: the last layer's bias is missing"),
+    ("mlp_activation_on_output", "MLP", "likely mistake: the activation was applied to the output layer too"),
+    ("sgd_step_wrong_sign", "sgd_step", "likely mistake: the sign"),
+    ("sgd_step_keeps_gradients", "sgd_step", "likely mistake: the gradients were not cleared"),
+    ("train_epoch_returns_last_loss", "train_epoch", "likely mistake: returned the last batch's loss"),
 ]
 
 
-def _mutated(tmp_path, *pairs):
-    source = REFERENCE.read_text()
-    for old, new in pairs:
-        assert source.count(old) == 1, f"mutation anchor {old!r} not found exactly once"
-        source = source.replace(old, new)
-    (tmp_path / HW2.submission).write_text(source)
-    return tmp_path / HW2.submission
+def planted(tmp_path, *mistakes):
+    """The correct base followed by each planted mistake (its definitions replace the base's), as mlp.py."""
+    files = [SUBMISSIONS / "correct_base.py", *(SUBMISSIONS / f"{m}.py" for m in mistakes)]
+    path = tmp_path / HW2.submission
+    path.write_text("\n\n".join(f.read_text() for f in files))
+    return path
 
 
-@pytest.mark.parametrize(("what", "old", "new", "task", "hint"), MUTATIONS, ids=[m[0] for m in MUTATIONS])
-def test_typical_mistake_costs_credit_on_its_task_only(tmp_path, reference_result, what, old, new, task, hint):
-    result = engine.grade(_mutated(tmp_path, (old, new)), HW2, seed=SEED, isolate=False)
+def test_planted_mistakes_start_from_a_base_that_earns_full_marks(tmp_path):
+    result = engine.grade(planted(tmp_path), HW2, seed=SEED, isolate=False)
+    assert [(o.task, o.category, o.lines) for o in result.outcomes if not o.passed] == []
+
+
+@pytest.mark.parametrize(("what", "task", "hint"), MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_typical_mistake_costs_credit_on_its_task_only(tmp_path, reference_result, what, task, hint):
+    result = engine.grade(planted(tmp_path, what), HW2, seed=SEED, isolate=False)
     earned = _by_task(result)
     full = _by_task(reference_result)
     assert earned[task] < full[task] - 1e-9, f"{what}: {task} kept full credit"
@@ -112,7 +104,7 @@ def test_typical_mistake_costs_credit_on_its_task_only(tmp_path, reference_resul
 
 
 def test_perceptron_feedback_names_the_index_and_the_boundary(tmp_path):
-    path = _mutated(tmp_path, MUTATIONS[2][1:3])
+    path = planted(tmp_path, "perceptron_predict_strict_positive")
     result = engine.grade(path, HW2, visible_only=True, isolate=False)
     lines = [line for o in result.outcomes if o.task == "perceptron_predict" for line in o.lines]
     assert any(re.search(r"^perceptron_predict \[visible [^]]*\]: prediction\[\d+\] expected \+1, got -1 "
@@ -126,8 +118,8 @@ VALUE = re.compile(r"(expected|got)\s*[+-]?\d|short by [^,]*= \d")
 
 def test_hidden_feedback_never_shows_expected_values(tmp_path):
     """All the typical mistakes at once (each on its own task), graded on the hidden cases only."""
-    skip = {"sign() that gives 0 at z = 0"}  # shares its anchor with z > 0
-    path = _mutated(tmp_path, *[(old, new) for what, old, new, _, _ in MUTATIONS if what not in skip])
+    skip = {"perceptron_predict_torch_sign"}  # one perceptron_predict mistake is enough
+    path = planted(tmp_path, *[what for what, _, _ in MISTAKES if what not in skip])
     module = engine.scoring_module(HW2)
     cases = {task: [c for c in tc if not c["visible"] and c.get("mode") != "spiral"]
              for task, tc in module.make_cases(HW2, SEED, False).items()}
@@ -140,7 +132,7 @@ def test_hidden_feedback_never_shows_expected_values(tmp_path):
                 assert line.startswith(f"{task.name} [hidden "), line
                 assert not VALUE.search(line.split("]: ", 1)[1]), line
                 assert "relative error" not in line or task.name not in INTEGER_TASKS, line
-    assert failing == {m[3] for m in MUTATIONS}
+    assert failing == {task for _, task, _ in MISTAKES}
 
 
 INTEGER_TASKS = {"count_parameters", "perceptron_predict"}  # integer / ±1 outputs: no relative errors

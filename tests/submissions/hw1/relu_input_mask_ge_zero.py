@@ -1,0 +1,17 @@
+"""ReLU's backward masks with [z >= 0] on the input: the lecture's convention, gradient 1 at exactly z = 0
+where torch (and the course) uses 0. Wrong only at the kink."""
+
+import torch
+from torch.autograd import Function
+
+
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx, z):
+        ctx.save_for_backward(z)
+        return torch.where(z > 0, z, torch.zeros_like(z))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (z,) = ctx.saved_tensors
+        return grad_output * (z >= 0)  # mistake at z = 0 only
