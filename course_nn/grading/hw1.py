@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from course_nn.grading.outcome import Outcome, unrunnable
+from course_nn.grading.outcome import TIP, Outcome, case_error, failures_then_tips, is_tip, unrunnable
 from course_nn.registry import Assignment, Task
 
 PROBE = "probe_hw1"
@@ -131,22 +131,23 @@ def reference_grads(task: str, inputs: list, needs: list[bool], grad_output: tor
 
 
 EDGE_CASES: dict[str, list[tuple[str, dict]]] = {
-    "Square": [("batch size 1", {"batch": 1}), ("float32", {"dtype": torch.float32})],
+    "Square": [("batch size 1", {"batch": 1}), ("float32 inputs", {"dtype": torch.float32})],
     "QuadraticForm": [("n = 1", {"variant": "n1"}), ("only v needs a gradient", {"needs": [True, False]}),
                       ("only A needs a gradient", {"needs": [False, True]})],
     "Sigmoid": [("batch size 1", {"batch": 1}), ("large |z| (±800): no overflow to nan", {"variant": "large"}),
-                ("float32", {"dtype": torch.float32})],
-    "ReLU": [("inputs exactly 0 (gradient 0 there)", {"variant": "zeros"}), ("batch size 1", {"batch": 1})],
-    "Linear": [("bias None", {"variant": "nobias"}), ("batch size 1", {"batch": 1}),
+                ("float32 inputs", {"dtype": torch.float32})],
+    "ReLU": [("inputs exactly 0 (any value in [0, 1] at the kink)", {"variant": "zeros"}),
+             ("batch size 1", {"batch": 1})],
+    "Linear": [("with bias=None", {"variant": "nobias"}), ("batch size 1", {"batch": 1}),
                ("square weight (in = out)", {"variant": "square"}),
                ("only weight and bias need gradients", {"needs": [False, True, True]}),
                ("only x needs a gradient", {"needs": [True, False, False]}),
-               ("bias None, only weight needs a gradient", {"variant": "nobias", "needs": [False, True, False]})],
+               ("with bias=None, only weight needs a gradient", {"variant": "nobias", "needs": [False, True, False]})],
     "SquaredError": [("batch size 1", {"batch": 1}), ("only pred needs a gradient", {"needs": [True, False]}),
                      ("only target needs a gradient", {"needs": [False, True]})],
-    "CrossEntropy": [("large logits (|z| ~ 1e4): finite and stable", {"variant": "large"}),
+    "CrossEntropy": [("logits 1e4 (finite and stable)", {"variant": "large"}),
                      ("probability targets", {"variant": "probs"}), ("batch size 1", {"batch": 1}),
-                     ("float32 with large logits", {"variant": "large", "dtype": torch.float32})],
+                     ("float32 inputs, logits 1e4", {"variant": "large", "dtype": torch.float32})],
 }
 
 
@@ -256,11 +257,13 @@ SCALE_HINTS: list[tuple[Callable[[dict], float], str]] = [
     (lambda c: c["numel"], "forgot to divide by the number of elements M (the loss is a mean)?"),
     (lambda c: 1.0 / c["numel"], "divided by the number of elements M once too often?"),
     (lambda c: c["numel"] / c["batch"], "divided by the batch size N instead of the number of elements M = N·D?"),
+    (lambda c: c["numel"] / (2 * c["batch"]), "this loss is (1/M) Σ (pred − target)² over all M = N·D elements, "
+                                              "like F.mse_loss — not ½ · (1/N) Σ (another convention)"),
 ]
 
 
-def scale_hint(actual: torch.Tensor, expected: torch.Tensor, info: dict) -> str | None:
-    """When ``actual`` is a clean multiple of ``expected``, name the likely slip."""
+def scale_ratio(actual: torch.Tensor, expected: torch.Tensor) -> float | None:
+    """c when ``actual`` is a clean multiple c · ``expected``, else None."""
     a, e = actual.double().reshape(-1), expected.double().reshape(-1)
     if a.shape != e.shape or not bool(torch.isfinite(a).all()):
         return None
@@ -270,9 +273,33 @@ def scale_hint(actual: torch.Tensor, expected: torch.Tensor, info: dict) -> str 
     c = float((a * e).sum()) / denom
     if not torch.allclose(a, c * e, rtol=1e-5, atol=1e-9 * (1 + float(e.abs().max()))):
         return None
+    return c
+
+
+def _explains(value: float, c: float) -> bool:
+    return abs(c - value) <= 1e-4 * max(1.0, abs(value))
+
+
+def scale_hint(actual: torch.Tensor, expected: torch.Tensor, info: dict) -> str | None:
+    """When ``actual`` is a clean multiple of ``expected``, name the likely slip (one case alone)."""
+    c = scale_ratio(actual, expected)
+    if c is None:
+        return None
+    return next((text for value, text in SCALE_HINTS if value(info) not in (0, 1) and _explains(value(info), c)), None)
+
+
+def consistent_scale_hint(observations: list[tuple[float | None, dict]]) -> str | None:
+    """One hint that explains every case at once, so a mistake gets the same hint on every shape.
+
+    ``observations`` are (ratio actual/expected or None, case info) per case, passing cases
+    included (ratio 1): a formula such as M/(2N) that gives 1 on a passing case and 2 on a failing
+    one beats "a factor 2", which the passing case refutes.
+    """
+    known = [(c, info) for c, info in observations if c is not None]
+    if not any(not _explains(1.0, c) for c, _ in known):
+        return None
     for value, text in SCALE_HINTS:
-        v = value(info)
-        if v not in (0, 1) and abs(c - v) <= 1e-4 * abs(v):
+        if all(_explains(value(info), c) for c, info in known):
             return text
     return None
 
@@ -289,10 +316,23 @@ def _case_info(case: dict) -> dict:
 INPUT_NAMES = {"Square": ["x"], "QuadraticForm": ["v", "A"], "Sigmoid": ["z"], "ReLU": ["z"],
                "Linear": ["x", "weight", "bias"], "SquaredError": ["pred", "target"],
                "CrossEntropy": ["logits", "target"]}
+LAYOUT = ("weight has F.linear's layout (out, in): y = x Wᵀ + b is x.mm(weight.t()), not x @ weight; "
+          "in backward dJ/dx = G W and dJ/dW = Gᵀ x")
+ERROR_HINTS = (  # (task, text in the exception message, likely mistake)
+    ("Linear", "cannot be multiplied", LAYOUT),
+    ("Linear", "size mismatch", LAYOUT),
+    ("Linear", "NoneType", "bias can be None: then y = x Wᵀ and the bias gradient is None"),
+    ("CrossEntropy", "expected scalar type Long", "with probability targets (a float (N, C) target) there is no "
+                                                  "class index to gather: use −(1/N) Σ_n Σ_k y_nk log softmax(z_n)_k"),
+)
 
 
 def _shape(t) -> str:
     return "(" + ", ".join(str(s) for s in t.shape) + (",)" if t.dim() == 1 else ")")
+
+
+def _where(case: dict) -> str:
+    return f"[{case['label']}]"
 
 
 def _value_text(m: Mismatch, visible: bool) -> str:
@@ -303,17 +343,39 @@ def _value_text(m: Mismatch, visible: bool) -> str:
     return f"{err} (hidden case: values not shown)"
 
 
-def _error_text(task: str, where: str, message: str) -> str:
-    if "NotImplementedError" in message:
-        text = message.split("NotImplementedError:", 1)[-1].split(" (line ", 1)[0].strip()
-        return "not implemented: " + (text or f"{task}.{where} raised NotImplementedError")
+def _likely(text: str) -> str:
+    return f" — likely mistake: {text}" if text else ""
+
+
+def _not_implemented_text(task: str, where: str, message: str, case: dict | None) -> str:
+    text = message.split("NotImplementedError:", 1)[-1].split(" (line ", 1)[0].strip()
+    if case is not None and not case.get("visible"):
+        text = ""  # a hidden case's message is never shown
+    return "not implemented: " + (text or f"{task}.{where} raised NotImplementedError")
+
+
+def _error_text(task: str, where: str, message: str, case: dict | None = None, exc: str = "") -> str:
+    """An exception from the student's code, naming the case (its message only on visible cases)."""
+    if exc == "NotImplementedError" or (not exc and "NotImplementedError" in message):
+        return _not_implemented_text(task, where, message, case)
+    hint = next((h for t, s, h in ERROR_HINTS if t == task and s in message), "")
     if any(s in message for s in AUTOGRAD_ERRORS) and where == "backward":
-        return (f"{task}.backward failed when called directly with no autograd graph: {message} — "
-                "backward must compute the gradient by hand from saved tensors, without autograd")
-    return f"{task}.{where} raised {message}"
+        hint = "backward must compute the gradient by hand from saved tensors, without autograd"
+    if case is None:
+        return f"{task}.{where} raised {message}" + _likely(hint)
+    return case_error(f"{task}.{where}", case, message, exc) + _likely(hint)
 
 
-def _forward_hint(task: str, case: dict, out: torch.Tensor, ref: torch.Tensor) -> str:
+def _type_text(kind: str, visible: bool) -> str:
+    """How to name a returned value's type ("a float", "a tensor subclass") for feedback."""
+    if kind.startswith("subclass:"):
+        return "a tensor subclass" + (f" ({kind[9:]})" if visible else "") + " — return a plain torch.Tensor"
+    if kind == "None":
+        return "None"
+    return f"a {kind}" if visible else "something that is not a tensor"
+
+
+def _forward_hint(task: str, case: dict, out: torch.Tensor, ref: torch.Tensor, scale: str | None) -> str:
     if not bool(torch.isfinite(out).all()) and bool(torch.isfinite(ref).all()):
         if task == "CrossEntropy":
             return "likely mistake: exp overflowed — subtract each row's maximum logit before exp (stable softmax)"
@@ -322,7 +384,9 @@ def _forward_hint(task: str, case: dict, out: torch.Tensor, ref: torch.Tensor) -
         return "likely mistake: the output has nan or inf"
     if task == "Sigmoid" and torch.allclose(out.double(), 1 - ref.double(), atol=1e-6):
         return "likely mistake: the sign in the exponent — g(z) = 1 / (1 + e^(-z))"
-    hint = scale_hint(out, ref, _case_info(case))
+    if task == "Linear" and _is_x_at_w(case, out):
+        return "likely mistake: " + LAYOUT
+    hint = scale or scale_hint(out, ref, _case_info(case))
     if hint:
         return "likely mistake: " + hint
     if task == "CrossEntropy" and case["inputs"][1].is_floating_point():
@@ -330,50 +394,92 @@ def _forward_hint(task: str, case: dict, out: torch.Tensor, ref: torch.Tensor) -
     return ""
 
 
-def check_forward(task: str, case: dict, r: dict) -> list[str]:
+def _is_x_at_w(case: dict, out: torch.Tensor) -> bool:
+    """Did forward compute x @ W (+ b), the (in, out) layout, instead of x Wᵀ + b?"""
+    x, w, b = (t.double() if isinstance(t, torch.Tensor) else t for t in case["inputs"])
+    if w.shape[0] != w.shape[1]:
+        return False
+    want = x @ w + (b if b is not None else 0)
+    return tuple(out.shape) == tuple(want.shape) and torch.allclose(out.double(), want, rtol=1e-4, atol=1e-6)
+
+
+def _loss_shape_hint(task: str, out: torch.Tensor, ref: torch.Tensor) -> str:
+    if ref.dim() == 0 and out.dim() >= 1:
+        over = " (over all M = N·D elements)" if task == "SquaredError" else ""
+        return _likely(f"the loss was returned per example; a loss is one number (shape ()): take the mean over "
+                       f"the batch{over}")
+    return ""
+
+
+def _direct(r: dict) -> dict:
+    """The direct call's record; a result without one (malformed or missing) raises KeyError."""
+    return r["direct"]
+
+
+def check_forward(task: str, case: dict, r: dict, hints: dict | None = None) -> list[str]:
     """Problems with the forward result of one case (empty when it is right)."""
-    stub = r["stub"]
-    if stub["error_forward"]:
-        text = _error_text(task, "forward", stub["error_forward"])
-        if task == "CrossEntropy" and case["inputs"][1].is_floating_point() and "not implemented" not in text:
-            text += (f" [{case['label']}: target is (N, C) class probabilities] — likely mistake: only integer "
-                     "class indices are handled; with probability rows the loss is −(1/N) Σ_n Σ_k y_nk log softmax(z_n)_k")
+    d = _direct(r)
+    where = _where(case)
+    if d["error_forward"]:
+        text = _error_text(task, "forward", d["error_forward"], case, d.get("exc_forward", ""))
+        if task == "CrossEntropy" and case["inputs"][1].is_floating_point() and "not implemented" not in text \
+                and "likely mistake" not in text:
+            text += (" (the target is (N, C) class probabilities) — likely mistake: only integer class indices "
+                     "are handled; with probability rows the loss is −(1/N) Σ_n Σ_k y_nk log softmax(z_n)_k")
         return [text]
-    out = stub["out"]
+    out = d["out"]
     if out is None:
-        return [f"{task}.forward returned {stub.get('out_type', 'nothing')}, expected a tensor"]
+        return [f"{task}.forward {where}: returned {_type_text(d.get('out_type', 'None'), case['visible'])}, "
+                "expected a tensor"]
     ref = case.get("_ref_out")
     if ref is None:
         ref = reference(task, [x.double() if _differentiable(x) else x for x in case["inputs"]])
     dtype = getattr(torch, case["dtype"].split(".")[-1])
-    where = f"[{case['label']}]"
     if tuple(out.shape) != tuple(ref.shape):
-        return [f"{task}.forward {where}: output has shape {_shape(out)}, expected {_shape(ref)}"]
+        return [f"{task}.forward {where}: output has shape {_shape(out)}, expected {_shape(ref)}"
+                + _loss_shape_hint(task, out, ref)]
     problems = []
     if out.dtype != dtype:
         problems.append(f"{task}.forward {where}: output dtype is {out.dtype} for {dtype} inputs — "
                         "likely mistake: a hard-coded dtype (torch.tensor(...), torch.zeros(n)); use x.new_zeros or zeros_like")
-    if stub.get("out_device") and stub["out_device"].split(":")[0] != case["device"]:
-        problems.append(f"{task}.forward {where}: output is on {stub['out_device']} for inputs on {case['device']} — "
+    if d.get("out_device") and d["out_device"].split(":")[0] != case["device"]:
+        problems.append(f"{task}.forward {where}: output is on {d['out_device']} for inputs on {case['device']} — "
                         "create new tensors on the input's device")
     m = compare(out, ref, dtype)
     if m:
-        hint = _forward_hint(task, case, out, ref)
+        hint = _forward_hint(task, case, out, ref, (hints or {}).get("out"))
         problems.append(f"{task}.forward {where}: output{_fmt_index(m.index)} {_value_text(m, case['visible'])}"
                         + (f"; {hint}" if hint else ""))
-    for i, (before, after) in enumerate(zip(case["inputs"], stub.get("inputs_after_forward") or [])):
+    for i, (before, after) in enumerate(zip(case["inputs"], d.get("inputs_after_forward") or [])):
         if isinstance(before, torch.Tensor) and after is not None and not torch.equal(before, after.to(before.dtype)):
             problems.append(f"{task}.forward {where}: modified its input `{INPUT_NAMES[task][i]}` in place "
                             "(e.g. clamp_, +=, [...] = ); compute a new tensor instead")
     return problems
 
 
-def _grad_hint(task: str, name: str, case: dict, got: torch.Tensor, exp: torch.Tensor, index: int) -> str:
+def _kink_accepted(task: str, case: dict, got: torch.Tensor, want: torch.Tensor) -> torch.Tensor:
+    """ReLU at exactly z = 0: any value in [0, 1] times grad_output is a subgradient, so accept it there."""
+    if task != "ReLU":
+        return want
+    x, g = case["inputs"][0], case["grad_output"].double()
+    kink = x == 0
+    if not bool(kink.any()) or got.shape != want.shape:
+        return want
+    lo, hi = torch.minimum(g, torch.zeros_like(g)), torch.maximum(g, torch.zeros_like(g))
+    slack = 1e-6 * (1 + g.abs())
+    a = got.double()
+    inside = kink & (a >= lo - slack) & (a <= hi + slack)
+    return torch.where(inside, a, want.double())
+
+
+def _grad_hint(task: str, name: str, case: dict, got: torch.Tensor, exp: torch.Tensor, index: int,
+               scale: str | None) -> str:
     x = case["inputs"][0]
     off = ~torch.isclose(got.double(), exp.double(), rtol=1e-6, atol=1e-9)
     if task == "ReLU" and bool(off.any()):
         if bool((off <= (x == 0)).all()):
-            return "at exactly z = 0 the gradient is 0 (torch's convention; the lecture's 1 is also a subgradient)"
+            return ("at exactly z = 0 the gradient must be c · grad_output with c in [0, 1] (0 like torch, 1 like "
+                    "the lecture): both are subgradients")
         if bool((off <= (x <= 0)).all()):
             return ("the gradient leaks where the output is 0 (z ≤ 0): a mask built from the output must be "
                     "[g > 0], not [g ≥ 0] (g = max(0, z) is never negative)")
@@ -388,13 +494,16 @@ def _grad_hint(task: str, name: str, case: dict, got: torch.Tensor, exp: torch.T
         v, a = (t.double() for t in case["inputs"])
         if torch.allclose(got.double(), 2 * a @ v * case["grad_output"].double(), rtol=1e-5, atol=1e-9):
             return "2Av holds only for symmetric A — use (A + Aᵀ)v"
-    hint = scale_hint(got, exp, _case_info(case))
-    return hint or ""
+    return scale or scale_hint(got, exp, _case_info(case)) or ""
 
 
 def _shape_hint(task: str, name: str, got: torch.Tensor, want: torch.Tensor) -> str:
-    if task == "Linear" and name == "bias" and got.dim() == 2 and got.shape[-1] == want.shape[0]:
+    per_example = got.dim() == want.dim() + 1 and tuple(got.shape[1:]) == tuple(want.shape)
+    if task == "Linear" and name == "bias" and (per_example or (got.dim() == 2 and got.shape[-1] == want.shape[0])):
         return "did you forget to sum the bias gradient over the batch (dim 0)?"
+    if per_example:  # at batch size 1 too, where the element count happens to match
+        return (f"one gradient per example: `{name}` is shared by every example, so its gradient is the sum "
+                f"over the batch (dim 0)" + (" — grad_outputᵀ · x does that sum for you" if name == "weight" else ""))
     if task == "Linear" and name == "weight" and tuple(got.shape) == tuple(want.shape[::-1]):
         return "dJ/dW has W's shape (out, in): use grad_outputᵀ · x"
     if got.numel() == want.numel():
@@ -402,58 +511,74 @@ def _shape_hint(task: str, name: str, got: torch.Tensor, want: torch.Tensor) -> 
     return "each gradient has exactly its input's shape"
 
 
-def check_backward(task: str, case: dict, r: dict) -> list[str]:
-    """Problems with the directly-called backward of one case (empty when it is right)."""
-    stub = r["stub"]
-    if stub["error_forward"]:
-        return [_error_text(task, "forward", stub["error_forward"]) + " (backward not tested)"]
-    if stub["error_backward"]:
-        return [_error_text(task, "backward", stub["error_backward"])]
+def _grad_problem(task: str, case: dict, d: dict, i: int, got, want, hints: dict | None) -> str | None:
+    """What is wrong with the gradient for input ``i`` (a line starting with TIP costs nothing)."""
+    name, x = INPUT_NAMES[task][i], case["inputs"][i]
+    where = _where(case)
+    kind = (d.get("grad_types") or ["None"] * (i + 1))[i] if i < len(d.get("grad_types") or []) else \
+        ("None" if got is None else "Tensor")
+    if want is None:
+        if kind == "None":
+            return None
+        if x is None:
+            return (f"{task}.backward {where}: returned a gradient for `{name}`, which is None — return None "
+                    "there (PyTorch rejects a gradient for an input that is not a tensor)")
+        why = "integer class indices (ctx.needs_input_grad is False)" if not _differentiable(x) else \
+            f"ctx.needs_input_grad[{i}] is False"
+        return (f"{TIP}{task}.backward returned a gradient for `{name}` although {why} — allowed (autograd "
+                "drops it), but you could skip that work and return None")
+    if kind != "Tensor":
+        if kind == "None":
+            return (f"{task}.backward {where}: returned None for `{name}`, which needs a gradient "
+                    f"(ctx.needs_input_grad[{i}] is True)")
+        return f"{task}.backward {where}: returned {_type_text(kind, case['visible'])} for `{name}`"
+    if tuple(got.shape) != tuple(x.shape):
+        return (f"{task}.backward {where}: gradient for `{name}` has shape {_shape(got)}, "
+                f"expected {_shape(x)} like `{name}` — {_shape_hint(task, name, got, x)}")
+    dtype = getattr(torch, case["dtype"].split(".")[-1])
+    problems = []
+    if got.dtype != dtype:
+        problems.append(f"gradient for `{name}` is {got.dtype}, expected {dtype} — avoid hard-coded dtypes; "
+                        "build new tensors with zeros_like / new_ones")
+    want = _kink_accepted(task, case, got, want)
+    m = compare(got, want, dtype)
+    if m:
+        hint = _grad_hint(task, name, case, got, want, i, (hints or {}).get(name))
+        problems.append(f"dJ/d{name}{_fmt_index(m.index)} {_value_text(m, case['visible'])}"
+                        + (f"; likely mistake: {hint}" if hint else ""))
+    return f"{task}.backward {where}: " + "; ".join(problems) if problems else None
+
+
+def check_backward(task: str, case: dict, r: dict, hints: dict | None = None) -> list[str]:
+    """Problems with the directly-called backward of one case (empty when it is right; tips cost nothing)."""
+    d = _direct(r)
+    where = _where(case)
+    if d["error_forward"]:
+        return [_error_text(task, "forward", d["error_forward"], case, d.get("exc_forward", ""))
+                + " (backward not tested)"]
+    if d["out"] is None:
+        return [f"{task}.forward {where}: did not return a tensor (backward not tested)"]
+    if d["error_backward"]:
+        return [_error_text(task, "backward", d["error_backward"], case, d.get("exc_backward", ""))]
     names = INPUT_NAMES[task]
     inputs = case["inputs"]
-    where = f"[{case['label']}]"
-    if stub["n_grads"] != len(inputs):
-        return [f"{task}.backward {where}: returned {stub['n_grads']} value(s) but forward takes {len(inputs)} "
+    if d["n_grads"] != len(inputs):
+        return [f"{task}.backward {where}: returned {d['n_grads']} value(s) but forward takes {len(inputs)} "
                 f"inputs ({', '.join(names)}): return one gradient per input, None where there is none"]
-    dtype = getattr(torch, case["dtype"].split(".")[-1])
     refs = case.get("_ref_grads") or reference_grads(task, inputs, case["needs"], case["grad_output"])
-    problems = []
-    for i, (x, got, want) in enumerate(zip(inputs, stub["grads"], refs)):
-        name = names[i]
-        if want is None:
-            if got is not None:
-                why = ("it is None" if x is None else "it is integer class indices" if not _differentiable(x)
-                       else f"ctx.needs_input_grad[{i}] is False")
-                problems.append(f"{task}.backward {where}: returned a gradient for `{name}` although {why}; "
-                                "return None there (and skip that work)")
-            continue
-        if got is None:
-            problems.append(f"{task}.backward {where}: returned None for `{name}`, which needs a gradient "
-                            f"(ctx.needs_input_grad[{i}] is True)")
-            continue
-        if tuple(got.shape) != tuple(x.shape):
-            problems.append(f"{task}.backward {where}: gradient for `{name}` has shape {_shape(got)}, "
-                            f"expected {_shape(x)} like `{name}` — {_shape_hint(task, name, got, x)}")
-            continue
-        if got.dtype != dtype:
-            problems.append(f"{task}.backward {where}: gradient for `{name}` is {got.dtype}, expected {dtype} — "
-                            "avoid hard-coded dtypes; build new tensors with zeros_like / new_ones")
-        m = compare(got, want, dtype)
-        if m:
-            hint = _grad_hint(task, name, case, got, want, i)
-            problems.append(f"{task}.backward {where}: dJ/d{name}{_fmt_index(m.index)} "
-                            f"{_value_text(m, case['visible'])}" + (f"; likely mistake: {hint}" if hint else ""))
-    after = r.get("grad_output_after")
+    problems = [p for i, (got, want) in enumerate(zip(d["grads"], refs))
+                if (p := _grad_problem(task, case, d, i, got, want, hints))]
+    after = d.get("grad_output_after")
     if after is not None and not torch.equal(after.to(case["grad_output"].dtype), case["grad_output"]):
         problems.append(f"{task}.backward {where}: modified grad_output in place (e.g. grad_output *= ...); "
                         "autograd may reuse it — compute a new tensor")
-    for i, (before, after_fwd, after_all) in enumerate(zip(inputs, stub.get("inputs_after_forward") or [],
-                                                          r.get("inputs_after") or [])):
+    for i, (before, after_fwd, after_all) in enumerate(zip(inputs, d.get("inputs_after_forward") or [],
+                                                          d.get("inputs_after") or [])):
         if isinstance(before, torch.Tensor) and after_fwd is not None and after_all is not None \
                 and not torch.equal(after_fwd, after_all):
             problems.append(f"{task}.backward {where}: modified the saved input `{names[i]}` in place; "
                             "compute new tensors instead")
-    attrs = sorted(set(stub.get("ctx_tensor_attrs") or []) | set(r.get("apply", {}).get("ctx_tensor_attrs") or []))
+    attrs = sorted(set(d.get("ctx_tensor_attrs") or []) | set(r.get("apply", {}).get("ctx_tensor_attrs") or []))
     if attrs:
         extra = ""
         if r.get("apply", {}).get("version_error") is False:
@@ -465,9 +590,9 @@ def check_backward(task: str, case: dict, r: dict) -> list[str]:
 
 def check_gradcheck(task: str, case: dict, r: dict) -> list[str]:
     """The split gradcheck: finite differences from the child's forward values, done here."""
-    gc = r.get("gradcheck") or {}
+    gc = r["gradcheck"]
     if gc.get("error"):
-        return [_error_text(task, "forward/backward", gc["error"]) + " (during gradcheck)"]
+        return [_error_text(task, "forward/backward", gc["error"], case, gc.get("exc", "")) + " (during gradcheck)"]
     names = INPUT_NAMES[task]
     points = case["points"].tolist()
     plus, minus, jac = gc.get("plus"), gc.get("minus"), gc.get("jac") or []
@@ -512,15 +637,14 @@ def check_compliance(task: Task, results: list[tuple[dict, dict]]) -> tuple[list
     in_forward = False
     for _case, r in results:
         if r.get("tampered"):
-            shown = ", ".join(r["tampered"][:4]) + (" ..." if len(r["tampered"]) > 4 else "")
-            problems.add(f"{task.name}: your file replaced code the grader or autograd relies on ({shown}) — "
+            problems.add(f"{task.name}: your file replaced code the grader or autograd relies on — "
                          "a submission may only define its Functions")
             in_forward = True
-        stub = r.get("stub")
-        if not stub:
+        d = r.get("direct")
+        if not isinstance(d, dict):
             continue
-        ops = set(stub.get("ops") or [])
-        forward_ops = set(stub.get("ops_forward") or [])
+        ops = set(d.get("ops") or [])
+        forward_ops = set(d.get("ops_forward") or [])
         for name in sorted(ops & task.forbidden):
             in_forward |= name in forward_ops
             problems.add(f"{task.name} calls `{name}`, which is not allowed here — "
@@ -534,7 +658,7 @@ def check_compliance(task: Task, results: list[tuple[dict, dict]]) -> tuple[list
             problems.add(f"{task.name}: forward kept an autograd graph on ctx ({', '.join(apply['graph_on_ctx'])}) — "
                          "forward must not record a graph for backward to differentiate")
             in_forward = True
-        if (stub.get("error_backward") and any(s in stub["error_backward"] for s in AUTOGRAD_ERRORS)
+        if (d.get("error_backward") and any(s in d["error_backward"] for s in AUTOGRAD_ERRORS)
                 and not apply.get("error")):
             problems.add(f"{task.name}.backward works only inside autograd (it failed when called directly): "
                          "compute the gradient by hand from saved tensors")
@@ -542,31 +666,62 @@ def check_compliance(task: Task, results: list[tuple[dict, dict]]) -> tuple[list
 
 
 def _not_implemented(results: list[tuple[dict, dict]]) -> str | None:
-    for _case, r in results:
-        stub = r.get("stub") or {}
-        for key in ("error_forward", "error_backward"):
-            if "NotImplementedError" in (stub.get(key) or ""):
-                return _error_text("", "", stub[key])
-        gc = r.get("gradcheck") or {}
-        if "NotImplementedError" in (gc.get("error") or ""):
-            return _error_text("", "", gc["error"])
+    """The first "not implemented" line (its text from a visible case only)."""
+    for case, r in sorted(results, key=lambda cr: not cr[0].get("visible")):
+        records = [(r.get("direct") or {}, "forward"), (r.get("direct") or {}, "backward"), (r.get("gradcheck") or {}, "")]
+        for rec, stage in records:
+            message = rec.get(f"error_{stage}" if stage else "error") or ""
+            exc = rec.get(f"exc_{stage}" if stage else "exc") or ""
+            if exc == "NotImplementedError" or (not exc and "NotImplementedError" in message):
+                return _not_implemented_text(case["task"], stage or "forward", message, case)
     return None
 
 
+def _unreadable(task: str, case: dict, r: dict) -> list[str]:
+    """A result the probes did not produce (missing, malformed): the case fails with a reason."""
+    error = r.get("error") if isinstance(r, dict) else None
+    if error and r.get("stage") == "probe":  # an exception that escaped the probe: student text
+        return [_error_text(task, "forward/backward", str(error), case)]
+    return [f"{task} [{case['label']}]: " + (str(error) if error else "no usable result came back for this case")]
+
+
 def _fraction(results, checker) -> tuple[float, list[str]]:
+    """The share of cases whose problems are only tips, and their distinct lines (failures first)."""
     if not results:
         return 0.0, ["no cases ran"]
     lines: list[str] = []
     passed = 0
     for case, r in results:
-        problems = checker(case, r)
-        passed += not problems
+        try:
+            problems = checker(case, r)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError):
+            problems = _unreadable(case["task"], case, r)
+        passed += all(is_tip(p) for p in problems)
         lines += problems
-    seen: list[str] = []
-    for line in lines:  # keep the first few distinct messages
-        if line not in seen:
-            seen.append(line)
-    return passed / len(results), seen[:6]
+    return passed / len(results), failures_then_tips(lines)
+
+
+def _ratios(task: str, pairs: list[tuple[dict, dict]]) -> dict[str, str]:
+    """Per quantity (the output, each input's gradient): one scale hint consistent over every case."""
+    obs: dict[str, list] = {}
+    for case, r in pairs:
+        d = r.get("direct") if isinstance(r, dict) else None
+        if case["kind"] == "gradcheck" or not isinstance(d, dict):
+            continue
+        info = _case_info(case)
+        ref = case.get("_ref_out")
+        if ref is None:
+            ref = reference(task, [x.double() if _differentiable(x) else x for x in case["inputs"]])
+        out = d.get("out")
+        if isinstance(out, torch.Tensor) and out.shape == ref.shape:
+            obs.setdefault("out", []).append((scale_ratio(out, ref), info))
+        grads = d.get("grads") or []
+        refs = case.get("_ref_grads") or reference_grads(task, case["inputs"], case["needs"], case["grad_output"])
+        for name, got, want in zip(INPUT_NAMES[task], grads, refs):
+            if isinstance(got, torch.Tensor) and want is not None and got.shape == want.shape:
+                obs.setdefault(name, []).append((scale_ratio(got, want), info))
+    hints = {q: consistent_scale_hint(o) for q, o in obs.items()}
+    return {q: h for q, h in hints.items() if h}
 
 
 def score_task(assignment: Assignment, task: Task, cases: list[dict], results: list[dict] | None,
@@ -576,19 +731,26 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
     early = unrunnable(assignment, task, results, failure, "class")
     if early is not None:
         return early
+    results = [r if isinstance(r, dict) else {"error": "a malformed result came back for this case"} for r in results]
+    results += [{"error": "no result came back for this case"}] * (len(cases) - len(results))
     pairs = list(zip(cases, results))
     nie = _not_implemented(pairs)
     by_kind = {kind: [(c, r) for c, r in pairs if c["kind"] == kind] for kind in ("main", "edge", "gradcheck")}
     name = task.name
-    fwd = _fraction(by_kind["main"], lambda c, r: check_forward(name, c, r))
-    bwd = _fraction(by_kind["main"], lambda c, r: check_backward(name, c, r))
+    try:
+        hints = _ratios(name, pairs)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError):
+        hints = {}
+    fwd = _fraction(by_kind["main"], lambda c, r: check_forward(name, c, r, hints))
+    bwd = _fraction(by_kind["main"], lambda c, r: check_backward(name, c, r, hints))
     gc = _fraction(by_kind["gradcheck"], lambda c, r: check_gradcheck(name, c, r))
-    edge = _fraction(by_kind["edge"], lambda c, r: check_forward(name, c, r) + check_backward(name, c, r))
+    edge = _fraction(by_kind["edge"], lambda c, r: check_forward(name, c, r, hints) + check_backward(name, c, r, hints))
     comp, forward_broke_rules = check_compliance(task, pairs)
     gated = set(assignment.gated_by_compliance) | ({"forward"} if forward_broke_rules else set())
-    ran = any(r.get("stub") and not r["stub"]["error_forward"] and not r["stub"]["error_backward"] for r in results)
+    ran = any(isinstance(r.get("direct"), dict) and r["direct"].get("out") is not None
+              and not r["direct"]["error_forward"] and not r["direct"]["error_backward"] for r in results)
     if not ran and not comp:
-        first = (fwd[1] + bwd[1] + ["see the other checks"])[0]
+        first = ([ln for ln in fwd[1] + bwd[1] if not is_tip(ln)] + ["see the other checks"])[0]
         comp = [f"{name} never ran forward and backward to the end, so it cannot be checked: {first}"]
     if nie:
         comp = [nie]

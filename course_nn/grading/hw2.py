@@ -21,7 +21,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from course_nn.grading.outcome import Outcome, unrunnable
+from course_nn.grading.outcome import Outcome, case_error, unrunnable
 from course_nn.registry import Assignment, Task
 
 PROBE = "probe_hw2"
@@ -357,11 +357,41 @@ def _cases_predict(g, visible):
     return out
 
 
+def _needs_bias(g: torch.Generator, n: int, d: int, margin: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Separable data that no line through the origin separates: a perceptron must learn b.
+
+    The data's boundary has |b| >= 0.4, and it holds a pair x, 2x (same direction from the origin)
+    on opposite sides: sign(w·x) = sign(w·2x) for every w, so b = 0 always misclassifies one of them.
+    """
+    while True:
+        w = _randn(g, d)
+        w = w / w.norm()
+        b = float(_uniform(g, 0.4, 0.6, 1)) * (1 if bool(torch.rand(1, generator=g) < 0.5) else -1)
+        t = -b * 0.7  # w·x = t: x on b's side by margin, 2x (w·2x = 2t) on the other side by margin
+        other = _randn(g, d, scale=0.1)
+        other = other - (other @ w) * w
+        x = t * w + other
+        pair = torch.stack([x, 2 * x])
+        X = torch.empty(0, d, dtype=torch.float64)
+        while X.shape[0] < n - 2:
+            cand = _uniform(g, -1, 1, 4 * n, d)
+            X = torch.cat([X, cand[(cand @ w + b).abs() >= margin]])
+        X = torch.cat([X[:n - 2], pair])
+        X = X[torch.randperm(n, generator=g)]
+        y = sign(X @ w + b)
+        if bool((X.abs() <= 1).all()) and bool(((X @ w + b).abs() >= margin).all()) and len(set(y.tolist())) == 2:
+            return X, y
+
+
 def _cases_train(g, visible):
     out = []
     for i in range(1 if visible else 3):
         X, y = _separable(g, _int(g, 20, 40), _int(g, 2, 4))
-        out.append(("main", f"separable data #{i + 1}", {"X": X, "y": y, "epochs": 500, "mode": "separable"}))
+        out.append(("main", f"separable data #{i + 1}", {"X": X, "y": y, "epochs": 1000, "mode": "separable"}))
+    for i in range(1 if visible else 2):
+        X, y = _needs_bias(g, _int(g, 20, 40), _int(g, 2, 4))
+        out.append(("main", f"separable data that needs the bias #{i + 1}",
+                    {"X": X, "y": y, "epochs": 1000, "mode": "separable"}))
     for i in range(1 if visible else 2):
         n, d = _int(g, 8, 15), _int(g, 2, 4)
         epochs = _int(g, 1, 3)
@@ -505,20 +535,26 @@ def _close(a: torch.Tensor | None, b: torch.Tensor | None, rtol: float = 1e-6, a
             and torch.allclose(a.double(), b.double(), rtol=rtol, atol=atol))
 
 
+def _same(before, after) -> bool:
+    """Equal values: tensors compared with torch.equal, never with ``==`` (ambiguous for tensors)."""
+    if isinstance(before, torch.Tensor) or isinstance(after, torch.Tensor):
+        return (isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor)
+                and before.shape == after.shape and torch.equal(before, after.to(before.dtype)))
+    if isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)):
+        return len(before) == len(after) and all(_same(x, y) for x, y in zip(before, after))
+    return type(before) is type(after) and before == after
+
+
 def _inputs_changed(case: dict, r: dict, names: list[str], keys: list[str]) -> list[str]:
     after = r.get("inputs_after") or []
     out = []
     for name, key, a in zip(names, keys, after):
         before = case[key]
-        if isinstance(before, torch.Tensor) and isinstance(a, torch.Tensor) and not torch.equal(before, a):
+        if isinstance(before, torch.Tensor) and isinstance(a, torch.Tensor) and not _same(before, a):
             out.append(f"modified its input `{name}` in place; compute new tensors instead")
-        if isinstance(before, list) and isinstance(a, list):
-            same = len(before) == len(a) and all(
-                (x is None and y is None) or (isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)
-                                              and torch.equal(x, y)) or x == y
-                for x, y in zip(before, a))
-            if not same:
-                out.append(f"modified its input `{name}` (the list or its tensors); do not change the inputs")
+        if isinstance(before, list) and isinstance(a, list) and not _same(before, a):
+            out.append(f"modified its input `{name}` (the list or its tensors) — do not change the inputs; "
+                       "build new tensors (W = W_d @ W, not W_d @= ... or W.copy_(...))")
     return out
 
 
@@ -951,10 +987,18 @@ def _check_spiral(case: dict, r: dict) -> list[str]:
             + _likely("the network does not learn; check forward and that every weight gets a gradient")]
 
 
+def _ignores_functions(contract: list[str]) -> list[str]:
+    """Contract lines saying forward did not go through the supplied Functions: the point of the task."""
+    return [line for line in contract if "supplied functions" in line and "torch.nn layers" not in line]
+
+
 def check_mlp(case: dict, r: dict) -> Check:
     contract = _mlp_contract(case, r)
     if not r.get("loaded"):
         return contract[:1], contract
+    ignored = _ignores_functions(contract)
+    if ignored:  # correct numbers from torch.relu / nn.Linear are not an MLP built from the Functions
+        return [ignored[0] + " — building the MLP from the given Functions is what this task grades"], contract
     if case["mode"] == "spiral":
         return _check_spiral(case, r), contract
     out = r.get("out")
@@ -1093,29 +1137,48 @@ def _dedupe(lines: list[str], limit: int = 6) -> list[str]:
     return seen[:limit]
 
 
-def _error_text(task: str, message: str) -> str:
-    """A bare sentence for an exception; "not implemented: ..." for a stub."""
-    if "NotImplementedError" in message:
+def _error_text(task: str, message: str, case: dict | None = None, exc: str = "") -> str:
+    """One line for an exception: "not implemented: ..." for a stub; on a hidden case only the
+    exception's type and the case's description (the message can contain hidden inputs)."""
+    if exc == "NotImplementedError" or (not exc and "NotImplementedError" in message):
         text = message.split("NotImplementedError:", 1)[-1].split(" (line ", 1)[0].strip()
+        if case is not None and not case.get("visible"):
+            text = ""
         return "not implemented: " + (text or f"{task} raised NotImplementedError")
     hint = next((h for t, s, h in ERROR_HINTS if t == task and s in message), "")
-    return f"raised {message}" + _likely(hint)
+    if case is None:
+        return f"raised {message}" + _likely(hint)
+    return case_error(task, case, message, exc) + _likely(hint)
 
 
 def _head(task: Task, case: dict, line: str) -> str:
     """``task [case label]: line`` — every student-facing line names the function and the case."""
-    if line.startswith("not implemented: "):
+    if line.startswith("not implemented: ") or line.startswith(f"{task.name} ["):
         return line
     return f"{task.name} [{case['label']}]: {line}"
 
 
 def _run_check(task: Task, case: dict, r: dict) -> Check:
+    if not isinstance(r, dict):
+        return ["no usable result came back for this case"], []
     if r.get("error"):
-        return [_error_text(task.name, r["error"])], []
+        if "exc_type" in r or r.get("stage") == "probe":  # raised by the submission's code
+            return [_error_text(task.name, str(r["error"]), case, str(r.get("exc_type", "")))], []
+        return [str(r["error"])], []  # the grader's own reason (a missing or malformed result)
     try:
         return CHECKS[task.name](case, r)
     except Exception as exc:  # a malformed return value must cost the case, never crash grading
-        return [f"the grader could not read the result ({type(exc).__name__}: {exc})"], []
+        return [f"the grader could not read the result ({type(exc).__name__})"], []
+
+
+def _not_implemented(task: Task, cases: list[dict], results: list) -> str | None:
+    """The first "not implemented" line, its text taken from a visible case only."""
+    pairs = sorted(zip(cases, results), key=lambda cr: not cr[0].get("visible"))
+    for case, r in pairs:
+        if isinstance(r, dict) and r.get("error") and (r.get("exc_type") == "NotImplementedError" or
+                                                         (not r.get("exc_type") and "NotImplementedError" in r["error"])):
+            return _error_text(task.name, str(r["error"]), case, str(r.get("exc_type", "")))
+    return None
 
 
 def score_task(assignment: Assignment, task: Task, cases: list[dict], results: list[dict] | None,
@@ -1125,8 +1188,13 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
     early = unrunnable(assignment, task, results, failure, "class" if task.name == "MLP" else "function")
     if early is not None:
         return early
-    nie = next((_error_text(task.name, r["error"]) for r in results
-                if r.get("error") and "NotImplementedError" in r["error"]), None)
+    results = [r if isinstance(r, dict) else {"error": "a malformed result came back for this case"} for r in results]
+    results += [{"error": "no result came back for this case"}] * (len(cases) - len(results))
+    if any(isinstance(r, dict) and r.get("tampered") for r in results):
+        why = (f"{task.name}: your file replaced code the grader or torch relies on — a submission may only "
+               "define its functions and classes")
+        return [Outcome(task.name, k, 0.0, [why]) for k in keys]
+    nie = _not_implemented(task, cases, results)
     checked = [(c, _run_check(task, c, r)) for c, r in zip(cases, results)]
     scores: dict[str, tuple[float, list[str]]] = {}
     for key in ("main", "edge"):

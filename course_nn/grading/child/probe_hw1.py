@@ -4,12 +4,17 @@ Standard library and torch only. Nothing here decides a score; it records what t
 returned, what it changed, and which torch calls it made, as plain data for the parent.
 
 Three ways the Function is called, per case:
-- "stub": ``forward``/``backward`` called directly with a stand-in ctx under ``torch.inference_mode()``.
-  No autograd engine is involved, so a backward that needs autograd breaks here, and the returned
-  gradients are seen exactly as written (the engine would silently sum an unsummed bias gradient).
-- "apply": the real ``Function.apply`` and autograd engine, to inspect the real ctx.
+- "direct": a real forward through ``.apply`` (so ``ctx`` is the object autograd itself builds and
+  every ctx API behaves as in training), then ``backward`` called directly on that ctx under
+  ``torch.no_grad()``. Calling it directly shows the returned gradients exactly as written: the
+  engine would silently sum an unsummed bias gradient.
+- "apply": the real autograd engine, to see whether saved tensors are protected by version counters.
 - gradcheck cases: forward values at parent-chosen perturbed points, and backward for each one-hot
   upstream gradient (the analytic Jacobian); the parent does the finite differences itself.
+
+Everything the student's code returns is checked with ``type(x) is torch.Tensor`` before any method
+is called on it: a tensor subclass could run code (forbidden work, outside the recorders) on
+``.detach()`` or ``.clone()``.
 """
 
 from __future__ import annotations
@@ -18,33 +23,6 @@ import torch
 from torch.autograd import Function
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
-
-
-class StubCtx:
-    """Stands in for autograd's ctx when forward/backward are called directly."""
-
-    def __init__(self, needs_input_grad):
-        self.needs_input_grad = tuple(needs_input_grad)
-        self.materialize_grads = True
-
-    def save_for_backward(self, *tensors):
-        object.__setattr__(self, "_stub_saved", tensors)
-
-    @property
-    def saved_tensors(self):
-        return getattr(self, "_stub_saved", ())
-
-    def save_for_forward(self, *tensors):
-        pass
-
-    def mark_dirty(self, *args):
-        pass
-
-    def mark_non_differentiable(self, *args):
-        pass
-
-    def set_materialize_grads(self, value):
-        self.materialize_grads = value
 
 
 class _FunctionRecorder(TorchFunctionMode):
@@ -71,27 +49,59 @@ class _DispatchRecorder(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
+def _is_tensor(value) -> bool:
+    """Exactly a torch.Tensor: never a subclass, whose methods could run the submission's code."""
+    return type(value) is torch.Tensor
+
+
+def _kind(value) -> str:
+    """What a returned value is: "Tensor", "None", "subclass:<name>" or the type's name."""
+    t = type(value)
+    if t is torch.Tensor:
+        return "Tensor"
+    if value is None:
+        return "None"
+    if issubclass(t, torch.Tensor):
+        return "subclass:" + str(t.__name__)[:40]
+    return str(t.__name__)[:40]
+
+
 def _plain(value):
-    """A detached CPU copy of a tensor (inference tensors included), or None."""
-    if isinstance(value, torch.Tensor):
+    """A detached CPU copy of an exact torch.Tensor, or None."""
+    if _is_tensor(value):
         return value.detach().to("cpu").clone()
     return None
 
 
+def _fresh(inputs: list, needs) -> list:
+    """Copies of the case's inputs for one call; floating ones that need a gradient require it."""
+    out = []
+    for x, need in zip(inputs, needs):
+        if _is_tensor(x):
+            x = x.detach().clone()
+            if x.is_floating_point() and need:
+                x.requires_grad_(True)
+        out.append(x)
+    return out
+
+
+def _items(value) -> tuple:
+    t = type(value)
+    if t in (list, tuple):
+        return tuple(value)
+    if t is dict:
+        return tuple(dict.values(value))
+    return (value,)
+
+
 def _tensor_attrs(ctx) -> list[str]:
     """Names of ctx attributes holding tensors (they should have gone through save_for_backward)."""
-    names = []
     try:
-        attrs = vars(ctx)
+        attrs = dict(vars(ctx))
     except TypeError:
-        return names
-    for name, value in attrs.items():
-        if name.startswith("_stub"):
-            continue
-        items = value if isinstance(value, (list, tuple)) else (value.values() if isinstance(value, dict) else (value,))
-        if any(isinstance(v, torch.Tensor) for v in items):
-            names.append(name)
-    return names
+        return []
+    return [str(name) for name, value in attrs.items()
+            if any(issubclass(type(v), torch.Tensor) for v in _items(value))]
 
 
 def _graph_attrs(ctx, saved) -> list[str]:
@@ -102,34 +112,28 @@ def _graph_attrs(ctx, saved) -> list[str]:
     """
 
     def built_inside(t) -> bool:
-        return isinstance(t, torch.Tensor) and t.grad_fn is not None and t.grad_fn is not ctx
+        return _is_tensor(t) and t.grad_fn is not None and t.grad_fn is not ctx
 
     found = [f"saved_tensors[{i}]" for i, t in enumerate(saved or ()) if built_inside(t)]
     try:
-        attrs = vars(ctx)
+        attrs = dict(vars(ctx))
     except TypeError:
         attrs = {}
     for name, value in attrs.items():
-        items = value if isinstance(value, (list, tuple)) else (value,)
-        if any(built_inside(v) for v in items):
+        if any(built_inside(v) for v in _items(value)):
             found.append(f"ctx.{name}")
     return found
 
 
-def _is_new_style(cls) -> bool:
-    return getattr(cls, "setup_context", Function.setup_context) is not Function.setup_context
+def _as_tuple(grads) -> tuple:
+    return tuple(grads) if type(grads) in (tuple, list) else (grads,)
 
 
-def _stub_forward(cls, ctx, inputs):
-    if _is_new_style(cls):
-        out = cls.forward(*inputs)
-        cls.setup_context(ctx, tuple(inputs), out)
-        return out
-    return cls.forward(ctx, *inputs)
-
-
-def _as_tuple(grads):
-    return grads if isinstance(grads, tuple) else (grads,) if not isinstance(grads, list) else tuple(grads)
+def _backward(cls, ctx, grad_output):
+    """Call the user's backward the way autograd does (``vjp`` when that is what the class defines)."""
+    user_fn = cls.vjp if getattr(cls, "vjp", Function.vjp) is not Function.vjp else cls.backward
+    with torch.no_grad():
+        return user_fn(ctx, grad_output)
 
 
 def _describe(exc: BaseException, submission: str) -> str:
@@ -148,70 +152,84 @@ def _recorded(seen: set[str], record: bool, call):
         return call()
 
 
-def _stub(cls, case, inputs, grad_output, submission, record=True):
-    """Direct forward + backward with a stand-in ctx, under inference_mode, with calls recorded."""
+def _forward(cls, leaves: list, seen: set[str], record: bool):
+    """A real forward through ``.apply``. Returns (output, ctx or None, why not a usable output)."""
+    out = _recorded(seen, record, lambda: cls.apply(*leaves))
+    kind = _kind(out)
+    if kind != "Tensor":
+        return out, None, kind
+    return out, out.grad_fn, ""
+
+
+def _direct(cls, case, inputs, grad_output, submission, record=True):
+    """Forward through .apply, then backward called directly on autograd's own ctx, calls recorded."""
     seen: set[str] = set()
-    res = {"out": None, "grads": None, "n_grads": -1, "error_forward": "", "error_backward": "",
-           "not_implemented": False, "ctx_tensor_attrs": [], "saved_count": 0}
-    ctx = StubCtx(case["needs"])
+    res = {"out": None, "out_type": "", "grads": None, "n_grads": -1, "error_forward": "", "error_backward": "",
+           "exc_forward": "", "exc_backward": "", "not_implemented": False, "ctx_tensor_attrs": [],
+           "saved_count": 0}
+    leaves = _fresh(inputs, case["needs"])
 
     def failed(stage: str, exc: BaseException) -> dict:
         res[f"error_{stage}"] = _describe(exc, submission)
+        res[f"exc_{stage}"] = type(exc).__name__
         res["not_implemented"] = isinstance(exc, NotImplementedError)
         res["ops"] = sorted(seen)
         return res
 
-    with torch.inference_mode():
-        try:
-            out = _recorded(seen, record, lambda: _stub_forward(cls, ctx, inputs))
-        except BaseException as exc:
-            return failed("forward", exc)
-        res["ops_forward"] = sorted(seen)
-        res["out"] = _plain(out)
-        res["out_type"] = type(out).__name__
-        res["out_device"] = str(out.device) if isinstance(out, torch.Tensor) else ""
-        res["inputs_after_forward"] = [_plain(x) for x in inputs]
-        res["ctx_tensor_attrs"] = _tensor_attrs(ctx)
-        res["saved_count"] = len(ctx.saved_tensors)
-        try:
-            grads = _recorded(seen, record, lambda: cls.backward(ctx, grad_output))
-        except BaseException as exc:
-            return failed("backward", exc)
+    try:
+        out, ctx, bad = _forward(cls, leaves, seen, record)
+    except BaseException as exc:
+        return failed("forward", exc)
+    res["ops_forward"] = sorted(seen)
+    res["out_type"] = bad or "Tensor"
+    res["inputs_after_forward"] = [_plain(x) for x in leaves]
+    if bad:  # not a plain tensor: nothing more is called on it
+        res["ops"] = sorted(seen)
+        return res
+    res["out"] = _plain(out)
+    res["out_device"] = str(out.device)
+    if ctx is None:
+        res["error_backward"] = "forward's output is not connected to autograd (did forward detach it?)"
+        return res
+    res["ctx_tensor_attrs"] = _tensor_attrs(ctx)
+    try:
+        grads = _recorded(seen, record, lambda: _backward(cls, ctx, grad_output))
+    except BaseException as exc:
+        return failed("backward", exc)
     grads = _as_tuple(grads)
     res["n_grads"] = len(grads)
+    res["grad_types"] = [_kind(g) for g in grads]
     res["grads"] = [_plain(g) for g in grads]
-    res["grad_types"] = [type(g).__name__ for g in grads]
-    res["grad_devices"] = [str(g.device) if isinstance(g, torch.Tensor) else "" for g in grads]
+    res["grad_devices"] = [str(g.device) if _is_tensor(g) else "" for g in grads]
+    res["inputs_after"] = [_plain(x) for x in leaves]
+    res["grad_output_after"] = _plain(grad_output)  # did backward change the upstream gradient?
     res["ops"] = sorted(seen)
     return res
 
 
 def _apply(cls, case, inputs, grad_output, submission):
     """The real autograd path: inspect the real ctx and bump saved tensors' version counters."""
-    res = {"error": "", "graph_on_ctx": [], "ctx_tensor_attrs": [], "grads": None, "version_error": None}
-    leaves = []
-    call_inputs = []
-    for x, need in zip(inputs, case["needs"]):
-        if isinstance(x, torch.Tensor) and x.is_floating_point() and need:
-            leaf = x.detach().clone().requires_grad_(True)
-            leaves.append(leaf)
-            call_inputs.append(leaf)
-        else:
-            call_inputs.append(x)
+    res = {"error": "", "graph_on_ctx": [], "ctx_tensor_attrs": [], "version_error": None}
+    call_inputs = _fresh(inputs, case["needs"])
+    leaves = [x for x in call_inputs if _is_tensor(x) and x.requires_grad]
     try:
         out = cls.apply(*call_inputs)
+        if not _is_tensor(out):
+            res["error"] = f"forward returned {_kind(out)}"
+            return res
         ctx = out.grad_fn
         saved = ctx.saved_tensors if ctx is not None and hasattr(ctx, "saved_tensors") else ()
         res["graph_on_ctx"] = _graph_attrs(ctx, saved)
         res["ctx_tensor_attrs"] = _tensor_attrs(ctx) if ctx is not None else []
-        if leaves:
+        if leaves and ctx is not None:
             grads = torch.autograd.grad(out, leaves, grad_output, allow_unused=True, retain_graph=True)
-            res["grads"] = [_plain(g) for g in grads]
+            if not all(g is None or _is_tensor(g) for g in grads):
+                return res
             # save_for_backward lets torch catch in-place changes to saved tensors: bump every
             # input's and the output's version and expect backward to refuse the stale values.
             with torch.no_grad():  # in-place under no_grad still bumps the version counter
                 for t in [out, *call_inputs]:
-                    if isinstance(t, torch.Tensor) and t.is_floating_point():
+                    if _is_tensor(t) and t.is_floating_point():
                         t.add_(0)
             try:
                 torch.autograd.grad(out, leaves, grad_output, allow_unused=True)
@@ -223,38 +241,49 @@ def _apply(cls, case, inputs, grad_output, submission):
     return res
 
 
+def _checked_out(out) -> torch.Tensor:
+    kind = _kind(out)
+    if kind != "Tensor":
+        raise TypeError(f"forward returned {kind.replace('subclass:', 'a tensor subclass ')}, expected a torch.Tensor")
+    return out
+
+
 def _gradcheck(cls, case, inputs, submission):
     """Forward values at perturbed points and the analytic Jacobian from one-hot backward calls."""
     eps = float(case["eps"])
     points = case["points"].tolist()
-    res = {"plus": None, "minus": None, "jac": None, "error": ""}
+    needs = case["needs"]
+    res = {"plus": None, "minus": None, "jac": None, "error": "", "exc": ""}
     try:
         plus, minus = [], []
-        with torch.inference_mode():
+        with torch.no_grad():
             for input_idx, flat_idx in points:
                 for sign, bucket in ((1.0, plus), (-1.0, minus)):
-                    moved = [x.clone() if isinstance(x, torch.Tensor) else x for x in inputs]
+                    moved = _fresh(inputs, [False] * len(inputs))
                     moved[input_idx].view(-1)[flat_idx] += sign * eps
-                    out = _stub_forward(cls, StubCtx(case["needs"]), moved)
-                    bucket.append(_plain(out).reshape(-1))
+                    bucket.append(_plain(_checked_out(cls.apply(*moved))).reshape(-1))
         res["plus"] = torch.stack(plus) if plus else None
         res["minus"] = torch.stack(minus) if minus else None
-        out = _stub_forward(cls, StubCtx(case["needs"]), inputs)
-        n_out = out.numel()
         columns: list[list] = [[] for _ in inputs]
-        with torch.inference_mode():
-            for k in range(n_out):
-                onehot = torch.zeros(n_out, dtype=out.dtype, device=out.device)
-                onehot[k] = 1
-                ctx = StubCtx(case["needs"])
-                out_k = _stub_forward(cls, ctx, inputs)
-                grads = _as_tuple(cls.backward(ctx, onehot.reshape(out_k.shape)))
-                for i in range(len(inputs)):
-                    g = grads[i] if i < len(grads) else None
-                    columns[i].append(_plain(g).reshape(-1) if isinstance(g, torch.Tensor) else None)
-        res["jac"] = [torch.stack(c) if c and all(isinstance(r, torch.Tensor) for r in c) else None for c in columns]
+        n_out = None
+        k = 0
+        while n_out is None or k < n_out:
+            # A fresh forward per column: a backward that changes what it saved cannot skew the next one.
+            out = _checked_out(cls.apply(*_fresh(inputs, needs)))
+            n_out = out.numel() if n_out is None else n_out
+            if out.grad_fn is None:
+                raise TypeError("forward's output is not connected to autograd")
+            onehot = torch.zeros(n_out, dtype=out.dtype, device=out.device)
+            onehot[k] = 1
+            grads = _as_tuple(_backward(cls, out.grad_fn, onehot.reshape(out.shape)))
+            for i in range(len(inputs)):
+                g = grads[i] if i < len(grads) else None
+                columns[i].append(_plain(g).reshape(-1) if _is_tensor(g) else None)
+            k += 1
+        res["jac"] = [torch.stack(c) if c and all(r is not None for r in c) else None for c in columns]
     except BaseException as exc:
         res["error"] = _describe(exc, submission)
+        res["exc"] = type(exc).__name__
         res["not_implemented"] = isinstance(exc, NotImplementedError)
     return res
 
@@ -267,14 +296,10 @@ def run_case(module, case: dict, submission: str) -> dict:
     if not (isinstance(cls, type) and issubclass(cls, Function)):
         return {"missing": True, "error": f"{case['task']} is not a torch.autograd.Function subclass"}
     device = case.get("device", "cpu")
-    inputs = [x.to(device) if isinstance(x, torch.Tensor) else x for x in case["inputs"]]
+    inputs = [x.to(device) if _is_tensor(x) else x for x in case["inputs"]]
     if case["kind"] == "gradcheck":
         return {"gradcheck": _gradcheck(cls, case, inputs, submission)}
     grad_output = case["grad_output"].to(device)
-    result = {"stub": _stub(cls, case, inputs, grad_output, submission)}
-    # What the student's calls left in the tensors we handed over (the parent compares).
-    result["inputs_after"] = [_plain(x) for x in inputs]
-    result["grad_output_after"] = _plain(grad_output)
-    fresh = [x.clone() if isinstance(x, torch.Tensor) else x for x in inputs]
-    result["apply"] = _apply(cls, case, fresh, case["grad_output"].to(device).clone(), submission)
+    result = {"direct": _direct(cls, case, inputs, grad_output.clone(), submission)}
+    result["apply"] = _apply(cls, case, inputs, grad_output.clone(), submission)
     return result

@@ -24,43 +24,59 @@ def _describe(exc: BaseException, submission: str) -> str:
     return describe_exception(exc, submission)
 
 
+_EXACT_TENSORS = (torch.Tensor, torch.nn.Parameter)
+
+
 def plain(value, depth: int = 0):
-    """A copy made only of what ``torch.load(weights_only=True)`` accepts."""
-    if isinstance(value, torch.Tensor):
+    """A copy made only of what ``torch.load(weights_only=True)`` accepts.
+
+    Types are checked exactly before anything is called on a value: a tensor subclass (or an
+    int subclass) returned by the submission could run its own code in ``.detach()`` or ``__float__``.
+    """
+    t = type(value)
+    if t in _EXACT_TENSORS:
         return value.detach().to("cpu").clone()
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or t in (bool, int, float, str):
         return value
+    if issubclass(t, torch.Tensor):
+        return f"<tensor subclass {str(t.__name__)[:40]}>"
     if depth > 4:
-        return f"<{type(value).__name__}>"
-    if isinstance(value, (list, tuple)):
+        return f"<{_type_name(value)}>"
+    if t in (list, tuple):
         items = [plain(v, depth + 1) for v in value]
-        return tuple(items) if isinstance(value, tuple) else items
-    if isinstance(value, dict):
-        return {str(k): plain(v, depth + 1) for k, v in value.items()}
-    try:  # numpy scalars and arrays, torch.Size, ...
-        return torch.as_tensor(value).detach().clone()
-    except Exception:
-        return f"<{type(value).__name__}>"
+        return tuple(items) if t is tuple else items
+    if t is torch.Size:
+        return tuple(int(v) for v in tuple.__iter__(value))
+    if t is dict:
+        return {str(k): plain(v, depth + 1) for k, v in dict.items(value) if type(k) in (str, int)}
+    if str(getattr(t, "__module__", "")) == "numpy":  # numpy scalars and arrays
+        try:
+            return torch.as_tensor(value).detach().clone()
+        except Exception:
+            pass
+    return f"<{_type_name(value)}>"
 
 
 def _type_name(value) -> str:
-    return type(value).__name__
+    t = type(value)
+    return ("tensor subclass " if issubclass(t, torch.Tensor) and t not in _EXACT_TENSORS else "") + str(t.__name__)[:40]
 
 
-class _Counter:
-    def __init__(self, fn, calls: dict, name: str):
-        self.fn, self.calls, self.name = fn, calls, name
+def _counted(fn, calls: dict, name: str):
+    def apply(*args, **kwargs):
+        calls[name] = calls.get(name, 0) + 1
+        return fn(*args, **kwargs)
 
-    def __call__(self, *args, **kwargs):
-        self.calls[self.name] = self.calls.get(self.name, 0) + 1
-        return self.fn(*args, **kwargs)
+    return apply
 
 
 def torch_functions(calls: dict):
-    """A stand-in for the student's hw1 module: torch's built-ins behind ``.apply``, counted."""
+    """A stand-in for the student's hw1 module: torch's built-ins behind ``.apply``, counted.
+
+    Named like the handout's ``TorchFunctions``, so an error message names nothing of the grader's."""
     ns = {}
     for name, fn in (("Linear", F.linear), ("ReLU", torch.relu), ("Sigmoid", torch.sigmoid)):
-        ns[name] = type(name, (), {"apply": staticmethod(_Counter(fn, calls, name))})
+        ns[name] = type(name, (), {"apply": staticmethod(_counted(fn, calls, name))})
     return type("TorchFunctions", (), ns)
 
 
@@ -92,7 +108,7 @@ def _step_target(case: dict):
 
 def _mlp_model(module, case: dict, calls: dict, dtype):
     model = module.MLP(list(case["sizes"]), activation=case["activation"], functions=torch_functions(calls))
-    if not isinstance(model, torch.nn.Module):
+    if not issubclass(type(model), torch.nn.Module):
         raise TypeError(f"MLP(...) built a {_type_name(model)}, not a torch.nn.Module")
     model.to(dtype)
     params = list(model.parameters())
@@ -122,7 +138,7 @@ def _probe_mlp_forward(module, case: dict) -> dict:
     res["calls"] = dict(calls)
     res["out"] = plain(out)
     res["out_type"] = _type_name(out)
-    if not isinstance(out, torch.Tensor) or out.shape != case["grad_output"].shape:
+    if type(out) is not torch.Tensor or out.shape != case["grad_output"].shape:
         return res
     if not out.requires_grad:
         res["no_graph"] = True
@@ -141,6 +157,10 @@ def _probe_mlp_spiral(module, case: dict) -> dict:
     if not info["loaded"]:
         return res
     x, y = case["x"].float(), case["y"]
+    calls.clear()
+    with torch.no_grad():
+        model(x[:2])  # one forward's calls: is the model built from the given Functions?
+    res["calls"] = dict(calls)
     g = torch.Generator().manual_seed(int(case["seed"]))
     velocity = [torch.zeros_like(p) for p in params]
     batch, lr, momentum = int(case["batch"]), float(case["lr"]), float(case["momentum"])
@@ -148,7 +168,10 @@ def _probe_mlp_spiral(module, case: dict) -> dict:
         order = torch.randperm(x.shape[0], generator=g)
         for k in range(0, x.shape[0], batch):
             idx = order[k:k + batch]
-            loss = F.cross_entropy(model(x[idx]), y[idx])
+            logits = model(x[idx])
+            if type(logits) is not torch.Tensor:
+                raise TypeError(f"forward returned {_type_name(logits)}, expected a torch.Tensor")
+            loss = F.cross_entropy(logits, y[idx])
             grads = torch.autograd.grad(loss, params, allow_unused=True)
             with torch.no_grad():
                 for p, v, gr in zip(params, velocity, grads):
@@ -156,7 +179,9 @@ def _probe_mlp_spiral(module, case: dict) -> dict:
                         v.mul_(momentum).add_(gr)
                         p.sub_(lr * v)
     res["weights"] = [plain(p) for p in params]
-    res["train_loss"] = float(F.cross_entropy(model(x), y).detach())
+    logits = model(x)
+    if type(logits) is torch.Tensor:
+        res["train_loss"] = float(F.cross_entropy(logits, y).detach())
     return res
 
 
@@ -215,10 +240,11 @@ def _probe_train_epoch(module, case: dict) -> dict:
     finally:
         if saved is not None:
             module.sgd_step = saved
-    try:
+    number = None
+    if type(value) in (int, float):
         number = float(value)
-    except Exception:
-        number = None
+    elif type(value) is torch.Tensor and value.numel() == 1:
+        number = float(value.detach().reshape(()))
     return {"value": number, "value_type": _type_name(value), "loss_calls": loss_calls["n"],
             "params": [plain(p) for p in model.parameters()]}
 
@@ -270,6 +296,7 @@ def _run_case(module, case: dict, submission: str) -> dict:
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
-        return {"error": _describe(exc, submission), "not_implemented": isinstance(exc, NotImplementedError)}
+        return {"error": _describe(exc, submission), "exc_type": type(exc).__name__,
+                "not_implemented": isinstance(exc, NotImplementedError)}
     return {"error": f"the grader has no probe for {task!r}"}
 
