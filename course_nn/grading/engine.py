@@ -227,7 +227,7 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
             if o.category == "compliance":
                 o.lines = [f"your file breaks a rule of graded code: {v.text()}" for v in escapes[:4]]
             else:
-                o.lines = [f"no credit: {escapes[0].text()}"] + ([ln for ln in o.lines if ln][:2] if o.fraction else [])
+                o.lines = [f"no credit: {escapes[0].text()}"] + o.lines[:2]
             o.fraction = 0.0
             continue
         shortcuts = verdict.shortcuts(task)

@@ -77,7 +77,8 @@ def canonical(name: str) -> str:
     """torch op name as the registry spells it: ``aten._log_softmax`` -> ``log_softmax``, ``relu_`` -> ``relu``."""
     name = name.rsplit(".", 1)[-1] if name.startswith("aten.") else name
     name = ALIASES.get(name, name)
-    name = name.rstrip("_") if name.endswith("_") and not name.endswith("__") else name
+    if not name.startswith("__"):  # F.threshold is the Python function _threshold
+        name = name.strip("_")
     return ALIASES.get(name, name.removeprefix("special_"))
 
 
@@ -425,7 +426,7 @@ SUSPICIOUS = {
 }
 
 
-def _dotted(node: ast.AST) -> str:
+def _dotted_name(node: ast.AST) -> str:
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -462,7 +463,7 @@ def review_flags(source: str, assignment: Assignment) -> dict[str, list[str]]:
             mod = node.module if isinstance(node, ast.ImportFrom) else None
             names = [mod or ""] + [f"{mod}.{a.name}" if mod else a.name for a in node.names]
         elif isinstance(node, (ast.Attribute, ast.Name)):
-            names = [_dotted(node)]
+            names = [_dotted_name(node)]
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "solutions" in node.value:
             names = ["solutions"]
         for name in names:

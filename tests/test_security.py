@@ -1,0 +1,578 @@
+"""Hostile submissions against the grader's trust boundary (hw1 and hw2).
+
+Each test is an attack that worked against an in-process design, and asserts the credit it must
+not earn, that nothing outlives grading, that no secret reaches anything a student sees, and that
+the machine is unchanged. Honest submissions in unusual styles keep full credit in the real sandbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from course_nn import registry
+from course_nn.cli import main as cli_main
+from course_nn.errors import UsageError
+from course_nn.grading import engine, report, review, sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "solutions" / "hw1_autograd" / "functions.py"
+SOLUTION2 = ROOT / "solutions" / "hw2_mlp" / "mlp.py"
+HW1 = registry.get("hw1")
+HW2 = registry.get("hw2")
+
+IS_ROOT = os.geteuid() == 0
+CONTAIN = sandbox.containment()
+needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root (the grader drops to 'nobody', as on Gradescope)")
+needs_namespaces = pytest.mark.skipif(not CONTAIN.namespaces, reason="unshare (PID/mount/net namespaces) unavailable")
+
+def write(folder: Path, source: str, name: str = "functions.py") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def with_extra(folder: Path, extra: str, base: Path = SOLUTION, name: str = "functions.py") -> Path:
+    """The reference plus hostile module-level code."""
+    return write(folder, base.read_text() + "\n" + textwrap.dedent(extra), name)
+
+
+def student_text(result: engine.GradeResult) -> str:
+    """Everything a student can see of a grading: visible tests' output and the top-level output."""
+    data = report.results_json(result)
+    shown = [data.get("output", "")]
+    shown += [t["output"] for t in data["tests"] if t.get("visibility") in ("visible", "after_published", None)]
+    return "\n".join(shown) + "\n" + report.table(result)
+
+
+def no_process_with(token: str) -> bool:
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if token.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
+                    return False
+            except OSError:
+                continue
+    return True
+
+
+# ----------------------------------------------------------------------------------------------
+# 1. The result channel: forging results and shortening the case list
+
+
+FORGE = '''
+import sys, os
+frame = sys._getframe()
+while frame is not None and "proto" not in frame.f_locals:
+    frame = frame.f_back
+if frame is not None:
+    proto, job = frame.f_locals["proto"], frame.f_locals["job"]
+    framing, probe = sys.modules["framing"], sys.modules[job["probe"]]
+    this = sys.modules[__name__]
+    framing.write_frame(proto, {"event": "import", "ok": True, "error": ""})
+    for task in job["tasks"]:
+        framing.write_frame(proto, {"event": "start", "task": task})
+        results = {c["id"]: probe.run_case(this, c, __file__) for c in job["cases"] if c["task"] == task}
+        for r in results.values():  # hide what the recorders saw
+            for part in r.values():
+                if isinstance(part, dict):
+                    part.pop("ops", None); part.pop("ops_forward", None)
+        framing.write_frame(proto, {"event": "result", "task": task, "results": results})
+    framing.write_frame(proto, {"event": "done"})
+    os._exit(0)
+'''
+
+
+def test_forged_result_frames_earn_nothing(tmp_path):
+    # Functions written with torch's built-ins, reported through the runner's own channel at import.
+    builtins = textwrap.dedent('''
+        import torch
+        from torch.autograd import Function
+        class _Auto(Function):
+            pass
+        def _make(fn):
+            class F(Function):
+                @staticmethod
+                def forward(ctx, *xs):
+                    ctx.save_for_backward(*xs)
+                    return fn(*xs)
+                @staticmethod
+                def backward(ctx, g):
+                    xs = [x.detach().requires_grad_(True) for x in ctx.saved_tensors]
+                    with torch.enable_grad():
+                        out = fn(*xs)
+                    return torch.autograd.grad(out, xs, g, allow_unused=True)
+            return F
+        Square = _make(lambda x: x * x)
+        QuadraticForm = _make(lambda v, A: v @ A @ v)
+        Sigmoid = _make(torch.sigmoid)
+        ReLU = _make(torch.relu)
+        Linear = _make(torch.nn.functional.linear)
+        SquaredError = _make(torch.nn.functional.mse_loss)
+        CrossEntropy = _make(torch.nn.functional.cross_entropy)
+    ''')
+    path = write(tmp_path / "sub", builtins + FORGE)
+    result = engine.grade(path, HW1, seed=11)
+    assert result.score == 0, report.table(result)
+    compliance = " ".join(o.lines[0] for o in result.outcomes if o.category == "compliance")
+    assert "sys._getframe" in compliance or "import sys" in compliance
+
+
+def test_shortening_the_case_list_fails_the_missing_cases(tmp_path):
+    # A wrong Sigmoid that deletes its own hidden cases from the job before the runner reads them.
+    shorten = '''
+import sys
+frame = sys._getframe()
+while frame is not None and "job" not in frame.f_locals:
+    frame = frame.f_back
+if frame is not None:
+    job = frame.f_locals["job"]
+    job["cases"][:] = [c for c in job["cases"] if c["task"] != "Sigmoid" or c.get("visible")]
+'''
+    wrong = textwrap.dedent('''
+
+        class Sigmoid(Function):  # forgets the upstream gradient
+            @staticmethod
+            def forward(ctx, z):
+                out = 1 / (1 + torch.exp(-z))
+                ctx.save_for_backward(out)
+                return out
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                (out,) = ctx.saved_tensors
+                return out * (1 - out)
+    ''')
+    path = write(tmp_path / "sub", SOLUTION.read_text() + wrong + "\n" + shorten)
+    result = engine.grade(path, HW1, seed=3)
+    sig = [o for o in result.outcomes if o.task == "Sigmoid"]
+    assert not all(o.passed for o in sig)
+    assert result.score == 0  # the gate saw sys._getframe: nothing from that process is trusted
+
+
+def test_cases_without_a_well_formed_result_fail():
+    from course_nn.grading import cases as case_lib
+
+    import torch
+
+    issued = case_lib.issue({"Square": [{"kind": "main", "inputs": [torch.ones(2)]}, {"kind": "main"}]})["Square"]
+    good = {"stub": {"out": torch.ones(2)}}
+    results, notes = case_lib.accept(issued, {issued[0].id: good, 999: good})
+    assert results[0] is good
+    assert "no result" in results[1]["error"]
+    assert any("not asked" in n for n in notes)
+
+    class Sneaky(torch.Tensor):
+        pass
+
+    results, notes = case_lib.accept(issued, {issued[0].id: {"out": torch.ones(2).as_subclass(Sneaky)},
+                                              issued[1].id: {"out": object()}})
+    assert "malformed" in results[0]["error"] and "malformed" in results[1]["error"]
+
+
+# ----------------------------------------------------------------------------------------------
+# 2. Compliance that cannot be switched off: the static gate
+
+
+@pytest.mark.parametrize(("name", "line", "rule"), [
+    ("disable torch function", "torch._C.DisableTorchFunction().__enter__()", "private"),
+    ("pop the mode stack", "torch.overrides._pop_mode_temporarily", "module"),
+    ("aten alias", "torch.ops.aten.relu.default(torch.zeros(1))", "module"),
+    ("C++ cross entropy", "torch._C._nn.cross_entropy_loss", "module"),
+    ("engine directly", "torch.autograd.Variable._execution_engine", "private"),
+    ("threads", "import threading", "import only torch and math"),
+    ("eval", "eval('1')", "not allowed"),
+    ("importlib", "import importlib", "import only torch and math"),
+    ("torch.os", "torch.os.getpid()", "module"),
+    ("tensor subclass", "class Later(torch.Tensor):\n    pass", "subclassing torch.Tensor"),
+    ("dunder hook", "class T:\n    def __torch_function__(cls, *a):\n        pass", "__torch_function__"),
+    ("rebinding __name__", "__name__ = '__main__'", "__name__"),
+])
+def test_the_gate_flags_escapes_with_the_line_and_the_rule(name, line, rule):
+    verdict = review.check(SOLUTION.read_text() + "\n" + line + "\n", HW1)
+    assert verdict.escapes, name
+    texts = [v.text() for v in verdict.escapes]
+    assert any(rule in t for t in texts), texts
+    assert all(any(part.strip()[:30] in t for part in line.splitlines()) for t in texts)
+
+
+@pytest.mark.parametrize(("task", "code"), [
+    ("Sigmoid", "torch.special.expit(x)"),
+    ("Sigmoid", "x.sigmoid()"),
+    ("Sigmoid", "torch.nn.Sigmoid()(x)"),
+    ("ReLU", "x.relu_()"),
+    ("ReLU", "torch.nn.functional.threshold(x, 0.0, 0.0)"),
+    ("Linear", "torch.nn.functional.linear(x, x)"),
+    ("CrossEntropy", "x.log_softmax(dim=1)"),
+    ("CrossEntropy", "torch.special.log_softmax(x, 1)"),
+])
+def test_every_public_alias_of_a_forbidden_builtin_costs_that_function(task, code):
+    source = textwrap.dedent(f"""
+        import torch
+        from torch.autograd import Function
+        class {task}(Function):
+            @staticmethod
+            def forward(ctx, x):
+                return {code}
+    """)
+    verdict = review.check(source, HW1)
+    hits = verdict.shortcuts(HW1.task(task))
+    assert hits and hits[0].in_forward, verdict.violations
+    assert not any(verdict.shortcuts(t) for t in HW1.tasks if t.name != task)
+
+
+def test_autograd_inside_backward_and_precomputed_answers_cost_the_function(tmp_path):
+    cheat = SOLUTION.read_text() + textwrap.dedent("""
+
+        _PRECOMPUTED = torch.sigmoid(torch.linspace(-3, 3, 7))  # honest only while observed
+
+
+        class Sigmoid(Function):
+            @staticmethod
+            def forward(ctx, z):
+                ctx.save_for_backward(z)
+                return 1 / (1 + torch.exp(-z))
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                (z,) = ctx.saved_tensors
+                with torch.enable_grad():
+                    z = z.detach().requires_grad_(True)
+                    out = 1 / (1 + torch.exp(-z))
+                    return torch.autograd.grad(out, z, grad_output)[0]
+    """)
+    result = engine.grade(write(tmp_path, cheat), HW1, isolate=False, visible_only=True)
+    sig = {o.category: o for o in result.outcomes if o.task == "Sigmoid"}
+    assert sig["compliance"].fraction == 0 and sig["backward"].fraction == 0
+    assert any("autograd" in line for line in sig["compliance"].lines)
+    assert all(o.passed for o in result.outcomes if o.task not in ("Sigmoid",)), report.table(result)
+
+
+def test_dispatch_level_ops_are_matched_by_aten_name():
+    hits = review.runtime_shortcuts(HW1.task("CrossEntropy"), {"aten._log_softmax", "aten.exp", "aten.nll_loss_forward"})
+    assert any("log_softmax" in h for h in hits) and any("nll_loss" in h for h in hits)
+    assert review.runtime_shortcuts(HW1.task("Linear"), {"aten.addmm", "aten.mm", "aten.sum"}) == []
+
+
+def test_honest_styles_pass_the_gate():
+    for path, a in ((SOLUTION, HW1), (SOLUTION2, HW2)):
+        assert review.check(path.read_text(), a).violations == [], path
+    honest = textwrap.dedent("""
+        from __future__ import annotations
+        import math
+        from typing import Optional
+        import torch
+        import torch.nn.functional as F
+        from torch.autograd import Function
+        from torch.autograd.function import once_differentiable
+
+        class Sigmoid(Function):
+            @staticmethod
+            def forward(z):
+                return 1.0 / (1.0 + torch.exp(-z))
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_backward(output)
+                ctx._note = "private state on ctx is fine"
+
+            @staticmethod
+            @once_differentiable
+            def backward(ctx, grad_output):
+                (s,) = ctx.saved_variables
+                return grad_output * s * (1 - s)
+
+        if __name__ == "__main__":
+            import sys
+            print(torch.sigmoid(torch.zeros(1)), math.pi, file=sys.stderr)
+    """)
+    assert review.check(honest, HW1).violations == []
+
+
+# ----------------------------------------------------------------------------------------------
+# 3. Secrets: fresh hidden cases, no solutions, no hidden inputs in feedback, no symlinks
+
+
+def test_hidden_cases_are_fresh_every_grading_and_reproducible_by_run_id():
+    a = engine.hidden_seed(20261126, "run-a")
+    b = engine.hidden_seed(20261126, "run-b")
+    assert a != b and engine.hidden_seed(20261126, "run-a") == a
+    hw1 = engine.scoring_module(HW1)
+    x = hw1.make_cases(HW1, a, False)["Linear"]
+    y = hw1.make_cases(HW1, b, False)["Linear"]
+    hidden = [(c, d) for c, d in zip(x, y) if not c["visible"]]
+    assert hidden and not all(c["inputs"][0].shape == d["inputs"][0].shape and
+                              bool((c["inputs"][0] == d["inputs"][0]).all()) for c, d in hidden)
+
+
+def test_a_grading_names_its_run_id_and_replays_it(tmp_path):
+    first = engine.grade(SOLUTION, HW1, seed=7, isolate=False)
+    again = engine.grade(SOLUTION, HW1, seed=7, isolate=False, run_id=first.run_id)
+    assert any(first.run_id in n for n in first.notes)
+    assert first.run_id not in student_text(first)
+    assert [o.fraction for o in first.outcomes] == [o.fraction for o in again.outcomes]
+
+
+READ_SECRETS = '''
+import os, glob
+found = []
+for pattern in ["{root}/solutions/*/*.py", "{root}/solutions/*/hidden.json", "{root}/course_nn/grading/*.py",
+                "/proc/1/environ"]:
+    for name in glob.glob(pattern):
+        try:
+            found.append(open(name).read()[:300])
+        except OSError as exc:
+            found.append("denied " + type(exc).__name__)
+print("LEAK:" + repr(found))
+'''
+
+
+@needs_namespaces
+def test_the_child_cannot_read_solutions_the_seed_or_the_grader(tmp_path):
+    result = engine.grade(with_extra(tmp_path / "sub", READ_SECRETS.format(root=ROOT)), HW1, seed=5)
+    assert "LEAK:" in result.output, result.output[:500]
+    assert "BEGIN SOLUTION" not in result.output and "20261126" not in result.output
+    assert "def grade(" not in result.output
+    assert "20261126" not in student_text(result)
+
+
+@pytest.mark.parametrize("hw", ["hw1", "hw2"])
+def test_the_course_package_cannot_be_reached_through_the_install(tmp_path, hw):
+    a = registry.get(hw)
+    reach = '''
+import importlib.metadata as md
+try:
+    text = md.distribution("course-nn").read_text("direct_url.json") or ""
+except Exception as exc:
+    text = type(exc).__name__
+print("DIRECT:" + text)
+try:
+    import course_nn.grading.hw1 as leaked
+    print("IMPORTED", leaked.__file__)
+except Exception as exc:
+    print("NOIMPORT", type(exc).__name__)
+'''
+    base = SOLUTION if hw == "hw1" else SOLUTION2
+    result = engine.grade(with_extra(tmp_path / "sub", reach, base, a.submission), a, seed=5)
+    assert "IMPORTED" not in result.output
+    assert result.score == 0  # importlib is outside the gate's allow-list
+
+
+def test_hidden_exception_text_never_reaches_the_student(tmp_path):
+    leak = SOLUTION.read_text() + textwrap.dedent("""
+
+        class Linear(Function):
+            @staticmethod
+            def forward(ctx, x, weight, bias=None):
+                raise ValueError("SECRET-INPUT " + str(x.flatten()[:3].tolist()) + str(tuple(x.shape)))
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                return None, None, None
+    """)
+    result = engine.grade(write(tmp_path, leak), HW1, seed=9, isolate=False)
+    text = student_text(result)
+    hidden_values = [o for o in result.outcomes if o.task == "Linear"]
+    assert hidden_values and not any(o.passed for o in hidden_values)
+    assert "ValueError" in text
+    visible = [line for o in hidden_values for line in o.lines if "hidden" in line]
+    assert all("SECRET-INPUT" not in line for line in visible), visible
+
+
+def test_symlinked_submissions_are_refused(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root-only first line\n")
+    link = tmp_path / "functions.py"
+    link.symlink_to(secret)
+    with pytest.raises(UsageError, match="symbolic link"):
+        engine.grade(link, HW1)
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    (folder / "functions.py").symlink_to(secret)
+    with pytest.raises(UsageError, match="symbolic link"):
+        engine.grade(folder, HW1)
+
+
+# ----------------------------------------------------------------------------------------------
+# 4. Privilege
+
+
+@needs_root
+def test_root_with_an_interpreter_nobody_cannot_reach_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    sandbox.containment.cache_clear()
+    monkeypatch.setattr(sandbox, "_world_reachable", lambda path: False)
+    try:
+        code = cli_main(["grade", str(SOLUTION), "--json", str(tmp_path / "r.json")])
+    finally:
+        sandbox.containment.cache_clear()
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and "nobody" in err and "venv" in err
+    assert "Traceback" not in err and not (tmp_path / "r.json").exists()
+
+
+@needs_root
+def test_as_root_the_child_cannot_touch_the_grader_or_its_files(tmp_path):
+    canary = tmp_path / "canary.txt"
+    canary.write_text("unchanged")
+    os.chmod(tmp_path, 0o755)
+    os.chmod(canary, 0o644)
+    venv_file = Path(sys.executable).resolve()
+    before = hashlib.sha256(venv_file.read_bytes()).hexdigest()
+    attack = f'''
+import os, signal
+out = []
+for pid in [p for p in (os.getppid(), {os.getpid()}) if p > 0]:
+    try:
+        os.kill(pid, signal.SIGKILL); out.append("killed " + str(pid))
+    except OSError as exc:
+        out.append(type(exc).__name__)
+for target in [{str(canary)!r}, {str(venv_file)!r}, {str(ROOT / "course_nn" / "__init__.py")!r}]:
+    try:
+        open(target, "a").write("pwned"); out.append("wrote " + target)
+    except OSError as exc:
+        out.append(type(exc).__name__)
+try:
+    open("/proc/{os.getpid()}/mem", "rb").read(1); out.append("read mem")
+except OSError as exc:
+    out.append(type(exc).__name__)
+print("ATTACK:" + repr(out))
+'''
+    result = engine.grade(with_extra(tmp_path / "sub", attack), HW1, seed=1)
+    assert "ATTACK:" in result.output
+    assert "wrote" not in result.output and "read mem" not in result.output
+    assert canary.read_text() == "unchanged"
+    assert hashlib.sha256(venv_file.read_bytes()).hexdigest() == before
+    assert result.score == 0
+
+
+# ----------------------------------------------------------------------------------------------
+# 5. Processes and resources
+
+
+def test_a_deep_setsid_chain_does_not_outlive_grading(tmp_path):
+    token = f"{secrets.randbelow(10**6)}.{secrets.randbelow(10**6)}"
+    chain = f'''
+import os
+for depth in range(12):
+    if os.fork() != 0:
+        break
+    os.setsid()
+else:
+    os.execv("/bin/sleep", ["sleep", "{token}"])
+'''
+    result = engine.grade(with_extra(tmp_path / "sub", chain), HW1, seed=2, timeout=20)
+    assert result.score == 0
+    import time
+
+    time.sleep(0.5)
+    assert no_process_with(token), "a process of the submission outlived grading"
+
+
+def test_forked_helpers_share_one_memory_allowance(tmp_path):
+    hog = '''
+import os
+import torch
+kids = []
+for _ in range(2):
+    pid = os.fork()
+    if pid == 0:
+        hold = torch.ones(400 * 2**20 // 8, dtype=torch.float64)  # 400 MB each, touched
+        import time
+        time.sleep(60)
+        os._exit(0)
+    kids.append(pid)
+import time
+time.sleep(60)
+'''
+    result = engine.grade(with_extra(tmp_path / "sub", hog), HW1, seed=2, timeout=30, memory_bytes=500 << 20)
+    lines = " ".join(line for o in result.outcomes for line in o.lines)
+    assert "memory" in lines, lines[:400]
+    assert result.score == 0
+
+
+def test_files_written_to_tmp_do_not_stay(tmp_path):
+    name = f"course-nn-leftover-{secrets.token_hex(4)}"
+    drop = f'''
+for d in ["/tmp", "/var/tmp", "/dev/shm"]:
+    try:
+        open(d + "/{name}", "w").write("x")
+    except OSError:
+        pass
+'''
+    engine.grade(with_extra(tmp_path / "sub", drop), HW1, seed=2)
+    assert not any(Path(d, name).exists() for d in ("/tmp", "/var/tmp", "/dev/shm"))
+
+
+def test_a_huge_frame_announcement_is_refused_at_once(tmp_path):
+    huge = '''
+import os, struct, sys
+frame = sys._getframe()
+while frame is not None and "proto" not in frame.f_locals:
+    frame = frame.f_back
+os.write(frame.f_locals["proto"], struct.pack(">I", 4 * 2**30 - 1))
+import time
+time.sleep(30)
+'''
+    result = engine.grade(with_extra(tmp_path / "sub", huge), HW1, seed=2, timeout=20)
+    assert result.score == 0
+    assert not any("took longer" in line for o in result.outcomes for line in o.lines)
+
+
+def test_sandbox_folders_are_private(tmp_path):
+    box = sandbox.prepare(SOLUTION, "functions.py")
+    try:
+        assert box.root.stat().st_mode & 0o777 == 0o711  # nobody may pass, never list
+        assert box.box.name.startswith("box-") and len(box.box.name) > 12
+    finally:
+        box.cleanup()
+    assert not box.root.exists()
+
+
+# ----------------------------------------------------------------------------------------------
+# 6. hw2
+
+
+def test_hw2_escapes_earn_nothing(tmp_path):
+    evil = '''
+import os
+print(sorted(os.listdir("/")))
+'''
+    result = engine.grade(with_extra(tmp_path / "sub", evil, SOLUTION2, "mlp.py"), HW2, seed=4)
+    assert result.score == 0
+    assert any("import os" in line for o in result.outcomes for line in o.lines)
+
+
+# ----------------------------------------------------------------------------------------------
+# Honest submissions keep full credit in the real sandbox
+
+
+def test_reference_and_a_chatty_submission_keep_full_credit_in_the_sandbox(tmp_path):
+    chatty = SOLUTION.read_text() + "\n" + "print('debug: ' + 'x' * 200)\n" * 400
+    for path in (SOLUTION, write(tmp_path, chatty)):
+        result = engine.grade(path, HW1, seed=8)
+        assert result.score == pytest.approx(HW1.total_points), report.table(result)
+    assert "debug: " in result.output and len(result.output) <= sandbox.OUTPUT_CAP
+    data = report.results_json(result)
+    assert data["extra_data"]["submission_output"]
+    assert any("containment:" in n for n in result.notes)
+
+
+def test_hw2_reference_keeps_full_credit_in_the_sandbox():
+    result = engine.grade(SOLUTION2, HW2, seed=8)
+    assert result.score == pytest.approx(HW2.total_points), report.table(result)
+
+
+def test_results_json_is_written_by_the_parent_only(tmp_path):
+    out = tmp_path / "results.json"
+    result = engine.grade(SOLUTION, HW1, seed=8)
+    report.write_results(result, out)
+    assert json.loads(out.read_text())["score"] == pytest.approx(HW1.total_points)
