@@ -198,6 +198,9 @@ RAISES = '''class Sigmoid(Function):
 
 NONE_FOR_WEIGHT = PLANTED["Linear"].replace("grad_output.t().mm(x), grad_b", "None, grad_output.sum(dim=0)")
 
+FLOAT32 = RAISES.replace('raise ValueError("planted failure")', """(out,) = ctx.saved_tensors
+        return (grad_output * out * (1 - out)).float()  # planted: float32 for float64 inputs""")
+
 LOSS_PER_EXAMPLE = PLANTED["CrossEntropy"].replace(
     "return -log_probs.gather(1, target.long().unsqueeze(1)).mean()",
     "return -log_probs.gather(1, target.long().unsqueeze(1)).squeeze(1)  # planted: no mean")
@@ -205,6 +208,8 @@ LOSS_PER_EXAMPLE = PLANTED["CrossEntropy"].replace(
 
 @pytest.mark.parametrize("cls, text, node, words, reached", [
     ("Sigmoid", RAISES, "sigmoid1", "Sigmoid.backward raised ValueError: planted failure", ["loss", "linear2"]),
+    ("Sigmoid", FLOAT32, "sigmoid1", "Sigmoid.backward returned a torch.float32 gradient for `z` (z1)",
+     ["loss", "linear2"]),
     ("Linear", NONE_FOR_WEIGHT, "linear2", "Linear.backward returned None for `weight` (W2)",
      ["loss", "sigmoid1"]),
     ("CrossEntropy", LOSS_PER_EXAMPLE, "loss", "CrossEntropy.forward returned shape (3,)", []),

@@ -153,17 +153,35 @@ def _grad_problem(node: Node, i: int, got: Any, want: torch.Tensor) -> tuple[str
     if tuple(got.shape) != tuple(want.shape):
         hint = _grader_hint("_shape_hint", node.op, arg, got, want)
         return f"{where} a gradient for `{arg}` ({tensor}) of shape {_shape(got)}, expected {_shape(want)} like {tensor}", hint
+    if got.dtype != want.dtype:
+        return (f"{where} a {got.dtype} gradient for `{arg}` ({tensor}), expected {want.dtype} like {tensor}",
+                "a hard-coded dtype (torch.tensor(...), torch.ones(n)); build new tensors with zeros_like / new_ones")
+    return None
+
+
+def _output_problem(node: Node, out: Any, want: torch.Tensor | None) -> tuple[str, str] | None:
+    """(one-line reason, hint) when a forward output cannot be passed on, else None."""
+    if not isinstance(out, torch.Tensor):
+        return f"{node.op}.forward returned a {type(out).__name__}, expected a tensor", ""
+    if want is None:
+        return None
+    if tuple(out.shape) != tuple(want.shape):
+        hint = "a loss is one number (0-dim): average over the batch" if want.dim() == 0 else ""
+        return f"{node.op}.forward returned shape {_shape(out)}, expected {_shape(want)} like torch's", hint
+    if out.dtype != want.dtype:
+        return (f"{node.op}.forward returned {out.dtype} for {want.dtype} inputs",
+                "a hard-coded dtype (torch.tensor(...), torch.zeros(n)); build new tensors with zeros_like / new_ones")
     return None
 
 
 def run_side(net: Net, pick: Callable[[str], Any], fns: Functions | None = None,
-             shapes: dict[str, tuple[int, ...]] | None = None) -> _Run:
+             expected: dict[str, torch.Tensor] | None = None) -> _Run:
     """Forward through every node, then backward node by node from dJ/dJ = 1.
 
     ``pick(op)`` gives the Function (or built-in) for a node; ``fns`` names the student's Functions
-    in error messages; ``shapes`` (node -> torch's output shape) lets a wrong-shaped forward stop
-    the run at the node that produced it. A failure ends the forward pass there; in the backward
-    pass it withholds only the gradients it could not produce.
+    in error messages; ``expected`` (node -> torch's output) lets a forward of the wrong shape or
+    dtype stop the run at the node that produced it. A failure ends the forward pass there; in the
+    backward pass it withholds only the gradients it could not produce.
     """
     run, values, backs = _Run(), dict(net.leaves), {}
     for node in net.nodes:
@@ -176,10 +194,9 @@ def run_side(net: Net, pick: Callable[[str], Any], fns: Functions | None = None,
             run.errors[node.name] = _failure_line(fns, err, f"{node.op}.forward")
             run.stages[node.name] = "forward"
             return run
-        want = shapes.get(node.name) if shapes else None
-        if not isinstance(out, torch.Tensor) or (want is not None and tuple(out.shape) != want):
-            got = f"shape {_shape(out)}" if isinstance(out, torch.Tensor) else f"a {type(out).__name__}"
-            run.errors[node.name] = f"{node.op}.forward returned {got}, expected a tensor of shape {want}"
+        problem = _output_problem(node, out, expected.get(node.name) if expected else None)
+        if problem is not None:
+            run.errors[node.name], run.hints[node.name] = problem
             run.stages[node.name] = "forward"
             run.outputs[node.name] = out.detach().clone() if isinstance(out, torch.Tensor) else None
             return run
@@ -337,7 +354,11 @@ def compare_runs(net: Net, student: _Run, reference: _Run) -> list[NodeTrace]:
         elif node.name not in student.outputs or t.upstream is None:
             t.status = "inherits"
         else:
-            _judge_own(t, needs)
+            try:
+                _judge_own(t, needs)
+            except Exception as err:  # noqa: BLE001 - values torch's op cannot take: say so on the node
+                t.status, t.stage = "error", "forward"
+                t.reason = f"{node.op}: its values could not be compared with torch's ({type(err).__name__}: {err})"
             if t.status == "ok" and not _agrees_with_torch(t):
                 t.status = "inherits"
         traces.append(t)
@@ -381,8 +402,7 @@ def trace(fns: Functions, net: Net, impl: str, seed: int) -> Trace:
     reference = run_side(net, _torch_pick)
     if reference.errors:  # the built-ins never fail on these networks; if they do, it is a bug here
         raise RuntimeError(f"torch's side of the trace failed: {reference.errors}")
-    shapes = {name: tuple(out.shape) for name, out in reference.outputs.items()}
-    student = run_side(net, _student_pick(fns), fns, shapes)
+    student = run_side(net, _student_pick(fns), fns, reference.outputs)
     return Trace(net, impl, seed, compare_runs(net, student, reference))
 
 
