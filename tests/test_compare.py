@@ -89,9 +89,10 @@ def test_transposed_weight_gradient_is_the_first_difference(tmp_path, capsys, so
     assert "DIFFERS" not in "".join(line for line in out.splitlines() if line.startswith("  loss"))
     assert "dJ/dz3 (gradient of the loss w.r.t. the network output)" in out  # compared before the error
     last = out.strip().splitlines()[-1]
-    assert last.startswith("first gradient difference along backpropagation: layer3 backward raised an error")
-    assert "Linear.backward returned a gradient for weight (index 1) of shape (8, 2), expected (2, 8)" in last
-    assert "grad_outputᵀ · x" in last and last.endswith("look at Linear.backward")
+    # backward is called directly (as the grader does): the gradient is compared as returned
+    assert last.startswith("first gradient difference along backpropagation: layer3 weight gradient dJ/dW3")
+    assert "shape (8, 2), expected (2, 8)" in last
+    assert "grad_outputᵀ · x" in last and last.endswith("look at Linear.backward (grad_weight)")
 
 
 def test_exception_in_student_forward_is_one_line(tmp_path, capsys, solution_text):
@@ -121,3 +122,35 @@ def test_help_explains_itself_with_examples(capsys):
     assert info.value.code == 0
     assert "examples:" in out and "course-nn compare --impl functions.py" in out
     assert "backward raises" in out
+
+
+def test_an_unsummed_bias_gradient_is_found_as_the_grader_finds_it(tmp_path, capsys, solution_text):
+    # autograd would sum the (N, out) gradient down to (out,) and report "all match"
+    student = tmp_path / "functions.py"
+    student.write_text(solution_text.replace(CORRECT, "grad_b = grad_output"))
+    rc, out, _ = compare(capsys, "--impl", str(student), "--hidden", "8,8", "--batch-size", "16")
+    assert rc == 1
+    last = out.strip().splitlines()[-1]
+    assert "layer3 bias gradient" in last and "shape (16, 2), expected (2,)" in last
+    assert "sum the bias gradient over the batch" in last
+    assert "all forward values and gradients match" not in out
+
+
+def test_a_sigmoid_backward_that_uses_its_input_gets_the_hint(tmp_path, capsys, solution_text):
+    saved_output = "        ctx.save_for_backward(out)\n        return out"
+    assert saved_output in solution_text
+    student = tmp_path / "functions.py"
+    student.write_text(solution_text.replace(saved_output, "        ctx.save_for_backward(z)\n        return out", 1))
+    rc, out, _ = compare(capsys, "--impl", str(student), "--task", "sine", "--activation", "sigmoid", "--hidden", "4,4")
+    assert rc == 1
+    last = out.strip().splitlines()[-1]
+    assert "through Sigmoid" in last and "uses its input z" in last and "σ(z)(1 − σ(z))" in last
+
+
+def test_compare_defaults_to_the_functions_py_of_a_student_bundle(tmp_path, monkeypatch, capsys, solution_text):
+    (tmp_path / "functions.py").write_text(solution_text)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COURSE_NN_ROOT", str(tmp_path))  # installed from the course's link: no solutions/
+    rc, out, _ = compare(capsys, "--hidden", "4")
+    assert rc == 0, out
+    assert out.startswith(f"comparing {tmp_path / 'functions.py'}")

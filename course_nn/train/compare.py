@@ -10,12 +10,19 @@ every intermediate is compared:
             backward), then for each layer the bias and weight gradients, dJ/da_{k-1} (Linear's
             input gradient) and dJ/dz_{k-1} (the activation's backward)
 
+The student's backward methods are called directly, one Function at a time, with the ctx autograd
+itself made for that call (the grad_fn of the forward through .apply), exactly as the grader does:
+every gradient is compared as returned, so an unsummed bias gradient of shape (N, out) is found
+instead of being summed away by autograd. torch's side is ordinary autograd.
+
 For each mismatch it prints the layer, the parameter, the first differing index, the expected
 (torch) and actual (student) values and the relative error, and ends with the first difference
 along backpropagation and the Function to look at. Exit status 0 when everything matches, 1 when
-something differs. When the student's backward raises (say Linear.backward returns dJ/dW with the
-shape (in, out) instead of W's (out, in)), the gradients it did produce are still compared and the
-error, with the input it concerns and a hint, is reported as the first difference.
+something differs. A gradient of the wrong shape (dJ/dW of shape (in, out) instead of W's
+(out, in), a bias gradient not summed over the batch) is reported with a hint; when the student's
+backward raises, the gradients it did produce are still compared and the error, with the file line,
+is reported as the first difference. Without --impl: solutions/ in a course clone, else the
+functions.py in the current folder (a student's bundle).
 
 examples:
   course-nn compare --impl functions.py
@@ -30,8 +37,9 @@ from dataclasses import dataclass
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--impl", required=True,
-                        help="the implementation to check: a path to a functions.py (or solutions, assignments)")
+    parser.add_argument("--impl",
+                        help="the implementation to check: a path to a functions.py (or solutions, assignments); "
+                             "default: solutions/ in a course clone, else the functions.py in this folder")
     parser.add_argument("--task", default="spiral", help="task whose first batch is used (default spiral)")
     parser.add_argument("--model", default="mlp", help="mlp (default) or logreg")
     parser.add_argument("--hidden", default="64,64", help="hidden layer sizes (default 64,64)")
@@ -93,13 +101,93 @@ def _trace(model, x):
     return zs, acts
 
 
+#: What a gradient of the wrong shape usually means, per culprit of a backward check.
+SHAPE_HINTS = {
+    "Linear.backward (grad_bias)": "dJ/db has b's shape (out,): sum the bias gradient over the batch (dim 0)",
+    "Linear.backward (grad_weight)": "dJ/dW has W's shape (out, in): use grad_outputᵀ · x",
+    "Linear.backward (grad_x)": "dJ/dx has x's shape (N, in): use grad_output · W",
+}
+
+
+@dataclass
+class Call:
+    """One call of a student's Function in the forward pass: which gradients its backward yields."""
+
+    fn: object  # the Function class
+    ctx: object  # the grad_fn autograd made for this call: the ctx backward gets in training
+    grad_in: tuple  # key of the upstream gradient, e.g. ("z", 2)
+    grads_out: tuple  # keys of the returned gradients, one per forward input (None: not compared)
+
+
+def _leaf(t):
+    return t.detach().requires_grad_(True)
+
+
+def _forward_calls(model, x, y, classification: bool):
+    """The student's forward, one Function call at a time, each on fresh leaf inputs so that each
+    call's grad_fn is its own ctx. Returns (calls in forward order, zs, acts, loss)."""
+    fns, calls, zs, acts = model.fns, [], [], [x]
+    n = len(model.layers)
+    for i, layer in enumerate(model.layers, start=1):
+        z = fns.Linear.apply(acts[-1] if i == 1 else _leaf(acts[-1]), _leaf(layer.weight), _leaf(layer.bias))
+        calls.append(Call(fns.Linear, z.grad_fn, ("z", i), (("a", i - 1) if i > 1 else None, ("W", i), ("b", i))))
+        zs.append(z)
+        if i < n:
+            act = fns.ReLU if model.activation == "relu" else fns.Sigmoid
+            a = act.apply(_leaf(z))
+            calls.append(Call(act, a.grad_fn, ("a", i), (("z", i),)))
+            acts.append(a)
+    loss_fn = fns.CrossEntropy if classification else fns.SquaredError
+    loss = loss_fn.apply(_leaf(zs[-1]), y)
+    calls.append(Call(loss_fn, loss.grad_fn, ("J", 0), (("z", n), None)))
+    return calls, zs, acts, loss
+
+
+def _direct_backward(calls: list[Call], loss):
+    """Call each Function's backward directly, from the loss down, as the grader does. Returns
+    ({key: gradient as returned}, the exception that stopped it or None)."""
+    import torch
+
+    grads: dict[tuple, object] = {("J", 0): torch.ones_like(loss.detach())}
+    for call in reversed(calls):
+        upstream = grads.get(call.grad_in)
+        if upstream is None:
+            break
+        try:
+            with torch.no_grad():
+                out = call.fn.backward(call.ctx, upstream)
+        except Exception as err:  # the student's backward raised: compare what came before
+            return grads, err
+        out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+        for key, grad in zip(call.grads_out, out):
+            if key is not None:
+                grads[key] = grad
+    return grads, None
+
+
+def _hints(act_fn: str, zs, acts, grads) -> dict[str, str]:
+    """Hints for differences whose cause can be recognised from the values: per Check culprit."""
+    import torch
+
+    hints = {}
+    if act_fn != "Sigmoid":
+        return hints
+    for k in range(1, len(acts)):
+        got, up, z = grads.get(("z", k)), grads.get(("a", k)), zs[k - 1].detach()
+        if isinstance(got, torch.Tensor) and isinstance(up, torch.Tensor) and got.shape == z.shape:
+            if torch.allclose(got, up * z * (1 - z), rtol=1e-6, atol=1e-9) and not torch.allclose(z, acts[k].detach()):
+                hints["Sigmoid.backward"] = ("Sigmoid.backward uses its input z where the derivative needs the "
+                                             "output σ(z): dσ/dz = σ(z)(1 − σ(z)), so save the output in forward")
+    return hints
+
+
 def run_compare(args: argparse.Namespace) -> tuple[list[Check], list[Check], str]:
     """Run both networks on one batch; returns (forward checks, backward checks, header line)."""
     import torch
 
     from course_nn.data import load_task
     from course_nn.errors import UsageError
-    from course_nn.impl import describe_failure, load_functions, torch_functions
+    from course_nn.impl import default_impl, describe_failure, load_functions, torch_functions
     from course_nn.train.model import ACTIVATIONS, MODELS, build_network
     from course_nn.train.trainer import hidden_sizes, resolve_device
 
@@ -114,7 +202,7 @@ def run_compare(args: argparse.Namespace) -> tuple[list[Check], list[Check], str
     dtype = torch.float64 if args.dtype == "float64" else torch.float32
     rtol = args.rtol if args.rtol is not None else (1e-6 if dtype == torch.float64 else 1e-4)
     atol = args.atol if args.atol is not None else (1e-9 if dtype == torch.float64 else 1e-6)
-    student = load_functions(args.impl)
+    student = load_functions(args.impl or default_impl())
     data = load_task(args.task, seed=args.seed, n_train=max(args.batch_size, 1), n_val=1,
                      data_dir=args.data_dir, download=args.download)
     x = data.x_train[: args.batch_size].to(device=device, dtype=dtype)
@@ -126,22 +214,16 @@ def run_compare(args: argparse.Namespace) -> tuple[list[Check], list[Check], str
     for name, fns in (("expected", torch_functions()), ("actual", student)):
         nets[name] = build_network(fns, args.model, data.num_inputs, data.num_outputs, hidden, args.activation,
                                    seed=args.seed + 1).to(device=device, dtype=dtype)
-    traces, failure = {}, None
-    for name, net in nets.items():
-        try:
-            zs, acts = _trace(net, x)
-            loss = net.loss(zs[-1], y, data.is_classification)
-        except Exception as err:  # the student's forward: nothing to compare without its values
-            raise _student_error(student, err, name) from None
-        try:
-            loss.backward()
-        except Exception as err:  # the student's backward: compare what it computed before it failed
-            if name == "expected":
-                raise
-            failure = describe_failure(student, err, fallback=True)
-        traces[name] = (zs, acts, loss)
-
-    (ez, ea, eloss), (az, aa, aloss) = traces["expected"], traces["actual"]
+    ez, ea = _trace(nets["expected"], x)
+    eloss = nets["expected"].loss(ez[-1], y, data.is_classification)
+    eloss.backward()
+    try:
+        calls, az, aa, aloss = _forward_calls(nets["actual"], x, y, data.is_classification)
+    except Exception as err:  # the student's forward: nothing to compare without its values
+        raise _student_error(student, err, "actual") from None
+    grads, failure = _direct_backward(calls, aloss)
+    if failure is not None:
+        failure = describe_failure(student, failure, fallback=True)
     act_fn = "ReLU" if args.activation == "relu" else "Sigmoid"
     loss_fn = "CrossEntropy" if data.is_classification else "SquaredError"
     n_layers = len(ez)
@@ -158,20 +240,21 @@ def run_compare(args: argparse.Namespace) -> tuple[list[Check], list[Check], str
     add(forward, f"loss J = {loss_fn}(z{n_layers}, y)", f"{loss_fn}.forward", eloss, aloss)
 
     # (stage, where, culprit, expected, actual) in the order backpropagation computes them
-    enets, anets = nets["expected"].layers, nets["actual"].layers
+    enets = nets["expected"].layers
     steps = [("loss", f"dJ/dz{n_layers} (gradient of the loss w.r.t. the network output)", f"{loss_fn}.backward",
-              ez[-1].grad, az[-1].grad)]
+              ez[-1].grad, grads.get(("z", n_layers)))]
     for k in range(n_layers - 1, -1, -1):
         layer = f"layer{k + 1}"
         steps.append((layer, f"{layer} bias gradient dJ/db{k + 1}", "Linear.backward (grad_bias)",
-                      enets[k].bias.grad, anets[k].bias.grad))
+                      enets[k].bias.grad, grads.get(("b", k + 1))))
         steps.append((layer, f"{layer} weight gradient dJ/dW{k + 1}", "Linear.backward (grad_weight)",
-                      enets[k].weight.grad, anets[k].weight.grad))
+                      enets[k].weight.grad, grads.get(("W", k + 1))))
         if k > 0:
-            steps.append((layer, f"{layer} input gradient dJ/da{k}", "Linear.backward (grad_x)", ea[k].grad, aa[k].grad))
+            steps.append((layer, f"{layer} input gradient dJ/da{k}", "Linear.backward (grad_x)", ea[k].grad,
+                          grads.get(("a", k))))
             steps.append((f"layer{k}", f"layer{k} dJ/dz{k} through {act_fn}", f"{act_fn}.backward",
-                          ez[k - 1].grad, az[k - 1].grad))
-    backward = _backward_checks(steps, failure, rtol, atol)
+                          ez[k - 1].grad, grads.get(("z", k))))
+    backward = _backward_checks(steps, failure, rtol, atol, hints=_hints(act_fn, az, aa, grads))
 
     sizes = "-".join(str(s) for s in nets["actual"].sizes)
     header = (f"comparing {student.source or student.name} with torch's built-ins: {args.task}, {args.model} {sizes} "
@@ -189,7 +272,8 @@ def _student_error(student, err: Exception, side: str) -> Exception:
     return err if failure is None else CourseError(failure.line)
 
 
-def _backward_checks(steps: list[tuple], failure, rtol: float, atol: float) -> list[Check]:
+def _backward_checks(steps: list[tuple], failure, rtol: float, atol: float,
+                     hints: dict[str, str] | None = None) -> list[Check]:
     """Compare the gradients in backpropagation order. When the student's backward raised
     (``failure``), the first gradient it never produced becomes a difference carrying the error,
     and the comparison stops there (everything after it is missing for the same reason)."""
@@ -199,6 +283,9 @@ def _backward_checks(steps: list[tuple], failure, rtol: float, atol: float) -> l
             checks.append(Check(f"{stage} backward raised an error", failure.owner or culprit, False, failure.line))
             return checks
         ok, detail = compare_tensors(expected, actual, rtol, atol)
+        hint = (hints or {}).get(culprit) or (SHAPE_HINTS.get(culprit) if detail.startswith("shape") else None)
+        if not ok and hint:
+            detail += f" — {hint}"
         checks.append(Check(where, culprit, ok, detail))
     if failure is not None:  # every gradient arrived, yet backward still failed (e.g. for the input)
         checks.append(Check("backward raised an error", failure.owner or "the backward pass", False, failure.line))
