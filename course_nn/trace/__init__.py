@@ -9,3 +9,11 @@ built-ins run from the same weights and data, and each node is compared with tor
     draw.py    the picture (matplotlib, Agg) and the plain-text table
     cli.py     the command
 """
+
+#: --net choices and what each network is (here, not in nets.py, so that --help does not import torch)
+NETS: dict[str, str] = {
+    "mlp": "2-3-2 sigmoid MLP with cross-entropy (default)",
+    "relu": "the same with ReLU",
+    "regression": "1-D input, 3 sigmoid units, squared error",
+    "paths": "one value feeds two branches that join again: the += of backpropagation",
+}

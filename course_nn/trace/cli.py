@@ -41,7 +41,7 @@ FORMATS = (".png", ".svg")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from course_nn.trace.nets import NETS
+    from course_nn.trace import NETS
 
     parser.add_argument("--impl", default="solutions",
                         help="whose Functions: solutions (default), assignments, torch, or a path to a functions.py")
@@ -103,7 +103,7 @@ def _run_dir(args: argparse.Namespace) -> Path | None:
 
 def check_args(args: argparse.Namespace) -> Path | None:
     """Every flag checked before anything runs; returns the TensorBoard run folder (or None)."""
-    from course_nn.trace.nets import NETS
+    from course_nn.trace import NETS
 
     if args.net not in NETS:
         raise UsageError(f"--net {args.net!r} is not a network here; choose one of {', '.join(NETS)}")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import torch
 from torch.autograd import Function
 
+from course_nn.trace import NETS  # noqa: F401 - the names and descriptions of --net live there
+
 BATCH = 3  # three examples: small, yet not 2 (a factor 2 would hide "forgot to divide by N")
 
 
@@ -101,14 +103,6 @@ def _paths(seed: int) -> Net:
              Node("loss", "CrossEntropy", ("z4", "y"), "J")]
     return Net("paths", f"a1 feeds two layers whose outputs are added (dJ/da1 += from each path); batch of {BATCH}",
                leaves, nodes, {"W1", "b1", "W2", "b2", "W3", "b3"})
-
-
-NETS: dict[str, str] = {
-    "mlp": "2-3-2 sigmoid MLP with cross-entropy (default)",
-    "relu": "the same with ReLU",
-    "regression": "1-D input, 3 sigmoid units, squared error",
-    "paths": "one value feeds two branches that join again: the += of backpropagation",
-}
 
 
 def build_net(name: str, seed: int = 0) -> Net:
