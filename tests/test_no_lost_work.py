@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from course_nn import registry
 from course_nn.grading import cli_batch, status
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -175,3 +176,28 @@ def test_status_names_match_the_gradebook_documentation():
     for name in (status.OK, status.EMPTY, status.IMPORT_ERROR, status.NOT_STARTED, status.MISSING,
                  status.GRADER_ERROR):
         assert name in doc
+
+
+# ----------------------------------------------------------------------------- small ones
+
+
+def test_a_sigmoid_backward_that_uses_its_input_gets_the_hint_from_the_grader(tmp_path):
+    from course_nn.grading import engine
+
+    saved_output = "        ctx.save_for_backward(out)\n        return out"
+    text = SOLUTION.read_text()
+    assert saved_output in text
+    sub = tmp_path / "functions.py"
+    sub.write_text(text.replace(saved_output, "        ctx.save_for_backward(z)\n        return out", 1))
+    result = engine.grade(sub, registry.get("hw1"), visible_only=True)
+    backward = next(o for o in result.outcomes if o.task == "Sigmoid" and o.category == "backward")
+    assert not backward.passed
+    assert "input z where the derivative needs the output σ(z)" in backward.lines[0]
+
+
+def test_the_handouts_say_how_to_install_before_the_first_pytest_and_explain_part():
+    for folder in ("hw1_autograd", "hw2_mlp"):
+        text = (ROOT / "assignments" / folder / "README.md").read_text()
+        install, first_pytest = text.find("pip install"), text.find("pytest -")
+        assert 0 <= install < first_pytest, folder
+        assert "`part`" in text, folder

@@ -483,6 +483,9 @@ def _grad_hint(task: str, name: str, case: dict, got: torch.Tensor, exp: torch.T
         if bool((off <= (x <= 0)).all()):
             return ("the gradient leaks where the output is 0 (z ≤ 0): a mask built from the output must be "
                     "[g > 0], not [g ≥ 0] (g = max(0, z) is never negative)")
+    if task == "Sigmoid" and torch.allclose(got.double(), case["grad_output"].double() * x.double() * (1 - x.double()),
+                                            rtol=1e-5, atol=1e-9):  # saved the input z instead of the output
+        return "you used the input z where the derivative needs the output σ(z): dσ/dz = σ(z)(1 − σ(z)); save the output"
     if got.dim() == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1 \
             and torch.allclose(got.double(), exp.double().t(), rtol=1e-5, atol=1e-9):
         return f"your gradient for `{name}` is the transpose of the right one (dJ/dW = grad_outputᵀ · x has W's shape)"
