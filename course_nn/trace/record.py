@@ -136,9 +136,14 @@ def _grader_hint(name: str, *args: Any) -> str:
 
     from course_nn.grading import hw1
 
-    fn = getattr(hw1, name)
+    fn = getattr(hw1, name, None)
+    if fn is None:  # the grader was reorganised: trace still works, without this hint (tests notice)
+        return ""
     extra = {"scale": None} if "scale" in inspect.signature(fn).parameters else {}
-    return (fn(*args, **extra) or "").removeprefix("likely mistake: ")
+    try:
+        return (fn(*args, **extra) or "").removeprefix("likely mistake: ")
+    except Exception:  # noqa: BLE001 - a hint is a bonus; it must never hide the trace itself
+        return ""
 
 
 def _grad_problem(node: Node, i: int, got: Any, want: torch.Tensor) -> tuple[str, str] | None:
