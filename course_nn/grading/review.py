@@ -185,6 +185,28 @@ def _callable_op(obj: object, attr: str) -> str:
     return canonical(name)
 
 
+# Banned builtins that a parameter or local may shadow harmlessly (`def forward(ctx, input)`).
+SHADOWABLE = frozenset({"input", "help", "exit", "quit", "open", "compile", "memoryview", "breakpoint"})
+
+
+def _local_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names a function binds itself (parameters, assignment targets): there they are never builtins."""
+    a = node.args
+    names = {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if x is not None}
+    declared: set[str] = set()
+    todo: list[ast.AST] = list(node.body)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.Global, ast.Nonlocal)):
+            declared |= set(n.names)
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            names.add(n.id)
+        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp,
+                              ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            todo.extend(ast.iter_child_nodes(n))
+    return names - declared
+
+
 class _Gate(ast.NodeVisitor):
     def __init__(self, source: str, assignment: Assignment):
         import torch
@@ -199,6 +221,7 @@ class _Gate(ast.NodeVisitor):
         self.owner: str | None = None
         self.in_forward = False
         self.found: list[Violation] = []
+        self.bound: list[set[str]] = []  # per enclosing function: names it binds (never the builtin there)
         self._autograd_objects = {id(o) for o in (torch.autograd.grad, torch.autograd.backward, torch.Tensor.backward,
                                                   torch.enable_grad, torch.set_grad_enabled, torch.autograd.functional)}
         self._tensor = torch.Tensor
@@ -248,7 +271,9 @@ class _Gate(ast.NodeVisitor):
         saved = self.in_forward
         if self.owner is not None and node.name in ("forward", "setup_context"):
             self.in_forward = True
+        self.bound.append(_local_names(node))
         self._in_scope(node, node.body)
+        self.bound.pop()
         self.in_forward = saved
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -344,6 +369,8 @@ class _Gate(ast.NodeVisitor):
     def visit_Name(self, node: ast.Name) -> None:
         if node.id == "__name__" and not isinstance(node.ctx, ast.Load):
             self.flag(node, "`__name__` may not be changed in a graded file", True)
+        elif node.id in SHADOWABLE and any(node.id in b for b in self.bound):
+            pass  # a parameter or local such as `input` (PyTorch's own examples use it) is not the builtin
         elif node.id in BANNED_BUILTINS or (node.id.startswith("__") and node.id != "__name__"):
             self.flag(node, f"`{node.id}` is not allowed in a graded file (it can reach the grader's process)", True)
 
