@@ -591,6 +591,15 @@ def check_backward(task: str, case: dict, r: dict, hints: dict | None = None) ->
     return problems
 
 
+def check_edge(task: str, case: dict, r: dict, hints: dict | None = None) -> list[str]:
+    """An edge case checks forward and backward; a forward that raised is reported once."""
+    forward = check_forward(task, case, r, hints)
+    d = _direct(r)
+    if d["error_forward"] or d["out"] is None:
+        return forward
+    return forward + check_backward(task, case, r, hints)
+
+
 def check_gradcheck(task: str, case: dict, r: dict) -> list[str]:
     """The split gradcheck: finite differences from the child's forward values, done here."""
     gc = r["gradcheck"]
@@ -609,8 +618,10 @@ def check_gradcheck(task: str, case: dict, r: dict) -> list[str]:
             return [f"{task}: gradcheck: backward returned no gradient for `{names[i]}`"]
         if jac_i.shape[-1] != case["inputs"][i].numel():
             want = case["inputs"][i].numel()
-            hint = (" — did you forget to sum the bias gradient over the batch?"
-                    if task == "Linear" and names[i] == "bias" and jac_i.shape[-1] % want == 0 else "")
+            per_example = jac_i.shape[-1] % want == 0 and jac_i.shape[-1] > want
+            hint = (" — did you forget to sum the bias gradient over the batch?" if per_example and names[i] == "bias"
+                    else f" — one gradient per example? `{names[i]}` is shared by the whole batch: sum its gradient "
+                         "over dim 0" if per_example and task == "Linear" else "")
             return [f"{task}: gradcheck: gradient for `{names[i]}` has {jac_i.shape[-1]} elements, expected {want} "
                     f"(the shape of `{names[i]}`){hint}"]
         ana = jac_i[:, j].double()
@@ -747,7 +758,7 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
     fwd = _fraction(by_kind["main"], lambda c, r: check_forward(name, c, r, hints))
     bwd = _fraction(by_kind["main"], lambda c, r: check_backward(name, c, r, hints))
     gc = _fraction(by_kind["gradcheck"], lambda c, r: check_gradcheck(name, c, r))
-    edge = _fraction(by_kind["edge"], lambda c, r: check_forward(name, c, r, hints) + check_backward(name, c, r, hints))
+    edge = _fraction(by_kind["edge"], lambda c, r: check_edge(name, c, r, hints))
     comp, forward_broke_rules = check_compliance(task, pairs)
     gated = set(assignment.gated_by_compliance) | ({"forward"} if forward_broke_rules else set())
     ran = any(isinstance(r.get("direct"), dict) and r["direct"].get("out") is not None
