@@ -7,6 +7,7 @@ the machine is unchanged. Honest submissions in unusual styles keep full credit 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -32,6 +33,13 @@ IS_ROOT = os.geteuid() == 0
 CONTAIN = sandbox.containment()
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root (the grader drops to 'nobody', as on Gradescope)")
 needs_namespaces = pytest.mark.skipif(not CONTAIN.namespaces, reason="unshare (PID/mount/net namespaces) unavailable")
+
+@pytest.fixture(params=["fresh", "zygote"])
+def grade(request):
+    """Every attack runs against both ways of starting a child: a fresh interpreter, and a fork of
+    the per-worker zygote that has imported torch (class-scale grading)."""
+    return functools.partial(engine.grade, zygote=request.param == "zygote")
+
 
 def write(folder: Path, source: str, name: str = "functions.py") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
@@ -91,7 +99,7 @@ if frame is not None:
 '''
 
 
-def test_forged_result_frames_earn_nothing(tmp_path):
+def test_forged_result_frames_earn_nothing(tmp_path, grade):
     # Functions written with torch's built-ins, reported through the runner's own channel at import.
     builtins = textwrap.dedent('''
         import torch
@@ -120,13 +128,13 @@ def test_forged_result_frames_earn_nothing(tmp_path):
         CrossEntropy = _make(torch.nn.functional.cross_entropy)
     ''')
     path = write(tmp_path / "sub", builtins + FORGE)
-    result = engine.grade(path, HW1, seed=11)
+    result = grade(path, HW1, seed=11)
     assert result.score == 0, report.table(result)
     compliance = " ".join(o.lines[0] for o in result.outcomes if o.category == "compliance")
     assert "sys._getframe" in compliance or "import sys" in compliance
 
 
-def test_shortening_the_case_list_fails_the_missing_cases(tmp_path):
+def test_shortening_the_case_list_fails_the_missing_cases(tmp_path, grade):
     # A wrong Sigmoid that deletes its own hidden cases from the job before the runner reads them.
     shorten = '''
 import sys
@@ -152,7 +160,7 @@ if frame is not None:
                 return out * (1 - out)
     ''')
     path = write(tmp_path / "sub", SOLUTION.read_text() + wrong + "\n" + shorten)
-    result = engine.grade(path, HW1, seed=3)
+    result = grade(path, HW1, seed=3)
     sig = [o for o in result.outcomes if o.task == "Sigmoid"]
     assert not all(o.passed for o in sig)
     assert result.score == 0  # the gate saw sys._getframe: nothing from that process is trusted
@@ -336,8 +344,8 @@ print("LEAK:" + repr(found))
 
 
 @needs_namespaces
-def test_the_child_cannot_read_solutions_the_seed_or_the_grader(tmp_path):
-    result = engine.grade(with_extra(tmp_path / "sub", READ_SECRETS.format(root=ROOT)), HW1, seed=5)
+def test_the_child_cannot_read_solutions_the_seed_or_the_grader(tmp_path, grade):
+    result = grade(with_extra(tmp_path / "sub", READ_SECRETS.format(root=ROOT)), HW1, seed=5)
     assert "LEAK:" in result.output, result.output[:500]
     assert "BEGIN SOLUTION" not in result.output and "20261126" not in result.output
     assert "def grade(" not in result.output
@@ -345,7 +353,7 @@ def test_the_child_cannot_read_solutions_the_seed_or_the_grader(tmp_path):
 
 
 @pytest.mark.parametrize("hw", ["hw1", "hw2"])
-def test_the_course_package_cannot_be_reached_through_the_install(tmp_path, hw):
+def test_the_course_package_cannot_be_reached_through_the_install(tmp_path, hw, grade):
     a = registry.get(hw)
     reach = '''
 import importlib.metadata as md
@@ -361,7 +369,7 @@ except Exception as exc:
     print("NOIMPORT", type(exc).__name__)
 '''
     base = SOLUTION if hw == "hw1" else SOLUTION2
-    result = engine.grade(with_extra(tmp_path / "sub", reach, base, a.submission), a, seed=5)
+    result = grade(with_extra(tmp_path / "sub", reach, base, a.submission), a, seed=5)
     assert "IMPORTED" not in result.output
     assert result.score == 0  # importlib is outside the gate's allow-list
 
@@ -387,18 +395,18 @@ def test_hidden_exception_text_never_reaches_the_student(tmp_path):
     assert all("SECRET-INPUT" not in line for line in visible), visible
 
 
-def test_symlinked_submissions_are_refused(tmp_path):
+def test_symlinked_submissions_are_refused(tmp_path, grade):
     secret = tmp_path / "secret.txt"
     secret.write_text("root-only first line\n")
     link = tmp_path / "functions.py"
     link.symlink_to(secret)
     with pytest.raises(UsageError, match="symbolic link"):
-        engine.grade(link, HW1)
+        grade(link, HW1)
     folder = tmp_path / "upload"
     folder.mkdir()
     (folder / "functions.py").symlink_to(secret)
     with pytest.raises(UsageError, match="symbolic link"):
-        engine.grade(folder, HW1)
+        grade(folder, HW1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -420,7 +428,7 @@ def test_root_with_an_interpreter_nobody_cannot_reach_is_refused_in_one_line(tmp
 
 
 @needs_root
-def test_as_root_the_child_cannot_touch_the_grader_or_its_files(tmp_path):
+def test_as_root_the_child_cannot_touch_the_grader_or_its_files(tmp_path, grade):
     canary = tmp_path / "canary.txt"
     canary.write_text("unchanged")
     os.chmod(tmp_path, 0o755)
@@ -446,7 +454,7 @@ except OSError as exc:
     out.append(type(exc).__name__)
 print("ATTACK:" + repr(out))
 '''
-    result = engine.grade(with_extra(tmp_path / "sub", attack), HW1, seed=1)
+    result = grade(with_extra(tmp_path / "sub", attack), HW1, seed=1)
     assert "ATTACK:" in result.output
     assert "wrote" not in result.output and "read mem" not in result.output
     assert canary.read_text() == "unchanged"
@@ -458,7 +466,7 @@ print("ATTACK:" + repr(out))
 # 5. Processes and resources
 
 
-def test_a_deep_setsid_chain_does_not_outlive_grading(tmp_path):
+def test_a_deep_setsid_chain_does_not_outlive_grading(tmp_path, grade):
     token = f"{secrets.randbelow(10**6)}.{secrets.randbelow(10**6)}"
     chain = f'''
 import os
@@ -469,7 +477,7 @@ for depth in range(12):
 else:
     os.execv("/bin/sleep", ["sleep", "{token}"])
 '''
-    result = engine.grade(with_extra(tmp_path / "sub", chain), HW1, seed=2, timeout=20)
+    result = grade(with_extra(tmp_path / "sub", chain), HW1, seed=2, timeout=20)
     assert result.score == 0
     import time
 
@@ -477,7 +485,7 @@ else:
     assert no_process_with(token), "a process of the submission outlived grading"
 
 
-def test_forked_helpers_share_one_memory_allowance(tmp_path):
+def test_forked_helpers_share_one_memory_allowance(tmp_path, grade):
     hog = '''
 import os
 import torch
@@ -493,13 +501,13 @@ for _ in range(2):
 import time
 time.sleep(60)
 '''
-    result = engine.grade(with_extra(tmp_path / "sub", hog), HW1, seed=2, timeout=30, memory_bytes=500 << 20)
+    result = grade(with_extra(tmp_path / "sub", hog), HW1, seed=2, timeout=30, memory_bytes=500 << 20)
     lines = " ".join(line for o in result.outcomes for line in o.lines)
     assert "memory" in lines, lines[:400]
     assert result.score == 0
 
 
-def test_files_written_to_tmp_do_not_stay(tmp_path):
+def test_files_written_to_tmp_do_not_stay(tmp_path, grade):
     name = f"course-nn-leftover-{secrets.token_hex(4)}"
     drop = f'''
 for d in ["/tmp", "/var/tmp", "/dev/shm"]:
@@ -508,11 +516,11 @@ for d in ["/tmp", "/var/tmp", "/dev/shm"]:
     except OSError:
         pass
 '''
-    engine.grade(with_extra(tmp_path / "sub", drop), HW1, seed=2)
+    grade(with_extra(tmp_path / "sub", drop), HW1, seed=2)
     assert not any(Path(d, name).exists() for d in ("/tmp", "/var/tmp", "/dev/shm"))
 
 
-def test_a_huge_frame_announcement_is_refused_at_once(tmp_path):
+def test_a_huge_frame_announcement_is_refused_at_once(tmp_path, grade):
     huge = '''
 import os, struct, sys
 frame = sys._getframe()
@@ -522,7 +530,7 @@ os.write(frame.f_locals["proto"], struct.pack(">I", 4 * 2**30 - 1))
 import time
 time.sleep(30)
 '''
-    result = engine.grade(with_extra(tmp_path / "sub", huge), HW1, seed=2, timeout=20)
+    result = grade(with_extra(tmp_path / "sub", huge), HW1, seed=2, timeout=20)
     assert result.score == 0
     assert not any("took longer" in line for o in result.outcomes for line in o.lines)
 
@@ -541,12 +549,12 @@ def test_sandbox_folders_are_private(tmp_path):
 # 6. hw2
 
 
-def test_hw2_escapes_earn_nothing(tmp_path):
+def test_hw2_escapes_earn_nothing(tmp_path, grade):
     evil = '''
 import os
 print(sorted(os.listdir("/")))
 '''
-    result = engine.grade(with_extra(tmp_path / "sub", evil, SOLUTION2, "mlp.py"), HW2, seed=4)
+    result = grade(with_extra(tmp_path / "sub", evil, SOLUTION2, "mlp.py"), HW2, seed=4)
     assert result.score == 0
     assert any("import os" in line for o in result.outcomes for line in o.lines)
 
@@ -555,10 +563,10 @@ print(sorted(os.listdir("/")))
 # Honest submissions keep full credit in the real sandbox
 
 
-def test_reference_and_a_chatty_submission_keep_full_credit_in_the_sandbox(tmp_path):
+def test_reference_and_a_chatty_submission_keep_full_credit_in_the_sandbox(tmp_path, grade):
     chatty = SOLUTION.read_text() + "\n" + "print('debug: ' + 'x' * 200)\n" * 400
     for path in (SOLUTION, write(tmp_path, chatty)):
-        result = engine.grade(path, HW1, seed=8)
+        result = grade(path, HW1, seed=8)
         assert result.score == pytest.approx(HW1.total_points), report.table(result)
     assert "debug: " in result.output and len(result.output) <= sandbox.OUTPUT_CAP
     data = report.results_json(result)
@@ -566,13 +574,13 @@ def test_reference_and_a_chatty_submission_keep_full_credit_in_the_sandbox(tmp_p
     assert any("containment:" in n for n in result.notes)
 
 
-def test_hw2_reference_keeps_full_credit_in_the_sandbox():
-    result = engine.grade(SOLUTION2, HW2, seed=8)
+def test_hw2_reference_keeps_full_credit_in_the_sandbox(grade):
+    result = grade(SOLUTION2, HW2, seed=8)
     assert result.score == pytest.approx(HW2.total_points), report.table(result)
 
 
-def test_results_json_is_written_by_the_parent_only(tmp_path):
+def test_results_json_is_written_by_the_parent_only(tmp_path, grade):
     out = tmp_path / "results.json"
-    result = engine.grade(SOLUTION, HW1, seed=8)
+    result = grade(SOLUTION, HW1, seed=8)
     report.write_results(result, out)
     assert json.loads(out.read_text())["score"] == pytest.approx(HW1.total_points)

@@ -92,7 +92,8 @@ def _memory_text(memory_bytes: int) -> str:
 
 
 def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: float, memory_bytes: int,
-                 hide: list[Path] | tuple[Path, ...] = ()) -> tuple[dict, dict[str, list], dict[str, str], list[str], str]:
+                 hide: list[Path] | tuple[Path, ...] = (), zygote: bool = False
+                 ) -> tuple[dict, dict[str, list], dict[str, str], list[str], str]:
     """Run every task's cases in sandboxed children. Returns cases, results, failures, notes, output.
 
     ``make_cases`` is called after the first child has started, so that the parent's work (and
@@ -104,6 +105,10 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
         notes.append("grader made non-dumpable: a same-user child cannot read its memory")
     if not sandbox.become_subreaper():
         notes.append("could not become a child subreaper: processes a submission detaches may outlive grading")
+    forker = None
+    if zygote:
+        forker, why = sandbox.zygote_for(contain)
+        notes.append(why or "zygote: the child was forked from an interpreter that had imported torch")
     box = sandbox.prepare(submission, assignment.submission)
     hidden = sandbox.secret_paths(list(hide))
     before = sandbox.own_children()
@@ -111,7 +116,7 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
     failures: dict[str, str] = {}
     output = bytearray()
     known: set[int] = set()
-    child: sandbox.Child | None = sandbox.Child(box, contain, hidden, memory_bytes)
+    child: sandbox.Child | None = sandbox.Child(box, contain, hidden, memory_bytes, forker)
     try:
         cases = make_cases()
         precomputed = False
@@ -119,7 +124,7 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
         remaining = [t.name for t in assignment.tasks]
         while remaining:
             if child is None:
-                child = sandbox.Child(box, contain, hidden, memory_bytes)
+                child = sandbox.Child(box, contain, hidden, memory_bytes, forker)
             kind, frame = child.read(time.monotonic() + STARTUP_LIMIT, 0)
             if kind != "frame" or type(frame) is not dict or frame.get("event") != "ready":
                 reason = f"the grader's child process did not start ({child.exit_text()})"
@@ -253,12 +258,13 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
 def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = False, seed: int | None = None,
           timeout: float = 30.0, memory_bytes: int = 2 << 30, isolate: bool = True,
           devices: tuple[str, ...] | None = None, run_id: str | None = None,
-          hide: list[Path] | tuple[Path, ...] = ()) -> GradeResult:
+          hide: list[Path] | tuple[Path, ...] = (), zygote: bool = False) -> GradeResult:
     """Grade one submission. Never raises for anything the submission does; only for bad PATH
     (and, when isolating as root, for an interpreter the sandbox user cannot run).
 
     ``seed`` is the course's secret hidden-case seed; each run mixes it with a fresh ``run_id``
-    (pass one back to reproduce a grading). ``hide`` adds paths the child must not read.
+    (pass one back to reproduce a grading). ``hide`` adds paths the child must not read. ``zygote``
+    forks the child from a per-process interpreter that has imported torch (class-scale grading).
     """
     started = time.monotonic()
     submission = resolve_submission(path, assignment)
@@ -287,7 +293,7 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
     output = ""
     if isolate:
         cases, results, failures, run_notes, output = run_isolated(submission, assignment, build_cases,
-                                                                   timeout, memory_bytes, hide)
+                                                                   timeout, memory_bytes, hide, zygote)
         notes += run_notes
     else:
         cases = build_cases()

@@ -42,6 +42,7 @@ from course_nn.grading.child import framing
 
 CHILD_DIR = Path(__file__).with_name("child")
 CHILD_FILES = ("runner.py", "framing.py", "probe_hw1.py", "probe_hw2.py")
+ZYGOTE = CHILD_DIR / "zygote.py"
 OUTPUT_CAP = 64 * 1024  # what the submission prints, kept for the instructor (and capped)
 NPROC = 256  # processes and threads of the sandbox user (torch needs a few threads)
 FSIZE = 64 * 1024 * 1024  # largest file the child may write (its /tmp is a small tmpfs anyway)
@@ -336,8 +337,13 @@ def _rss(pid: int) -> int:
 class Child:
     """One sandboxed child: launched, fed one job frame, read frame by frame, killed with its tree."""
 
-    def __init__(self, sandbox: Sandbox, c: Containment, hide: list[Path], memory_bytes: int):
+    def __init__(self, sandbox: Sandbox, c: Containment, hide: list[Path], memory_bytes: int,
+                 zygote: Zygote | None = None):
         self.cgroup = Cgroup.create(c.cgroup, memory_bytes + CGROUP_HEADROOM, CGROUP_PIDS) if c.cgroup else None
+        if zygote is not None:
+            self.proc = _ForkedProcess(zygote, self._fork_request(sandbox, c, hide))
+            self._start_reading()
+            return
         python = [sys.executable, "-I", "-B", sandbox.view(c, sandbox.box / "runner" / "runner.py"),
                   sandbox.view(c, sandbox.target)]
         limits = ["prlimit", f"--fsize={FSIZE}", f"--nofile={NOFILE}", "--core=0"] + \
@@ -360,6 +366,23 @@ class Child:
         self.proc = subprocess.Popen(argv, cwd=str(sandbox.target.parent), env=child_env(workdir),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      start_new_session=True, **popen_user)
+        self._start_reading()
+
+    def _fork_request(self, sandbox: Sandbox, c: Containment, hide: list[Path]) -> dict:
+        """What the zygote needs to build the same containment a fresh child gets."""
+        limits = {"RLIMIT_FSIZE": FSIZE, "RLIMIT_NOFILE": NOFILE, "RLIMIT_CORE": 0}
+        if c.user:
+            limits["RLIMIT_NPROC"] = NPROC
+        workdir = sandbox.view(c, sandbox.target.parent)
+        return {"op": "fork", "namespaces": c.namespaces, "anchor": c.anchor, "box": str(sandbox.box),
+                "tmpfs": TMPFS, "hide_dirs": [str(p) for p in hide if p.is_dir()],
+                "hide_files": [str(p) for p in hide if p.is_file()], "workdir": workdir,
+                "uid": c.uid, "gid": c.gid, "env": child_env(workdir), "rlimits": limits,
+                "cgroup_procs": self.cgroup.procs_files() if self.cgroup else [],
+                "runner": sandbox.view(c, sandbox.box / "runner" / "runner.py"),
+                "target": sandbox.view(c, sandbox.target)}
+
+    def _start_reading(self) -> None:
         self.buffer = b""
         self.output = bytearray()
         self._drain = threading.Thread(target=self._read_output, daemon=True)
@@ -443,6 +466,122 @@ class Child:
         if code == 137:
             return "the process was killed (out of memory?)"
         return f"the process exited with status {code} (does your code call sys.exit, os._exit or quit?)"
+
+
+# ----------------------------------------------------------------------------------------------
+# The zygote: torch imported once per worker, one forked child per submission
+
+
+class Zygote:
+    """A long-lived ``zygote.py`` process and the socket to ask it for children."""
+
+    def __init__(self):
+        import json
+        import socket
+
+        self._json = json
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock = ours
+        self.proc = subprocess.Popen([sys.executable, "-I", "-B", str(ZYGOTE), str(theirs.fileno())],
+                                     pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env("/"),
+                                     start_new_session=True)
+        theirs.close()
+        self.sock.settimeout(120)
+        hello = self._json.loads(self.sock.recv(1 << 16) or b"{}")
+        self.threads = int(hello.get("threads", 0))
+        self.sock.settimeout(30)
+
+    def ask(self, request: dict, fds: list[int] = ()) -> dict:
+        import socket
+
+        socket.send_fds(self.sock, [self._json.dumps(request).encode()], list(fds))
+        answer = self.sock.recv(1 << 16)
+        if not answer:
+            raise OSError("the zygote is gone")
+        return self._json.loads(answer)
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        finally:
+            try:
+                self.proc.kill()
+            except OSError:
+                pass
+            self.proc.wait()
+
+
+_ZYGOTE: Zygote | None = None
+
+
+def zygote_for(c: Containment) -> tuple[Zygote | None, str]:
+    """This process's zygote (started on first use), or None and why a fresh interpreter is used."""
+    global _ZYGOTE
+    if c.userns:
+        return None, "zygote off: a user namespace is set up by a fresh interpreter (not root)"
+    if sys.platform != "linux" or not hasattr(__import__("socket"), "send_fds"):
+        return None, "zygote off: forking a contained child needs Linux"
+    if _ZYGOTE is not None and _ZYGOTE.proc.poll() is None:
+        return _ZYGOTE, ""
+    try:
+        _ZYGOTE = Zygote()
+    except (OSError, ValueError) as exc:
+        _ZYGOTE = None
+        return None, f"zygote off: it did not start ({exc}); fresh interpreters used"
+    if _ZYGOTE.threads != 1:
+        n = _ZYGOTE.threads
+        _ZYGOTE.close()
+        _ZYGOTE = None
+        return None, f"zygote off: it had {n} threads after importing torch (forking is unsafe); fresh interpreters used"
+    import atexit
+
+    atexit.register(_ZYGOTE.close)
+    return _ZYGOTE, ""
+
+
+class _ForkedProcess:
+    """What ``Child`` needs of a Popen, for a child the zygote forked (C, which waits for G)."""
+
+    def __init__(self, zygote: Zygote, request: dict):
+        self.zygote = zygote
+        stdin_r, stdin_w = os.pipe()
+        stdout_r, stdout_w = os.pipe()
+        stderr_r, stderr_w = os.pipe()
+        try:
+            self.pid = int(zygote.ask(request, [stdin_r, stdout_w, stderr_w])["pid"])
+        finally:
+            for fd in (stdin_r, stdout_w, stderr_w):
+                os.close(fd)
+        self.stdin = os.fdopen(stdin_w, "wb")
+        self.stdout = os.fdopen(stdout_r, "rb", buffering=0)
+        self.stderr = os.fdopen(stderr_r, "rb", buffering=0)
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                self.returncode = self.zygote.ask({"op": "status", "pid": self.pid})["code"]
+            except OSError:
+                self.returncode = -signal.SIGKILL
+        return self.returncode
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def wait(self) -> int:
+        deadline = time.monotonic() + 10
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        for f in (self.stdin, self.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+        return self.returncode if self.returncode is not None else -signal.SIGKILL
 
 
 # ----------------------------------------------------------------------------------------------

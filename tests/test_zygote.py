@@ -1,0 +1,78 @@
+"""Class-scale grading forks each child from a zygote that has imported torch once. A forked child
+must be graded exactly as a fresh interpreter is (the hostile submissions of tests/test_security.py
+run in both modes too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from course_nn import registry
+from course_nn.grading import engine, sandbox
+
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+HW1 = registry.get("hw1")
+HW2 = registry.get("hw2")
+
+
+def planted(tmp_path: Path, hw: str, *mistakes: str) -> Path:
+    folder = SUBMISSIONS / hw
+    parts = [(folder / "correct_base.py").read_text(), *((folder / f"{m}.py").read_text() for m in mistakes)]
+    path = tmp_path / ("functions.py" if hw == "hw1" else "mlp.py")
+    path.write_text("\n\n".join(parts))
+    return path
+
+
+@pytest.mark.parametrize(("hw", "mistakes"), [
+    ("hw1", ()),
+    ("hw1", ("linear_bias_not_summed", "sigmoid_ignores_grad_output")),
+    ("hw1", ("sigmoid_builtin_forward", "relu_grad_output_in_place")),
+    ("hw1", ("cross_entropy_no_batch_mean", "square_tensor_on_ctx")),
+    ("hw2", ()),
+    ("hw2", ("count_parameters_without_biases", "collapse_linear_wrong_order")),
+])
+def test_forked_children_score_exactly_like_fresh_ones(tmp_path, hw, mistakes):
+    a = registry.get(hw)
+    path = planted(tmp_path, hw, *mistakes)
+    fresh = engine.grade(path, a, seed=13)
+    forked = engine.grade(path, a, seed=13, zygote=True, run_id=fresh.run_id)
+    assert any("zygote: the child was forked" in n for n in forked.notes), forked.notes
+    assert [(o.task, o.category, o.fraction, o.lines) for o in forked.outcomes] == \
+        [(o.task, o.category, o.fraction, o.lines) for o in fresh.outcomes]
+    if not mistakes:
+        assert forked.score == pytest.approx(a.total_points)
+    else:
+        assert forked.score < a.total_points
+
+
+def test_a_hang_restarts_from_the_zygote_and_costs_one_function(tmp_path):
+    path = planted(tmp_path, "hw1")
+    path.write_text(path.read_text() + """
+
+class Linear(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        return x @ weight.t()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        while True:  # never returns
+            pass
+""")
+    result = engine.grade(path, HW1, seed=2, timeout=3, zygote=True)
+    by_task = {t.name: sum(o.fraction for o in result.outcomes if o.task == t.name) for t in HW1.tasks}
+    assert by_task["Linear"] == 0
+    assert all(v == pytest.approx(5.0) for k, v in by_task.items() if k != "Linear"), by_task
+
+
+def test_the_zygote_holds_one_thread_and_no_course_code():
+    contain = sandbox.containment()
+    zygote, why = sandbox.zygote_for(contain)
+    if zygote is None:
+        pytest.skip(why)
+    assert zygote.threads == 1
+    maps = Path(f"/proc/{zygote.proc.pid}/maps").read_text() if Path(f"/proc/{zygote.proc.pid}/maps").exists() else ""
+    assert "solutions" not in maps
+    environ = Path(f"/proc/{zygote.proc.pid}/environ").read_bytes()
+    assert b"COURSE_NN" not in environ
