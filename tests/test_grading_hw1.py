@@ -4,6 +4,9 @@ and no way for a submission to fool it."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -509,6 +512,18 @@ def test_a_detached_daemon_does_not_outlive_grading(tmp_path):
     go.write_text("")
     time.sleep(2)
     assert not marker.exists(), "a process the submission detached kept running after grading"
+
+
+def test_public_tests_catch_a_planted_mistake_and_hide_torch_internals(tmp_path):
+    # The handout's test_functions.py as a student runs it: the failing test is the one for the broken
+    # Function, and the report shows the test's line and the error, not torch's autograd internals.
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             str(ROOT / "assignments" / HW1.folder)], capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "COURSE_NN_SUBMISSION": str(planted(tmp_path, "linear_weight_grad_transposed"))})
+    assert result.returncode == 1
+    assert "FAILED" in result.stdout and "test_linear" in result.stdout and "1 failed" in result.stdout
+    assert "invalid gradient at index 1" in result.stdout  # autograd's own shape check on the weight gradient
+    assert "site-packages" not in result.stdout
 
 
 @pytest.mark.parametrize(("task", "mistake", "hint"), [

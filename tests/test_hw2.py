@@ -5,7 +5,10 @@ handout is current and leaks no solution."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -110,6 +113,31 @@ def test_perceptron_feedback_names_the_index_and_the_boundary(tmp_path):
     assert any(re.search(r"^perceptron_predict \[visible [^]]*\]: prediction\[\d+\] expected \+1, got -1 "
                          r"where w·x \+ b = 0 exactly", line) for line in lines), lines
     assert not any("relative error" in line for line in lines)
+
+
+def _public_tests(submission, *extra: str) -> subprocess.CompletedProcess:
+    """The handout's own test_mlp.py, run by pytest the way a student runs it, against ``submission``."""
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(ROOT / "assignments" / HW2.folder), *extra],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "COURSE_NN_SUBMISSION": str(submission)})
+
+
+def test_public_tests_pass_on_the_reference_and_fail_one_test_per_planted_mistake(tmp_path):
+    result = _public_tests(REFERENCE)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert f"{len(HW2.tasks)} passed" in result.stdout  # one test per task
+    result = _public_tests(planted(tmp_path, "collapse_linear_wrong_order"))
+    assert result.returncode == 1
+    assert "FAILED" in result.stdout and "test_collapse_linear" in result.stdout and "1 failed" in result.stdout
+
+
+def test_public_tests_run_one_task_by_marker_and_a_stub_fails_in_one_line():
+    result = _public_tests(STUB, "-m", "task2_8")
+    assert result.returncode == 1
+    assert "1 failed" in result.stdout and f"{len(HW2.tasks) - 1} deselected" in result.stdout
+    assert "not implemented: MLP is not implemented yet (hw2 task 8)" in result.stdout
+    assert "Traceback" not in result.stdout
 
 
 # Values a hidden-case line must never show: "expected 0.5", "got -1", "expected +1", "short by ... = 1158".
