@@ -75,6 +75,7 @@ def test_check_prints_a_table_and_exit_status(tmp_path):
 
 def test_grade_writes_results_json_and_exits_0_whatever_the_score(tmp_path):
     out = tmp_path / "out" / "results.json"
+    out.parent.mkdir()  # --json's folder must exist (a typo must not create folders)
     result = course_nn("grade", str(STUB), "--assignment", "hw1", "--json", str(out))
     assert result.returncode == 0, result.stderr
     assert json.loads(out.read_text())["score"] == 0

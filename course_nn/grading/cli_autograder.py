@@ -58,6 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--out", required=True, metavar="FILE.zip", help="where to write the zip (its folder must exist)")
 
 
+#: Package folders grading never imports; bench/ holds hand-tuned Functions with hand-written backward.
+NOT_SHIPPED = ("bench",)
+
+
 def _torch_pins() -> str:
     """The torch and torchvision this zip was built (and tested) with, so the image grades the same way."""
     from importlib.metadata import PackageNotFoundError, version
@@ -82,6 +86,9 @@ def _package_files(root: Path) -> dict[str, bytes]:
     files = {"package/pyproject.toml": (src / "pyproject.toml").read_bytes(),
              "package/README.md": (src / "README.md").read_bytes() if (src / "README.md").is_file() else b""}
     for f in sorted(pkg.rglob("*")):
+        rel = f.relative_to(pkg)
+        if rel.parts[0] in NOT_SHIPPED:
+            continue
         if f.is_file() and "__pycache__" not in f.parts and f.suffix in (".py", ".typed"):
             files[f"package/course_nn/{f.relative_to(pkg).as_posix()}"] = f.read_bytes()
     return files
