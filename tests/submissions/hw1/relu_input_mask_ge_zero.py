@@ -1,5 +1,5 @@
 """ReLU's backward masks with [z >= 0] on the input: the lecture's convention, gradient 1 at exactly z = 0
-where torch (and the course) uses 0. Wrong only at the kink."""
+where torch uses 0. Both are subgradients, so this is not a mistake: it earns full credit."""
 
 import torch
 from torch.autograd import Function
