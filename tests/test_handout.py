@@ -76,9 +76,7 @@ def test_student_bundle_has_stubs_tests_handout_and_no_solution_line(tmp_path, a
     assert any(n.startswith("test_") for n in files)
     assert not any("hidden" in n or "solutions" in n for n in files)
     assert sync.leaks(files, ROOT / "solutions") == []
-    secret = set()
-    for path in (ROOT / "solutions" / a.folder).rglob("*.py"):
-        secret |= markers.solution_lines(path.read_text())
+    secret = sync.secret_lines(ROOT / "solutions")
     assert secret, "the reference should have solution lines"
     text = b"\n".join(files.values()).decode()
     assert not [line for line in secret if line in text]
@@ -127,3 +125,14 @@ def test_an_unmarked_extra_file_in_solutions_is_refused_not_shipped(tmp_path):
     assert result.returncode == 1
     assert "answer_key.py: not a handout file" in result.stderr and "Traceback" not in result.stderr
     assert not (copy / "assignments" / "hw1_autograd" / "answer_key.py").exists()
+
+
+def test_a_line_the_handout_shows_in_public_is_not_a_secret(tmp_path):
+    copy = tmp_path / "solutions"
+    shutil.copytree(ROOT / "solutions", copy)
+    lines = sorted(markers.solution_lines((copy / "hw1_autograd" / "functions.py").read_text()))
+    shown, kept = lines[0], lines[1]
+    tests = copy / "hw1_autograd" / "test_functions.py"
+    tests.write_text(tests.read_text() + f"\n\nif False:\n    {shown}\n")  # now public in the handout
+    assert sync.leaks({"a.py": f"{shown}\n".encode()}, copy) == []
+    assert sync.leaks({"a.py": f"{kept}\n".encode()}, copy)  # a real solution line is still caught

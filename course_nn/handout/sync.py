@@ -90,12 +90,22 @@ def check(root: Path, names: list[str]) -> str:
     return "".join(diffs)
 
 
-def leaks(files: dict[str, bytes], solutions: Path) -> list[str]:
-    """Solution lines (from any assignment) found in a bundle's files."""
+def secret_lines(solutions: Path) -> set[str]:
+    """Lines that appear only inside solution blocks: a line the handout also shows in public (a
+    public test's ``with torch.no_grad():``) gives nothing away."""
     secret: set[str] = set()
+    public: set[str] = set()
     for a in map(registry.get, registry.ASSIGNMENTS):
         for path in (solutions / a.folder).rglob("*.py"):
             secret |= solution_lines(path.read_text(encoding="utf-8"), str(path))
+        for text in generated_files(solutions, a).values():
+            public |= {line.strip() for line in text.splitlines()}
+    return secret - public
+
+
+def leaks(files: dict[str, bytes], solutions: Path) -> list[str]:
+    """Solution lines (from any assignment) found in a bundle's files."""
+    secret = secret_lines(solutions)
     found = []
     for rel, data in files.items():
         if _private(Path(rel)):
