@@ -154,6 +154,14 @@ def test_hidden_case_exceptions_in_hw2_show_only_the_type(tmp_path):
     assert any("SECRET-SIZES" in ln for ln in count if "[visible" in ln)
 
 
+def test_hidden_case_feedback_never_echoes_text_the_submission_returned(tmp_path):
+    result = graded(tmp_path, HW2, "msg_collapse_returns_text")
+    collapse = lines(result, "collapse_linear")
+    hidden = [ln for ln in collapse if "[hidden" in ln]
+    assert hidden and not any("SECRET" in ln for ln in hidden), hidden
+    assert any("SECRET-W" in ln for ln in collapse if "[visible" in ln)  # visible: the student's own data
+
+
 # ------------------------------------------------------------------------------------------------
 # Returned values are checked for their exact type before anything is called on them
 

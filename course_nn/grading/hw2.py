@@ -1158,9 +1158,25 @@ def _head(task: Task, case: dict, line: str) -> str:
     return f"{task.name} [{case['label']}]: {line}"
 
 
+def _scrub(value):
+    """A hidden case's returned value with every string replaced: a returned string (or text the
+    probe made from an object) is shown in feedback, and could carry the hidden inputs."""
+    if isinstance(value, str):
+        return "<not a tensor>"
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_scrub(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items()}
+    return value
+
+
 def _run_check(task: Task, case: dict, r: dict) -> Check:
     if not isinstance(r, dict):
         return ["no usable result came back for this case"], []
+    if not case.get("visible") and "value" in r:
+        r = {**r, "value": _scrub(r["value"])}
     if r.get("error"):
         if "exc_type" in r or r.get("stage") == "probe":  # raised by the submission's code
             return [_error_text(task.name, str(r["error"]), case, str(r.get("exc_type", "")))], []

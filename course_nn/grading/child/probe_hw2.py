@@ -57,9 +57,16 @@ def plain(value, depth: int = 0):
     return f"<{_type_name(value)}>"
 
 
+_SAFE_MODULES = ("builtins", "torch", "numpy", "collections", "types")
+
+
 def _type_name(value) -> str:
+    """The type's name for feedback; a class the submission made (its name could spell out hidden
+    inputs) is just "object"."""
     t = type(value)
-    return ("tensor subclass " if issubclass(t, torch.Tensor) and t not in _EXACT_TENSORS else "") + str(t.__name__)[:40]
+    module = str(getattr(t, "__module__", "") or "")
+    name = str(t.__name__)[:40] if module.split(".")[0] in _SAFE_MODULES else "object"
+    return ("tensor subclass " if issubclass(t, torch.Tensor) and t not in _EXACT_TENSORS else "") + name
 
 
 def _counted(fn, calls: dict, name: str):
@@ -112,6 +119,8 @@ def _mlp_model(module, case: dict, calls: dict, dtype):
         raise TypeError(f"MLP(...) built a {_type_name(model)}, not a torch.nn.Module")
     model.to(dtype)
     params = list(model.parameters())
+    if not all(type(p) in _EXACT_TENSORS for p in params):
+        raise TypeError("MLP(...).parameters() must yield torch.nn.Parameter objects")
     shapes = [tuple(p.shape) for p in params]
     modules = sorted({_type_name(m) for m in model.modules() if m is not model})
     ok = len(params) == len(case["weights"]) and all(
@@ -203,8 +212,10 @@ def _probe_sgd_step(module, case: dict) -> dict:
             "is_leaf": [bool(p.is_leaf) for p in params]}
 
 
-class GraderMLP(torch.nn.Module):
-    """The grader's own MLP (parameters weight_1, bias_1, ...), for grading train_epoch alone."""
+class MLP(torch.nn.Module):
+    """The grader's own MLP (parameters weight_1, bias_1, ...), for grading train_epoch alone.
+
+    Named MLP because a student's error message may name its class: it should read like theirs."""
 
     def __init__(self, weights: list, activation: str):
         super().__init__()
@@ -223,7 +234,7 @@ class GraderMLP(torch.nn.Module):
 
 
 def _probe_train_epoch(module, case: dict) -> dict:
-    model = GraderMLP(case["weights"], case["activation"])
+    model = MLP(case["weights"], case["activation"])
     loss_calls = {"n": 0}
 
     def loss_fn(logits, target):
