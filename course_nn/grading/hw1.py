@@ -386,7 +386,7 @@ def _forward_hint(task: str, case: dict, out: torch.Tensor, ref: torch.Tensor, s
         return "likely mistake: the sign in the exponent — g(z) = 1 / (1 + e^(-z))"
     if task == "Linear" and _is_x_at_w(case, out):
         return "likely mistake: " + LAYOUT
-    hint = scale or scale_hint(out, ref, _case_info(case))
+    hint = scale if scale is not None else scale_hint(out, ref, _case_info(case))
     if hint:
         return "likely mistake: " + hint
     if task == "CrossEntropy" and case["inputs"][1].is_floating_point():
@@ -497,7 +497,7 @@ def _grad_hint(task: str, name: str, case: dict, got: torch.Tensor, exp: torch.T
         v, a = (t.double() for t in case["inputs"])
         if torch.allclose(got.double(), 2 * a @ v * case["grad_output"].double(), rtol=1e-5, atol=1e-9):
             return "2Av holds only for symmetric A — use (A + Aᵀ)v"
-    return scale or scale_hint(got, exp, _case_info(case)) or ""
+    return (scale if scale is not None else scale_hint(got, exp, _case_info(case))) or ""
 
 
 def _shape_hint(task: str, name: str, got: torch.Tensor, want: torch.Tensor) -> str:
@@ -716,7 +716,8 @@ def _fraction(results, checker) -> tuple[float, list[str]]:
 
 
 def _ratios(task: str, pairs: list[tuple[dict, dict]]) -> dict[str, str]:
-    """Per quantity (the output, each input's gradient): one scale hint consistent over every case."""
+    """Per quantity (the output, each input's gradient): one scale hint consistent over every case,
+    or "" when the cases agree on none (absent: too few cases to tell, each case decides)."""
     obs: dict[str, list] = {}
     for case, r in pairs:
         d = r.get("direct") if isinstance(r, dict) else None
@@ -734,8 +735,12 @@ def _ratios(task: str, pairs: list[tuple[dict, dict]]) -> dict[str, str]:
         for name, got, want in zip(INPUT_NAMES[task], grads, refs):
             if isinstance(got, torch.Tensor) and want is not None and got.shape == want.shape:
                 obs.setdefault(name, []).append((scale_ratio(got, want), info))
-    hints = {q: consistent_scale_hint(o) for q, o in obs.items()}
-    return {q: h for q, h in hints.items() if h}
+    hints = {}
+    for q, o in obs.items():
+        hint = consistent_scale_hint(o)
+        if hint or sum(c is not None for c, _ in o) >= 2:
+            hints[q] = hint or ""  # "": no formula explains every case, so no case gets a guessed one
+    return hints
 
 
 def score_task(assignment: Assignment, task: Task, cases: list[dict], results: list[dict] | None,
