@@ -164,6 +164,7 @@ def test_floor_model_computes_what_the_builtin_model_computes():
 # ------------------------------------------------------------------ the command
 
 
+@pytest.mark.slow  # times every comparison, briefly
 @needs_solution
 def test_quick_bench_writes_json_with_finite_ratios(bench_main, tmp_path, capsys):
     out = tmp_path / "bench.json"
@@ -201,6 +202,7 @@ def test_quick_bench_writes_json_with_finite_ratios(bench_main, tmp_path, capsys
     assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left no temp file
 
 
+@pytest.mark.slow  # times every comparison, briefly
 def test_impl_flag_benchmarks_another_file(bench_main, tmp_path):
     impl = tmp_path / "functions.py"
     impl.write_text(

@@ -404,6 +404,7 @@ def test_syntax_error_scores_zero_with_the_line(tmp_path):
     assert "SyntaxError" in result.outcomes[0].lines[0]
 
 
+@pytest.mark.slow  # waits out a 3 s timeout
 def test_hang_in_one_backward_costs_that_function_only(tmp_path):
     # After the hang a fresh child runs CrossEntropy: the planted file checks it is not handed the parent's
     # references.
@@ -416,6 +417,7 @@ def test_hang_in_one_backward_costs_that_function_only(tmp_path):
     assert result.seconds < 60
 
 
+@pytest.mark.slow  # allocates up to the memory cap
 def test_memory_past_the_cap_fails_that_function_with_a_message(tmp_path):
     result = grade(planted(tmp_path, "square_forward_hogs_memory"), memory_bytes=512 << 20)
     assert by_task(result)["Square"] == 0
@@ -479,6 +481,7 @@ def test_unprivileged_user_cannot_write_the_results_folder(tmp_path):
     assert "PermissionError" in result.outcomes[0].lines[0]
 
 
+@pytest.mark.slow  # sleeps 2 s after grading
 def test_a_detached_daemon_does_not_outlive_grading(tmp_path):
     # The daemon waits for a go-file the test writes only after grading returned, so a slow, loaded
     # machine cannot make it write its marker while grading is still (legitimately) running.
@@ -506,6 +509,7 @@ def test_a_detached_daemon_does_not_outlive_grading(tmp_path):
     assert not marker.exists(), "a process the submission detached kept running after grading"
 
 
+@pytest.mark.slow  # a pytest subprocess
 def test_public_tests_catch_a_planted_mistake_and_hide_torch_internals(tmp_path):
     # The handout's test_functions.py as a student runs it: the failing test is the one for the broken
     # Function, and the report shows the test's line and the error, not torch's autograd internals.

@@ -123,6 +123,7 @@ def _public_tests(submission, *extra: str) -> subprocess.CompletedProcess:
                           env={**os.environ, "COURSE_NN_SUBMISSION": str(submission)})
 
 
+@pytest.mark.slow  # two pytest subprocesses
 def test_public_tests_pass_on_the_reference_and_fail_one_test_per_planted_mistake(tmp_path):
     result = _public_tests(REFERENCE)
     assert result.returncode == 0, result.stdout[-3000:]

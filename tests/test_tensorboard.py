@@ -15,6 +15,9 @@ import pytest
 
 from course_nn.train.trainer import TrainConfig, train
 
+# every test here reads two small training runs (about 10 s to train) and one starts a real TensorBoard server
+pytestmark = pytest.mark.slow
+
 EVERYTHING = {"scalars": 0, "histograms": 0, "images": 0, "tensors": 0, "compressedHistograms": 0, "audio": 0}
 EPOCHS = 6
 
