@@ -17,8 +17,9 @@ from pathlib import Path
 
 from course_nn.errors import UsageError
 from course_nn.grading import cases as case_lib
-from course_nn.grading import review, sandbox
+from course_nn.grading import plugin, review, sandbox
 from course_nn.grading.outcome import Outcome
+from course_nn.grading.plugin import GraderPlugin
 from course_nn.registry import Assignment
 
 STARTUP_LIMIT = 120.0  # importing torch in the child; not the student's time
@@ -68,8 +69,9 @@ def resolve_submission(path: str | Path, assignment: Assignment) -> Path:
     return p
 
 
-def scoring_module(assignment: Assignment):
-    return importlib.import_module(f"course_nn.grading.{assignment.name}")
+def scoring_module(assignment: Assignment) -> GraderPlugin:
+    """The assignment's grading plugin, as its registry names it."""
+    return plugin.load(assignment)
 
 
 def hidden_seed(secret: int, run_id: str) -> int:
@@ -138,7 +140,7 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
                         "memory_bytes": 0 if uses_cuda else memory_bytes})
             if not precomputed:
                 precomputed = True
-                getattr(scoring_module(assignment), "precompute", lambda c: None)(cases)  # overlaps the child
+                scoring_module(assignment).precompute(cases)  # overlaps the child
             remaining = _collect(child, cases, remaining, results, failures, notes, timeout, memory_bytes)
             child.kill()
             known |= child.tree

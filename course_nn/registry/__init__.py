@@ -43,6 +43,8 @@ class Assignment:
     # Categories worth nothing for a task whose compliance check found autograd or a built-in doing
     # the work: a backward that was not written by hand earns no backward credit.
     gated_by_compliance: tuple[str, ...] = ()
+    # The grading plugin (course_nn/grading/plugin.py's contract) that makes cases and scores them.
+    grader: str = ""
     # Whether graded code may call autograd itself (hw2 trains with loss.backward(); hw1 must not).
     autograd_allowed: bool = False
 

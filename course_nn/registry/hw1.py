@@ -8,6 +8,7 @@ _AUTOGRAD = frozenset({"grad", "backward", "vjp", "jvp", "jacobian", "hessian", 
 
 ASSIGNMENT = Assignment(
     name="hw1",
+    grader="course_nn.grading.hw1",
     number=1,
     folder="hw1_autograd",
     submission="functions.py",

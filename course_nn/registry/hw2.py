@@ -4,6 +4,7 @@ from course_nn.registry import Assignment, Category, Task
 
 ASSIGNMENT = Assignment(
     name="hw2",
+    grader="course_nn.grading.hw2",
     number=2,
     folder="hw2_mlp",
     autograd_allowed=True,
