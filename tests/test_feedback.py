@@ -207,6 +207,18 @@ def test_a_tensor_subclass_from_backward_is_an_error_and_its_methods_never_run()
     assert problems and "a tensor subclass (Sneaky) — return a plain torch.Tensor" in problems[0]
 
 
+def test_a_tensor_subclass_from_forward_is_an_error_and_its_methods_never_run():
+    source = SUBCLASS_SOURCE.replace("return x * x", "return (x * x).as_subclass(Sneaky)").replace(
+        "return (2 * x * grad_output).as_subclass(Sneaky)", "return 2 * x * grad_output")
+    module = types.ModuleType("functions")
+    exec(compile(source, "functions.py", "exec"), module.__dict__)
+    case = next(c for c in hw1.make_cases(HW1, 1, True)["Square"] if c["kind"] == "main")
+    result = probe_hw1.run_case(module, case, "functions.py")
+    assert module.CALLED == []
+    assert hw1.check_forward("Square", case, result) == [
+        f"Square.forward [{case['label']}]: returned a tensor subclass (Sneaky) — return a plain torch.Tensor"]
+
+
 def test_hw2_reads_a_tensor_subclass_as_text_without_calling_it():
     calls = []
 

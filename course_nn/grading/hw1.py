@@ -429,8 +429,9 @@ def check_forward(task: str, case: dict, r: dict, hints: dict | None = None) -> 
         return [text]
     out = d["out"]
     if out is None:
-        return [f"{task}.forward {where}: returned {_type_text(d.get('out_type', 'None'), case['visible'])}, "
-                "expected a tensor"]
+        kind = d.get("out_type") or "None"
+        return [f"{task}.forward {where}: returned {_type_text(kind, case['visible'])}"
+                + ("" if kind.startswith("subclass:") else ", expected a tensor")]
     ref = case.get("_ref_out")
     if ref is None:
         ref = reference(task, [x.double() if _differentiable(x) else x for x in case["inputs"]])
@@ -560,7 +561,7 @@ def check_backward(task: str, case: dict, r: dict, hints: dict | None = None) ->
         return [_error_text(task, "forward", d["error_forward"], case, d.get("exc_forward", ""))
                 + " (backward not tested)"]
     if d["out"] is None:
-        return [f"{task}.forward {where}: did not return a tensor (backward not tested)"]
+        return [f"{task}.forward {where}: did not return a plain torch.Tensor (backward not tested)"]
     if d["error_backward"]:
         return [_error_text(task, "backward", d["error_backward"], case, d.get("exc_backward", ""))]
     names = INPUT_NAMES[task]
