@@ -406,8 +406,6 @@ def test_syntax_error_scores_zero_with_the_line(tmp_path):
 
 @pytest.mark.slow  # waits out a 3 s timeout
 def test_hang_in_one_backward_costs_that_function_only(tmp_path):
-    # After the hang a fresh child runs CrossEntropy: the planted file checks it is not handed the parent's
-    # references.
     result = grade(planted(tmp_path, "linear_backward_hangs"), timeout=3)
     assert by_task(result)["Linear"] == 0
     assert "longer than 3 s" in outcome(result, "Linear", "forward").lines[0]
