@@ -584,3 +584,32 @@ def test_results_json_is_written_by_the_parent_only(tmp_path, grade):
     result = grade(SOLUTION, HW1, seed=8)
     report.write_results(result, out)
     assert json.loads(out.read_text())["score"] == pytest.approx(HW1.total_points)
+
+
+def test_the_recorders_notice_when_they_are_stepped_around():
+    """The runtime recorders are a teaching layer: when a Function's ops happen where they cannot see
+    them, the result carries a mark that costs compliance (the gate stops this on purpose earlier)."""
+    import torch
+    from torch.autograd import Function
+    from torch.utils._python_dispatch import _disable_current_modes
+
+    from course_nn.grading.child import probe_hw1
+
+    class Hidden(Function):
+        @staticmethod
+        def forward(ctx, x):
+            with _disable_current_modes(), torch._C.DisableTorchFunction():
+                return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * g
+
+    seen: set[str] = set()
+    x = torch.ones(3, requires_grad=True)
+    out = probe_hw1._recorded(seen, True, lambda: Hidden.apply(x))
+    assert out.grad_fn is not None
+    marks = [op for op in seen if op.startswith("recorder:")]
+    assert marks, seen
+    texts = review.runtime_shortcuts(HW1.task("Sigmoid"), seen)
+    assert any("could not watch" in t for t in texts)

@@ -433,8 +433,10 @@ def runtime_shortcuts(task: Task, ops: set[str]) -> list[str]:
     """Forbidden built-ins the child's dispatch recorder saw, matched at the aten level (every alias)."""
     forbidden = {canonical(n) for n in task.forbidden}
     hits = sorted({canonical(op) for op in ops if op.startswith("aten.")} & forbidden)
+    broken = sorted(op.split(":", 1)[1] for op in ops if op.startswith("recorder:"))
     return [f"{task.name} ran torch's own `{op}` (seen at the aten level): compute it from primitives instead"
-            for op in hits]
+            for op in hits] + [f"{task.name}: the grader could not watch your Function ({why}) — a graded "
+                               "Function may only compute its result" for why in broken]
 
 
 

@@ -145,11 +145,28 @@ def _describe(exc: BaseException, submission: str) -> str:
 
 
 def _recorded(seen: set[str], record: bool, call):
-    """Run ``call()`` with every torch function and aten op it reaches added to ``seen``."""
+    """Run ``call()`` with every torch function and aten op it reaches added to ``seen``.
+
+    The recorders check their own integrity afterwards (still on their mode stacks, torch function
+    handling still on, something seen when a tensor came back) and leave a ``recorder:`` mark when
+    not. This teaches; it is no boundary: the static gate refuses code that could do this on purpose.
+    """
     if not record:
         return call()
-    with _FunctionRecorder(seen), _DispatchRecorder(seen):
-        return call()
+    before = len(seen)
+    with _FunctionRecorder(seen) as fmode, _DispatchRecorder(seen) as dmode:
+        out = call()
+        if not torch._C._is_torch_function_enabled():
+            seen.add("recorder:torch function handling was switched off")
+        if fmode not in torch.overrides._get_current_function_mode_stack():
+            seen.add("recorder:the function recorder was taken off its stack")
+        from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
+
+        if dmode not in _get_current_dispatch_mode_stack():
+            seen.add("recorder:the dispatch recorder was taken off its stack")
+    if isinstance(out, torch.Tensor) and len(seen) == before and out.numel() and not out.is_leaf:
+        seen.add("recorder:a result came back but no torch operation was seen")
+    return out
 
 
 def _forward(cls, leaves: list, seen: set[str], record: bool):
