@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,7 @@ def gradescope(ag: Path, files: dict[str, str], hidden: bool = True) -> tuple[su
     return run, json.loads((ag / "results" / "results.json").read_text())
 
 
+@pytest.mark.slow
 def test_gradescope_grades_a_single_misnamed_upload_with_a_visible_note(tmp_path):
     run, data = gradescope(tmp_path, {"functions (1).py": SOLUTION.read_text()})
     assert run.returncode == 0, run.stderr
@@ -174,3 +176,22 @@ def test_gradescope_writes_results_json_even_when_the_grader_fails(tmp_path):
     assert "Traceback" not in run.stderr
     assert data["score"] == 0 and "not in your code" in data["output"]
     assert data["extra_data"]["status"] == status.GRADER_ERROR
+
+
+@pytest.mark.slow
+def test_gradescope_leaves_results_json_when_stopped_by_its_time_limit(tmp_path):
+    ag = tmp_path
+    (ag / "submission").mkdir()
+    (ag / "source" / "hidden").mkdir(parents=True)
+    (ag / "source" / "assignment.txt").write_text("hw1\n")
+    (ag / "source" / "hidden" / "hw1.json").write_text('{"seed": 7}')
+    (ag / "submission" / "functions.py").write_text("import time\ntime.sleep(120)\n")
+    proc = subprocess.Popen([sys.executable, "-m", "course_nn", "grade", "--gradescope", "--timeout", "300"],
+                            env={**os.environ, "COURSE_NN_AUTOGRADER_ROOT": str(ag)}, cwd=ag,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(8)  # the submission is importing (sleeping) by now
+    proc.terminate()
+    _, err = proc.communicate(timeout=60)
+    data = json.loads((ag / "results" / "results.json").read_text())
+    assert data["score"] == 0 and "stopped before grading finished" in data["output"]
+    assert "Traceback" not in err

@@ -84,6 +84,7 @@ def test_an_unwritable_output_is_one_line_before_any_work(tmp_path, args, needle
 # ----------------------------------------------------------------------------- grade-batch
 
 
+@pytest.mark.slow
 def test_grade_batch_writes_each_result_as_soon_as_it_is_graded(tmp_path):
     subs = tmp_path / "subs"
     for name, text in [("alice", SOLUTION.read_text()), ("bob", "import time\ntime.sleep(600)\n")]:
@@ -120,6 +121,7 @@ def test_a_grader_failure_is_never_a_students_score(tmp_path, monkeypatch):
     assert row["score"] == ""  # blank, not 0
 
 
+@pytest.mark.slow
 def test_grade_batch_skips_its_own_outputs_inside_the_submissions_folder(tmp_path):
     subs = tmp_path / "subs"
     (subs / "alice").mkdir(parents=True)
@@ -133,6 +135,7 @@ def test_grade_batch_skips_its_own_outputs_inside_the_submissions_folder(tmp_pat
     assert rows[0]["status"] == status.EMPTY and "no code" in rows[0]["error"]
 
 
+@pytest.mark.slow
 def test_grade_batch_progress_is_plain_lines_off_a_terminal(tmp_path):
     subs = tmp_path / "subs"
     for name in ("alice", "bob"):
@@ -147,6 +150,7 @@ def test_grade_batch_progress_is_plain_lines_off_a_terminal(tmp_path):
 # ----------------------------------------------------------------------------- grade / check
 
 
+@pytest.mark.slow
 def test_grade_a_folder_only_when_it_holds_exactly_one_submission(tmp_path):
     for name in ("alice", "bob"):
         (tmp_path / name).mkdir()

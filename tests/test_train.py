@@ -390,6 +390,7 @@ def test_off_a_terminal_progress_is_plain_lines_not_bars(tmp_path):
     assert "epoch 3/3: loss/train" in result.stderr and len(lines) <= 5
 
 
+@pytest.mark.slow
 def test_a_student_bundle_trains_its_own_functions_py(tmp_path):
     bundle = tmp_path / "hw1_autograd"
     bundle.mkdir()
