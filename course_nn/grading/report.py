@@ -64,9 +64,8 @@ def rows(result: GradeResult) -> list[Row]:
     return out
 
 
-def task_points(result: GradeResult, visible: bool = False) -> list[tuple[str, float, float]]:
-    """(task, earned, max) per task; with ``visible``, only what a student may see before grades
-    are published."""
+def task_points(result: GradeResult) -> list[tuple[str, float, float]]:
+    """(task, earned, max) per task."""
     a = result.assignment
     cats = {c.key: c for c in a.categories}
     totals = []
@@ -76,8 +75,6 @@ def task_points(result: GradeResult, visible: bool = False) -> list[tuple[str, f
             if o.task != task.name:
                 continue
             cat = cats[o.category]
-            if visible and not result.visible_only and cat.visibility in LATER:
-                continue
             possible += a.max_score(task, cat)
             earned += a.max_score(task, cat) * o.fraction
         totals.append((task.name, earned, possible))
@@ -126,9 +123,13 @@ def _summary(result: GradeResult, tests: list[dict], status: statuses.Status, no
     if not status.ok:
         out += [f"**{status.name}**: {status.reason}", ""]
     out += [f"Note: {n}" for n in notes] + ([""] if notes else [])
-    per = task_points(result, visible=True)
-    width = max(len(t) for t, _, _ in per)
-    table = [f"{t:<{width}}  {e:6.2f} / {p:g}" for t, e, p in per]
+    per: dict[str, list[float]] = {t.name: [0.0, 0.0] for t in a.tasks}
+    for t in tests:  # from the tests themselves: exactly what the student can see next to this
+        if t["max_score"] > 0 and not (later and t["visibility"] in LATER):
+            per[t["name"].split(":")[0]][0] += t["score"]
+            per[t["name"].split(":")[0]][1] += t["max_score"]
+    width = max(len(t) for t in per)
+    table = [f"{t:<{width}}  {e:6.2f} / {p:g}" for t, (e, p) in per.items()]
     if later:
         out += ["Points on the tests you can see now (the other tests, and your total, are published "
                 "with the grades):"]
