@@ -92,7 +92,7 @@ def _grade_one(student: str, path: str, assignment: str, seed: int | None, out: 
         target = Path(path)
         if target.is_dir():
             try:
-                target, note = status.find_submission(target, a)
+                target, note = status.find_submission(target, a, batch_hint=False)
                 row["note"] = note or ""
             except UsageError as err:  # nothing (or nothing usable) submitted: the student's 0
                 row.update(score=0.0, status=status.MISSING, error=str(err))

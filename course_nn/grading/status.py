@@ -84,7 +84,8 @@ def _python_files(folder: Path) -> list[Path]:
                   and not any(part.startswith(".") or part in _SKIP for part in p.relative_to(folder).parts))
 
 
-def find_submission(folder: Path, assignment: Assignment, for_student: bool = False) -> tuple[Path, str | None]:
+def find_submission(folder: Path, assignment: Assignment, for_student: bool = False,
+                    batch_hint: bool = True) -> tuple[Path, str | None]:
     """The file to grade in ``folder`` and a note for the student when it was misnamed.
 
     Exactly one ``functions.py`` (at any depth) is graded; otherwise exactly one ``.py`` file is
@@ -99,8 +100,9 @@ def find_submission(folder: Path, assignment: Assignment, for_student: bool = Fa
         return exact[0], None
     if len(exact) > 1:
         listed = ", ".join(str(p.relative_to(folder)) for p in exact[:4])
-        raise UsageError(f"{folder} holds {len(exact)} files named {want} ({listed}); grade one file at a "
-                         f"time, or use 'course-nn grade-batch' for a folder with one subfolder per student")
+        raise UsageError(f"{folder} holds {len(exact)} files named {want} ({listed}); grade one file at a time"
+                         + (", or use 'course-nn grade-batch' for a folder with one subfolder per student"
+                            if batch_hint else ""))
     others = _python_files(folder)
     if len(others) == 1:
         name = others[0].relative_to(folder)
@@ -110,8 +112,8 @@ def find_submission(folder: Path, assignment: Assignment, for_student: bool = Fa
         raise UsageError(f"{folder}: no {want} inside; {assignment.name} submissions are the one file {want}")
     listed = ", ".join(str(p.relative_to(folder)) for p in others[:4])
     raise UsageError(f"{folder}: no file named {want}, and {len(others)} other .py files ({listed}); "
-                     f"submit exactly one file named {want} (or use 'course-nn grade-batch' for a folder "
-                     "of students)")
+                     f"submit exactly one file named {want}"
+                     + (" (or use 'course-nn grade-batch' for a folder of students)" if batch_hint else ""))
 
 
 def _for_student(folder: Path, assignment: Assignment) -> tuple[Path, str | None]:
