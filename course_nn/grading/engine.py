@@ -37,11 +37,20 @@ class GradeResult:
     output: str = ""  # what the submission printed (capped)
     run_id: str = ""  # reproduces this grading's hidden cases (instructor only): grade --replay RUN_ID
 
+    def points_by_task(self) -> dict[str, tuple[float, float]]:
+        """(earned, possible) per task, in the registry's order: the one place points are summed."""
+        a = self.assignment
+        cats = {c.key: c for c in a.categories}
+        totals = {t.name: [0.0, 0.0] for t in a.tasks}
+        for o in self.outcomes:
+            worth = a.max_score(a.task(o.task), cats[o.category])
+            totals[a.task(o.task).name][0] += worth * o.fraction
+            totals[a.task(o.task).name][1] += worth
+        return {name: (earned, possible) for name, (earned, possible) in totals.items()}
+
     @property
     def score(self) -> float:
-        cats = {c.key: c for c in self.assignment.categories}
-        return sum(self.assignment.max_score(self.assignment.task(o.task), cats[o.category]) * o.fraction
-                   for o in self.outcomes)
+        return sum(earned for earned, _ in self.points_by_task().values())
 
 
 def resolve_submission(path: str | Path, assignment: Assignment) -> Path:
