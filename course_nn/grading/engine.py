@@ -289,18 +289,20 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
     notes.append(f"run id {run_id} (reproduce these hidden cases with --replay {run_id})")
 
     restore_threads: list[int] = []
+    source = submission.read_text(errors="replace")
+    verdicts: list[review.Verdict] = []
 
     def build_cases():
+        """Runs once the child is starting, so the parent's torch import overlaps the child's."""
         import torch
 
+        verdicts.append(review.check(source, assignment))
         restore_threads.append(torch.get_num_threads())
         torch.set_num_threads(1)  # the parent's tensors are tiny too; restored below
         devs = devices if devices is not None else (("cpu", "cuda") if torch.cuda.is_available() else ("cpu",))
         raw = scoring_module(assignment).make_cases(assignment, secret, visible_only, devs, public_seed=PUBLIC_SEED)
         return case_lib.issue(raw)
 
-    source = submission.read_text(errors="replace")
-    verdict = review.check(source, assignment)
     output = ""
     if isolate:
         cases, results, failures, run_notes, output = run_isolated(submission, assignment, build_cases,
@@ -317,6 +319,7 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
             why = f"your file could not be imported: {describe_exception(exc, str(submission))}"
             results, failures = {}, {t.name: why for t in assignment.tasks}
     scorer = scoring_module(assignment)
+    verdict = verdicts[0]
     outcomes: list[Outcome] = []
     flags = review.review_flags(source, assignment)
     for i, task in enumerate(assignment.tasks):
