@@ -15,6 +15,16 @@ started (the unchanged stub), missing (no submission file; score 0), or grader e
 failed, not the student: the score is left blank, never recorded as 0). The error column gives
 the one-line reason, the note column a misnamed file that was graded anyway.
 
+Reruns are cheap: a student is graded again only when their files, the assignment, the hidden-case
+seed or the grader itself changed (the last grading is cached beside their results.json); --force
+regrades everyone. Ctrl-C keeps every finished result and writes the gradebook and summary of what
+is done. Each worker imports torch once and forks one contained child per student (a zygote;
+--no-zygote starts a fresh interpreter per student instead).
+
+What the class got wrong goes beside the CSV: <name>_summary.md (per task and check, the mean and
+how many students lost points; the most frequent hints with their counts) and <name>_histogram.png,
+and a short summary is printed at the end.
+
 Example:
   course-nn grade-batch submissions/ --assignment hw1 --jobs 4 --csv grades.csv
   # -> grades.csv, and grades_results/<student>/results.json for each student
@@ -50,6 +60,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "created if missing)")
     parser.add_argument("--hidden", metavar="FILE", help="hidden-case seed file (JSON {\"seed\": N})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
+    parser.add_argument("--force", action="store_true",
+                        help="regrade every student, even those whose files and grader are unchanged since last run")
+    parser.add_argument("--no-zygote", action="store_true",
+                        help="start a fresh interpreter per student instead of forking from one that imported torch")
     options.add_limits(parser)
 
 
@@ -77,7 +91,7 @@ def _students(folder: Path, outputs: list[Path]) -> tuple[list[tuple[str, Path]]
 
 
 def _grade_one(student: str, path: str, assignment: str, seed: int | None, out: str, timeout: float,
-               memory: int) -> dict:
+               memory: int, key: str = "", seed_file: str = "", zygote: bool = True) -> dict:
     """Runs in a worker process; never raises. A student's failure is a status with a score; a
     failure of the grader is status "grader error" with no score."""
     from course_nn import registry
@@ -99,12 +113,17 @@ def _grade_one(student: str, path: str, assignment: str, seed: int | None, out: 
                 write_json(out, report.failure_results(str(err), extra={"status": status.MISSING}))
                 row["seconds"] = round(time.monotonic() - started, 2)
                 return row
-        result = engine.grade(target, a, seed=seed, timeout=timeout, memory_bytes=memory)
+        result = engine.grade(target, a, seed=seed, timeout=timeout, memory_bytes=memory, zygote=zygote,
+                              hide=[Path(seed_file)] if seed_file else [])
         state = status.of_result(result)
         row.update(score=round(result.score, 4), status=state.name, error=state.reason)
-        for task, earned, _ in report.task_points(result):
+        for task, (earned, _possible) in result.points_by_task().items():
             row[task] = round(earned, 4)
         report.write_results(result, out, [row["note"]] if row["note"] else None)
+        if key:
+            from course_nn.grading import cache
+
+            cache.store(Path(out), key, {**row, "seconds": round(time.monotonic() - started, 2)})
     except Exception as exc:  # noqa: BLE001 - a batch must go on; this one is the grader's failure
         row.update(status=status.GRADER_ERROR, error=f"{type(exc).__name__}: {exc}")
         if not isinstance(exc, OSError):
@@ -124,21 +143,49 @@ def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
 
 
 def _progress(args, total: int, name: str):
-    """A progress bar on a terminal; elsewhere (logs, CI) one plain line per student."""
+    """A progress bar with rate and time left on a terminal; elsewhere (logs, CI) one plain line per student."""
     from tqdm import tqdm
 
-    if args.quiet:
+    if args.quiet or total == 0:
         return lambda row: None, lambda: None
     if sys.stderr.isatty():
         bar = tqdm(total=total, desc=f"grading {name}", unit="student", file=sys.stderr)
         return lambda row: bar.update(1), bar.close
     done = [0]
+    started = time.monotonic()
 
     def line(row: dict) -> None:
         done[0] += 1
         score = "-" if row["score"] == "" else f"{row['score']:g}"
-        print(f"[{done[0]}/{total}] {row['student']}: {score} ({row['status']})", file=sys.stderr, flush=True)
+        rate = done[0] / max(time.monotonic() - started, 1e-6)
+        left = (total - done[0]) / rate
+        print(f"[{done[0]}/{total}] {row['student']}: {score} ({row['status']}) — {rate:.2f} students/s, "
+              f"{left:.0f} s left", file=sys.stderr, flush=True)
     return line, lambda: None
+
+
+def _summarise(a, rows: list[dict], results_dir: Path, csv_path: Path) -> str:
+    """grades_summary.md and grades_histogram.png beside the CSV; returns the short printed summary."""
+    import json
+
+    from course_nn.files import atomic_write_text
+    from course_nn.grading.summary import ClassSummary
+
+    summary = ClassSummary(a)
+    for row in rows:
+        path = results_dir / row["student"] / "results.json"
+        if row.get("score", "") == "" or not path.is_file():
+            continue  # a grader error is not the class's mistake
+        try:
+            summary.add(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+    md = csv_path.with_name(csv_path.stem + "_summary.md")
+    png = csv_path.with_name(csv_path.stem + "_histogram.png")
+    options.write_or_fail(lambda: atomic_write_text(md, summary.markdown()), md)
+    if summary.totals:
+        options.write_or_fail(lambda: summary.histogram(png), png)
+    return summary.printed() + f"\nwhat the class got wrong -> {md}" + (f", {png}" if summary.totals else "")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -146,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
 
     from course_nn import registry
     from course_nn.files import check_output_dir, check_output_file
-    from course_nn.grading import status
+    from course_nn.grading import cache, status
 
     folder = Path(args.folder)
     if not folder.is_dir():
@@ -166,12 +213,27 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     columns = ["student", "score", "max_score", *[t.name for t in a.tasks], "status", "error", "note", "seconds"]
     rows: list[dict] = []
-    update, close = _progress(args, len(students), a.name)
+    todo: list[tuple[str, Path, str]] = []
+    for name, path in students:
+        key = cache.submission_key(path, a.name, seed)
+        hit = None if args.force else cache.lookup(results_dir / name / "results.json", key)
+        if hit is not None:
+            rows.append(hit)
+        else:
+            todo.append((name, path, key))
+    if rows:
+        print(f"{len(rows)} unchanged since their last grading (cached; --force regrades them), "
+              f"{len(todo)} to grade", file=sys.stderr)
+        _write_csv(csv_path, rows, columns)
+    update, close = _progress(args, len(todo), a.name)
+    interrupted = False
+    started = time.monotonic()
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(_grade_one, name, str(path), a.name, seed,
-                               str(results_dir / name / "results.json"), args.timeout, args.memory): name
-                   for name, path in students}
+    pool = ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx)
+    try:
+        futures = {pool.submit(_grade_one, name, str(path), a.name, seed, str(results_dir / name / "results.json"),
+                               args.timeout, args.memory, key, seed_file, not args.no_zygote): name
+                   for name, path, key in todo}
         for fut in as_completed(futures):
             try:
                 row = fut.result()
@@ -181,11 +243,24 @@ def run(args: argparse.Namespace) -> int:
             rows.append(row)
             _write_csv(csv_path, rows, columns)  # after every student: an interrupted batch keeps its work
             update(row)
-    close()
+    except KeyboardInterrupt:
+        interrupted = True
+        pool.shutdown(wait=False, cancel_futures=True)
+    finally:
+        close()
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
+    _write_csv(csv_path, rows, columns)
     failed = [r for r in rows if r["status"] == status.GRADER_ERROR]
     graded = [float(r["score"]) for r in rows if r["score"] != ""]
     mean = f"{sum(graded) / len(graded):.2f}" if graded else "-"
-    print(f"graded {len(graded)} of {len(rows)} submissions of {a.name}: mean {mean} / {a.total_points:g}, "
+    took = time.monotonic() - started
+    print(f"graded {len(graded)} of {len(students)} submissions of {a.name}: mean {mean} / {a.total_points:g}, "
           f"{len(failed)} grader error(s) -> {csv_path}, {results_dir}/<student>/results.json"
-          + (f" (hidden cases from {seed_file})" if seed_file else " (no hidden-case seed file: public fallback seed)"))
+          + (f" (hidden cases from {seed_file})" if seed_file else " (no hidden-case seed file: public fallback seed)")
+          + f"; {len(todo)} graded this run in {took:.1f} s")
+    print(_summarise(a, rows, results_dir, csv_path))
+    if interrupted:
+        print(f"interrupted: {len(rows)} of {len(students)} students are in {csv_path}; run the same command again "
+              "to grade the rest", file=sys.stderr)
+        return 130
     return 1 if failed else 0

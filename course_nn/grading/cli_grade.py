@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="read /autograder/submission, write /autograder/results/results.json "
                              "($COURSE_NN_AUTOGRADER_ROOT replaces /autograder)")
     parser.add_argument("--hidden", metavar="FILE", help="hidden-case seed file (JSON {\"seed\": N})")
+    parser.add_argument("--replay", type=options.run_id, metavar="RUN_ID",
+                        help="reproduce the hidden cases of an earlier grading (its run id is in the instructor "
+                             "notes: 'note: run id ...', results.json's extra_data.notes)")
     parser.add_argument("--show-review", action="store_true",
                         help="print instructor-only review flags (suspicious code) in the summary")
     options.add_limits(parser)
@@ -63,7 +66,8 @@ def _grade_and_print(path: str, assignment, hidden: str | None, args, out: str |
     from course_nn.grading import engine, report, status
 
     seed, seed_file = options.hidden_seed(assignment, hidden)
-    result = engine.grade(path, assignment, seed=seed, timeout=args.timeout, memory_bytes=args.memory)
+    result = engine.grade(path, assignment, seed=seed, timeout=args.timeout, memory_bytes=args.memory,
+                          run_id=getattr(args, "replay", None), hide=[Path(seed_file)] if seed_file else [])
     if seed_file:
         result.notes.insert(0, f"hidden cases from {seed_file}")
     if out:

@@ -42,6 +42,14 @@ def write_or_fail(write, path: str | Path) -> None:
         raise CourseError(f"cannot write {path}: {err.strerror or err}") from None
 
 
+def run_id(text: str) -> str:
+    """A grading's run id, as the instructor notes print it (hex digits)."""
+    if not re.fullmatch(r"[0-9a-f]{1,64}", text.strip()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a run id; copy it from a result's notes "
+                                         "('run id 3f9c...'), e.g. --replay 3f9c2a7d41b0e855")
+    return text.strip()
+
+
 def add_limits(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=positive_seconds, default=30.0, metavar="SECONDS",
                         help="time limit per graded Function/task (default: 30); a hang costs it once")

@@ -27,6 +27,7 @@ def hint_of(line: str) -> str:
     if "?" in line:
         start = max(line.rfind(" — ", 0, line.rfind("?")), line.rfind(": ", 0, line.rfind("?")))
         question = line[start + 3 if line[start:start + 3] == " — " else start + 2:line.rfind("?") + 1].strip()
+        question = " ".join(re.sub(r"\s*\([^)]*\)", "", question).split())  # "(dim 0)" or not: one hint
         if len(question) > 12:
             return question[0].upper() + question[1:]
     text = _CASE.sub("", line)
@@ -72,7 +73,7 @@ class ClassSummary:
             if float(test.get("score", 0.0)) < float(test["max_score"]) - 1e-9:
                 for line in str(test.get("output", "")).splitlines():
                     line = line.strip().removeprefix("- ")
-                    if line and line != "ok":
+                    if line and line != "ok" and not line.lower().startswith("tip"):  # tips cost nothing
                         seen.add((task, hint_of(line)))
         for key in seen:
             self.hints[key] += 1
@@ -86,7 +87,9 @@ class ClassSummary:
                  "## Per task and check", "", "| task | check | mean | max | students who lost points |",
                  "|---|---|---|---|---|"]
         order = {t.name: i for i, t in enumerate(a.tasks)}
-        for (task, check), s in sorted(self.checks.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1])):
+        cats = {c.key: i for i, c in enumerate(a.categories)}
+        for (task, check), s in sorted(self.checks.items(),
+                                       key=lambda kv: (order.get(kv[0][0], 99), cats.get(kv[0][1], 99))):
             lines.append(f"| {task} | {check} | {s.mean:.2f} | {s.max_score:g} | {s.lost} |")
         lines += ["", "## Most frequent hints", ""]
         if not self.hints:

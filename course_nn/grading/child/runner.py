@@ -25,6 +25,7 @@ import os
 import sys
 import traceback
 
+
 def describe_exception(exc: BaseException, submission: str) -> str:
     """One line: the exception and the last line of the student's file it passed through."""
     where = ""

@@ -27,11 +27,11 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import torch  # noqa: E402,F401  the heavy import, done once
 import framing  # noqa: E402,F401
 import probe_hw1  # noqa: E402,F401
 import probe_hw2  # noqa: E402,F401
 import runner  # noqa: E402
+import torch  # noqa: E402,F401  the heavy import, done once
 
 libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x08000000, 0x40000000, 0x20000000
