@@ -15,6 +15,8 @@ ratios "hand-written over built-in" (below 1.0 = the hand-written side is faster
   peak_bytes_ratio    (--device cuda) torch.cuda.max_memory_allocated during one step (also teaching_*)
   setup_context_over_classic   the same Functions applied in setup_context style vs classic style (batch 1)
   grade_seconds, grade_over_import_torch   'course-nn grade' of the reference solution vs 'python -c "import torch"'
+  grade_batch_seconds_per_submission, grade_batch_over_import_torch, grade_batch_rerun_seconds
+                                           'course-nn grade-batch' of 20 copies, --jobs = cores, and its cached rerun
 
 --impl benchmarks any functions.py in place of the teaching reference, e.g. a student's. The default run
 takes two to four minutes on 2 CPU cores; --quick (numbers are noise) checks that everything runs.
@@ -162,6 +164,14 @@ def format_table(result: dict[str, Any]) -> str:
         )
     else:
         lines.append(f"grading: not timed ({result.get('grade_note')})")
+    if result.get("grade_batch_seconds_per_submission") is not None:
+        lines.append(
+            f"grade-batch of {result['grade_batch_copies']} with --jobs {result['grade_batch_jobs']}:"
+            f" {result['grade_batch_seconds_per_submission']:.2f} s per submission,"
+            f" grade_batch_over_import_torch {result['grade_batch_over_import_torch']:.2f};"
+            f" unchanged rerun {result['grade_batch_rerun_seconds']:.1f} s")
+    elif result.get("grade_batch_note"):
+        lines.append(f"grade-batch: not timed ({result['grade_batch_note']})")
     noisy = [e["batch"] for e in result["batches"].values() if e.get("timing_noise", 1.0) > NOISY]
     if noisy:
         lines.append(

@@ -94,3 +94,35 @@ def measure_grade(submission: Path, repeats: int = 5, timeout: float = 300.0) ->
         import_torch_seconds_all=import_times,
     )
     return result
+
+
+def measure_batch(submission: Path, copies: int = 20, jobs: int | None = None, timeout: float = 900.0,
+                  import_torch_seconds: float | None = None) -> dict[str, Any]:
+    """Class-scale grading: ``course-nn grade-batch`` of ``copies`` copies of ``submission`` with
+    ``--jobs`` = cores, per submission and against a bare ``import torch``; then a rerun of the
+    unchanged batch (every student cached)."""
+    jobs = jobs or os.cpu_count() or 1
+    result: dict[str, Any] = {"grade_batch_seconds_per_submission": None, "grade_batch_over_import_torch": None,
+                              "grade_batch_rerun_seconds": None, "grade_batch_copies": copies, "grade_batch_jobs": jobs,
+                              "grade_batch_note": None}
+    with tempfile.TemporaryDirectory(prefix="course_nn_bench_batch_") as tmp:
+        subs = Path(tmp) / "submissions"
+        for i in range(copies):
+            (subs / f"student{i:03d}").mkdir(parents=True)
+            (subs / f"student{i:03d}" / "functions.py").write_bytes(submission.read_bytes())
+        cmd = [sys.executable, "-m", "course_nn", "grade-batch", str(subs), "--assignment", "hw1", "--jobs", str(jobs),
+               "--csv", str(Path(tmp) / "grades.csv"), "--quiet"]
+        try:
+            seconds, proc = _run(cmd + ["--force"], timeout)
+            if proc.returncode != 0:
+                result["grade_batch_note"] = f"grade-batch failed (exit {proc.returncode}): {_last_line(proc.stderr)[:200]}"
+                return result
+            rerun, _ = _run(cmd, timeout)
+            imp = import_torch_seconds or statistics.median(_run(IMPORT_TORCH, timeout)[0] for _ in range(3))
+        except subprocess.TimeoutExpired:
+            result["grade_batch_note"] = f"grade-batch did not finish within {timeout:.0f} s"
+            return result
+    result.update(grade_batch_seconds_per_submission=seconds / copies,
+                  grade_batch_over_import_torch=seconds / copies / imp, grade_batch_seconds=seconds,
+                  grade_batch_rerun_seconds=rerun, grade_batch_import_torch_seconds=imp)
+    return result
