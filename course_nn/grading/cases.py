@@ -40,6 +40,15 @@ class Case:
         return {**self.public, "id": self.id, "task": self.task}
 
 
+def task_seed(seed: int, task_number: int) -> int:
+    """The seed of one task's random cases under a grading seed (the public or the hidden one).
+
+    Each task draws from its own stream, so adding a case to one task never changes another's
+    inputs; the prime stride keeps the streams of different seeds apart (seed s, task t never
+    meets seed s', task t' while tasks number fewer than 1009)."""
+    return seed * 1009 + task_number
+
+
 def issue(raw: dict[str, list[dict]]) -> dict[str, list[Case]]:
     """Number every case. Keys a scorer marked parent-only (leading ``_``) go to the secret part."""
     out: dict[str, list[Case]] = {}

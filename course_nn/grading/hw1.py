@@ -3,19 +3,25 @@
 The child only reports what the submission returned; every comparison happens here, against
 float64 references from ``torch.nn.functional``. Hidden cases come from a secret seed, so a student
 never sees their inputs, and feedback on them never prints expected values.
+
+What the grader knows about each Function (its inputs, torch's built-in, its arguments' names, its
+edge cases and the mistakes typical of it) is one ``FunctionSpec`` in ``SPECS``; everything below
+the table is the same for every Function.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+from course_nn.grading.cases import task_seed
+from course_nn.grading.feedback import Mismatch, index_text, mismatch, shape_text, value_text
 from course_nn.grading.outcome import TIP, Outcome, case_error, failures_then_tips, is_tip, unrunnable
 from course_nn.registry import Assignment, Task
+from course_nn.registry.hw1 import AUTOGRAD
 
 PROBE = "probe_hw1"
 EPS = 1e-6  # finite-difference step of the split gradcheck (float64)
@@ -26,8 +32,8 @@ AUTOGRAD_ERRORS = ("does not require grad", "does not have a grad_fn", "Inferenc
 
 
 # ----------------------------------------------------------------------------------------------
-# Inputs. Shapes are random and non-square; values stay away from kinks (ReLU's 0) except in the
-# edge cases that test the kink on purpose.
+# Random inputs. Shapes are random and non-square; values stay away from kinks (ReLU's 0) except
+# in the edge cases that test the kink on purpose.
 
 
 def _size(g: torch.Generator, lo: int, hi: int, avoid: tuple[int, ...] = ()) -> int:
@@ -51,60 +57,249 @@ def _probs(g, n, c, dtype=torch.float64):
     return torch.softmax(_randn(g, n, c, scale=2.0), dim=1).to(dtype)
 
 
-def _batch(g, small: bool, batch: int | None = None) -> int:
-    return batch if batch is not None else _size(g, 3, 4 if small else 7)
+def _no_hint(*_args) -> str:
+    return ""
+
+
+def _general(_case: dict, _out: torch.Tensor, _ref: torch.Tensor, general: str) -> str:
+    return general
+
+
+def _exact(_case: dict, _got: torch.Tensor, want: torch.Tensor) -> torch.Tensor:
+    return want
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """Everything the grader knows about one Function; the hooks default to "nothing special"."""
+
+    # (g, n, d, dtype, small, variant) -> forward's arguments; n (batch) and d are drawn for every Function
+    inputs: Callable[..., list]
+    reference: Callable[..., torch.Tensor]  # torch's built-in: the thing students may not call
+    input_names: tuple[str, ...]  # forward's arguments as the handout names them
+    edge_cases: tuple[tuple[str, dict], ...]  # (label, options of the case)
+    needs: tuple[bool, ...] | None = None  # which inputs get a gradient; None: every floating tensor
+    shared: tuple[str, ...] = ()  # inputs the whole batch shares: their gradient is a sum over it
+    error_hints: tuple[tuple[str, str], ...] = ()  # (text in an exception's message, likely mistake)
+    overflow_hint: str = "the output has nan or inf"  # forward gave nan/inf where torch's is finite
+    # (case, out, ref, general hint) -> likely mistake in forward's value; the general one is a scale slip
+    forward_hint: Callable[[dict, torch.Tensor, torch.Tensor, str], str] = _general
+    raise_hint: Callable[[dict], str] = _no_hint  # (case) -> said after an exception from forward
+    # (name, case, got, want) -> a gradient mistake only this Function makes ("" when none)
+    grad_hint: Callable[[str, dict, torch.Tensor, torch.Tensor], str] = _no_hint
+    # (name, got, want) -> the same for a gradient of the wrong shape
+    shape_hint: Callable[[str, torch.Tensor, torch.Tensor], str] = _no_hint
+    mean_over: str = ""  # a loss: what its mean runs over, if more than the batch
+    # (case, got, want) -> ``want`` with the other answers this Function accepts put in
+    accept: Callable[[dict, torch.Tensor, torch.Tensor], torch.Tensor] = _exact
+
+
+# Square and Sigmoid: x of shape (N, D), elementwise.
+
+
+def _elementwise_inputs(g, n, d, dtype, small, variant) -> list:
+    return [_randn(g, n, d, dtype=dtype, scale=800.0 if variant == "large" else 2.0)]
+
+
+def _sigmoid_forward_hint(case: dict, out: torch.Tensor, ref: torch.Tensor, general: str) -> str:
+    if torch.allclose(out.double(), 1 - ref.double(), atol=1e-6):
+        return "the sign in the exponent — g(z) = 1 / (1 + e^(-z))"
+    return general
+
+
+def _sigmoid_grad_hint(name: str, case: dict, got: torch.Tensor, want: torch.Tensor) -> str:
+    z, g = case["inputs"][0].double(), case["grad_output"].double()
+    if torch.allclose(got.double(), g * z * (1 - z), rtol=1e-5, atol=1e-9):  # saved the input z, not the output
+        return "you used the input z where the derivative needs the output σ(z): dσ/dz = σ(z)(1 − σ(z)); save the output"
+    return ""
+
+
+# ReLU: z of shape (N, D), away from the kink unless the case is about it.
+
+
+def _relu_inputs(g, n, d, dtype, small, variant) -> list:
+    z = _away_from_zero(g, n, d, dtype=dtype)
+    if variant == "zeros":
+        z.view(-1)[:: 2] = 0.0  # exactly at the kink
+    return [z]
+
+
+def _relu_grad_hint(name: str, case: dict, got: torch.Tensor, want: torch.Tensor) -> str:
+    z = case["inputs"][0]
+    off = ~torch.isclose(got.double(), want.double(), rtol=1e-6, atol=1e-9)
+    if not bool(off.any()):
+        return ""
+    if bool((off <= (z == 0)).all()):
+        return ("at exactly z = 0 the gradient must be c · grad_output with c in [0, 1] (0 like torch, 1 like "
+                "the lecture): both are subgradients")
+    if bool((off <= (z <= 0)).all()):
+        return ("the gradient leaks where the output is 0 (z ≤ 0): a mask built from the output must be "
+                "[g > 0], not [g ≥ 0] (g = max(0, z) is never negative)")
+    return ""
+
+
+def _relu_accept(case: dict, got: torch.Tensor, want: torch.Tensor) -> torch.Tensor:
+    """At exactly z = 0 any value in [0, 1] times grad_output is a subgradient, so accept it there."""
+    z, g = case["inputs"][0], case["grad_output"].double()
+    kink = z == 0
+    if not bool(kink.any()) or got.shape != want.shape:
+        return want
+    lo, hi = torch.minimum(g, torch.zeros_like(g)), torch.maximum(g, torch.zeros_like(g))
+    slack = 1e-6 * (1 + g.abs())
+    a = got.double()
+    inside = kink & (a >= lo - slack) & (a <= hi + slack)
+    return torch.where(inside, a, want.double())
+
+
+# QuadraticForm: v of shape (k,), A of shape (k, k).
+
+
+def _quadratic_inputs(g, n, d, dtype, small, variant) -> list:
+    k = 1 if variant == "n1" else _size(g, 2, 4 if small else 6)
+    return [_randn(g, k, dtype=dtype), _randn(g, k, k, dtype=dtype)]
+
+
+def _quadratic_grad_hint(name: str, case: dict, got: torch.Tensor, want: torch.Tensor) -> str:
+    if name != "v":
+        return ""
+    v, a = (t.double() for t in case["inputs"])
+    if torch.allclose(got.double(), 2 * a @ v * case["grad_output"].double(), rtol=1e-5, atol=1e-9):
+        return "2Av holds only for symmetric A — use (A + Aᵀ)v"
+    return ""
+
+
+# Linear: x (N, in), weight (out, in) as in F.linear, bias (out,) or None.
+
+LAYOUT = ("weight has F.linear's layout (out, in): y = x Wᵀ + b is x.mm(weight.t()), not x @ weight; "
+          "in backward dJ/dx = G W and dJ/dW = Gᵀ x")
+
+
+def _linear_inputs(g, n, d, dtype, small, variant) -> list:
+    fan_in = _size(g, 2, 4 if small else 9, avoid=(n,))
+    fan_out = fan_in if variant == "square" else _size(g, 2, 4 if small else 9, avoid=(n, fan_in))
+    bias = None if variant == "nobias" else _randn(g, fan_out, dtype=dtype)
+    return [_randn(g, n, fan_in, dtype=dtype), _randn(g, fan_out, fan_in, dtype=dtype), bias]
+
+
+def _is_x_at_w(case: dict, out: torch.Tensor) -> bool:
+    """Did forward compute x @ W (+ b), the (in, out) layout, instead of x Wᵀ + b?"""
+    x, w, b = (t.double() if isinstance(t, torch.Tensor) else t for t in case["inputs"])
+    if w.shape[0] != w.shape[1]:
+        return False
+    want = x @ w + (b if b is not None else 0)
+    return tuple(out.shape) == tuple(want.shape) and torch.allclose(out.double(), want, rtol=1e-4, atol=1e-6)
+
+
+def _linear_forward_hint(case: dict, out: torch.Tensor, ref: torch.Tensor, general: str) -> str:
+    return LAYOUT if _is_x_at_w(case, out) else general
+
+
+def _linear_shape_hint(name: str, got: torch.Tensor, want: torch.Tensor) -> str:
+    per_example = got.dim() == want.dim() + 1 and tuple(got.shape[1:]) == tuple(want.shape)
+    if name == "bias" and (per_example or (got.dim() == 2 and got.shape[-1] == want.shape[0])):
+        return "did you forget to sum the bias gradient over the batch (dim 0)?"
+    if name == "weight" and tuple(got.shape) == tuple(want.shape[::-1]):
+        return "dJ/dW has W's shape (out, in): use grad_outputᵀ · x"
+    return ""
+
+
+# SquaredError and CrossEntropy: losses, one number for the batch.
+
+
+def _pair_inputs(g, n, d, dtype, small, variant) -> list:
+    return [_randn(g, n, d, dtype=dtype), _randn(g, n, d, dtype=dtype)]
+
+
+PROBABILITY_LOSS = "−(1/N) Σ_n Σ_k y_nk log softmax(z_n)_k"
+
+
+def _cross_entropy_inputs(g, n, d, dtype, small, variant) -> list:
+    c = _size(g, 3, 5 if small else 8, avoid=(n,))
+    logits = _randn(g, n, c, dtype=dtype, scale=1e4 if variant == "large" else 2.0)
+    if variant == "probs":
+        return [logits, _probs(g, n, c, dtype)]
+    return [logits, torch.randint(0, c, (n,), generator=g)]
+
+
+def _probability_targets(case: dict) -> bool:
+    return case["inputs"][1].is_floating_point()
+
+
+def _cross_entropy_forward_hint(case: dict, out: torch.Tensor, ref: torch.Tensor, general: str) -> str:
+    if general or not _probability_targets(case):
+        return general
+    return "with probability targets the loss is -(1/N) Σ_n Σ_k y_nk log softmax(z_n)_k"
+
+
+def _cross_entropy_raise_hint(case: dict) -> str:
+    if not _probability_targets(case):
+        return ""
+    return (" (the target is (N, C) class probabilities) — likely mistake: only integer class indices "
+            f"are handled; with probability rows the loss is {PROBABILITY_LOSS}")
+
+
+OVERFLOW = "exp overflowed — "
+
+SPECS: dict[str, FunctionSpec] = {
+    "Square": FunctionSpec(
+        _elementwise_inputs, lambda x: x * x, ("x",),
+        (("batch size 1", {"batch": 1}), ("float32 inputs", {"dtype": torch.float32}))),
+    "QuadraticForm": FunctionSpec(
+        _quadratic_inputs, lambda v, a: v @ a @ v, ("v", "A"),
+        (("n = 1", {"variant": "n1"}), ("only v needs a gradient", {"needs": [True, False]}),
+         ("only A needs a gradient", {"needs": [False, True]})),
+        grad_hint=_quadratic_grad_hint),
+    "Sigmoid": FunctionSpec(
+        _elementwise_inputs, torch.sigmoid, ("z",),
+        (("batch size 1", {"batch": 1}), ("large |z| (±800): no overflow to nan", {"variant": "large"}),
+         ("float32 inputs", {"dtype": torch.float32})),
+        overflow_hint=OVERFLOW + "write g(z) = 1 / (1 + exp(-z)), which is finite for any z",
+        forward_hint=_sigmoid_forward_hint, grad_hint=_sigmoid_grad_hint),
+    "ReLU": FunctionSpec(
+        _relu_inputs, torch.relu, ("z",),
+        (("inputs exactly 0 (any value in [0, 1] at the kink)", {"variant": "zeros"}),
+         ("batch size 1", {"batch": 1})),
+        grad_hint=_relu_grad_hint, accept=_relu_accept),
+    "Linear": FunctionSpec(
+        _linear_inputs, F.linear, ("x", "weight", "bias"),
+        (("with bias=None", {"variant": "nobias"}), ("batch size 1", {"batch": 1}),
+         ("square weight (in = out)", {"variant": "square"}),
+         ("only weight and bias need gradients", {"needs": [False, True, True]}),
+         ("only x needs a gradient", {"needs": [True, False, False]}),
+         ("with bias=None, only weight needs a gradient", {"variant": "nobias", "needs": [False, True, False]})),
+        shared=("weight", "bias"),
+        error_hints=(("cannot be multiplied", LAYOUT), ("size mismatch", LAYOUT),
+                     ("NoneType", "bias can be None: then y = x Wᵀ and the bias gradient is None")),
+        forward_hint=_linear_forward_hint, shape_hint=_linear_shape_hint),
+    "SquaredError": FunctionSpec(
+        _pair_inputs, F.mse_loss, ("pred", "target"),
+        (("batch size 1", {"batch": 1}), ("only pred needs a gradient", {"needs": [True, False]}),
+         ("only target needs a gradient", {"needs": [False, True]})),
+        mean_over=" (over all M = N·D elements)"),
+    "CrossEntropy": FunctionSpec(
+        _cross_entropy_inputs, F.cross_entropy, ("logits", "target"),
+        (("logits 1e4 (finite and stable)", {"variant": "large"}),
+         ("probability targets", {"variant": "probs"}), ("batch size 1", {"batch": 1}),
+         ("float32 inputs, logits 1e4", {"variant": "large", "dtype": torch.float32})),
+        needs=(True, False),  # the target gets no gradient
+        error_hints=(("expected scalar type Long", "with probability targets (a float (N, C) target) there is no "
+                                                   f"class index to gather: use {PROBABILITY_LOSS}"),),
+        overflow_hint=OVERFLOW + "subtract each row's maximum logit before exp (stable softmax)",
+        forward_hint=_cross_entropy_forward_hint, raise_hint=_cross_entropy_raise_hint),
+}
 
 
 def make_inputs(task: str, g: torch.Generator, dtype, small: bool = False, batch: int | None = None,
                 variant: str = "") -> list:
     """Random inputs for one call of ``task`` (a list in forward's argument order)."""
-    n = _batch(g, small, batch)
+    n = batch if batch is not None else _size(g, 3, 4 if small else 7)
     d = _size(g, 2, 4 if small else 9, avoid=(n,))
-    if task in ("Square", "Sigmoid"):
-        scale = 800.0 if variant == "large" else 2.0
-        return [_randn(g, n, d, dtype=dtype, scale=scale)]
-    if task == "ReLU":
-        x = _away_from_zero(g, n, d, dtype=dtype)
-        if variant == "zeros":
-            x.view(-1)[:: 2] = 0.0  # exactly at the kink: gradient must be 0 there
-        return [x]
-    if task == "QuadraticForm":
-        k = 1 if variant == "n1" else _size(g, 2, 4 if small else 6)
-        return [_randn(g, k, dtype=dtype), _randn(g, k, k, dtype=dtype)]
-    if task == "Linear":
-        fan_in = _size(g, 2, 4 if small else 9, avoid=(n,))
-        fan_out = fan_in if variant == "square" else _size(g, 2, 4 if small else 9, avoid=(n, fan_in))
-        bias = None if variant == "nobias" else _randn(g, fan_out, dtype=dtype)
-        return [_randn(g, n, fan_in, dtype=dtype), _randn(g, fan_out, fan_in, dtype=dtype), bias]
-    if task == "SquaredError":
-        return [_randn(g, n, d, dtype=dtype), _randn(g, n, d, dtype=dtype)]
-    if task == "CrossEntropy":
-        c = _size(g, 3, 5 if small else 8, avoid=(n,))
-        logits = _randn(g, n, c, dtype=dtype, scale=1e4 if variant == "large" else 2.0)
-        if variant == "probs":
-            return [logits, _probs(g, n, c, dtype)]
-        return [logits, torch.randint(0, c, (n,), generator=g)]
-    raise KeyError(task)
+    return SPECS[task].inputs(g, n, d, dtype, small, variant)
 
 
 def reference(task: str, inputs: list) -> torch.Tensor:
     """torch's built-in version of ``task`` (the thing students may not call)."""
-    if task == "Square":
-        return inputs[0] * inputs[0]
-    if task == "QuadraticForm":
-        v, a = inputs
-        return v @ a @ v
-    if task == "Sigmoid":
-        return torch.sigmoid(inputs[0])
-    if task == "ReLU":
-        return torch.relu(inputs[0])
-    if task == "Linear":
-        return F.linear(*inputs)
-    if task == "SquaredError":
-        return F.mse_loss(*inputs)
-    if task == "CrossEntropy":
-        return F.cross_entropy(*inputs)
-    raise KeyError(task)
+    return SPECS[task].reference(*inputs)
 
 
 def _differentiable(x) -> bool:
@@ -112,9 +307,8 @@ def _differentiable(x) -> bool:
 
 
 def default_needs(task: str, inputs: list) -> list[bool]:
-    if task == "CrossEntropy":
-        return [True, False]  # the target gets no gradient
-    return [_differentiable(x) for x in inputs]
+    needs = SPECS[task].needs
+    return list(needs) if needs is not None else [_differentiable(x) for x in inputs]
 
 
 def reference_grads(task: str, inputs: list, needs: list[bool], grad_output: torch.Tensor) -> list:
@@ -128,27 +322,6 @@ def reference_grads(task: str, inputs: list, needs: list[bool], grad_output: tor
 
 # ----------------------------------------------------------------------------------------------
 # Cases
-
-
-EDGE_CASES: dict[str, list[tuple[str, dict]]] = {
-    "Square": [("batch size 1", {"batch": 1}), ("float32 inputs", {"dtype": torch.float32})],
-    "QuadraticForm": [("n = 1", {"variant": "n1"}), ("only v needs a gradient", {"needs": [True, False]}),
-                      ("only A needs a gradient", {"needs": [False, True]})],
-    "Sigmoid": [("batch size 1", {"batch": 1}), ("large |z| (±800): no overflow to nan", {"variant": "large"}),
-                ("float32 inputs", {"dtype": torch.float32})],
-    "ReLU": [("inputs exactly 0 (any value in [0, 1] at the kink)", {"variant": "zeros"}),
-             ("batch size 1", {"batch": 1})],
-    "Linear": [("with bias=None", {"variant": "nobias"}), ("batch size 1", {"batch": 1}),
-               ("square weight (in = out)", {"variant": "square"}),
-               ("only weight and bias need gradients", {"needs": [False, True, True]}),
-               ("only x needs a gradient", {"needs": [True, False, False]}),
-               ("with bias=None, only weight needs a gradient", {"variant": "nobias", "needs": [False, True, False]})],
-    "SquaredError": [("batch size 1", {"batch": 1}), ("only pred needs a gradient", {"needs": [True, False]}),
-                     ("only target needs a gradient", {"needs": [False, True]})],
-    "CrossEntropy": [("logits 1e4 (finite and stable)", {"variant": "large"}),
-                     ("probability targets", {"variant": "probs"}), ("batch size 1", {"batch": 1}),
-                     ("float32 inputs, logits 1e4", {"variant": "large", "dtype": torch.float32})],
-}
 
 
 def _grad_output(g, out: torch.Tensor) -> torch.Tensor:
@@ -196,7 +369,7 @@ def make_cases(assignment: Assignment, seed: int, visible_only: bool, devices: t
         for visible, s in ((True, public_seed), (False, seed)):
             if visible_only and not visible:
                 continue
-            g = torch.Generator().manual_seed(s * 1009 + task.number)
+            g = torch.Generator().manual_seed(task_seed(s, task.number))
             tag = "visible" if visible else "hidden"
             n64, n32 = (2, 1) if visible else (4, 2)
             todo += [_case(name, g, "main", f"{tag} random float64 #{i + 1}", visible) for i in range(n64)]
@@ -208,44 +381,14 @@ def make_cases(assignment: Assignment, seed: int, visible_only: bool, devices: t
                         todo += [_case(name, g, "main", f"{tag} {dev} {dt}", visible, dtype=dt, device=dev)
                                  for dt in (torch.float64, torch.float32)]
             todo += [_gradcheck_case(name, g, f"{tag} gradcheck #{i + 1}", visible) for i in range(1 if visible else 2)]
-            for label, opts in EDGE_CASES[name]:
+            for label, opts in SPECS[name].edge_cases:
                 todo.append(_case(name, g, "edge", f"{tag} {label}", visible, **opts))
         cases[name] = todo
     return cases
 
 
 # ----------------------------------------------------------------------------------------------
-# Comparing numbers and explaining the difference
-
-
-def _fmt_index(idx: tuple[int, ...]) -> str:
-    return "[" + ", ".join(str(i) for i in idx) + "]" if idx else ""
-
-
-@dataclass
-class Mismatch:
-    index: tuple[int, ...]
-    expected: float
-    actual: float
-    rel_err: float
-
-
-def compare(actual: torch.Tensor, expected: torch.Tensor, dtype) -> Mismatch | None:
-    """None when close enough for ``dtype``; otherwise the worst element."""
-    rtol, atol = TOL.get(dtype, TOL[torch.float32])
-    a, e = actual.double(), expected.double()
-    bad = ~torch.isclose(a, e, rtol=rtol, atol=atol, equal_nan=False)
-    both_inf = torch.isinf(a) & torch.isinf(e) & (torch.sign(a) == torch.sign(e))
-    bad &= ~both_inf
-    if not bool(bad.any()):
-        return None
-    err = ((a - e).abs() / (atol + rtol * e.abs())).nan_to_num(nan=math.inf)
-    err = torch.where(bad, err, torch.zeros_like(err))
-    flat = int(err.reshape(-1).argmax()) if err.numel() else 0
-    idx = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), e.shape)) if e.dim() else ()
-    ev, av = float(e.reshape(-1)[flat]), float(a.reshape(-1)[flat])
-    rel = abs(av - ev) / max(abs(ev), 1e-300) if math.isfinite(av) else math.inf
-    return Mismatch(idx, ev, av, rel)
+# A value off by a clean factor: name the slip
 
 
 SCALE_HINTS: list[tuple[Callable[[dict], float], str]] = [
@@ -313,34 +456,14 @@ def _case_info(case: dict) -> dict:
 # Checking one case
 
 
-INPUT_NAMES = {"Square": ["x"], "QuadraticForm": ["v", "A"], "Sigmoid": ["z"], "ReLU": ["z"],
-               "Linear": ["x", "weight", "bias"], "SquaredError": ["pred", "target"],
-               "CrossEntropy": ["logits", "target"]}
-LAYOUT = ("weight has F.linear's layout (out, in): y = x Wᵀ + b is x.mm(weight.t()), not x @ weight; "
-          "in backward dJ/dx = G W and dJ/dW = Gᵀ x")
-ERROR_HINTS = (  # (task, text in the exception message, likely mistake)
-    ("Linear", "cannot be multiplied", LAYOUT),
-    ("Linear", "size mismatch", LAYOUT),
-    ("Linear", "NoneType", "bias can be None: then y = x Wᵀ and the bias gradient is None"),
-    ("CrossEntropy", "expected scalar type Long", "with probability targets (a float (N, C) target) there is no "
-                                                  "class index to gather: use −(1/N) Σ_n Σ_k y_nk log softmax(z_n)_k"),
-)
-
-
-def _shape(t) -> str:
-    return "(" + ", ".join(str(s) for s in t.shape) + (",)" if t.dim() == 1 else ")")
+def compare(actual: torch.Tensor, expected: torch.Tensor, dtype) -> Mismatch | None:
+    """None when close enough for ``dtype``; otherwise the worst entry."""
+    rtol, atol = TOL.get(dtype, TOL[torch.float32])
+    return mismatch(actual, expected, rtol, atol)
 
 
 def _where(case: dict) -> str:
     return f"[{case['label']}]"
-
-
-def _value_text(m: Mismatch, visible: bool) -> str:
-    err = (f"relative error {m.rel_err:.1e}" if m.expected != 0
-           else f"absolute error {abs(m.actual):.1e} where 0 is expected")
-    if visible:
-        return f"expected {m.expected:.6g}, got {m.actual:.6g} ({err})"
-    return f"{err} (hidden case: values not shown)"
 
 
 def _likely(text: str) -> str:
@@ -358,7 +481,7 @@ def _error_text(task: str, where: str, message: str, case: dict | None = None, e
     """An exception from the student's code, naming the case (its message only on visible cases)."""
     if exc == "NotImplementedError" or (not exc and "NotImplementedError" in message):
         return _not_implemented_text(task, where, message, case)
-    hint = next((h for t, s, h in ERROR_HINTS if t == task and s in message), "")
+    hint = next((h for text, h in SPECS[task].error_hints if text in message), "")
     if any(s in message for s in AUTOGRAD_ERRORS) and where == "backward":
         hint = "backward must compute the gradient by hand from saved tensors, without autograd"
     if case is None:
@@ -375,39 +498,20 @@ def _type_text(kind: str, visible: bool) -> str:
     return f"a {kind}" if visible else "something that is not a tensor"
 
 
-def _forward_hint(task: str, case: dict, out: torch.Tensor, ref: torch.Tensor, scale: str | None) -> str:
+def forward_hint(task: str, case: dict, out: torch.Tensor, ref: torch.Tensor, scale: str | None = None) -> str:
+    """The likely mistake behind a wrong forward value ("" when none is known); ``scale`` is the
+    scale hint agreed over every case (None: decide from this case alone)."""
+    spec = SPECS[task]
     if not bool(torch.isfinite(out).all()) and bool(torch.isfinite(ref).all()):
-        if task == "CrossEntropy":
-            return "likely mistake: exp overflowed — subtract each row's maximum logit before exp (stable softmax)"
-        if task == "Sigmoid":
-            return "likely mistake: exp overflowed — write g(z) = 1 / (1 + exp(-z)), which is finite for any z"
-        return "likely mistake: the output has nan or inf"
-    if task == "Sigmoid" and torch.allclose(out.double(), 1 - ref.double(), atol=1e-6):
-        return "likely mistake: the sign in the exponent — g(z) = 1 / (1 + e^(-z))"
-    if task == "Linear" and _is_x_at_w(case, out):
-        return "likely mistake: " + LAYOUT
-    hint = scale if scale is not None else scale_hint(out, ref, _case_info(case))
-    if hint:
-        return "likely mistake: " + hint
-    if task == "CrossEntropy" and case["inputs"][1].is_floating_point():
-        return "likely mistake: with probability targets the loss is -(1/N) Σ_n Σ_k y_nk log softmax(z_n)_k"
-    return ""
-
-
-def _is_x_at_w(case: dict, out: torch.Tensor) -> bool:
-    """Did forward compute x @ W (+ b), the (in, out) layout, instead of x Wᵀ + b?"""
-    x, w, b = (t.double() if isinstance(t, torch.Tensor) else t for t in case["inputs"])
-    if w.shape[0] != w.shape[1]:
-        return False
-    want = x @ w + (b if b is not None else 0)
-    return tuple(out.shape) == tuple(want.shape) and torch.allclose(out.double(), want, rtol=1e-4, atol=1e-6)
+        return spec.overflow_hint
+    general = scale if scale is not None else scale_hint(out, ref, _case_info(case))
+    return spec.forward_hint(case, out, ref, general or "")
 
 
 def _loss_shape_hint(task: str, out: torch.Tensor, ref: torch.Tensor) -> str:
     if ref.dim() == 0 and out.dim() >= 1:
-        over = " (over all M = N·D elements)" if task == "SquaredError" else ""
         return _likely(f"the loss was returned per example; a loss is one number (shape ()): take the mean over "
-                       f"the batch{over}")
+                       f"the batch{SPECS[task].mean_over}")
     return ""
 
 
@@ -422,10 +526,8 @@ def check_forward(task: str, case: dict, r: dict, hints: dict | None = None) -> 
     where = _where(case)
     if d["error_forward"]:
         text = _error_text(task, "forward", d["error_forward"], case, d.get("exc_forward", ""))
-        if task == "CrossEntropy" and case["inputs"][1].is_floating_point() and "not implemented" not in text \
-                and "likely mistake" not in text:
-            text += (" (the target is (N, C) class probabilities) — likely mistake: only integer class indices "
-                     "are handled; with probability rows the loss is −(1/N) Σ_n Σ_k y_nk log softmax(z_n)_k")
+        if "not implemented" not in text and "likely mistake" not in text:
+            text += SPECS[task].raise_hint(case)
         return [text]
     out = d["out"]
     if out is None:
@@ -437,7 +539,7 @@ def check_forward(task: str, case: dict, r: dict, hints: dict | None = None) -> 
         ref = reference(task, [x.double() if _differentiable(x) else x for x in case["inputs"]])
     dtype = getattr(torch, case["dtype"].split(".")[-1])
     if tuple(out.shape) != tuple(ref.shape):
-        return [f"{task}.forward {where}: output has shape {_shape(out)}, expected {_shape(ref)}"
+        return [f"{task}.forward {where}: output has shape {shape_text(out)}, expected {shape_text(ref)}"
                 + _loss_shape_hint(task, out, ref)]
     problems = []
     if out.dtype != dtype:
@@ -448,68 +550,41 @@ def check_forward(task: str, case: dict, r: dict, hints: dict | None = None) -> 
                         "create new tensors on the input's device")
     m = compare(out, ref, dtype)
     if m:
-        hint = _forward_hint(task, case, out, ref, (hints or {}).get("out"))
-        problems.append(f"{task}.forward {where}: output{_fmt_index(m.index)} {_value_text(m, case['visible'])}"
-                        + (f"; {hint}" if hint else ""))
+        hint = forward_hint(task, case, out, ref, (hints or {}).get("out"))
+        problems.append(f"{task}.forward {where}: output{index_text(m.index)} {value_text(m, case['visible'])}"
+                        + (f"; likely mistake: {hint}" if hint else ""))
     for i, (before, after) in enumerate(zip(case["inputs"], d.get("inputs_after_forward") or [])):
         if isinstance(before, torch.Tensor) and after is not None and not torch.equal(before, after.to(before.dtype)):
-            problems.append(f"{task}.forward {where}: modified its input `{INPUT_NAMES[task][i]}` in place "
+            problems.append(f"{task}.forward {where}: modified its input `{SPECS[task].input_names[i]}` in place "
                             "(e.g. clamp_, +=, [...] = ); compute a new tensor instead")
     return problems
 
 
-def _kink_accepted(task: str, case: dict, got: torch.Tensor, want: torch.Tensor) -> torch.Tensor:
-    """ReLU at exactly z = 0: any value in [0, 1] times grad_output is a subgradient, so accept it there."""
-    if task != "ReLU":
-        return want
-    x, g = case["inputs"][0], case["grad_output"].double()
-    kink = x == 0
-    if not bool(kink.any()) or got.shape != want.shape:
-        return want
-    lo, hi = torch.minimum(g, torch.zeros_like(g)), torch.maximum(g, torch.zeros_like(g))
-    slack = 1e-6 * (1 + g.abs())
-    a = got.double()
-    inside = kink & (a >= lo - slack) & (a <= hi + slack)
-    return torch.where(inside, a, want.double())
-
-
-def _grad_hint(task: str, name: str, case: dict, got: torch.Tensor, exp: torch.Tensor, index: int,
-               scale: str | None) -> str:
-    x = case["inputs"][0]
-    off = ~torch.isclose(got.double(), exp.double(), rtol=1e-6, atol=1e-9)
-    if task == "ReLU" and bool(off.any()):
-        if bool((off <= (x == 0)).all()):
-            return ("at exactly z = 0 the gradient must be c · grad_output with c in [0, 1] (0 like torch, 1 like "
-                    "the lecture): both are subgradients")
-        if bool((off <= (x <= 0)).all()):
-            return ("the gradient leaks where the output is 0 (z ≤ 0): a mask built from the output must be "
-                    "[g > 0], not [g ≥ 0] (g = max(0, z) is never negative)")
-    if task == "Sigmoid" and torch.allclose(got.double(), case["grad_output"].double() * x.double() * (1 - x.double()),
-                                            rtol=1e-5, atol=1e-9):  # saved the input z instead of the output
-        return "you used the input z where the derivative needs the output σ(z): dσ/dz = σ(z)(1 − σ(z)); save the output"
+def grad_hint(task: str, name: str, case: dict, got: torch.Tensor, want: torch.Tensor, index: int,
+              scale: str | None = None) -> str:
+    """The likely mistake behind a wrong gradient for input ``name`` (number ``index``), "" when none is
+    known; ``case`` needs "inputs", "needs" and "grad_output". ``scale`` as in ``forward_hint``."""
+    specific = SPECS[task].grad_hint(name, case, got, want)
+    if specific:
+        return specific
     if got.dim() == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1 \
-            and torch.allclose(got.double(), exp.double().t(), rtol=1e-5, atol=1e-9):
+            and torch.allclose(got.double(), want.double().t(), rtol=1e-5, atol=1e-9):
         return f"your gradient for `{name}` is the transpose of the right one (dJ/dW = grad_outputᵀ · x has W's shape)"
     ones = torch.ones_like(case["grad_output"])
     local = reference_grads(task, case["inputs"], case["needs"], ones)[index]  # ∂y/∂x without dJ/dy
     if local is not None and torch.allclose(got.double(), local, rtol=1e-5, atol=1e-9):
         return "you returned the local derivative ∂y/∂x alone — multiply it by grad_output (the upstream gradient dJ/dy)"
-    if task == "QuadraticForm" and name == "v":
-        v, a = (t.double() for t in case["inputs"])
-        if torch.allclose(got.double(), 2 * a @ v * case["grad_output"].double(), rtol=1e-5, atol=1e-9):
-            return "2Av holds only for symmetric A — use (A + Aᵀ)v"
-    return (scale if scale is not None else scale_hint(got, exp, _case_info(case))) or ""
+    return (scale if scale is not None else scale_hint(got, want, _case_info(case))) or ""
 
 
-def _shape_hint(task: str, name: str, got: torch.Tensor, want: torch.Tensor) -> str:
-    per_example = got.dim() == want.dim() + 1 and tuple(got.shape[1:]) == tuple(want.shape)
-    if task == "Linear" and name == "bias" and (per_example or (got.dim() == 2 and got.shape[-1] == want.shape[0])):
-        return "did you forget to sum the bias gradient over the batch (dim 0)?"
-    if per_example:  # at batch size 1 too, where the element count happens to match
+def shape_hint(task: str, name: str, got: torch.Tensor, want: torch.Tensor) -> str:
+    """Why the gradient for ``name`` may have shape ``got.shape`` instead of ``want.shape``."""
+    specific = SPECS[task].shape_hint(name, got, want)
+    if specific:
+        return specific
+    if got.dim() == want.dim() + 1 and tuple(got.shape[1:]) == tuple(want.shape):  # at batch size 1 too
         return (f"one gradient per example: `{name}` is shared by every example, so its gradient is the sum "
                 f"over the batch (dim 0)" + (" — grad_outputᵀ · x does that sum for you" if name == "weight" else ""))
-    if task == "Linear" and name == "weight" and tuple(got.shape) == tuple(want.shape[::-1]):
-        return "dJ/dW has W's shape (out, in): use grad_outputᵀ · x"
     if got.numel() == want.numel():
         return "same number of elements: a reshape or transpose is off"
     return "each gradient has exactly its input's shape"
@@ -517,7 +592,7 @@ def _shape_hint(task: str, name: str, got: torch.Tensor, want: torch.Tensor) -> 
 
 def _grad_problem(task: str, case: dict, d: dict, i: int, got, want, hints: dict | None) -> str | None:
     """What is wrong with the gradient for input ``i`` (a line starting with TIP costs nothing)."""
-    name, x = INPUT_NAMES[task][i], case["inputs"][i]
+    name, x = SPECS[task].input_names[i], case["inputs"][i]
     where = _where(case)
     kind = (d.get("grad_types") or ["None"] * (i + 1))[i] if i < len(d.get("grad_types") or []) else \
         ("None" if got is None else "Tensor")
@@ -537,18 +612,18 @@ def _grad_problem(task: str, case: dict, d: dict, i: int, got, want, hints: dict
                     f"(ctx.needs_input_grad[{i}] is True)")
         return f"{task}.backward {where}: returned {_type_text(kind, case['visible'])} for `{name}`"
     if tuple(got.shape) != tuple(x.shape):
-        return (f"{task}.backward {where}: gradient for `{name}` has shape {_shape(got)}, "
-                f"expected {_shape(x)} like `{name}` — {_shape_hint(task, name, got, x)}")
+        return (f"{task}.backward {where}: gradient for `{name}` has shape {shape_text(got)}, "
+                f"expected {shape_text(x)} like `{name}` — {shape_hint(task, name, got, x)}")
     dtype = getattr(torch, case["dtype"].split(".")[-1])
     problems = []
     if got.dtype != dtype:
         problems.append(f"gradient for `{name}` is {got.dtype}, expected {dtype} — avoid hard-coded dtypes; "
                         "build new tensors with zeros_like / new_ones")
-    want = _kink_accepted(task, case, got, want)
+    want = SPECS[task].accept(case, got, want)
     m = compare(got, want, dtype)
     if m:
-        hint = _grad_hint(task, name, case, got, want, i, (hints or {}).get(name))
-        problems.append(f"dJ/d{name}{_fmt_index(m.index)} {_value_text(m, case['visible'])}"
+        hint = grad_hint(task, name, case, got, want, i, (hints or {}).get(name))
+        problems.append(f"dJ/d{name}{index_text(m.index)} {value_text(m, case['visible'])}"
                         + (f"; likely mistake: {hint}" if hint else ""))
     return f"{task}.backward {where}: " + "; ".join(problems) if problems else None
 
@@ -564,7 +639,7 @@ def check_backward(task: str, case: dict, r: dict, hints: dict | None = None) ->
         return [f"{task}.forward {where}: did not return a plain torch.Tensor (backward not tested)"]
     if d["error_backward"]:
         return [_error_text(task, "backward", d["error_backward"], case, d.get("exc_backward", ""))]
-    names = INPUT_NAMES[task]
+    names = SPECS[task].input_names
     inputs = case["inputs"]
     if d["n_grads"] != len(inputs):
         return [f"{task}.backward {where}: returned {d['n_grads']} value(s) but forward takes {len(inputs)} "
@@ -606,7 +681,7 @@ def check_gradcheck(task: str, case: dict, r: dict) -> list[str]:
     gc = r["gradcheck"]
     if gc.get("error"):
         return [_error_text(task, "forward/backward", gc["error"], case, gc.get("exc", "")) + " (during gradcheck)"]
-    names = INPUT_NAMES[task]
+    names = SPECS[task].input_names
     points = case["points"].tolist()
     plus, minus, jac = gc.get("plus"), gc.get("minus"), gc.get("jac") or []
     if plus is None or minus is None or len(plus) != len(points):
@@ -622,7 +697,7 @@ def check_gradcheck(task: str, case: dict, r: dict) -> list[str]:
             per_example = jac_i.shape[-1] % want == 0 and jac_i.shape[-1] > want
             hint = (" — did you forget to sum the bias gradient over the batch?" if per_example and names[i] == "bias"
                     else f" — one gradient per example? `{names[i]}` is shared by the whole batch: sum its gradient "
-                         "over dim 0" if per_example and task == "Linear" else "")
+                         "over dim 0" if per_example and names[i] in SPECS[task].shared else "")
             return [f"{task}: gradcheck: gradient for `{names[i]}` has {jac_i.shape[-1]} elements, expected {want} "
                     f"(the shape of `{names[i]}`){hint}"]
         ana = jac_i[:, j].double()
@@ -635,12 +710,9 @@ def check_gradcheck(task: str, case: dict, r: dict) -> list[str]:
             err = (f"relative error {diff / abs(float(num[k])):.1e} (tolerance {rtol:g})" if abs(float(num[k])) > atol
                    else f"absolute error {diff:.1e} where about 0 is expected (tolerance {atol:g})")
             values = (f"numerical {float(num[k]):.6g}, analytical {float(ana[k]):.6g}, " if case["visible"] else "")
-            return [f"{task}: gradcheck [{case['label']}]: ∂out[{k}]/∂{names[i]}{_fmt_index(in_idx)}: "
+            return [f"{task}: gradcheck [{case['label']}]: ∂out[{k}]/∂{names[i]}{index_text(in_idx)}: "
                     f"{values}{err} — your backward disagrees with finite differences of your own forward"]
     return []
-
-
-_AUTOGRAD_NAMES = {"grad", "backward", "vjp", "jvp", "jacobian", "hessian", "vmap", "jacrev", "jacfwd"}
 
 
 def check_compliance(task: Task, results: list[tuple[dict, dict]]) -> tuple[list[str], bool]:
@@ -663,7 +735,7 @@ def check_compliance(task: Task, results: list[tuple[dict, dict]]) -> tuple[list
         for name in sorted(ops & task.forbidden):
             in_forward |= name in forward_ops
             problems.add(f"{task.name} calls `{name}`, which is not allowed here — "
-                         + ("no autograd inside a Function: derive the gradient by hand" if name in _AUTOGRAD_NAMES
+                         + ("no autograd inside a Function: derive the gradient by hand" if name in AUTOGRAD
                             else f"compute it from primitives (exp, log, sum, mm, where, ...) instead of torch's `{name}`"))
         for op in sorted(o for o in ops if o.startswith("aten.") and o.endswith("_backward")):
             problems.add(f"{task.name}: torch's own backward kernel `{op[5:]}` ran inside your Function — "
@@ -733,7 +805,7 @@ def _ratios(task: str, pairs: list[tuple[dict, dict]]) -> dict[str, str]:
             obs.setdefault("out", []).append((scale_ratio(out, ref), info))
         grads = d.get("grads") or []
         refs = case.get("_ref_grads") or reference_grads(task, case["inputs"], case["needs"], case["grad_output"])
-        for name, got, want in zip(INPUT_NAMES[task], grads, refs):
+        for name, got, want in zip(SPECS[task].input_names, grads, refs):
             if isinstance(got, torch.Tensor) and want is not None and got.shape == want.shape:
                 obs.setdefault(name, []).append((scale_ratio(got, want), info))
     hints = {}

@@ -2,9 +2,10 @@
 
 from course_nn.registry import Assignment, Category, Task
 
-# Built-ins that would do a task's work for the student (matched on the callable's __name__).
-# Primitives such as exp, log, clamp, logsumexp, mm, matmul, where and sum stay allowed.
-_AUTOGRAD = frozenset({"grad", "backward", "vjp", "jvp", "jacobian", "hessian", "vmap", "jacrev", "jacfwd"})
+# autograd's entry points, forbidden in every task: a Function must not differentiate itself.
+# Each task adds the built-ins that would do its work (matched on the callable's __name__);
+# primitives such as exp, log, clamp, logsumexp, mm, matmul, where and sum stay allowed.
+AUTOGRAD = frozenset({"grad", "backward", "vjp", "jvp", "jacobian", "hessian", "vmap", "jacrev", "jacfwd"})
 
 ASSIGNMENT = Assignment(
     name="hw1",
@@ -22,17 +23,17 @@ ASSIGNMENT = Assignment(
     ),
     gated_by_compliance=("backward", "gradcheck", "edge"),  # and "forward" when forward broke the rules
     tasks=(
-        Task(1, "Square", 5, "x -> x**2 elementwise (warm-up)", _AUTOGRAD | {"square", "square_"}),
-        Task(2, "QuadraticForm", 10, "(v, A) -> v^T A v (warm-up)", _AUTOGRAD),
+        Task(1, "Square", 5, "x -> x**2 elementwise (warm-up)", AUTOGRAD | {"square", "square_"}),
+        Task(2, "QuadraticForm", 10, "(v, A) -> v^T A v (warm-up)", AUTOGRAD),
         Task(3, "Sigmoid", 10, "x -> 1 / (1 + exp(-x)) elementwise",
-             _AUTOGRAD | {"sigmoid", "sigmoid_", "expit", "logsigmoid", "silu"}),
+             AUTOGRAD | {"sigmoid", "sigmoid_", "expit", "logsigmoid", "silu"}),
         Task(4, "ReLU", 10, "x -> max(0, x) elementwise",
-             _AUTOGRAD | {"relu", "relu_", "threshold", "threshold_", "relu6", "hardtanh", "leaky_relu"}),
-        Task(5, "Linear", 25, "(x, W, b) -> x W^T + b", _AUTOGRAD | {"linear", "bilinear"}),
+             AUTOGRAD | {"relu", "relu_", "threshold", "threshold_", "relu6", "hardtanh", "leaky_relu"}),
+        Task(5, "Linear", 25, "(x, W, b) -> x W^T + b", AUTOGRAD | {"linear", "bilinear"}),
         Task(6, "SquaredError", 15, "(pred, target) -> mean((pred - target)^2)",
-             _AUTOGRAD | {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"}),
+             AUTOGRAD | {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"}),
         Task(7, "CrossEntropy", 25, "(logits, target) -> mean cross-entropy of softmax(logits)",
-             _AUTOGRAD | {"cross_entropy", "nll_loss", "log_softmax", "softmax", "kl_div",
+             AUTOGRAD | {"cross_entropy", "nll_loss", "log_softmax", "softmax", "kl_div",
                           "binary_cross_entropy", "binary_cross_entropy_with_logits"}),
     ),
 )

@@ -24,6 +24,8 @@ from typing import Any
 
 import torch
 
+from course_nn.grading import hw1
+from course_nn.grading.feedback import close, index_text, mismatch, shape_text
 from course_nn.impl import ARGUMENTS, Functions, describe_failure, torch_functions
 from course_nn.trace.nets import Add, Net, Node
 
@@ -107,10 +109,6 @@ def _apply(fn: Any, args: list[Any]) -> tuple[Any, Callable[[torch.Tensor], list
     return out, lambda upstream: _vjp(fn, args, out, upstream)
 
 
-def _shape(t: Any) -> str:
-    return "(" + ", ".join(str(s) for s in t.shape) + (",)" if t.dim() == 1 else ")")
-
-
 def _arguments(node: Node) -> tuple[str, ...]:
     return ARGUMENTS.get(node.op, ("u", "v"))
 
@@ -129,19 +127,11 @@ class _Run:
     hints: dict[str, str] = field(default_factory=dict)
 
 
-def _grader_hint(name: str, *args: Any) -> str:
-    """The autograder's likely-mistake text (course_nn.grading.hw1.<name>), so that trace and the
-    grader say the same thing about the same mistake. Its optional ``scale`` is left to it."""
-    import inspect
-
-    from course_nn.grading import hw1
-
-    fn = getattr(hw1, name, None)
-    if fn is None:  # the grader was reorganised: trace still works, without this hint (tests notice)
-        return ""
-    extra = {"scale": None} if "scale" in inspect.signature(fn).parameters else {}
+def _grader_hint(hint: Callable[..., str], *args: Any) -> str:
+    """The autograder's likely-mistake text (course_nn.grading.hw1's public hints), so that trace and
+    the grader say the same thing about the same mistake."""
     try:
-        return (fn(*args, **extra) or "").removeprefix("likely mistake: ")
+        return hint(*args) or ""
     except Exception:  # noqa: BLE001 - a hint is a bonus; it must never hide the trace itself
         return ""
 
@@ -156,8 +146,8 @@ def _grad_problem(node: Node, i: int, got: Any, want: torch.Tensor) -> tuple[str
     if not isinstance(got, torch.Tensor):
         return f"{where} a {type(got).__name__} for `{arg}` ({tensor}), expected a tensor", ""
     if tuple(got.shape) != tuple(want.shape):
-        hint = _grader_hint("_shape_hint", node.op, arg, got, want)
-        return f"{where} a gradient for `{arg}` ({tensor}) of shape {_shape(got)}, expected {_shape(want)} like {tensor}", hint
+        hint = _grader_hint(hw1.shape_hint, node.op, arg, got, want)
+        return f"{where} a gradient for `{arg}` ({tensor}) of shape {shape_text(got)}, expected {shape_text(want)} like {tensor}", hint
     if got.dtype != want.dtype:
         return (f"{where} a {got.dtype} gradient for `{arg}` ({tensor}), expected {want.dtype} like {tensor}",
                 "a hard-coded dtype (torch.tensor(...), torch.ones(n)); build new tensors with zeros_like / new_ones")
@@ -172,7 +162,7 @@ def _output_problem(node: Node, out: Any, want: torch.Tensor | None) -> tuple[st
         return None
     if tuple(out.shape) != tuple(want.shape):
         hint = "a loss is one number (0-dim): average over the batch" if want.dim() == 0 else ""
-        return f"{node.op}.forward returned shape {_shape(out)}, expected {_shape(want)} like torch's", hint
+        return f"{node.op}.forward returned shape {shape_text(out)}, expected {shape_text(want)} like torch's", hint
     if out.dtype != want.dtype:
         return (f"{node.op}.forward returned {out.dtype} for {want.dtype} inputs",
                 "a hard-coded dtype (torch.tensor(...), torch.zeros(n)); build new tensors with zeros_like / new_ones")
@@ -281,18 +271,15 @@ def _local(node: Node, inputs: list[Any], needs: list[bool], upstream: torch.Ten
 def _same(a: Any, b: Any) -> bool:
     if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor) or a.shape != b.shape:
         return False
-    return bool((torch.isclose(a.double(), b.double(), rtol=RTOL, atol=ATOL) & torch.isfinite(a)).all())
+    return bool(close(a, b, RTOL, ATOL, finite=True).all())
 
 
 def _mismatch_text(label: str, got: torch.Tensor, want: torch.Tensor) -> str:
     """'z1[1, 2] is -3.6, torch's is 0.0251': the entry that differs most."""
-    from course_nn.grading.hw1 import compare
-
-    m = compare(got, want, torch.float64)
-    if m is None:  # differs only in non-finite values compare() lets through
+    m = mismatch(got, want, RTOL, ATOL)
+    if m is None:  # differs only in non-finite values, which the grader's comparison lets through
         return f"{label} is {got.tolist()}, torch's is {want.tolist()}"
-    index = "[" + ", ".join(str(i) for i in m.index) + "]" if m.index else ""
-    return f"{label}{index} is {m.actual:.6g}, torch's is {m.expected:.6g}"
+    return f"{label}{index_text(m.index)} is {m.actual:.6g}, torch's is {m.expected:.6g}"
 
 
 def _backward_hint(node: Node, inputs: list[Any], needs: list[bool], upstream: torch.Tensor,
@@ -301,13 +288,13 @@ def _backward_hint(node: Node, inputs: list[Any], needs: list[bool], upstream: t
     if node.op == "Add":
         return ""
     case = {"inputs": inputs, "needs": needs, "grad_output": upstream}
-    return _grader_hint("_grad_hint", node.op, _arguments(node)[i], case, got, want, i)
+    return _grader_hint(hw1.grad_hint, node.op, _arguments(node)[i], case, got, want, i)
 
 
 def _forward_hint(node: Node, inputs: list[Any], got: torch.Tensor, want: torch.Tensor) -> str:
     if node.op == "Add":
         return ""
-    return _grader_hint("_forward_hint", node.op, {"inputs": inputs}, got, want)
+    return _grader_hint(hw1.forward_hint, node.op, {"inputs": inputs}, got, want)
 
 
 def _judge_own(t: NodeTrace, needs: list[bool]) -> None:

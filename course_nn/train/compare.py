@@ -68,22 +68,18 @@ class Check:
 def compare_tensors(expected, actual, rtol: float, atol: float) -> tuple[bool, str]:
     """(all close?, one-line detail). The detail names the first index (row-major) that differs,
     both values and the relative error |actual − expected| / |expected|."""
-    import torch
+    from course_nn.grading.feedback import mismatch, relative_error
 
     if actual is None:
         return False, "missing: the student's backward returned None"
     if actual.shape != expected.shape:
         return False, f"shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
-    e, a = expected.detach().double().cpu(), actual.detach().double().cpu()
-    close = torch.isclose(a, e, rtol=rtol, atol=atol) & torch.isfinite(a)
-    rel = (a - e).abs() / e.abs().clamp_min(1e-300)
-    if bool(close.all()):
+    m = mismatch(actual, expected, rtol, atol, first=True, finite=True)
+    if m is None:
+        rel = relative_error(actual, expected)
         return True, f"ok (max relative error {float(rel.max()) if rel.numel() else 0.0:.1e})"
-    flat = int((~close).flatten().nonzero()[0])
-    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), e.shape)) if e.dim() else ()
-    bad = int((~close).sum())
-    return False, (f"first differs at index {index}: expected {float(e[index]):.6e}, actual {float(a[index]):.6e} "
-                   f"(relative error {float(rel[index]):.1e}; {bad} of {e.numel()} entries differ)")
+    return False, (f"first differs at index {m.index}: expected {m.expected:.6e}, actual {m.actual:.6e} "
+                   f"(relative error {m.rel_err:.1e}; {m.count} of {m.total} entries differ)")
 
 
 def _trace(model, x):

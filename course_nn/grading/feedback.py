@@ -1,0 +1,96 @@
+"""Comparing a tensor with what was expected, and writing the difference for a person to read.
+
+One comparator for the graders (hw1, hw2), ``course-nn compare`` and ``course-nn trace``: which
+entries are close (``torch.isclose``: |actual − expected| <= atol + rtol·|expected|), the entry to
+show (the worst one, or the first in row-major order), and the words for shapes, indices and values.
+Feedback on a hidden case names the entry and the size of the error, never the values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+HIDDEN = "hidden case: values not shown"
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """The entry of ``actual`` shown to the reader, and how many entries differ in all."""
+
+    index: tuple[int, ...]  # () for a 0-dim tensor
+    expected: float
+    actual: float
+    rel_err: float  # |actual − expected| / |expected| (inf where actual is not finite)
+    atol: float  # the absolute tolerance it was compared with: below it, "expected" is about 0
+    count: int  # entries that differ
+    total: int  # entries compared
+
+
+def close(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float,
+          finite: bool = False) -> torch.Tensor:
+    """Entrywise closeness in float64; ``finite`` also requires a finite ``actual`` (inf == inf fails)."""
+    a, e = actual.detach().double().cpu(), expected.detach().double().cpu()
+    ok = torch.isclose(a, e, rtol=rtol, atol=atol)
+    return ok & torch.isfinite(a) if finite else ok
+
+
+def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> torch.Tensor:
+    """|actual − expected| / |expected| per entry (float64)."""
+    a, e = actual.detach().double().cpu(), expected.detach().double().cpu()
+    return (a - e).abs() / e.abs().clamp_min(1e-300)
+
+
+def mismatch(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float, first: bool = False,
+             finite: bool = False) -> Mismatch | None:
+    """None when every entry is close; else the entry to show: the worst one measured against the
+    tolerance, or with ``first`` the first that differs (row-major). Shapes must already agree."""
+    a, e = actual.detach().double().cpu(), expected.detach().double().cpu()
+    bad = ~close(a, e, rtol, atol, finite)
+    if not bool(bad.any()):
+        return None
+    if first:
+        flat = int(bad.reshape(-1).nonzero()[0])
+    else:
+        err = ((a - e).abs() / (atol + rtol * e.abs())).nan_to_num(nan=math.inf)
+        flat = int(torch.where(bad, err, torch.zeros_like(err)).reshape(-1).argmax())
+    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), e.shape)) if e.dim() else ()
+    ev, av = float(e.reshape(-1)[flat]), float(a.reshape(-1)[flat])
+    rel = abs(av - ev) / max(abs(ev), 1e-300) if math.isfinite(av) else math.inf
+    return Mismatch(index, ev, av, rel, atol, int(bad.sum()), e.numel())
+
+
+def shape_text(t: torch.Tensor) -> str:
+    """A shape as Python writes the tuple: (3, 4), (3,), ()."""
+    return "(" + ", ".join(str(s) for s in t.shape) + (",)" if t.dim() == 1 else ")")
+
+
+def index_text(index: tuple[int, ...]) -> str:
+    """An entry's index as written after a name, ``[1, 2]``; nothing for a 0-dim tensor."""
+    return "[" + ", ".join(str(i) for i in index) + "]" if index else ""
+
+
+def error_text(m: Mismatch) -> str:
+    """The size of the error: relative, or absolute where the expected value is about 0."""
+    if abs(m.expected) > m.atol:
+        return f"relative error {m.rel_err:.1e}"
+    return f"absolute error {abs(m.actual - m.expected):.1e}" + (" where 0 is expected" if m.expected == 0 else "")
+
+
+def value_text(m: Mismatch, visible: bool) -> str:
+    """``expected 0.5, got 0.25 (relative error 5.0e-01)``; on a hidden case only the error's size."""
+    if visible:
+        return f"expected {m.expected:.6g}, got {m.actual:.6g} ({error_text(m)})"
+    return f"{error_text(m)} ({HIDDEN})"
+
+
+def difference(what: str, actual: torch.Tensor, expected: torch.Tensor, visible: bool, rtol: float,
+               atol: float) -> str | None:
+    """One line when ``actual`` differs from ``expected`` in shape or value, naming the entry:
+    ``d loss / d weight_1[0, 2]: expected 0.5, got 0.25 (relative error 5.0e-01)``."""
+    if tuple(actual.shape) != tuple(expected.shape):
+        return f"{what} has shape {shape_text(actual)}, expected {shape_text(expected)}"
+    m = mismatch(actual, expected, rtol, atol)
+    return None if m is None else f"{what}{index_text(m.index)}: {value_text(m, visible)}"
