@@ -613,3 +613,30 @@ def test_the_recorders_notice_when_they_are_stepped_around():
     assert marks, seen
     texts = review.runtime_shortcuts(HW1.task("Sigmoid"), seen)
     assert any("could not watch" in t for t in texts)
+
+
+def test_frames_round_trip_plain_data_and_refuse_forged_headers():
+    import json as _json
+    import struct
+
+    import torch
+
+    from course_nn.grading.child import framing
+
+    class Sub(torch.Tensor):
+        pass
+
+    obj = {1: {"out": torch.arange(6, dtype=torch.float64).reshape(2, 3), "t": (1, "a", None, float("nan"))},
+           "x": [torch.ones((), dtype=torch.float32), torch.zeros(0, 2, dtype=torch.int64),
+                 torch.ones(2).as_subclass(Sub)]}
+    payload, rest = framing.split(framing.encode(obj))
+    back = framing.decode(payload)
+    assert rest == b"" and torch.equal(back[1]["out"], obj[1]["out"]) and back[1]["t"][:3] == (1, "a", None)
+    assert all(type(t) is torch.Tensor for t in back["x"])  # a subclass comes back as a plain tensor
+    # a header that claims more bytes than the blob holds, or an unknown dtype, is refused
+    for bad in (["float64", [1000, 1000], 0, 8_000_000], ["object", [1], 0, 8], ["float64", [2], 0, 8]):
+        text = _json.dumps({"__t": bad}).encode()
+        with pytest.raises(framing.FrameError):
+            framing.decode(struct.pack(">I", len(text)) + text + b"\0" * 8)
+    with pytest.raises(framing.FrameError):
+        framing.split(struct.pack(">I", framing.MAX_FRAME + 1))

@@ -33,6 +33,46 @@ import probe_hw2  # noqa: E402,F401
 import runner  # noqa: E402
 import torch  # noqa: E402,F401  the heavy import, done once
 
+
+
+def _warm_up() -> None:
+    """Run once what every child runs first (autograd through a custom Function under the recorders'
+    modes, framing), so lazy imports inside torch (0.4 s for torch.fx's symbolic shapes on the first
+    torch.autograd.grad) are paid here, once, and not by every forked child. No student code, no
+    case; single-threaded (main() reports the thread count afterwards)."""
+    import io
+
+    from torch.overrides import TorchFunctionMode
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Twice(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class Quiet(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    class Pass(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    x = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    with Pass(), Quiet():
+        y = Twice.apply(x)
+        torch.autograd.grad(y, [x], torch.ones(3, dtype=torch.float64), retain_graph=True)
+    with torch.no_grad():
+        Twice.backward(y.grad_fn, torch.ones(3, dtype=torch.float64))
+    buf = io.BytesIO()
+    torch.save({"a": [x.detach()], "b": "c"}, buf)
+    torch.load(io.BytesIO(buf.getvalue()), weights_only=True)
+
+
 libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x08000000, 0x40000000, 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -157,6 +197,7 @@ def _thread_count() -> int:
 
 def main() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # dies with the grader
+    _warm_up()
     sock = socket.socket(fileno=int(sys.argv[1]))  # SOCK_SEQPACKET: one message per request and answer
     sock.send(json.dumps({"ready": True, "threads": _thread_count()}).encode())
     statuses: dict[int, int] = {}
