@@ -1,0 +1,129 @@
+"""Grading a class: resumable batches, and what the class got wrong."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_nn.grading import summary
+
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions" / "hw1"
+BASE = (SUBMISSIONS / "correct_base.py").read_text()
+
+
+def make_class(root: Path, plan: dict[str, tuple[str, ...]]) -> Path:
+    subs = root / "subs"
+    for student, mistakes in plan.items():
+        (subs / student).mkdir(parents=True)
+        text = "\n\n".join([BASE, *((SUBMISSIONS / f"{m}.py").read_text() for m in mistakes)])
+        (subs / student / "functions.py").write_text(text)
+    return subs
+
+
+def batch(root: Path, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "course_nn", "grade-batch", str(root / "subs"), "-a", "hw1", "--jobs", "1",
+           "--csv", str(root / "grades.csv"), *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if check:
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+def rows(root: Path) -> dict[str, dict]:
+    with open(root / "grades.csv") as fh:
+        return {r["student"]: r for r in csv.DictReader(fh)}
+
+
+def graded_this_run(proc: subprocess.CompletedProcess) -> int:
+    line = next(ln for ln in proc.stdout.splitlines() if "graded this run" in ln)
+    return int(line.split("; ")[-1].split()[0])
+
+
+@pytest.mark.slow
+def test_a_rerun_grades_only_what_changed_and_force_regrades_all(tmp_path):
+    make_class(tmp_path, {"ann": (), "bob": (), "cat": ("linear_bias_not_summed",)})
+    first = batch(tmp_path)
+    assert graded_this_run(first) == 3
+    before = rows(tmp_path)
+    again = batch(tmp_path)
+    assert graded_this_run(again) == 0 and "3 unchanged" in again.stderr
+    assert rows(tmp_path) == before
+    fixed = tmp_path / "subs" / "cat" / "functions.py"
+    fixed.write_text(BASE)  # cat fixes the bias gradient
+    third = batch(tmp_path)
+    assert graded_this_run(third) == 1
+    assert float(rows(tmp_path)["cat"]["score"]) == pytest.approx(100.0)
+    assert graded_this_run(batch(tmp_path, "--force")) == 3
+
+
+@pytest.mark.slow
+def test_an_interrupted_batch_keeps_a_readable_gradebook_and_resumes(tmp_path):
+    make_class(tmp_path, {f"s{i}": () for i in range(6)})
+    cmd = [sys.executable, "-m", "course_nn", "grade-batch", str(tmp_path / "subs"), "-a", "hw1", "--jobs", "1",
+           "--csv", str(tmp_path / "grades.csv")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        for line in proc.stderr:  # plain progress lines (stderr is not a terminal)
+            if line.startswith("[2/6]"):
+                break
+        os.killpg(proc.pid, signal.SIGKILL)  # killed mid-way: no chance to clean up
+    finally:
+        proc.wait(timeout=60)
+    done = rows(tmp_path)
+    assert 2 <= len(done) < 6
+    assert all(float(r["score"]) == pytest.approx(100.0) for r in done.values())
+    resumed = batch(tmp_path)
+    assert graded_this_run(resumed) == 6 - len(done)
+    assert len(rows(tmp_path)) == 6
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_finished_results_and_says_how_to_resume(tmp_path):
+    make_class(tmp_path, {f"s{i}": () for i in range(6)})
+    cmd = [sys.executable, "-m", "course_nn", "grade-batch", str(tmp_path / "subs"), "-a", "hw1", "--jobs", "1",
+           "--csv", str(tmp_path / "grades.csv")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    for line in proc.stderr:
+        if line.startswith("[2/6]"):
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-1500:]
+    assert "interrupted" in err and "again" in err and "Traceback" not in err
+    assert 2 <= len(rows(tmp_path)) <= 6
+    assert (tmp_path / "grades_summary.md").is_file()
+
+
+@pytest.mark.slow
+def test_the_summary_counts_planted_mistakes(tmp_path):
+    make_class(tmp_path, {"ann": (), "bob": ("linear_bias_not_summed",), "cat": ("linear_bias_not_summed",),
+                          "dan": ("sigmoid_ignores_grad_output",)})
+    proc = batch(tmp_path, "--jobs", "2")
+    text = (tmp_path / "grades_summary.md").read_text()
+    assert "4 submissions" in text
+    assert "| Linear | backward |" in text and "| 2 |" in text.split("| Linear | backward |")[1].splitlines()[0]
+    bias = [ln for ln in text.splitlines() if "sum the bias gradient" in ln]
+    assert bias and bias[0].startswith("- 2 students (Linear)"), text
+    assert any(ln.startswith("- 1 student (Sigmoid)") for ln in text.splitlines()), text
+    png = (tmp_path / "grades_histogram.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000
+    assert "2 students: Did you forget to sum the bias gradient" in proc.stdout
+
+
+def test_hints_are_merged_across_cases_and_tips_do_not_count():
+    s = summary.ClassSummary(__import__("course_nn.registry", fromlist=["get"]).get("hw1"))
+    line = ("Linear.backward [{}]: gradient for `bias` has shape {} — did you forget to sum the bias gradient "
+            "over the batch{}?")
+    for case, shape, dim in (("hidden #1", "(4, 7)", " (dim 0)"), ("visible #2", "(3, 2)", "")):
+        s.add({"score": 80, "tests": [
+            {"name": "Linear: backward", "score": 0, "max_score": 11.25, "tags": ["hw1", "task1_5", "backward"],
+             "output": line.format(case, shape, dim) + "\ntip (no points lost): you could return None"}]})
+    assert s.hints.most_common(1)[0][1] == 2
+    assert not any("tip" in hint.lower() for _task, hint in s.hints)
+    assert s.checks[("Linear", "backward")].lost == 2
