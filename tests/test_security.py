@@ -167,9 +167,9 @@ if frame is not None:
 
 
 def test_cases_without_a_well_formed_result_fail():
-    from course_nn.grading import cases as case_lib
-
     import torch
+
+    from course_nn.grading import cases as case_lib
 
     issued = case_lib.issue({"Square": [{"kind": "main", "inputs": [torch.ones(2)]}, {"kind": "main"}]})["Square"]
     good = {"stub": {"out": torch.ones(2)}}

@@ -34,7 +34,6 @@ import runner  # noqa: E402
 import torch  # noqa: E402,F401  the heavy import, done once
 
 
-
 def _warm_up() -> None:
     """Run once what every child runs first (autograd through a custom Function under the recorders'
     modes, framing), so lazy imports inside torch (0.4 s for torch.fx's symbolic shapes on the first
