@@ -15,11 +15,9 @@ from course_nn.files import atomic_write
 from course_nn.handout.markers import solution_lines, strip_solutions
 from course_nn.registry import Assignment
 
-# Instructor-only files that never leave solutions/.
-PRIVATE = ("hidden*", "*.pyc", "__pycache__", ".*")
-
 
 def _private(rel: Path) -> bool:
+    """Instructor-only files that never leave solutions/ (hidden seeds, caches, dot files)."""
     return any(part.startswith((".", "__pycache__")) or Path(part).match("hidden*") or part.endswith(".pyc")
                for part in rel.parts)
 

@@ -1,0 +1,346 @@
+"""hw2 tasks 8–10, the handout's third section: the MLP built from the hw1 Functions, one SGD step,
+one epoch of training.
+
+The MLP's expected outputs and gradients come from an equivalent torch MLP; its spiral accuracy is
+measured here from the weights the child trained, on the spiral the trainer uses
+(``course_nn.data.tasks.spiral``). Each task keeps its cases, reference, check and hints together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from course_nn.data.tasks import spiral
+from course_nn.grading.feedback import HIDDEN
+from course_nn.grading.hw2.common import (
+    Cases,
+    Check,
+    allclose,
+    differs,
+    layer_sizes,
+    likely,
+    mlp_weights,
+    rand_int,
+    randn,
+    uniform,
+)
+
+SPIRAL_BAR = 0.90  # test accuracy the trained MLP must reach
+# The grader's training run on the trainer's spiral (the reference reaches 95-99% on it)
+SPIRAL = {"sizes": [2, 32, 32, 2], "n_train": 400, "n_test": 1000, "epochs": 100, "batch": 50,
+          "lr": 0.1, "momentum": 0.9}
+
+
+def mlp_forward(weights: list, x: torch.Tensor, activation: str, variant: str = "") -> torch.Tensor:
+    """The MLP: Linear, activation, ..., Linear (no activation after the last layer).
+
+    ``variant`` computes a typical wrong forward instead, to name the mistake in feedback:
+    "act_out" (activation on the output too), "no_last_bias", "no_bias", "no_act", "other_act".
+    """
+    relu = (activation == "relu") != (variant == "other_act")
+    act = torch.relu if relu else torch.sigmoid
+    n = len(weights) // 2
+    for d in range(n):
+        bias = weights[2 * d + 1]
+        if variant == "no_bias" or (variant == "no_last_bias" and d == n - 1):
+            bias = None
+        x = F.linear(x, weights[2 * d], bias)
+        if (d < n - 1 and variant != "no_act") or variant == "act_out":
+            x = act(x)
+    return x
+
+
+# ----------------------------------------------------------------------------------------------
+# Task 8, MLP: forward and gradients through the given Functions; trains on the spiral
+
+
+def _mlp_case(g, layers: int, activation: str, batch: int | None = None) -> dict:
+    sizes = layer_sizes(g, layers)
+    n = batch if batch is not None else rand_int(g, 3, 6)
+    return {"mode": "forward", "sizes": sizes, "activation": activation, "weights": mlp_weights(g, sizes),
+            "x": randn(g, n, sizes[0]), "grad_output": randn(g, n, sizes[-1])}
+
+
+def _spiral_case(g) -> dict:
+    """Spiral training data and initial weights; the test set is regenerated here from test_seed."""
+    data_seed, test_seed = rand_int(g, 0, 2**30), rand_int(g, 0, 2**30)
+    x, y = spiral(SPIRAL["n_train"], torch.Generator().manual_seed(data_seed))
+    init = torch.Generator().manual_seed(data_seed + 1)
+    weights = []
+    for a, b in zip(SPIRAL["sizes"][:-1], SPIRAL["sizes"][1:]):
+        bound = math.sqrt(3 / a)  # uniform with variance 1/fan_in
+        weights += [(torch.rand(b, a, generator=init) * 2 - 1) * bound, torch.zeros(b)]
+    return {"mode": "spiral", "sizes": list(SPIRAL["sizes"]), "activation": "relu", "weights": weights,
+            "x": x, "y": y, "epochs": SPIRAL["epochs"], "batch": SPIRAL["batch"], "lr": SPIRAL["lr"],
+            "momentum": SPIRAL["momentum"], "seed": data_seed + 2, "test_seed": test_seed}
+
+
+def cases_mlp(g: torch.Generator, visible: bool) -> Cases:
+    out = [("main", "2 layers, relu", _mlp_case(g, 2, "relu")), ("main", "3 layers, sigmoid", _mlp_case(g, 3, "sigmoid"))]
+    if not visible:
+        out += [("main", "3 layers, relu", _mlp_case(g, 3, "relu")), ("main", "4 layers, relu", _mlp_case(g, 4, "relu")),
+                ("main", "2 layers, sigmoid", _mlp_case(g, 2, "sigmoid")),
+                ("edge", "one layer (no hidden layer, no activation)", _mlp_case(g, 1, "relu")),
+                ("edge", "batch size 1", _mlp_case(g, 2, "sigmoid", batch=1))]
+    out.append(("edge", f"trains on spiral to >= {SPIRAL_BAR:.0%} test accuracy", _spiral_case(g)))
+    return out
+
+
+def _mlp_expected(case: dict) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
+    ws = [w.detach().double().requires_grad_(True) for w in case["weights"]]
+    x = case["x"].double().requires_grad_(True)
+    out = mlp_forward(ws, x, case["activation"])
+    grads = torch.autograd.grad((out * case["grad_output"].double()).sum(), [*ws, x])
+    return out.detach(), [g.detach() for g in grads[:-1]], grads[-1].detach()
+
+
+def _mlp_contract(case: dict, r: dict) -> list[str]:
+    sizes = case["sizes"]
+    want = [s for a, b in zip(sizes[:-1], sizes[1:]) for s in ((b, a), (b,))]
+    if not r.get("loaded"):
+        shapes = ", ".join("(" + ", ".join(map(str, s)) + (",)" if len(s) == 1 else ")") for s in r.get("shapes", []))
+        return [f"MLP({sizes}).parameters() yields [{shapes}]; expected weight_1 (n_1, n_0), bias_1 (n_1,), "
+                f"weight_2, bias_2, ... in that order ({len(want)} tensors) — register them as torch.nn.Parameter"]
+    out = []
+    layers = len(sizes) - 1
+    calls = r.get("calls")
+    if calls is not None and calls.get("Linear", 0) != layers:
+        out.append(f"forward called functions.Linear.apply {calls.get('Linear', 0)} times for {layers} layers; "
+                   "build every layer from the supplied functions (functions.Linear.apply(x, W, b))")
+    other = "Sigmoid" if case["activation"] == "relu" else "ReLU"
+    if calls is not None and calls.get(other, 0):
+        out.append(f"MLP(activation={case['activation']!r}) called functions.{other}.apply")
+    if calls is not None and layers > 1 and not calls.get("ReLU" if other == "Sigmoid" else "Sigmoid", 0):
+        out.append("forward never called the activation through the supplied functions "
+                   "(functions.ReLU.apply / functions.Sigmoid.apply)")
+    if any(m in ("Linear", "ReLU", "Sigmoid", "Sequential") for m in r.get("submodules", [])):
+        out.append(f"the model holds torch.nn layers ({', '.join(r['submodules'])}); use parameters and the "
+                   "supplied functions instead")
+    return out
+
+
+MLP_VARIANTS = (
+    ("act_out", "the activation was applied to the output layer too; the last layer must stay linear "
+                "(its outputs are logits)"),
+    ("no_last_bias", "the last layer's bias is missing"),
+    ("no_bias", "the biases are missing: every layer computes x W_dᵀ + b_d"),
+    ("no_act", "no activation between the layers; apply it after every layer except the last"),
+    ("other_act", "the wrong activation: use the one named by `activation`"),
+)
+
+
+def _mlp_hint(case: dict, out: torch.Tensor) -> str:
+    ws = [w.double() for w in case["weights"]]
+    x = case["x"].double()
+    for variant, text in MLP_VARIANTS:
+        if allclose(out, mlp_forward(ws, x, case["activation"], variant)):
+            return text
+    return "each layer is x ← Linear(x, weight_d, bias_d), then the activation on every layer except the last"
+
+
+def _check_spiral(case: dict, r: dict) -> list[str]:
+    weights = r.get("weights") or []
+    if len(weights) != len(case["weights"]) or not all(isinstance(w, torch.Tensor) for w in weights):
+        return ["the trained weights did not come back"]
+    x_test, y_test = spiral(SPIRAL["n_test"], torch.Generator().manual_seed(int(case["test_seed"])))
+    with torch.no_grad():
+        logits = mlp_forward([w.double() for w in weights], x_test.double(), case["activation"])
+    acc = float((logits.argmax(1) == y_test).double().mean()) if bool(torch.isfinite(logits).all()) else 0.0
+    if acc >= SPIRAL_BAR:
+        return []
+    return [f"after {case['epochs']} epochs of SGD the test accuracy is {acc:.1%}, below {SPIRAL_BAR:.0%}"
+            + likely("the network does not learn; check forward and that every weight gets a gradient")]
+
+
+def _ignores_functions(contract: list[str]) -> list[str]:
+    """Contract lines saying forward did not go through the supplied Functions: the point of the task."""
+    return [line for line in contract if "supplied functions" in line and "torch.nn layers" not in line]
+
+
+def check_mlp(case: dict, r: dict) -> Check:
+    contract = _mlp_contract(case, r)
+    if not r.get("loaded"):
+        return contract[:1], contract
+    ignored = _ignores_functions(contract)
+    if ignored:  # correct numbers from torch.relu / nn.Linear are not an MLP built from the Functions
+        return [ignored[0] + " — building the MLP from the given Functions is what this task grades"], contract
+    if case["mode"] == "spiral":
+        return _check_spiral(case, r), contract
+    out = r.get("out")
+    if not isinstance(out, torch.Tensor):
+        return [f"forward returned {r.get('out_type')}, expected a tensor"], contract
+    want_out, want_grads, want_x = _mlp_expected(case)
+    line = differs("forward output", out, want_out, case)
+    if line:
+        return [line + likely(_mlp_hint(case, out))], contract
+    if r.get("no_graph"):
+        return ["the output has no autograd graph (requires_grad is False)"
+                + likely("a detach() or torch.no_grad() in forward")], contract
+    names = [f"{k}_{d}" for d in range(1, len(case["sizes"])) for k in ("weight", "bias")]
+    grads = r.get("grads") or []
+    graph = ("the output is right but its graph is not: keep every step inside autograd (no .data, .detach(), "
+             "new tensors from .item(), or in-place edits of intermediate results)")
+    for name, got, want in zip(names, grads, want_grads):
+        if got is None:
+            return [f"{name} got no gradient from backward" + likely(graph)], contract
+        line = differs(f"d loss / d {name}", got, want, case)
+        if line:
+            return [line + likely(graph)], contract
+    x_grad = r.get("x_grad")
+    if x_grad is None or differs("d loss / d x", x_grad, want_x, case):
+        return ["the gradient with respect to the input x is wrong or missing" + likely(graph)], contract
+    return [], contract
+
+
+MLP_ERRORS = (("cannot be multiplied", "weight_d has shape (n_d, n_(d-1)) and Linear computes x Wᵀ + b"),)
+
+
+# ----------------------------------------------------------------------------------------------
+# Task 9, sgd_step: one in-place step, gradients cleared
+
+
+def cases_sgd(g: torch.Generator, visible: bool) -> Cases:
+    out = []
+    for i in range(2 if visible else 3):
+        shapes = [tuple(layer_sizes(g, rand_int(g, 0, 2))) for _ in range(rand_int(g, 2, 5))]
+        out.append(("main", f"random parameters #{i + 1}",
+                    {"params": [randn(g, *s) for s in shapes], "grads": [randn(g, *s) for s in shapes],
+                     "lr": float(uniform(g, 0.01, 1.0, 1))}))
+    shapes = [(3, 4), (3,), (2, 3), (2,)]
+    grads = [randn(g, *s) for s in shapes]
+    grads[1] = None
+    out.append(("edge", "a parameter whose grad is None (skipped)",
+                {"params": [randn(g, *s) for s in shapes], "grads": grads, "lr": 0.5}))
+    return out
+
+
+def _sgd_hint(p0: torch.Tensor, g: torch.Tensor | None, p1: torch.Tensor, lr: float) -> str:
+    if g is None:
+        return "this parameter's .grad is None: skip it and leave it unchanged"
+    if tuple(p1.shape) != tuple(p0.shape):
+        return "the parameter's shape changed; update it in place"
+    if allclose(p1, p0 + lr * g):
+        return "the sign: gradient descent moves against the gradient, p ← p - lr · p.grad"
+    if torch.equal(p1.double(), p0.double()):
+        return ("the parameter did not change: update the tensor itself in place under torch.no_grad() "
+                "(p -= lr * p.grad); p = p - ... only rebinds a local name")
+    if allclose(p1, p0 - g):
+        return "the learning rate is missing: p ← p - lr · p.grad"
+    return "p ← p - lr · p.grad for every parameter whose .grad is not None"
+
+
+def check_sgd(case: dict, r: dict) -> Check:
+    contract = []
+    if r.get("value_type") != "NoneType":
+        contract.append(f"returned a {r.get('value_type')}; it updates in place and returns None")
+    if not all(r.get("requires_grad", [])) or not all(r.get("is_leaf", [])):
+        contract.append("after the step a parameter is no longer a leaf that requires grad — update in place "
+                        "under torch.no_grad() (p -= lr * p.grad), do not rebind or detach")
+    lr = case["lr"]
+    for i, (p0, g, p1, g1) in enumerate(zip(case["params"], case["grads"], r["params"], r["grads"])):
+        want = p0 if g is None else p0 - lr * g
+        line = differs(f"params[{i}]", p1, want, case)
+        if line:
+            return [line + likely(_sgd_hint(p0, g, p1, lr))], contract
+        if g1 is not None and bool((g1 != 0).any()):
+            return [f"params[{i}].grad is still set after the step"
+                    + likely("the gradients were not cleared; set p.grad = None (or zero it) so the next "
+                              "backward does not add to the old gradient")], contract
+    return [], contract
+
+
+SGD_ERRORS = (
+    ("NoneType", "a parameter's .grad can be None: skip it"),
+    ("leaf Variable that requires grad", "update under torch.no_grad() so autograd does not record it"),
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# Task 10, train_epoch: one epoch of minibatch SGD
+
+
+def _loss(name: str) -> Callable:
+    return F.mse_loss if name == "mse" else F.cross_entropy
+
+
+def _epoch_case(g, n_batches: int, loss: str, activation: str) -> dict:
+    sizes = layer_sizes(g, 2)
+    batches = []
+    for _ in range(n_batches):
+        n = rand_int(g, 2, 6)
+        x = randn(g, n, sizes[0])
+        y = randn(g, n, sizes[-1]) if loss == "mse" else torch.randint(0, sizes[-1], (n,), generator=g)
+        batches.append((x, y))
+    return {"weights": mlp_weights(g, sizes), "activation": activation, "batches": batches, "loss": loss,
+            "lr": float(uniform(g, 0.05, 0.5, 1))}
+
+
+def cases_epoch(g: torch.Generator, visible: bool) -> Cases:
+    out = [("main", "3 batches, cross-entropy", _epoch_case(g, 3, "cross_entropy", "relu")),
+           ("edge", "a single batch", _epoch_case(g, 1, "cross_entropy", "relu"))]
+    if not visible:
+        out += [("main", "4 batches, cross-entropy, sigmoid", _epoch_case(g, 4, "cross_entropy", "sigmoid")),
+                ("edge", "2 batches, squared error", _epoch_case(g, 2, "mse", "relu"))]
+    return out
+
+
+def ref_epoch_losses(case: dict) -> tuple[list[float], list[torch.Tensor]]:
+    """Each batch's loss (before its update) and the parameters after one epoch of plain SGD."""
+    ws = [w.detach().double().clone().requires_grad_(True) for w in case["weights"]]
+    losses = []
+    for x, y in case["batches"]:
+        y = y.double() if y.is_floating_point() else y
+        loss = _loss(case["loss"])(mlp_forward(ws, x.double(), case["activation"]), y)
+        grads = torch.autograd.grad(loss, ws)
+        with torch.no_grad():
+            ws = [(w - case["lr"] * g).requires_grad_(True) for w, g in zip(ws, grads)]
+        losses.append(float(loss.detach()))
+    return losses, [w.detach() for w in ws]
+
+
+def _epoch_loss_hint(losses: list[float], sizes: list[int], value: float) -> str:
+    def near(v: float) -> bool:
+        return math.isclose(value, v, rel_tol=1e-6, abs_tol=1e-9)
+
+    if near(losses[-1]):
+        return "returned the last batch's loss instead of the mean over all batches"
+    if near(sum(losses)):
+        return "returned the sum of the batch losses; divide by the number of batches"
+    if near(losses[0]):
+        return "returned the first batch's loss instead of the mean over all batches"
+    if near(sum(v * n for v, n in zip(losses, sizes)) / sum(sizes)):
+        return "a mean weighted by batch size; return the plain mean of the batch losses"
+    return "return the mean of the batch losses, each computed before its update (loss.item())"
+
+
+def check_epoch(case: dict, r: dict) -> Check:
+    contract = []
+    if r.get("value_type") != "float":
+        contract.append(f"returned a {r.get('value_type')}; expected a Python float (use loss.item())")
+    n = len(case["batches"])
+    if r.get("loss_calls") != n:
+        contract.append(f"called loss_fn {r.get('loss_calls')} times for {n} batches; expected once per batch")
+    losses, want_params = ref_epoch_losses(case)
+    want_loss = sum(losses) / len(losses)
+    problems = []
+    names = [f"{k}_{d}" for d in range(1, len(want_params) // 2 + 1) for k in ("weight", "bias")]
+    for name, got, want, before in zip(names, r.get("params") or [], want_params, case["weights"]):
+        line = differs(f"{name} after the epoch", got, want, case)
+        if line:
+            hint = ("the parameters never changed: after each batch's backward call sgd_step(model.parameters(), lr)"
+                    if torch.equal(got.double(), before.double()) else
+                    "one sgd_step(model.parameters(), lr) after each batch's backward, every batch once, in order")
+            problems.append(line + likely(hint))
+            break
+    value = r.get("value")
+    if value is None:
+        problems.append(f"returned {r.get('value_type')}, expected the mean batch loss (a float)")
+    elif not math.isclose(value, want_loss, rel_tol=1e-6, abs_tol=1e-9):
+        shown = f"expected {want_loss:.6g}, got {value:.6g}" if case["visible"] else f"is wrong ({HIDDEN})"
+        sizes = [int(x.shape[0]) for x, _ in case["batches"]]
+        problems.append(f"the returned loss {shown}" + likely(_epoch_loss_hint(losses, sizes, value)))
+    return problems, contract
