@@ -86,6 +86,11 @@ def value_text(m: Mismatch, visible: bool) -> str:
     return f"{error_text(m)} ({HIDDEN})"
 
 
+def likely(text: str) -> str:
+    """`` — likely mistake: text`` to end a feedback line, or nothing when no mistake is known."""
+    return f" — likely mistake: {text}" if text else ""
+
+
 def difference(what: str, actual: torch.Tensor, expected: torch.Tensor, visible: bool, rtol: float,
                atol: float) -> str | None:
     """One line when ``actual`` differs from ``expected`` in shape or value, naming the entry:

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from course_nn.grading.cases import task_seed
-from course_nn.grading.feedback import Mismatch, index_text, mismatch, shape_text, value_text
+from course_nn.grading.feedback import Mismatch, index_text, likely, mismatch, shape_text, value_text
 from course_nn.grading.outcome import TIP, Outcome, case_error, failures_then_tips, is_tip, unrunnable
 from course_nn.registry import Assignment, Task
 from course_nn.registry.hw1 import AUTOGRAD
@@ -466,10 +466,6 @@ def _where(case: dict) -> str:
     return f"[{case['label']}]"
 
 
-def _likely(text: str) -> str:
-    return f" — likely mistake: {text}" if text else ""
-
-
 def _not_implemented_text(task: str, where: str, message: str, case: dict | None) -> str:
     text = message.split("NotImplementedError:", 1)[-1].split(" (line ", 1)[0].strip()
     if case is not None and not case.get("visible"):
@@ -485,8 +481,8 @@ def _error_text(task: str, where: str, message: str, case: dict | None = None, e
     if any(s in message for s in AUTOGRAD_ERRORS) and where == "backward":
         hint = "backward must compute the gradient by hand from saved tensors, without autograd"
     if case is None:
-        return f"{task}.{where} raised {message}" + _likely(hint)
-    return case_error(f"{task}.{where}", case, message, exc) + _likely(hint)
+        return f"{task}.{where} raised {message}" + likely(hint)
+    return case_error(f"{task}.{where}", case, message, exc) + likely(hint)
 
 
 def _type_text(kind: str, visible: bool) -> str:
@@ -510,7 +506,7 @@ def forward_hint(task: str, case: dict, out: torch.Tensor, ref: torch.Tensor, sc
 
 def _loss_shape_hint(task: str, out: torch.Tensor, ref: torch.Tensor) -> str:
     if ref.dim() == 0 and out.dim() >= 1:
-        return _likely(f"the loss was returned per example; a loss is one number (shape ()): take the mean over "
+        return likely(f"the loss was returned per example; a loss is one number (shape ()): take the mean over "
                        f"the batch{SPECS[task].mean_over}")
     return ""
 

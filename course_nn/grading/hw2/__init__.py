@@ -21,8 +21,9 @@ from dataclasses import dataclass
 import torch
 
 from course_nn.grading.cases import task_seed
+from course_nn.grading.feedback import likely
 from course_nn.grading.hw2 import approximation, mlp, perceptron
-from course_nn.grading.hw2.common import Cases, Check, likely
+from course_nn.grading.hw2.common import Cases, Check
 from course_nn.grading.outcome import Outcome, case_error, unrunnable
 from course_nn.registry import Assignment, Task
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import torch
 
-from course_nn.grading.feedback import HIDDEN, shape_text
+from course_nn.grading.feedback import HIDDEN, likely, shape_text
 from course_nn.grading.hw2.common import (
     Cases,
     Check,
@@ -22,7 +22,6 @@ from course_nn.grading.hw2.common import (
     differs,
     inputs_changed,
     layer_sizes,
-    likely,
     mlp_weights,
     rand_int,
     randn,

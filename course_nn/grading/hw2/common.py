@@ -89,10 +89,6 @@ def differs(what: str, actual: torch.Tensor, expected: torch.Tensor, case: dict,
     return difference(what, actual, expected, case["visible"], rtol, atol)
 
 
-def likely(text: str) -> str:
-    return f" — likely mistake: {text}" if text else ""
-
-
 def allclose(a: torch.Tensor | None, b: torch.Tensor | None, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
     return (a is not None and b is not None and tuple(a.shape) == tuple(b.shape)
             and torch.allclose(a.double(), b.double(), rtol=rtol, atol=atol))

@@ -15,14 +15,13 @@ import torch
 import torch.nn.functional as F
 
 from course_nn.data.tasks import spiral
-from course_nn.grading.feedback import HIDDEN
+from course_nn.grading.feedback import HIDDEN, likely
 from course_nn.grading.hw2.common import (
     Cases,
     Check,
     allclose,
     differs,
     layer_sizes,
-    likely,
     mlp_weights,
     rand_int,
     randn,

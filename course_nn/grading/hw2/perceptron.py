@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from course_nn.grading.feedback import HIDDEN, shape_text
+from course_nn.grading.feedback import HIDDEN, likely, shape_text
 from course_nn.grading.hw2.common import (
     ATOL,
     RTOL,
@@ -21,7 +21,6 @@ from course_nn.grading.hw2.common import (
     as_tensor,
     as_tuple,
     inputs_changed,
-    likely,
     rand_int,
     randn,
     uniform,
