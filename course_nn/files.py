@@ -64,22 +64,24 @@ def _probe(folder: Path) -> str | None:
 def check_output_file(path: str | Path, flag: str, example: str = "out.json") -> Path:
     """``path`` as a file this process can write; UsageError (one line) otherwise.
 
-    The folder must already exist: a typo must not create folders from ``/`` down.
+    The folder must already exist: a typo must not create folders from ``/`` down. ``flag`` names
+    the option in the message; argparse ``type=`` parsers pass "" (argparse names the flag itself).
     """
     from course_nn.errors import UsageError
 
     p = Path(path)
+    what = f"{flag} {path}" if flag else repr(str(path))
     if p.is_dir():
-        raise UsageError(f"{flag} {path} is a folder; give a file path such as {p / example}")
+        raise UsageError(f"{what} is a folder; give a file path such as {p / example}")
     parent = p.parent
     if not parent.exists():
-        raise UsageError(f"{flag} {path}: the folder {parent} does not exist; create it first "
+        raise UsageError(f"{what}: the folder {parent} does not exist; create it first "
                          f"(mkdir -p {parent}) or give a path in an existing folder")
     if not parent.is_dir():
-        raise UsageError(f"{flag} {path}: {parent} is a file, not a folder; give a path in a folder")
+        raise UsageError(f"{what}: {parent} is a file, not a folder; give a path in a folder")
     why = _probe(parent)
     if why is not None:
-        raise UsageError(f"{flag} {path}: cannot write in {parent} ({why}); pick a folder you can write to")
+        raise UsageError(f"{what}: cannot write in {parent} ({why}); pick a folder you can write to")
     return p
 
 

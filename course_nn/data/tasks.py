@@ -9,12 +9,10 @@ from pathlib import Path
 
 import torch
 
+from course_nn.choices import CLASSIFICATION_2D, IMAGE_TASKS, REGRESSION_1D, TASKS
 from course_nn.errors import UsageError
 
-CLASSIFICATION_2D: tuple[str, ...] = ("spiral", "xor", "circles")
-REGRESSION_1D: tuple[str, ...] = ("sine", "step", "bump")
-IMAGE_TASKS: tuple[str, ...] = ("mnist", "fashion-mnist")
-TASKS: tuple[str, ...] = CLASSIFICATION_2D + REGRESSION_1D + IMAGE_TASKS
+# the task names live in course_nn.choices (torch-free, so --help lists them without importing torch)
 
 #: Default sizes of the synthetic tasks (train, validation). The 2-D tasks get more training points:
 #: the tight inner turns of the spiral need them to reach ≥ 97% validation accuracy reliably.

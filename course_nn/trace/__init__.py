@@ -7,7 +7,7 @@ built-ins run from the same weights and data, and each node is compared with tor
     nets.py    the four tiny networks (--net) as a list of nodes over named tensors
     record.py  runs a network, records every node's values and gradients, and gives each a status
     draw.py    the picture (matplotlib, Agg) and the plain-text table
-    cli.py     the command
+    cli_trace.py  the command
 """
 
 #: --net choices and what each network is (here, not in nets.py, so that --help does not import torch)

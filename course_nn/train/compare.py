@@ -1,58 +1,10 @@
-"""Find where a student's Functions first disagree with torch's built-ins, layer by layer.
-
-Builds the same network twice from the same seed (so the initial weights are identical): once from
-the student's Functions (--impl) and once from torch's built-ins (F.linear, torch.relu, ...). Both
-run one batch forward and backward, in float64 by default so rounding does not hide a bug, and
-every intermediate is compared:
-
-  forward   each layer's pre-activation z_k = a_{k-1} W_kᵀ + b_k, its activation a_k, and the loss
-  backward  following backpropagation from the loss towards the input: dJ/dz_K (the loss's
-            backward), then for each layer the bias and weight gradients, dJ/da_{k-1} (Linear's
-            input gradient) and dJ/dz_{k-1} (the activation's backward)
-
-The student's backward methods are called directly, one Function at a time, with the ctx autograd
-itself made for that call (the grad_fn of the forward through .apply), exactly as the grader does:
-every gradient is compared as returned, so an unsummed bias gradient of shape (N, out) is found
-instead of being summed away by autograd. torch's side is ordinary autograd.
-
-For each mismatch it prints the layer, the parameter, the first differing index, the expected
-(torch) and actual (student) values and the relative error, and ends with the first difference
-along backpropagation and the Function to look at. Exit status 0 when everything matches, 1 when
-something differs. A gradient of the wrong shape (dJ/dW of shape (in, out) instead of W's
-(out, in), a bias gradient not summed over the batch) is reported with a hint; when the student's
-backward raises, the gradients it did produce are still compared and the error, with the file line,
-is reported as the first difference. Without --impl: solutions/ in a course clone, else the
-functions.py in the current folder (a student's bundle).
-
-examples:
-  course-nn compare --impl functions.py
-  course-nn compare --impl functions.py --task sine --activation sigmoid --hidden 8,8
-"""
+"""Compare a student's Functions with torch's built-ins, layer by layer, one batch forward and backward
+(the command and what it prints: course_nn/train/cli_compare.py)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--impl",
-                        help="the implementation to check: a path to a functions.py (or solutions, assignments); "
-                             "default: solutions/ in a course clone, else the functions.py in this folder")
-    parser.add_argument("--task", default="spiral", help="task whose first batch is used (default spiral)")
-    parser.add_argument("--model", default="mlp", help="mlp (default) or logreg")
-    parser.add_argument("--hidden", default="64,64", help="hidden layer sizes (default 64,64)")
-    parser.add_argument("--activation", default="relu", help="relu (default) or sigmoid")
-    parser.add_argument("--batch-size", type=int, default=64, help="examples in the batch (default 64)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the data and the weights (default 0)")
-    parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    parser.add_argument("--dtype", default="float64", choices=("float64", "float32"),
-                        help="precision of the comparison (default float64)")
-    parser.add_argument("--rtol", type=float, help="relative tolerance (default 1e-6 for float64, 1e-4 for float32)")
-    parser.add_argument("--atol", type=float, help="absolute tolerance (default 1e-9 for float64, 1e-6 for float32)")
-    parser.add_argument("--data-dir", default="data", help="where torchvision finds MNIST (default data/)")
-    parser.add_argument("--download", action="store_true", help="let torchvision download MNIST/FashionMNIST")
 
 
 @dataclass
@@ -286,25 +238,3 @@ def _backward_checks(steps: list[tuple], failure, rtol: float, atol: float,
     if failure is not None:  # every gradient arrived, yet backward still failed (e.g. for the input)
         checks.append(Check("backward raised an error", failure.owner or "the backward pass", False, failure.line))
     return checks
-
-
-def run(args: argparse.Namespace) -> int:
-    forward, backward, header = run_compare(args)
-    print(header)
-    width = max(len(c.where) for c in forward + backward)
-    for title, checks in (("forward", forward), ("backward (from the loss towards the input)", backward)):
-        print(title)
-        for c in checks:
-            print(f"  {c.where:<{width}}  {'ok ' if c.ok else 'DIFFERS'}  {'' if c.ok else c.detail}".rstrip())
-    first_fwd = next((c for c in forward if not c.ok), None)
-    first_bwd = next((c for c in backward if not c.ok), None)
-    if first_fwd is None and first_bwd is None:
-        print("all forward values and gradients match torch's built-ins")
-        return 0
-    if first_fwd is not None:
-        print(f"first forward difference: {first_fwd.where}: {first_fwd.detail}; look at {first_fwd.culprit} "
-              "(later values and gradients inherit this difference)", file=sys.stdout)
-    if first_bwd is not None:
-        print(f"first gradient difference along backpropagation: {first_bwd.where}: {first_bwd.detail}; "
-              f"look at {first_bwd.culprit}")
-    return 1

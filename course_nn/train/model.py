@@ -12,10 +12,8 @@ import math
 import torch
 from torch import nn
 
+from course_nn.choices import ACTIVATIONS, MODELS, parse_hidden  # noqa: F401 - names used by trainer/compare
 from course_nn.impl import Functions
-
-ACTIVATIONS: tuple[str, ...] = ("relu", "sigmoid")
-MODELS: tuple[str, ...] = ("mlp", "logreg")
 
 
 class Affine(nn.Module):
@@ -73,27 +71,6 @@ class Network(nn.Module):
         if classification:
             return self.fns.CrossEntropy.apply(out, target)
         return self.fns.SquaredError.apply(out, target)
-
-
-def parse_hidden(text: str) -> list[int]:
-    """'64,64' -> [64, 64]: the hidden layer sizes, each a positive integer.
-
-    Raises ValueError with the reason for anything else ('', '0', '64,,64', 'abc', '-3'); a network
-    without hidden layers is ``--model logreg``.
-    """
-    parts = [part.strip() for part in text.split(",")]
-    if any(part == "" for part in parts):
-        raise ValueError("a size is missing (empty between commas)" if text.strip() else "no sizes given")
-    sizes = []
-    for part in parts:
-        try:
-            size = int(part)
-        except ValueError:
-            raise ValueError(f"{part!r} is not a whole number") from None
-        if size < 1:
-            raise ValueError(f"{size} is not a positive size")
-        sizes.append(size)
-    return sizes
 
 
 def build_network(

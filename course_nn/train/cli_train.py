@@ -29,28 +29,35 @@ import os
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from course_nn import choices, cli_types as t
+
     # Training settings default to None so that a resumed run can tell an explicit flag from a
     # default; the real defaults are filled in by course_nn.train.trainer.
-    parser.add_argument("--task", help="spiral (default), xor, circles, sine, step, bump, mnist, fashion-mnist")
+    parser.add_argument("--task", choices=choices.TASKS, metavar="TASK",
+                        help=f"{', '.join(choices.TASKS)} (default: spiral)")
     parser.add_argument("--impl", help="solutions (default), assignments, torch, or a path to a functions.py")
-    parser.add_argument("--model", help="mlp (default) or logreg (one Linear layer)")
-    parser.add_argument("--hidden", help="hidden layer sizes of the mlp, positive and comma-separated (default 64,64)")
-    parser.add_argument("--activation", help="relu (default) or sigmoid")
-    parser.add_argument("--device", default="auto", help="auto (default: cuda if available), cpu or cuda")
-    parser.add_argument("--epochs", type=int, help="total number of epochs (a resumed run continues up to it)")
-    parser.add_argument("--batch-size", type=int, help="examples per SGD step")
-    parser.add_argument("--lr", type=float, help="learning rate η of θ ← θ − η ∇J")
-    parser.add_argument("--momentum", type=float, help="SGD momentum (default 0: plain SGD as in the lecture)")
-    parser.add_argument("--seed", type=int, help="seed for the data, the initial weights and the shuffling (default 0)")
-    parser.add_argument("--train-size", dest="n_train", type=int,
+    parser.add_argument("--model", choices=choices.MODELS, help="mlp (default) or logreg (one Linear layer)")
+    parser.add_argument("--hidden", type=t.hidden_sizes, metavar="SIZES",
+                        help="hidden layer sizes of the mlp, positive and comma-separated (default 64,64)")
+    parser.add_argument("--activation", choices=choices.ACTIVATIONS, help="relu (default) or sigmoid")
+    parser.add_argument("--device", choices=choices.DEVICES, default="auto",
+                        help="auto (default: cuda if available), cpu or cuda")
+    parser.add_argument("--epochs", type=t.positive_int, metavar="N",
+                        help="total number of epochs (a resumed run continues up to it)")
+    parser.add_argument("--batch-size", type=t.positive_int, metavar="N", help="examples per SGD step")
+    parser.add_argument("--lr", type=t.positive_float, help="learning rate η of θ ← θ − η ∇J")
+    parser.add_argument("--momentum", type=float, help="SGD momentum in [0, 1) (default 0: plain SGD as in the lecture)")
+    parser.add_argument("--seed", type=t.non_negative_int, metavar="N",
+                        help="seed for the data, the initial weights and the shuffling (default 0)")
+    parser.add_argument("--train-size", dest="n_train", type=t.positive_int, metavar="N",
                         help="training examples (2-D tasks: default 2000, 1-D: 1000; MNIST: a cap, default all)")
-    parser.add_argument("--val-size", dest="n_val", type=int,
+    parser.add_argument("--val-size", dest="n_val", type=t.positive_int, metavar="N",
                         help="validation examples (synthetic tasks: default 1000; MNIST: cap on the test split)")
     parser.add_argument("--data-dir", default="data", help="where torchvision finds MNIST/raw (default data/)")
     parser.add_argument("--download", action="store_true", help="let torchvision download MNIST/FashionMNIST")
     parser.add_argument("--logdir", help="folder that holds the runs (default runs/; created if missing)")
     parser.add_argument("--run-name", help="name of this run's folder (default TASK-MODEL-IMPL)")
-    parser.add_argument("--plot-every", type=int,
+    parser.add_argument("--plot-every", type=t.positive_int, metavar="N",
                         help="epochs between images and histograms (default: about 20 per run)")
     parser.add_argument("--summary", metavar="PATH", help="write the final metrics as JSON to PATH")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in CHECKPOINT")

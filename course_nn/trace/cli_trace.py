@@ -45,9 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--impl", default="solutions",
                         help="whose Functions: solutions (default), assignments, torch, or a path to a functions.py")
-    parser.add_argument("--net", default="mlp",
+    from course_nn.cli_types import non_negative_int
+
+    parser.add_argument("--net", default="mlp", choices=tuple(NETS),
                         help="the network: " + "; ".join(f"{k}: {v}" for k, v in NETS.items()))
-    parser.add_argument("--seed", type=int, default=0, help="seed for the data and the weights (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
+                        help="seed for the data and the weights (default 0)")
     parser.add_argument("--out", metavar="FILE", help="write the picture to FILE (.png or .svg)")
     parser.add_argument("--json", metavar="FILE",
                         help="write every recorded value to FILE (keys: first_wrong, nodes[] with name, op, status, ...)")
