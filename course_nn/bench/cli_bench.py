@@ -43,38 +43,29 @@ NOISY = 1.3  # same threshold as course_nn.bench.suite.NOISY (kept here so --hel
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run the models (default: cpu)")
-    parser.add_argument("--json", metavar="OUT", type=Path, help="also write every number to this JSON file (atomically)")
+    from course_nn import choices
+    from course_nn import cli_types as t
+
+    parser.add_argument("--device", choices=[d for d in choices.DEVICES if d != "auto"], default="cpu",
+                        help="where to run the models (default: cpu)")
+    parser.add_argument("--json", metavar="OUT", type=t.output_file("bench.json"),
+                        help="also write every number to this JSON file (atomically; its folder must exist)")
     parser.add_argument(
         "--impl", metavar="PATH", type=Path,
         help="functions.py measured as the teaching side (teaching_* keys) next to the tuned variant"
              " (default: <repo>/solutions/hw1_autograd/functions.py)",
     )
     parser.add_argument(
-        "--batches", default="1,128,1024", metavar="B1,B2,...",
+        "--batches", type=t.batch_sizes, default="1,128,1024", metavar="B1,B2,...",
         help="batch sizes to time (default: 1,128,1024; the headline ratios are batch 128)",
     )
-    parser.add_argument("--threads", type=int, metavar="N", help="torch.set_num_threads (default: every usable core)")
-    parser.add_argument("--pairs", type=int, metavar="N", help="timed A/B pairs per comparison (default: 25)")
+    parser.add_argument("--threads", type=t.positive_int, metavar="N",
+                        help="torch.set_num_threads (default: every usable core)")
+    parser.add_argument("--pairs", type=t.positive_int, metavar="N", help="timed A/B pairs per comparison (default: 25)")
     parser.add_argument("--quick", action="store_true", help="tiny iteration counts: checks that it runs, numbers are noise")
     parser.add_argument("--compile", action="store_true", help="also time both models under torch.compile (slow to compile)")
     parser.add_argument("--skip-grade", action="store_true", help="do not time 'course-nn grade'")
-    parser.add_argument("--grade-repeats", type=int, metavar="N", help="timed grading runs (default: 5)")
-
-
-def _parse_batches(text: str) -> tuple[int, ...]:
-    try:
-        batches = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise UsageError(f"--batches must be comma-separated positive integers like 1,128,1024, not {text!r}") from None
-    if not batches or any(b < 1 for b in batches):
-        raise UsageError(f"--batches must be comma-separated positive integers like 1,128,1024, not {text!r}")
-    return batches
-
-
-def _positive(name: str, value: int | None) -> None:
-    if value is not None and value < 1:
-        raise UsageError(f"{name} must be at least 1, not {value}")
+    parser.add_argument("--grade-repeats", type=t.positive_int, metavar="N", help="timed grading runs (default: 5)")
 
 
 def _default_impl() -> Path:
@@ -197,14 +188,7 @@ def format_table(result: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    batches = _parse_batches(args.batches)
-    _positive("--threads", args.threads)
-    _positive("--pairs", args.pairs)
-    _positive("--grade-repeats", args.grade_repeats)
-    if args.json is not None:
-        parent = args.json.parent if str(args.json.parent) else Path(".")
-        if not parent.is_dir():
-            raise UsageError(f"cannot write {args.json}: folder {parent} does not exist")
+    batches = args.batches  # flags were checked by argparse (course_nn.cli_types)
     impl = args.impl if args.impl is not None else _default_impl()
 
     import torch  # heavy: only once the arguments are known to be good

@@ -36,7 +36,8 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from course_nn import choices, cli_types as t
+    from course_nn import choices
+    from course_nn import cli_types as t
 
     parser.add_argument("--impl",
                         help="the implementation to check: a path to a functions.py (or solutions, assignments); "

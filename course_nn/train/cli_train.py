@@ -29,7 +29,8 @@ import os
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from course_nn import choices, cli_types as t
+    from course_nn import choices
+    from course_nn import cli_types as t
 
     # Training settings default to None so that a resumed run can tell an explicit flag from a
     # default; the real defaults are filled in by course_nn.train.trainer.
