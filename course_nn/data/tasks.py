@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from course_nn.choices import CLASSIFICATION_2D, IMAGE_TASKS, TASKS
+from course_nn.choices import CLASSIFICATION_2D, IMAGE_TASKS, REGRESSION_1D, TASKS  # noqa: F401 - course_nn.data exports them
 from course_nn.errors import UsageError
 
 # the task names live in course_nn.choices (torch-free, so --help lists them without importing torch)
