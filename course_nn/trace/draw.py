@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from course_nn.trace.record import NodeTrace, Trace
+from course_nn.trace.record import NodeTrace, Trace, same
 
 FONT = 8.0                       # points
 CHAR_W = 0.602 * FONT / 72       # inches per character of DejaVu Sans Mono
@@ -164,7 +164,7 @@ def _status_lines(t: NodeTrace, ink: str) -> list[tuple[str, str, bool]]:
     if t.status == "inherits":
         return _wrapped("inherits: ", t.reason, ink, True)
     lines = _wrapped(f"{t.status.upper()}: ", t.reason, ink, True)
-    wrong = next((g for g in t.grads if g.local is not None and not _equal(g.yours, g.local)), None)
+    wrong = next((g for g in t.grads if g.local is not None and not same(g.yours, g.local)), None)
     if t.status == "wrong" and wrong is None and t.expected_output is not None:
         lines += _labelled(f"torch: {t.node.output} = ", t.expected_output, ink)
     elif wrong is not None:
@@ -172,11 +172,6 @@ def _status_lines(t: NodeTrace, ink: str) -> list[tuple[str, str, bool]]:
     if t.hint:
         lines += _wrapped("likely mistake: ", t.hint, ink, False)
     return lines
-
-
-def _equal(a: object, b: object) -> bool:
-    return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape \
-        and bool(torch.allclose(a.double(), b.double(), rtol=1e-6, atol=1e-9))
 
 
 def _columns(tr: Trace) -> dict[str, int]:

@@ -268,7 +268,8 @@ def _local(node: Node, inputs: list[Any], needs: list[bool], upstream: torch.Ten
     return out.detach(), grads
 
 
-def _same(a: Any, b: Any) -> bool:
+def same(a: Any, b: Any) -> bool:
+    """Equal to torch's within RTOL/ATOL, shape included (a non-finite value never is)."""
     if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor) or a.shape != b.shape:
         return False
     return bool(close(a, b, RTOL, ATOL, finite=True).all())
@@ -304,14 +305,14 @@ def _judge_own(t: NodeTrace, needs: list[bool]) -> None:
     t.expected_output = expected
     for g in t.grads:
         g.local = local[node.inputs.index(g.tensor)]
-    if not _same(t.output, expected):
+    if not same(t.output, expected):
         t.status, t.stage = "wrong", "forward"
         t.reason = (f"{node.op}.forward: " + _mismatch_text(f"{node.output}", t.output, expected)
                     + f" for the same {', '.join(node.inputs)}")
         t.hint = _forward_hint(node, t.inputs, t.output, expected)
         return
     for g in t.grads:
-        if g.local is not None and isinstance(g.yours, torch.Tensor) and not _same(g.yours, g.local):
+        if g.local is not None and isinstance(g.yours, torch.Tensor) and not same(g.yours, g.local):
             t.status, t.stage = "wrong", "backward"
             t.reason = (f"{node.op}.backward: " + _mismatch_text(f"dJ/d{g.tensor}", g.yours, g.local)
                         + f" (`{g.arg}`) for the same inputs and upstream dJ/d{node.output}")
@@ -365,9 +366,9 @@ def _fill_local(t: NodeTrace, needs: list[bool]) -> None:
 
 
 def _agrees_with_torch(t: NodeTrace) -> bool:
-    if not _same(t.output, t.torch_output) or not _same(t.upstream, t.torch_upstream):
+    if not same(t.output, t.torch_output) or not same(t.upstream, t.torch_upstream):
         return False
-    return all(_same(g.yours, g.torch) for g in t.grads)
+    return all(same(g.yours, g.torch) for g in t.grads)
 
 
 def _explain_inherits(traces: list[NodeTrace]) -> None:

@@ -38,6 +38,7 @@ class TaskGrader:
     cases: Callable[[torch.Generator, bool], Cases]
     check: Callable[[dict, dict], Check]  # (case, result) -> (problems, contract problems)
     error_hints: tuple[tuple[str, str], ...] = ()  # (text in an exception's message, likely mistake)
+    kind: str = "function"  # what the submission defines under the task's name (said when it is missing)
 
 
 GRADERS: dict[str, TaskGrader] = {
@@ -49,7 +50,7 @@ GRADERS: dict[str, TaskGrader] = {
     "step_approximation": TaskGrader(approximation.cases_step, approximation.check_step),
     "collapse_linear": TaskGrader(approximation.cases_collapse, approximation.check_collapse,
                                   approximation.COLLAPSE_ERRORS),
-    "MLP": TaskGrader(mlp.cases_mlp, mlp.check_mlp, mlp.MLP_ERRORS),
+    "MLP": TaskGrader(mlp.cases_mlp, mlp.check_mlp, mlp.MLP_ERRORS, kind="class"),
     "sgd_step": TaskGrader(mlp.cases_sgd, mlp.check_sgd, mlp.SGD_ERRORS),
     "train_epoch": TaskGrader(mlp.cases_epoch, mlp.check_epoch),
 }
@@ -153,7 +154,7 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
                failure: str | None) -> list[Outcome]:
     """One Outcome per category: main cases, edge cases, contract (visible and hidden cases alike)."""
     keys = [c.key for c in assignment.categories]
-    early = unrunnable(assignment, task, results, failure, "class" if task.name == "MLP" else "function")
+    early = unrunnable(assignment, task, results, failure, GRADERS[task.name].kind)
     if early is not None:
         return early
     results = [r if isinstance(r, dict) else {"error": "a malformed result came back for this case"} for r in results]
