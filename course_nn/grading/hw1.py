@@ -57,6 +57,11 @@ def _probs(g, n, c, dtype=torch.float64):
     return torch.softmax(_randn(g, n, c, scale=2.0), dim=1).to(dtype)
 
 
+# ----------------------------------------------------------------------------------------------
+# One spec per Function: its inputs, torch's built-in, its arguments' names, its edge cases and
+# the mistakes typical of it. The hooks' defaults mean "nothing special about this Function".
+
+
 def _no_hint(*_args) -> str:
     return ""
 
