@@ -44,12 +44,12 @@ def test_top_level_help_lists_commands():
     (["grade", str(SOLUTION), "--assignment", "hw9"], "invalid choice"),
     (["check", str(ROOT / "pyproject.toml")], "cannot tell the assignment"),
     (["grade-batch", "nope", "--assignment", "hw1", "--csv", "x.csv"], "not a folder"),
-    (["autograder", "build", "hw1", "--out", "x.tar"], ".zip"),
+    (["autograder", "build", "-a", "hw1", "--out", "x.tar"], ".zip"),
     (["grade", str(SOLUTION), "-a", "hw1", "--memory", "lots"], "not a size"),
     (["grade", str(SOLUTION), "-a", "hw1", "--timeout", "-1"], "not a time limit"),
     (["grade", str(SOLUTION), "-a", "hw1", "--json", "."], "is a folder"),
     (["grade-batch", ".", "-a", "hw1", "--csv", "."], "give a file path"),
-    (["handout", "build", "hw1", "--out", str(SOLUTION)], "is a file"),
+    (["handout", "build", "-a", "hw1", "--out", str(SOLUTION)], "is a file"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle, tmp_path):
     result = course_nn(*args, cwd=tmp_path, env={"COURSE_NN_ROOT": str(ROOT)})
@@ -113,7 +113,7 @@ def test_grade_batch_one_bad_submission_never_stops_the_batch(tmp_path):
 
 def test_gradescope_zip_grades_a_submission_end_to_end(tmp_path):
     zip_path = tmp_path / "hw1_autograder.zip"
-    built = course_nn("autograder", "build", "hw1", "--out", str(zip_path))
+    built = course_nn("autograder", "build", "-a", "hw1", "--out", str(zip_path))
     assert built.returncode == 0, built.stderr
     ag = tmp_path / "autograder"
     with zipfile.ZipFile(zip_path) as zf:

@@ -28,23 +28,23 @@ def course_nn(*args: str, cwd: Path = ROOT, env: dict | None = None, **kw) -> su
 
 
 def test_handout_build_refuses_to_replace_a_students_work(tmp_path):
-    first = course_nn("handout", "build", "hw1", "--out", str(tmp_path))
+    first = course_nn("handout", "build", "-a", "hw1", "--out", str(tmp_path))
     assert first.returncode == 0, first.stderr
     assert str(tmp_path / "hw1_autograd") in first.stdout  # the real target, not just --out
-    again = course_nn("handout", "build", "hw1", "--out", str(tmp_path))  # untouched: rebuilding is fine
+    again = course_nn("handout", "build", "-a", "hw1", "--out", str(tmp_path))  # untouched: rebuilding is fine
     assert again.returncode == 0, again.stderr
     work = tmp_path / "hw1_autograd"
     (work / "functions.py").write_text("# my implementation\n")
     (work / "runs" / "spiral").mkdir(parents=True)
     (work / "runs" / "spiral" / "events").write_text("x")
-    refused = course_nn("handout", "build", "hw1", "--out", str(tmp_path))
+    refused = course_nn("handout", "build", "-a", "hw1", "--out", str(tmp_path))
     assert refused.returncode == 2
     line = refused.stderr.strip()
     assert len(line.splitlines()) == 1 and "--force" in line and str(work) in line
     assert "functions.py" in line and "runs/" in line
     assert (work / "functions.py").read_text() == "# my implementation\n"  # nothing was touched
     assert (work / "runs" / "spiral" / "events").is_file()
-    forced = course_nn("handout", "build", "hw1", "--out", str(tmp_path), "--force")
+    forced = course_nn("handout", "build", "-a", "hw1", "--out", str(tmp_path), "--force")
     assert forced.returncode == 0, forced.stderr
     assert (work / "functions.py").read_text() == STUB.read_text() and not (work / "runs").exists()
 
@@ -60,9 +60,9 @@ def test_handout_build_refuses_to_replace_a_students_work(tmp_path):
     (["grade-batch", "{subs}", "-a", "hw1", "--csv", "{tmp}/g.csv", "--results-dir", "{file}"], "is a file"),
     (["grade-batch", "{subs}", "-a", "hw1", "--csv", "{tmp}"], "give a file path"),
     (["grade-batch", "{subs}", "-a", "hw1", "--csv", "/proc/course-nn-test.csv"], "cannot write"),
-    (["handout", "build", "hw1", "--out", "{missing}/bundle"], "does not exist"),
-    (["handout", "build", "hw1", "--out", "{missing}/hw1.zip"], "does not exist"),
-    (["autograder", "build", "hw1", "--out", "{missing}/ag.zip"], "does not exist"),
+    (["handout", "build", "-a", "hw1", "--out", "{missing}/bundle"], "does not exist"),
+    (["handout", "build", "-a", "hw1", "--out", "{missing}/hw1.zip"], "does not exist"),
+    (["autograder", "build", "-a", "hw1", "--out", "{missing}/ag.zip"], "does not exist"),
 ])
 def test_an_unwritable_output_is_one_line_before_any_work(tmp_path, args, needle):
     subs = tmp_path / "subs" / "alice"

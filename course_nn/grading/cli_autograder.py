@@ -1,6 +1,6 @@
 """Build the zip a Gradescope programming assignment takes (setup.sh and run_autograder at its root).
 
-  course-nn autograder build hw1 --out hw1_autograder.zip
+  course-nn autograder build -a hw1 --out hw1_autograder.zip
 
 Upload the zip as the assignment's autograder. Inside: this package's source (no solutions/ —
 references come from torch's built-ins at grading time), the secret seed of the hidden cases
@@ -19,7 +19,7 @@ import secrets
 import zipfile
 from pathlib import Path
 
-from course_nn import paths, registry
+from course_nn import cli_types, paths, registry
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once when building the autograder image.
@@ -53,9 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b = sub.add_parser("build", help="write the Gradescope autograder zip",
                        description="Write the zip a Gradescope programming assignment takes: setup.sh and "
                                    "run_autograder at its root, this package's source, the hidden-case seed. "
-                                   "Example: course-nn autograder build hw1 --out hw1_autograder.zip")
-    b.add_argument("assignment", choices=registry.ASSIGNMENTS, metavar="HW", help=" or ".join(registry.ASSIGNMENTS))
-    b.add_argument("--out", required=True, metavar="FILE.zip", help="where to write the zip (its folder must exist)")
+                                   "Example: course-nn autograder build -a hw1 --out hw1_autograder.zip")
+    cli_types.add_assignment(b, guessed=False, legacy_positional=True)
+    b.add_argument("--out", required=True, metavar="FILE.zip", type=cli_types.output_file("hw1_autograder.zip", ".zip"),
+                   help="where to write the zip (a path ending in .zip; its folder must exist)")
 
 
 #: Package folders grading never imports; bench/ holds hand-tuned Functions with hand-written backward.
@@ -95,15 +96,11 @@ def _package_files(root: Path) -> dict[str, bytes]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from course_nn.errors import UsageError
-    from course_nn.files import atomic_write, check_output_file
+    from course_nn.files import atomic_write
     from course_nn.grading import options
 
-    out = Path(args.out)
-    if out.suffix != ".zip":
-        raise UsageError(f"--out {out}: Gradescope takes a .zip; name the file like hw1_autograder.zip")
-    check_output_file(out, "--out", "hw1_autograder.zip")
-    a = registry.get(args.assignment)
+    out = Path(args.out)  # a writable .zip path: checked by argparse (cli_types.output_file)
+    a = registry.get(cli_types.assignment_given(args))
     root = paths.repo_root()
     seed_file = (paths.solutions_dir(required=False) or root / "solutions") / a.folder / "hidden.json"
     if seed_file.is_file():

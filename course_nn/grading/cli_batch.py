@@ -44,21 +44,22 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+from course_nn import cli_types
 from course_nn.errors import UsageError
 from course_nn.grading import options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", metavar="DIR", help="a folder with one subfolder (or one file) per student")
-    options.add_assignment(parser, required=True)
-    parser.add_argument("--jobs", "-j", type=int, default=max(1, (os.cpu_count() or 2) // 2), metavar="N",
-                        help="students graded at once (default: half the CPU cores)")
-    parser.add_argument("--csv", required=True, metavar="OUT.csv",
+    cli_types.add_assignment(parser, guessed=False)
+    parser.add_argument("--jobs", "-j", type=cli_types.positive_int, default=max(1, (os.cpu_count() or 2) // 2),
+                        metavar="N", help="students graded at once (default: half the CPU cores)")
+    parser.add_argument("--csv", required=True, metavar="OUT.csv", type=cli_types.output_file("grades.csv"),
                         help="the gradebook to write (a file path; its folder must exist)")
     parser.add_argument("--results-dir", metavar="DIR",
                         help="where each student's results.json goes (default: next to the CSV, <name>_results/; "
                              "created if missing)")
-    parser.add_argument("--hidden", metavar="FILE", help="hidden-case seed file (JSON {\"seed\": N})")
+    options.add_hidden_seed(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
     parser.add_argument("--force", action="store_true",
                         help="regrade every student, even those whose files and grader are unchanged since last run")
@@ -206,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
     students, skipped = _students(folder, [csv_path.resolve(), results_dir.resolve()])
     if not students:
         raise UsageError(f"{folder}: no student folders or .py files inside")
-    seed, seed_file = options.hidden_seed(a, args.hidden)
+    seed, seed_file = options.hidden_seed(a, args.hidden_seed)
     check_output_dir(results_dir, "--results-dir")
     if skipped:
         print(f"skipped {', '.join(s + '/' for s in skipped)} in {folder}: this command's own output, not a student",

@@ -19,25 +19,23 @@ from __future__ import annotations
 
 import argparse
 
+from course_nn import cli_types
 from course_nn.grading import options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", help="your functions.py / mlp.py, or a folder holding it")
-    options.add_assignment(parser, required=False)
+    cli_types.add_assignment(parser, guessed=True)
     parser.add_argument("--details", action="store_true",
                         help="also print every failing line of every check (default: the table shows the first)")
-    parser.add_argument("--json", metavar="OUT",
+    parser.add_argument("--json", metavar="OUT", type=cli_types.output_file("results.json"),
                         help="also write the visible-test results.json here (its folder must exist)")
     options.add_limits(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from course_nn.files import check_output_file
     from course_nn.grading import engine, report, status
 
-    if args.json:
-        check_output_file(args.json, "--json", "results.json")
     path, assignment, note = options.submission_path(args.path, args.assignment)
     options.check_matches(path, assignment)
     result = engine.grade(path, assignment, visible_only=True, timeout=args.timeout, memory_bytes=args.memory)

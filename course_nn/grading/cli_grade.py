@@ -17,7 +17,8 @@ one .py file (a misnamed upload such as "functions (1).py") is graded with a not
 Under --gradescope, results.json is always written: a misnamed or missing upload gets score 0 and
 a visible message saying what to name the file; a failure of the grader itself says so.
 
-Hidden cases use the secret seed from --hidden FILE, $COURSE_NN_HIDDEN or solutions/<hw>/hidden.json.
+Hidden cases use the secret seed from --hidden-seed FILE, $COURSE_NN_HIDDEN or solutions/<hw>/hidden.json
+(--hidden FILE, the old spelling, still works in this release and says so).
 Exit status: 0 whenever grading completed (whatever the score); 2 when the grader cannot run
 (1 under --gradescope when the grader itself failed; results.json says so).
 """
@@ -31,20 +32,21 @@ import sys
 import time
 from pathlib import Path
 
+from course_nn import cli_types
 from course_nn.errors import UsageError
 from course_nn.grading import options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", nargs="?", help="the submission: a file, or a folder holding one")
-    options.add_assignment(parser, required=False)
-    parser.add_argument("--json", metavar="OUT",
+    cli_types.add_assignment(parser, guessed=True)
+    parser.add_argument("--json", metavar="OUT", type=cli_types.output_file("results.json"),
                         help="write Gradescope's results.json here (its folder must exist)")
     parser.add_argument("--gradescope", action="store_true",
                         help="read /autograder/submission, write /autograder/results/results.json "
                              "($COURSE_NN_AUTOGRADER_ROOT replaces /autograder)")
-    parser.add_argument("--hidden", metavar="FILE", help="hidden-case seed file (JSON {\"seed\": N})")
-    parser.add_argument("--replay", type=options.run_id, metavar="RUN_ID",
+    options.add_hidden_seed(parser)
+    parser.add_argument("--replay", type=cli_types.run_id, metavar="RUN_ID",
                         help="reproduce the hidden cases of an earlier grading (its run id is in the instructor "
                              "notes: 'note: run id ...', results.json's extra_data.notes)")
     parser.add_argument("--show-review", action="store_true",
@@ -58,7 +60,7 @@ def _gradescope_paths(args) -> tuple[str, str, str | None, str | None]:
     marker = root / "source" / "assignment.txt"
     if assignment is None and marker.is_file():
         assignment = marker.read_text().strip()
-    hidden = args.hidden or (str(root / "source" / "hidden" / f"{assignment}.json") if assignment else None)
+    hidden = args.hidden_seed or (str(root / "source" / "hidden" / f"{assignment}.json") if assignment else None)
     return str(root / "submission"), str(root / "results" / "results.json"), assignment, hidden
 
 
@@ -135,13 +137,9 @@ def _run_gradescope(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.gradescope:
         return _run_gradescope(args)
-    from course_nn.files import check_output_file
-
     if not args.path:
         raise UsageError("give the submission PATH (or --gradescope inside Gradescope)")
-    if args.json:
-        check_output_file(args.json, "--json", "results.json")
     path, assignment, note = options.submission_path(args.path, args.assignment)
     options.check_matches(path, assignment)
-    _grade_and_print(path, assignment, args.hidden, args, args.json, note)
+    _grade_and_print(path, assignment, args.hidden_seed, args, args.json, note)
     return 0

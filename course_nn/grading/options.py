@@ -1,4 +1,8 @@
-"""Command-line options shared by check, grade and grade-batch, and the hidden-case seed lookup."""
+"""Command-line options shared by check, grade and grade-batch, the assignment guess and the hidden-case seed lookup.
+
+The value parsers themselves (time limits, memory sizes, run ids, output files) live in
+course_nn/cli_types.py with every other command's.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +10,16 @@ import argparse
 import ast
 import json
 import os
-import re
 from pathlib import Path
 
-from course_nn import paths, registry
+from course_nn import cli_types, paths, registry
 from course_nn.errors import CourseError, UsageError
 from course_nn.registry import Assignment
 
-SUBMISSION_TO_ASSIGNMENT = {"functions.py": "hw1", "mlp.py": "hw2"}
 
-
-def parse_memory(text: str) -> int:
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgKMG]?)i?[bB]?\s*", text)
-    if not m:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size; write e.g. 2G, 512M or 0 for no cap")
-    scale = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}[m.group(2).lower()]
-    return int(float(m.group(1)) * scale)
-
-
-def positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a time limit; give seconds above 0, e.g. 30")
-    return value
+def submission_to_assignment() -> dict[str, str]:
+    """The file a student submits -> its assignment ({"functions.py": "hw1", "mlp.py": "hw2"}), from the registry."""
+    return {registry.get(name).submission: name for name in registry.ASSIGNMENTS}
 
 
 def write_or_fail(write, path: str | Path) -> None:
@@ -42,24 +30,20 @@ def write_or_fail(write, path: str | Path) -> None:
         raise CourseError(f"cannot write {path}: {err.strerror or err}") from None
 
 
-def run_id(text: str) -> str:
-    """A grading's run id, as the instructor notes print it (hex digits)."""
-    if not re.fullmatch(r"[0-9a-f]{1,64}", text.strip()):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a run id; copy it from a result's notes "
-                                         "('run id 3f9c...'), e.g. --replay 3f9c2a7d41b0e855")
-    return text.strip()
-
-
 def add_limits(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=positive_seconds, default=30.0, metavar="SECONDS",
+    parser.add_argument("--timeout", type=cli_types.positive_seconds, default=30.0, metavar="SECONDS",
                         help="time limit per graded Function/task (default: 30); a hang costs it once")
-    parser.add_argument("--memory", type=parse_memory, default=2 << 30, metavar="SIZE",
+    parser.add_argument("--memory", type=cli_types.memory_size, default=2 << 30, metavar="SIZE",
                         help="memory cap for the submission's process (default: 2G; 0 = no cap)")
 
 
-def add_assignment(parser: argparse.ArgumentParser, required: bool) -> None:
-    parser.add_argument("--assignment", "-a", choices=registry.ASSIGNMENTS, required=required,
-                        help="which assignment" + ("" if required else " (default: guessed from the file name)"))
+def add_hidden_seed(parser: argparse.ArgumentParser) -> None:
+    """--hidden-seed FILE (--hidden in train/compare means layer sizes; the old spelling here still works for one release)."""
+    parser.add_argument("--hidden-seed", metavar="FILE",
+                        help="the hidden cases' secret seed file (JSON {\"seed\": N}; default: $COURSE_NN_HIDDEN, "
+                             "else solutions/<hw>/hidden.json)")
+    parser.add_argument("--hidden", dest="hidden_seed", metavar="FILE", action=cli_types.DeprecatedAlias,
+                        instead="--hidden-seed {value}")
 
 
 def _defined_names(path: Path) -> set[str]:
@@ -77,8 +61,9 @@ def _task_names(name: str) -> set[str]:
 
 def _guess(path: Path) -> str | None:
     """The assignment of a file: by its name (functions.py, mlp.py), else by what it defines."""
-    if path.name in SUBMISSION_TO_ASSIGNMENT:
-        return SUBMISSION_TO_ASSIGNMENT[path.name]
+    by_file = submission_to_assignment()
+    if path.name in by_file:
+        return by_file[path.name]
     defined = _defined_names(path)
     matches = [a for a in registry.ASSIGNMENTS if defined & _task_names(a)]
     return matches[0] if len(matches) == 1 else None
@@ -92,7 +77,7 @@ def assignment_for(path: str, name: str | None) -> Assignment:
     p = Path(path)
     guess = _guess(p) if p.is_file() else None
     if guess is None and p.is_dir():
-        guess = next((a for f, a in SUBMISSION_TO_ASSIGNMENT.items() if any(p.rglob(f))), None)
+        guess = next((a for f, a in submission_to_assignment().items() if any(p.rglob(f))), None)
     if guess is None:
         raise UsageError(f"cannot tell the assignment from {path!r}; add --assignment hw1 or hw2")
     return registry.get(guess)
@@ -127,7 +112,7 @@ def check_matches(path: str, assignment: Assignment) -> None:
 
 
 def hidden_seed(assignment: Assignment, explicit: str | None) -> tuple[int | None, str]:
-    """The secret seed of the hidden cases: --hidden FILE, $COURSE_NN_HIDDEN, or solutions/<hw>/hidden.json."""
+    """The secret seed of the hidden cases: --hidden-seed FILE, $COURSE_NN_HIDDEN, or solutions/<hw>/hidden.json."""
     candidates = [Path(explicit)] if explicit else []
     if os.environ.get("COURSE_NN_HIDDEN"):
         candidates.append(Path(os.environ["COURSE_NN_HIDDEN"]))

@@ -2,7 +2,7 @@
 
   course-nn handout sync                 rewrite assignments/ from solutions/ (all assignments)
   course-nn handout check                exit 1 with a diff when assignments/ is stale
-  course-nn handout build hw1 --out DIR  write the student bundle (DIR/hw1_autograd/, or a .zip)
+  course-nn handout build -a hw1 --out DIR  write the student bundle (DIR/hw1_autograd/, or a .zip)
 
 In solutions/, code between '# BEGIN SOLUTION' and '# END SOLUTION' becomes
 raise NotImplementedError("<Class>.<method> is not implemented yet (hw1 task N)"); everything else
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from course_nn import paths, registry
+from course_nn import cli_types, paths, registry
 from course_nn.errors import UsageError
 
 
@@ -37,21 +37,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        description="Rewrite assignments/<hw>/ from solutions/<hw>/: solution blocks become "
                                    "NotImplementedError stubs; README, conftest.py and test_*.py are copied. "
                                    "Example: course-nn handout sync hw1")
-    s.add_argument("assignments", nargs="*", metavar="HW",
-                   help="which assignments (default: all)")
+    s.add_argument("assignments", nargs="*", metavar="HW", help=f"which assignments: {', '.join(registry.ASSIGNMENTS)} (default: all)")
     c = sub.add_parser("check", help="exit 1 with a readable diff when assignments/ is not what sync writes",
                        description="Compare assignments/ with what 'course-nn handout sync' would write; print a "
                                    "unified diff and exit 1 when they differ (CI runs this). "
                                    "Example: course-nn handout check")
-    c.add_argument("assignments", nargs="*", metavar="HW", help="which assignments (default: all)")
+    c.add_argument("assignments", nargs="*", metavar="HW", help=f"which assignments: {', '.join(registry.ASSIGNMENTS)} (default: all)")
     b = sub.add_parser("build", help="write the student bundle: stubs, public tests and handout",
                        description="Write assignments/<hw>/ as a folder (OUT/<hw folder>/) or a zip (OUT ending in "
                                    ".zip), after checking that it is current and that no line from a solution block "
                                    "is in it. OUT is created if missing (its parent must exist). A folder "
                                    "OUT/<hw folder>/ that holds anything the build did not write (a student's "
                                    "functions.py, runs/, data/) is refused unless --force. "
-                                   "Example: course-nn handout build hw1 --out hw1.zip")
-    b.add_argument("assignment", choices=registry.ASSIGNMENTS, metavar="HW", help="hw1 or hw2")
+                                   "Example: course-nn handout build -a hw1 --out hw1.zip")
+    cli_types.add_assignment(b, guessed=False, legacy_positional=True)
     b.add_argument("--out", required=True, metavar="DIR|FILE.zip",
                    help="a folder (the bundle goes into DIR/<hw folder>/), or a path ending in .zip")
     b.add_argument("--force", action="store_true",
@@ -78,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print(f"assignments/ is up to date ({', '.join(names)})")
         return 0
+    name = cli_types.assignment_given(args)
     out = _bundle_target(args.out)
-    files = sync.build(root, args.assignment, out, force=args.force)
-    print(f"wrote {len(files)} files to {sync.target(out, args.assignment)}: {', '.join(files)}")
+    files = sync.build(root, name, out, force=args.force)
+    print(f"wrote {len(files)} files to {sync.target(out, name)}: {', '.join(files)}")
     return 0
