@@ -44,6 +44,16 @@ def write_json(path: str | Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2) + "\n")
 
 
+def write_or_fail(write: Callable[[], Any], path: str | Path) -> Any:
+    """``write()``'s result; an OSError (disk full, the folder removed meanwhile) becomes one line, exit 1."""
+    from course_nn.errors import CourseError
+
+    try:
+        return write()
+    except OSError as err:
+        raise CourseError(f"cannot write {path}: {err.strerror or err}") from None
+
+
 # ----------------------------------------------------------------------------- output locations
 # Every command checks where it will write before it starts working, so that a typo in a path
 # costs a second, not a batch of grading or a training run.

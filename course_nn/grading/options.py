@@ -13,21 +13,14 @@ import os
 from pathlib import Path
 
 from course_nn import cli_types, paths, registry
-from course_nn.errors import CourseError, UsageError
+from course_nn.errors import UsageError
+from course_nn.files import write_or_fail  # noqa: F401 - the grading commands call options.write_or_fail
 from course_nn.registry import Assignment
 
 
 def submission_to_assignment() -> dict[str, str]:
     """The file a student submits -> its assignment ({"functions.py": "hw1", "mlp.py": "hw2"}), from the registry."""
     return {registry.get(name).submission: name for name in registry.ASSIGNMENTS}
-
-
-def write_or_fail(write, path: str | Path) -> None:
-    """Run ``write()``; an OSError (disk full, folder removed meanwhile) becomes one line."""
-    try:
-        write()
-    except OSError as err:
-        raise CourseError(f"cannot write {path}: {err.strerror or err}") from None
 
 
 def add_limits(parser: argparse.ArgumentParser) -> None:

@@ -58,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from course_nn.files import write_or_fail
     from course_nn.handout import sync
 
     root = paths.repo_root()
@@ -79,6 +80,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     name = cli_types.assignment_given(args)
     out = _bundle_target(args.out)
-    files = sync.build(root, name, out, force=args.force)
+    files = write_or_fail(lambda: sync.build(root, name, out, force=args.force), out)
     print(f"wrote {len(files)} files to {sync.target(out, name)}: {', '.join(files)}")
     return 0
