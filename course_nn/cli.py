@@ -47,9 +47,11 @@ def _one_line(message: str) -> str:
         return message
     flag, rest = m.groups()
     choice = re.fullmatch(r"invalid choice: (.*) \(choose from (.*)\)", rest, re.S)
-    if choice:
+    if choice:  # "unknown task 'moons' (--task); choose one of spiral, xor, ..."
         choices = ", ".join(c.strip().strip("'\"") for c in choice.group(2).split(","))
-        return f"{flag} {choice.group(1)}: invalid choice; choose one of {choices}"
+        what = {"hw": "assignment"}.get(flag.lower(), flag.lstrip("-").lower().replace("-", " "))
+        where = f" ({flag})" if flag.startswith("-") else ""
+        return f"unknown {what} {choice.group(1)}{where}; choose one of {choices}"
     return f"{flag} {rest}" if rest.startswith(("'", '"')) else f"{flag}: {rest}"
 
 

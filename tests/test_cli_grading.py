@@ -41,7 +41,7 @@ def test_top_level_help_lists_commands():
 
 @pytest.mark.parametrize(("args", "needle"), [
     (["grade", "nope/functions.py", "--assignment", "hw1"], "no such file"),
-    (["grade", str(SOLUTION), "--assignment", "hw9"], "invalid choice"),
+    (["grade", str(SOLUTION), "--assignment", "hw9"], "unknown assignment 'hw9'"),
     (["check", str(ROOT / "pyproject.toml")], "cannot tell the assignment"),
     (["grade-batch", "nope", "--assignment", "hw1", "--csv", "x.csv"], "not a folder"),
     (["autograder", "build", "-a", "hw1", "--out", "x.tar"], ".zip"),
