@@ -134,7 +134,6 @@ def output_file(example: str, suffix: str | None = None) -> Callable[[str], Path
         except UsageError as err:
             raise ArgumentTypeError(str(err)) from None
 
-    parse.__name__ = "output file"  # argparse names the type in some messages
     return parse
 
 
