@@ -203,6 +203,14 @@ def test_cases_without_a_well_formed_result_fail():
     ("tensor subclass", "class Later(torch.Tensor):\n    pass", "subclassing torch.Tensor"),
     ("dunder hook", "class T:\n    def __torch_function__(cls, *a):\n        pass", "__torch_function__"),
     ("rebinding __name__", "__name__ = '__main__'", "__name__"),
+    # found by a red-team pass
+    ("getattr on a renamed self", "def f(self):\n    self = torch\n    return getattr(self, 'sys')", "not allowed"),
+    ("match class pattern", "match torch:\n    case object(sys=s):\n        pass", "class pattern"),
+    ("generator frame", "def g():\n    yield\nb = g().gi_frame.f_builtins", "not an attribute"),
+    ("typing evaluates strings", "import typing\nh = typing.get_type_hints", "typing.get_type_hints"),
+    ("__name__ by match capture", "match '__main__':\n    case __name__:\n        pass", "may not be bound"),
+    ("dunder key", "d = {}\nd['__import__']", "double-underscore keys"),
+    ("import alias", "import torch as __name__", "may not be bound"),
 ])
 def test_the_gate_flags_escapes_with_the_line_and_the_rule(name, line, rule):
     verdict = review.check(SOLUTION.read_text() + "\n" + line + "\n", HW1)
@@ -640,3 +648,70 @@ def test_frames_round_trip_plain_data_and_refuse_forged_headers():
             framing.decode(struct.pack(">I", len(text)) + text + b"\0" * 8)
     with pytest.raises(framing.FrameError):
         framing.split(struct.pack(">I", framing.MAX_FRAME + 1))
+    # a decode bomb: many headers pointing at the same bytes would make the reader allocate far more
+    bomb = _json.dumps([{"__t": ["float64", [1], 0, 8]}] * 1000).encode()
+    with pytest.raises(framing.FrameError):
+        framing.decode(struct.pack(">I", len(bomb)) + bomb + b"\0" * 8)
+
+
+def test_a_helper_in_another_class_still_costs_the_function_it_serves():
+    source = textwrap.dedent("""
+        import torch
+        from torch.autograd import Function
+
+        class Square(Function):
+            @staticmethod
+            def sig(z):
+                return torch.special.expit(z)
+
+        class Sigmoid(Function):
+            @staticmethod
+            def forward(ctx, z):
+                return Square.sig(z)
+
+        class ReLU(Function):
+            @staticmethod
+            def forward(ctx, z):
+                return torch.softmax(torch.stack([z, torch.zeros_like(z)]), 0)[0] * 0 + z.clamp_min(0)
+    """)
+    verdict = review.check(source, HW1)
+    assert verdict.shortcuts(HW1.task("Sigmoid")), "expit anywhere costs Sigmoid"
+    assert verdict.shortcuts(HW1.task("ReLU")), "another task's built-in inside ReLU costs ReLU"
+    assert all(verdict.in_forward(HW1.task("Sigmoid"), v) for v in verdict.shortcuts(HW1.task("Sigmoid")))
+
+
+def test_hidden_inputs_cannot_ride_out_on_a_visible_exception(tmp_path, grade):
+    """Sigmoid remembers every input it sees; CrossEntropy raises them in its message on a visible case.
+    Every visible case runs before any hidden one, so only public inputs can ever be in that message."""
+    spy = SOLUTION.read_text() + textwrap.dedent('''
+
+        SEEN = []
+        _Sigmoid = Sigmoid
+
+
+        class Sigmoid(_Sigmoid):
+            @staticmethod
+            def forward(ctx, z):
+                SEEN.append(round(float(z.double().sum()), 6))
+                return _Sigmoid.forward(ctx, z)
+
+
+        class CrossEntropy(Function):
+            @staticmethod
+            def forward(ctx, logits, target):
+                raise ValueError("seen " + str(SEEN))
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                return None, None
+    ''')
+    run_id = "0123456789abcdef"
+    result = grade(write(tmp_path, spy), HW1, seed=77, run_id=run_id)
+    text = student_text(result)
+    hw1 = engine.scoring_module(HW1)
+    cases = hw1.make_cases(HW1, engine.hidden_seed(77, run_id), False)["Sigmoid"]
+    sums = {c["visible"]: set() for c in cases}
+    for c in cases:
+        sums[c["visible"]].add(str(round(float(c["inputs"][0].double().sum()), 6)))
+    assert any(s in text for s in sums[True]), "the spy should see the public inputs"
+    assert not any(s in text for s in sums[False]), "a hidden input reached the student"

@@ -18,7 +18,7 @@ from pathlib import Path
 from course_nn.errors import UsageError
 from course_nn.grading import cases as case_lib
 from course_nn.grading import plugin, review, sandbox
-from course_nn.grading.outcome import Outcome
+from course_nn.grading.outcome import Outcome, all_failed
 from course_nn.grading.plugin import GraderPlugin
 from course_nn.registry import Assignment
 
@@ -123,7 +123,7 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
     box = sandbox.prepare(submission, assignment.submission)
     hidden = sandbox.secret_paths(list(hide))
     before = sandbox.own_children()
-    results: dict[str, list] = {}
+    answers: dict[str, dict] = {}
     failures: dict[str, str] = {}
     output = bytearray()
     known: set[int] = set()
@@ -132,25 +132,30 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
         cases = make_cases()
         precomputed = False
         uses_cuda = any(c.get("device", "cpu") != "cpu" for cs in cases.values() for c in cs)
-        remaining = [t.name for t in assignment.tasks]
+        # Every task's visible cases run before any hidden case (see the runner).
+        remaining = [(t.name, visible) for visible in (True, False) for t in assignment.tasks
+                     if any(bool(c.get("visible")) == visible for c in cases[t.name])]
         while remaining:
             if child is None:
                 child = sandbox.Child(box, contain, hidden, memory_bytes, forker)
             kind, frame = child.read(time.monotonic() + STARTUP_LIMIT, 0)
             if kind != "frame" or type(frame) is not dict or frame.get("event") != "ready":
                 reason = f"the grader's child process did not start ({child.exit_text()})"
-                for t in remaining:
+                for t, _visible in remaining:
                     failures[t] = reason
                 notes.append(reason + ": " + bytes(child.output[-2000:]).decode(errors="replace"))
                 break
             child.base_rss = child.rss()
+            wanted = set(remaining)
             child.send({"probe": scoring_module(assignment).PROBE, "module_name": Path(assignment.submission).stem,
-                        "tasks": remaining, "cases": [c.sent() for t in remaining for c in cases[t]],
+                        "units": [list(u) for u in remaining],
+                        "cases": [c.sent() for t in dict.fromkeys(t for t, _ in remaining) for c in cases[t]
+                                  if (t, bool(c.get("visible"))) in wanted],
                         "memory_bytes": 0 if uses_cuda else memory_bytes})
             if not precomputed:
                 precomputed = True
                 scoring_module(assignment).precompute(cases)  # overlaps the child
-            remaining = _collect(child, cases, remaining, results, failures, notes, timeout, memory_bytes)
+            remaining = _collect(child, remaining, answers, failures, timeout, memory_bytes)
             child.kill()
             known |= child.tree
             output += child.output
@@ -163,12 +168,19 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
         if strays:
             notes.append(f"killed {strays} process(es) the submission left running after it exited")
         box.cleanup()
+    results: dict[str, list] = {}
+    for t in cases:
+        if t not in failures:
+            results[t], refused = case_lib.accept(cases[t], answers.get(t, {}))
+            notes += refused
     return cases, results, failures, notes, bytes(output[:sandbox.OUTPUT_CAP]).decode(errors="replace")
 
 
-def _collect(child: sandbox.Child, cases: dict, tasks: list[str], results: dict, failures: dict, notes: list[str],
-             timeout: float, memory_bytes: int) -> list[str]:
-    """Read one child's frames. Returns the tasks still to run (after a hang or crash), else []."""
+def _collect(child: sandbox.Child, units: list[tuple[str, bool]], answers: dict, failures: dict, timeout: float,
+             memory_bytes: int) -> list[tuple[str, bool]]:
+    """Read one child's frames into ``answers`` (task -> case id -> result). Returns the units still to
+    run after a hang or crash (a failed task's other units are dropped), else []."""
+    tasks = list(dict.fromkeys(t for t, _ in units))
     kind, frame = child.read(time.monotonic() + timeout, memory_bytes)
     if kind != "frame" or type(frame) is not dict or frame.get("event") != "import":
         why = {"timeout": f"importing your file took longer than {timeout:g} s (code at module level that loops?)",
@@ -181,34 +193,37 @@ def _collect(child: sandbox.Child, cases: dict, tasks: list[str], results: dict,
         for t in tasks:
             failures[t] = f"your file could not be imported: {str(frame.get('error'))[:600]}"
         return []
-    current = None
+    done: set[int] = set()
+    current: int | None = None
     while True:
-        deadline = time.monotonic() + (timeout if current else STARTUP_LIMIT)
+        deadline = time.monotonic() + (timeout if current is not None else STARTUP_LIMIT)
         kind, frame = child.read(deadline, memory_bytes)
         event = frame.get("event") if kind == "frame" and type(frame) is dict else None
-        if event == "start" and frame.get("task") in tasks and frame["task"] not in results:
-            current = frame["task"]
+        unit = frame.get("unit") if event else None
+        if event == "start" and type(unit) is int and 0 <= unit < len(units) and unit not in done:
+            current = unit
             continue
-        if event == "result" and frame.get("task") == current:
-            results[current], refused = case_lib.accept(cases[current], frame.get("results"))
-            notes += refused
+        if event == "result" and unit == current and current is not None:
+            if type(frame.get("results")) is dict:
+                answers.setdefault(units[current][0], {}).update(frame["results"])
+            done.add(current)
             current = None
             continue
         if event == "done":
             return []
         # A hang, a crash, a memory blow-up, or garbage on the channel while running ``current``.
-        done = set(results) | set(failures)
         if current is None:
-            current = next((t for t in tasks if t not in done), None)
+            current = next((i for i in range(len(units)) if i not in done), None)
             if current is None:
                 return []
-        failures[current] = {
-            "timeout": f"{current} took longer than {timeout:g} s and was stopped (an endless loop?)",
-            "memory": f"{current} {_memory_text(memory_bytes)}",
-            "garbled": f"{current}: the grader's channel was corrupted (does your code write to file descriptors?)",
-            "frame": f"{current}: the grader received a message it did not ask for",
-        }.get(kind, f"{current}: {child.exit_text()}")
-        return [t for t in tasks if t not in set(results) | set(failures)]
+        task = units[current][0]
+        failures[task] = {
+            "timeout": f"{task} took longer than {timeout:g} s and was stopped (an endless loop?)",
+            "memory": f"{task} {_memory_text(memory_bytes)}",
+            "garbled": f"{task}: the grader's channel was corrupted (does your code write to file descriptors?)",
+            "frame": f"{task}: the grader received a message it did not ask for",
+        }.get(kind, f"{task}: {child.exit_text()}")
+        return [u for i, u in enumerate(units) if i not in done and u[0] not in failures]
 
 
 def run_in_process(submission: Path, assignment: Assignment, cases: dict[str, list[dict]]) -> dict[str, list]:
@@ -249,14 +264,14 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
         shortcuts = verdict.shortcuts(task)
         runtime = []
         for r in results.get(task.name) or []:
-            stub = r.get("stub") if isinstance(r, dict) else None
-            if isinstance(stub, dict):
-                runtime += review.runtime_shortcuts(task, set(stub.get("ops") or []))
+            direct = (r.get("direct") or r.get("stub")) if isinstance(r, dict) else None
+            if isinstance(direct, dict) and isinstance(direct.get("ops"), list):
+                runtime += review.runtime_shortcuts(task, {str(op) for op in direct["ops"]})
         texts = [f"{task.name}: {v.text()}" for v in shortcuts] + sorted(set(runtime))
         if not texts:
             continue
         gated = set(assignment.gated_by_compliance) | {"compliance"}
-        if any(v.in_forward for v in shortcuts) or any("forward" in t for t in runtime):
+        if any(verdict.in_forward(task, v) for v in shortcuts) or any("forward" in t for t in runtime):
             gated.add("forward")
         if o.category in gated:
             if o.category == "compliance":
@@ -323,8 +338,14 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
     outcomes: list[Outcome] = []
     flags = review.review_flags(source, assignment)
     for i, task in enumerate(assignment.tasks):
-        task_outcomes = scorer.score_task(assignment, task, cases[task.name], results.get(task.name),
-                                          failures.get(task.name))
+        try:
+            task_outcomes = scorer.score_task(assignment, task, cases[task.name], results.get(task.name),
+                                              failures.get(task.name))
+        except Exception:  # noqa: BLE001 - only a file that escaped the gate can send results scoring chokes on
+            if not verdict.escapes:
+                raise  # an honest file: this is the grader's bug, not the student's score
+            task_outcomes = all_failed(task.name, [c.key for c in assignment.categories],
+                                       "your file's results could not be read")
         # Module-level flags are listed once, with the first task, not repeated for every task.
         flagged = flags.get(task.name, []) + ([f"module level: {f}" for f in flags.get("*", [])] if i == 0 else [])
         for o in task_outcomes:

@@ -29,6 +29,7 @@ import types
 from dataclasses import dataclass, field
 
 from course_nn.registry import Assignment, Task
+from course_nn.registry.hw1 import AUTOGRAD  # autograd's entry points, named once
 
 # What a graded file may import (module -> names it may import from it; None: any name, checked
 # as attributes). typing's helpers that evaluate strings (get_type_hints) are left out on purpose.
@@ -40,13 +41,19 @@ ALLOWED_IMPORTS: dict[str, frozenset[str] | None] = {
     "torch.nn.functional": None,
     "torch.autograd": None,
     "torch.autograd.function": None,
+    "torch.linalg": None,
+    "torch.special": None,
     "typing": frozenset({"Callable", "Iterable", "Sequence", "Optional", "Union", "List", "Tuple", "Dict",
-                         "Any", "Mapping", "Iterator"}),
+                         "Any", "Mapping", "Iterator", "Literal", "TYPE_CHECKING"}),
     "collections.abc": frozenset({"Callable", "Iterable", "Sequence", "Mapping", "Iterator"}),
 }
 # Modules that may appear in an attribute chain (torch.nn.functional.linear, torch.linalg.norm).
 ALLOWED_MODULES = frozenset({"torch", "torch.nn", "torch.nn.functional", "torch.autograd", "torch.linalg",
-                             "torch.special", "torch.fft", "torch.cuda", "math", "torch.nn.init"})
+                             "torch.special", "torch.fft", "torch.cuda", "math", "torch.nn.init", "torch.random",
+                             "torch.testing", "torch.backends", "torch.backends.cudnn", "typing", "collections",
+                             "collections.abc", "torch.autograd.function"})
+# Modules whose attributes are restricted to a list (typing.get_type_hints evaluates strings as code).
+RESTRICTED = {**{k: v for k, v in ALLOWED_IMPORTS.items() if v is not None}, "collections": frozenset({"abc"})}
 # Builtins that reach objects by name, run strings as code, or touch files and the interpreter.
 BANNED_BUILTINS = frozenset({"getattr", "setattr", "delattr", "vars", "globals", "locals", "eval", "exec",
                              "compile", "__import__", "open", "breakpoint", "input", "exit", "quit", "help",
@@ -55,21 +62,31 @@ BANNED_BUILTINS = frozenset({"getattr", "setattr", "delattr", "vars", "globals",
 BANNED_ATTRS = frozenset({"save", "load", "from_file", "fromfile", "tofile", "dump", "dumps", "ctypes",
                           "compile", "register_hook", "register_forward_hook", "register_forward_pre_hook",
                           "register_full_backward_hook", "register_backward_hook", "set_default_dtype",
-                          "set_default_device", "set_default_tensor_type", "mode", "overrides"})
+                          "set_default_device", "set_default_tensor_type", "overrides"})
+# Dunder names a module may assign (metadata) and dunder attributes a file may read (plain strings).
+DUNDER_STORES = frozenset({"__all__", "__version__", "__author__", "__doc__"})
+DUNDER_READS = frozenset({"__name__", "__qualname__", "__version__", "__doc__"})
 # Double-underscore methods a class may define (everything else changes how Python or torch
 # treat an object: __torch_function__, __del__, __getattr__, __init_subclass__, ...).
-ALLOWED_DUNDER_DEFS = frozenset({"__init__", "__repr__", "__str__"})
+ALLOWED_DUNDER_DEFS = frozenset({"__init__", "__repr__", "__str__", "__len__", "__getitem__", "__iter__", "__eq__",
+                                 "__ne__", "__hash__", "__call__", "__contains__"})
 # torch.nn classes that are a task's built-in under another name.
 NN_CLASSES = {"sigmoid": "sigmoid", "relu": "relu", "linear": "linear", "crossentropyloss": "cross_entropy",
               "mseloss": "mse_loss", "logsoftmax": "log_softmax", "softmax": "softmax", "relu6": "relu6",
               "hardtanh": "hardtanh", "leakyrelu": "leaky_relu", "silu": "silu", "logsigmoid": "logsigmoid",
               "nllloss": "nll_loss", "threshold": "threshold", "bilinear": "bilinear", "l1loss": "l1_loss",
               "smoothl1loss": "smooth_l1_loss", "huberloss": "huber_loss", "kldivloss": "kl_div",
-              "bceloss": "binary_cross_entropy", "bcewithlogitsloss": "binary_cross_entropy_with_logits"}
+              "bceloss": "binary_cross_entropy", "bcewithlogitsloss": "binary_cross_entropy_with_logits",
+              "softmax2d": "softmax", "softmin": "softmax", "elu": "relu", "celu": "relu", "selu": "relu",
+              "glu": "sigmoid", "hardsigmoid": "sigmoid", "gelu": "relu", "mish": "relu", "softplus": "relu"}
 # Aliases whose names hide what they compute.
 ALIASES = {"expit": "sigmoid", "special_expit": "sigmoid", "_softmax": "softmax", "_log_softmax": "log_softmax",
            "nll_loss_forward": "nll_loss", "nll_loss2d_forward": "nll_loss", "cross_entropy_loss": "cross_entropy",
-           "special_log_softmax": "log_softmax", "special_softmax": "softmax", "mse_loss_forward": "mse_loss"}
+           "special_log_softmax": "log_softmax", "special_softmax": "softmax", "mse_loss_forward": "mse_loss",
+           # built-ins that compute another task's built-in (elu with alpha=0 is relu, glu and softmin hide
+           # sigmoid and softmax)
+           "softmin": "softmax", "elu": "relu", "celu": "relu", "selu": "relu", "glu": "sigmoid",
+           "hardsigmoid": "sigmoid"}
 AUTOGRAD_RULE = "no autograd inside a Function: derive the gradient by hand from saved tensors"
 
 
@@ -108,11 +125,26 @@ class Verdict:
         return [v for v in self.violations if v.escape]
 
     def shortcuts(self, task: Task) -> list[Violation]:
-        """Shortcut lines that cost ``task``: inside its class, or at module level using its built-ins."""
+        """Shortcut lines that cost ``task``: inside its class, any built-in of the assignment (softmax can
+        compute a sigmoid); anywhere else in the file, its own built-ins and autograd (a helper in another
+        class or at module level can do its work just as well)."""
         names = {task.name, *task.extra}
-        ops = {canonical(n) for n in task.forbidden}
-        return [v for v in self.violations if not v.escape and v.owner in (None, *names)
-                and (v.op in ops or (v.op == "autograd" and bool(ops)))]
+        own = {canonical(n) for n in task.forbidden}
+        if not own:
+            return []
+        tasks = self.task_names
+        return [v for v in self.violations if not v.escape and (
+            (v.owner in names and v.op in self.all_ops | {"autograd"})  # its own class: any built-in, autograd
+            or v.op in own  # its own built-in, wherever it is
+            or (v.op == "autograd" and v.owner not in tasks))]  # autograd in module-level code or a helper
+
+    all_ops: frozenset[str] = frozenset()
+    task_names: frozenset[str] = frozenset()
+
+    def in_forward(self, task: Task, v: Violation) -> bool:
+        """Whether ``v`` costs ``task`` its forward credit: inside its forward, or outside its class (then
+        nobody can tell which forward it served)."""
+        return v.in_forward if v.owner in (task.name, *task.extra) else True
 
 
 # ----------------------------------------------------------------------------------------------
@@ -131,10 +163,59 @@ def _dotted(node: ast.AST) -> list[str] | None:
 
 
 def _public_name(node: ast.AST) -> bool:
-    """A string whose text is fixed to begin with a letter: "bias" or f"weight_{d}"."""
+    """A name fixed to something harmless: "bias", or f"weight_{d}" whose fixed prefix no dangerous name
+    (a module, a built-in, a file or hook helper) begins with."""
+    whole = isinstance(node, ast.Constant)
     if isinstance(node, ast.JoinedStr) and node.values:
         node = node.values[0]
-    return isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value[:1].isalpha()
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value[:1].isalpha()):
+        return False
+    text = node.value
+    if whole:
+        return text not in _dangerous_names()
+    return len(text) >= 2 and not any(name.startswith(text) for name in _dangerous_names())
+
+
+@functools.lru_cache(maxsize=1)
+def safe_attrs() -> frozenset[str]:
+    """Attribute names a file may use on an object the gate cannot resolve: those of tensors, Modules,
+    Parameters, autograd's ctx, sizes, dtypes, devices, finfo, generators, exceptions and plain Python
+    values — never a frame's, a code object's or a generator's (``gi_frame.f_back`` walks the stack)."""
+    import torch
+
+    kinds = [torch.Tensor, torch.nn.Module, torch.nn.Parameter, torch.autograd.function.FunctionCtx,
+             torch.autograd.function.BackwardCFunction,
+             torch.Size, torch.dtype, torch.device, torch.finfo, torch.iinfo, torch.Generator, list, dict, str, tuple,
+             set, frozenset, int, float, complex, bool, slice, range, BaseException, type(None)]
+    names = {n for k in kinds for n in dir(k) if not n.startswith("_")}
+    names |= {"values", "indices", "U", "S", "Vh", "Q", "R", "L", "eigenvalues", "eigenvectors", "eps", "tiny",
+              "max", "min", "bits", "resolution"}  # torch's named results and finfo fields
+    return frozenset(names)
+
+
+def _defined_attrs(tree: ast.AST) -> frozenset[str]:
+    """Attribute names the file itself defines: ``self.x = ...``, ``ctx.y = ...``, methods and class attributes."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            found.add(node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                for target in getattr(stmt, "targets", [getattr(stmt, "target", None)]):
+                    if isinstance(target, ast.Name):
+                        found.add(target.id)
+    return frozenset(n for n in found if not n.startswith("_"))
+
+
+@functools.lru_cache(maxsize=1)
+def _dangerous_names() -> frozenset[str]:
+    """Names that no dynamic lookup may spell, even in part (f"sy{s}")."""
+    return _module_attr_names() | BANNED_ATTRS | frozenset(ALIASES) | frozenset(NN_CLASSES) | AUTOGRAD | \
+        {"sigmoid", "relu", "linear", "softmax", "log_softmax", "cross_entropy", "mse_loss", "threshold", "special",
+         "functional", "autograd", "func"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -167,6 +248,9 @@ def _resolve(root: object, attrs: list[str]) -> tuple[object, str | None]:
     """Follow ``attrs`` from ``root`` in the parent; returns (object, first disallowed module path)."""
     obj, path = root, getattr(root, "__name__", "")
     for attr in attrs:
+        allowed = RESTRICTED.get(getattr(obj, "__name__", "")) if isinstance(obj, types.ModuleType) else None
+        if allowed is not None and attr not in allowed:
+            return None, f"{path}.{attr}"
         try:
             obj = getattr(obj, attr)
         except Exception:  # noqa: BLE001 - unknown here: the student's own attribute, or an error at run time
@@ -222,6 +306,12 @@ class _Gate(ast.NodeVisitor):
         self.in_forward = False
         self.found: list[Violation] = []
         self.bound: list[set[str]] = []  # per enclosing function: names it binds (never the builtin there)
+        self.first_params: list[str | None] = []  # per enclosing function: its first parameter, if never rebound
+        # hw2's MLP is handed the hw1 Functions as a module-like object: their names are attributes too
+        from course_nn import registry
+
+        tasks = {t.name for name in registry.ASSIGNMENTS for t in registry.get(name).tasks}
+        self.safe = safe_attrs() | _defined_attrs(ast.parse(source)) | tasks
         self._autograd_objects = {id(o) for o in (torch.autograd.grad, torch.autograd.backward, torch.Tensor.backward,
                                                   torch.enable_grad, torch.set_grad_enabled, torch.autograd.functional)}
         self._tensor = torch.Tensor
@@ -235,7 +325,7 @@ class _Gate(ast.NodeVisitor):
             self.found.append(v)
 
     def shortcut(self, node: ast.AST, op: str, shown: str) -> None:
-        if op in ("grad", "backward", "vjp", "jvp", "jacobian", "hessian", "vmap", "jacrev", "jacfwd", "autograd"):
+        if op in AUTOGRAD or op == "autograd":
             if not self.autograd_allowed:
                 self.flag(node, f"`{shown}` is autograd; {AUTOGRAD_RULE}", False, "autograd")
             return
@@ -245,6 +335,7 @@ class _Gate(ast.NodeVisitor):
 
     # -- scopes: which task owns a line, and whether it is inside forward
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._dunder_binding(node, node.name)
         self.local_classes.add(node.name)
         for kw in node.keywords:
             if kw.arg == "metaclass":
@@ -272,7 +363,12 @@ class _Gate(ast.NodeVisitor):
         if self.owner is not None and node.name in ("forward", "setup_context"):
             self.in_forward = True
         self.bound.append(_local_names(node))
+        params = [*node.args.posonlyargs, *node.args.args]
+        first = params[0].arg if params else None
+        rebound = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        self.first_params.append(first if first not in rebound else None)
         self._in_scope(node, node.body)
+        self.first_params.pop()
         self.bound.pop()
         self.in_forward = saved
 
@@ -289,9 +385,50 @@ class _Gate(ast.NodeVisitor):
             self.visit(stmt)
         self.owner = saved
 
+    # -- every other way to bind a name: none may bind a dunder (`match "__main__": case __name__:`)
+    def visit_alias(self, node: ast.alias) -> None:
+        self._dunder_binding(node, node.asname)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        self._dunder_binding(node, node.name)
+        self.generic_visit(node)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        for name in node.names:
+            self._dunder_binding(node, name)
+
+    visit_Nonlocal = visit_Global
+
+    def visit_MatchAs(self, node: ast.MatchAs) -> None:
+        self._dunder_binding(node, node.name)
+        self.generic_visit(node)
+
+    def visit_MatchStar(self, node: ast.MatchStar) -> None:
+        self._dunder_binding(node, node.name)
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
+        self._dunder_binding(node, node.rest)
+        self.generic_visit(node)
+
+    def visit_MatchClass(self, node: ast.MatchClass) -> None:
+        # `case object(sys=s)` reads attributes by name: the same rules as `.sys`
+        for attr in node.kwd_attrs:
+            if attr.startswith("_") or attr in self.module_attrs or attr in BANNED_ATTRS or attr not in self.safe:
+                self.flag(node, f"`{attr}=` in a class pattern reads an attribute a graded file may not use", True)
+            elif canonical(attr) in self.forbidden:
+                self.shortcut(node, canonical(attr), attr)
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        key = node.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.startswith("__"):
+            self.flag(node, f"`[{key.value!r}]`: double-underscore keys are not allowed in a graded file", True)
+        self.generic_visit(node)
+
     # -- imports
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
+            self.visit(alias)
             if alias.name not in ALLOWED_IMPORTS:
                 self.flag(node, f"`import {alias.name}`: a graded file may import only torch and math", True)
                 continue
@@ -312,6 +449,7 @@ class _Gate(ast.NodeVisitor):
         allowed = ALLOWED_IMPORTS[mod]
         module = __import__(mod, fromlist=["_"])
         for alias in node.names:
+            self.visit(alias)
             if alias.name == "*" or (allowed is not None and alias.name not in allowed):
                 self.flag(node, f"`from {mod} import {alias.name}` is not allowed in a graded file", True)
                 continue
@@ -360,14 +498,21 @@ class _Gate(ast.NodeVisitor):
         func = node.func
         if (isinstance(func, ast.Name) and func.id in ("getattr", "setattr", "hasattr") and len(node.args) >= 2
                 and isinstance(node.args[0], ast.Name) and node.args[0].id in ("self", "ctx")
+                and self.first_params and node.args[0].id == self.first_params[-1]
                 and _public_name(node.args[1])):
             for arg in [*node.args[1:], *node.keywords]:
                 self.visit(arg)
             return
         self.generic_visit(node)
 
+    def _dunder_binding(self, node: ast.AST, name: str | None) -> None:
+        if name and name.startswith("__") and name not in DUNDER_STORES:
+            self.flag(node, f"`{name}` may not be bound in a graded file", True)
+
     def visit_Name(self, node: ast.Name) -> None:
-        if node.id == "__name__" and not isinstance(node.ctx, ast.Load):
+        if not isinstance(node.ctx, ast.Load) and node.id.startswith("__"):
+            self._dunder_binding(node, node.id)
+        elif node.id == "__name__" and not isinstance(node.ctx, ast.Load):
             self.flag(node, "`__name__` may not be changed in a graded file", True)
         elif node.id in SHADOWABLE and any(node.id in b for b in self.bound):
             pass  # a parameter or local such as `input` (PyTorch's own examples use it) is not the builtin
@@ -378,10 +523,13 @@ class _Gate(ast.NodeVisitor):
         attr = node.attr
         chain = _dotted(node)
         if attr.startswith("_"):
-            legit_init = attr == "__init__" and isinstance(node.value, ast.Call) and \
-                isinstance(node.value.func, ast.Name) and node.value.func.id == "super"
+            legit_init = attr == "__init__" and (
+                (isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+                 and node.value.func.id == "super")
+                or (chain is not None and isinstance(self._lookup(chain[:-1]), type)))  # nn.Module.__init__(self)
             own_state = not attr.startswith("__") and isinstance(node.value, ast.Name) and node.value.id in ("ctx", "self")
-            if not (legit_init or own_state):
+            plain_read = attr in DUNDER_READS and isinstance(node.ctx, ast.Load)  # type(x).__name__
+            if not (legit_init or own_state or plain_read):
                 self.flag(node, f"private and double-underscore attributes (`.{attr}`) are not allowed in a graded file",
                           True)
         elif attr in BANNED_ATTRS:
@@ -398,6 +546,9 @@ class _Gate(ast.NodeVisitor):
             return None
         if attr in self.module_attrs:
             self.flag(node, f"`.{attr}` reaches a module a graded file may not use", True)
+        elif not attr.startswith("_") and attr not in self.safe and not self._own_state(node, attr):
+            self.flag(node, f"`.{attr}` is not an attribute of a tensor, a Module, ctx or a plain Python value "
+                            "(a graded file may not walk into other objects)", True)
         # x.sigmoid(), logits.softmax(dim=1), x.backward() on objects the gate cannot resolve
         if not (chain and chain[0] in self.local_classes):
             op = canonical(attr)
@@ -406,6 +557,13 @@ class _Gate(ast.NodeVisitor):
             elif attr in ("backward", "requires_grad_", "retain_grad"):
                 self.shortcut(node, "autograd", f".{attr}()")
         self.generic_visit(node)
+
+    def _own_state(self, node: ast.Attribute, attr: str) -> bool:
+        """``ctx.saved_tensor`` (a typo) on the method's own first parameter fails at run time with a
+        teaching message; only a dangerous name there is refused (the method could be called with torch)."""
+        return (isinstance(node.value, ast.Name) and bool(self.first_params)
+                and node.value.id == self.first_params[-1] and node.value.id in ("self", "ctx")
+                and attr not in _dangerous_names())
 
     def visit_Assign(self, node: ast.Assign) -> None:
         # name = torch.something: follow simple aliases so `F = torch.nn.functional; F.linear` resolves
@@ -426,13 +584,14 @@ def check(source: str, assignment: Assignment) -> Verdict:
         return Verdict(syntax_error=True)  # the import fails in the child and says why
     gate = _Gate(source, assignment)
     gate.visit(tree)
-    return Verdict(sorted(gate.found, key=lambda v: v.line))
+    return Verdict(sorted(gate.found, key=lambda v: v.line), all_ops=gate.forbidden,
+                   task_names=frozenset(n for t in assignment.tasks for n in (t.name, *t.extra)))
 
 
 def runtime_shortcuts(task: Task, ops: set[str]) -> list[str]:
     """Forbidden built-ins the child's dispatch recorder saw, matched at the aten level (every alias)."""
     forbidden = {canonical(n) for n in task.forbidden}
-    hits = sorted({canonical(op) for op in ops if op.startswith("aten.")} & forbidden)
+    hits = sorted({canonical(op) for op in ops if not op.startswith("recorder:")} & (forbidden - AUTOGRAD))
     broken = sorted(op.split(":", 1)[1] for op in ops if op.startswith("recorder:"))
     return [f"{task.name} ran torch's own `{op}` (seen at the aten level): compute it from primitives instead"
             for op in hits] + [f"{task.name}: the grader could not watch your Function ({why}) — a graded "

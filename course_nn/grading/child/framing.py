@@ -62,13 +62,15 @@ def encode(obj: object) -> bytes:
     return HEADER.pack(size) + HEADER.pack(len(text)) + text + bytes(blob)
 
 
-def _unpack(value, blob: memoryview, depth: int = 0):
+def _unpack(value, blob: memoryview, cursor: list[int], depth: int = 0):
+    """``cursor`` is where the next tensor's bytes must start: tensors tile the blob in order, each byte
+    used once, so a small frame cannot make the reader allocate more than it sent."""
     import torch
 
     if depth > 32:
         raise FrameError("frame nested too deep")
     if isinstance(value, list):
-        return [_unpack(v, blob, depth + 1) for v in value]
+        return [_unpack(v, blob, cursor, depth + 1) for v in value]
     if not isinstance(value, dict):
         return value
     if "__t" in value:
@@ -77,17 +79,18 @@ def _unpack(value, blob: memoryview, depth: int = 0):
             raise FrameError("bad tensor header")
         torch_dtype = getattr(torch, dtype)
         itemsize = torch.empty((), dtype=torch_dtype).element_size()
-        if math.prod(shape) * itemsize != nbytes or offset + nbytes > len(blob):
+        if math.prod(shape) * itemsize != nbytes or offset != cursor[0] or offset + nbytes > len(blob):
             raise FrameError("tensor header does not match its bytes")
+        cursor[0] += nbytes
         if nbytes == 0:
             return torch.empty(shape, dtype=torch_dtype)
         flat = torch.frombuffer(bytearray(blob[offset:offset + nbytes]), dtype=torch.uint8)
         return flat.view(torch_dtype).reshape(shape).clone()
     if "__tuple" in value:
-        return tuple(_unpack(v, blob, depth + 1) for v in value["__tuple"])
+        return tuple(_unpack(v, blob, cursor, depth + 1) for v in value["__tuple"])
     if "__dict" in value:
-        return {_unpack(k, blob, depth + 1): _unpack(v, blob, depth + 1) for k, v in value["__dict"]}
-    return {k: _unpack(v, blob, depth + 1) for k, v in value.items()}
+        return {_unpack(k, blob, cursor, depth + 1): _unpack(v, blob, cursor, depth + 1) for k, v in value["__dict"]}
+    return {k: _unpack(v, blob, cursor, depth + 1) for k, v in value.items()}
 
 
 def decode(data: bytes) -> object:
@@ -96,7 +99,12 @@ def decode(data: bytes) -> object:
         if HEADER.size + size > len(data):
             raise FrameError("JSON part longer than the frame")
         structure = json.loads(data[HEADER.size:HEADER.size + size])
-        return _unpack(structure, memoryview(data)[HEADER.size + size:])
+        blob = memoryview(data)[HEADER.size + size:]
+        cursor = [0]
+        obj = _unpack(structure, blob, cursor)
+        if cursor[0] != len(blob):
+            raise FrameError("tensor bytes do not tile the frame")
+        return obj
     except FrameError:
         raise
     except Exception as exc:  # noqa: BLE001 - anything undecodable is the same to the reader

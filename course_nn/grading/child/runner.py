@@ -6,9 +6,10 @@ the original stdout (length-prefixed ``torch.save`` blobs, read back with ``weig
 Whatever student code prints goes to stderr, which the parent caps.
 
 Protocol (parent -> child, one frame on stdin): {"probe": module name, "module_name": str,
-"tasks": [task, ...], "cases": [{"id": int, "task": str, ...public inputs}], "memory_bytes": int}
+"units": [[task, visible], ...], "cases": [{"id": int, "task": str, "visible": bool, ...public inputs}],
+"memory_bytes": int}
 Child -> parent frames: {"event": "ready"}, {"event": "import", "ok": bool, "error": str},
-{"event": "start", "task": t}, {"event": "result", "task": t, "results": {case id: result}},
+{"event": "start", "unit": i}, {"event": "result", "unit": i, "results": {case id: result}},
 {"event": "done"}. Framing is in framing.py (shared with the parent).
 
 Nothing here is a security boundary: a submission shares this process and could rewrite any of
@@ -164,11 +165,13 @@ def main() -> None:
         framing.write_frame(proto, {"event": "import", "ok": False, "error": error})
         os._exit(0)
     framing.write_frame(proto, {"event": "import", "ok": True, "error": ""})
-    for task in job["tasks"]:
-        framing.write_frame(proto, {"event": "start", "task": task})
+    # Units run in the order given: every task's visible cases first, then the hidden ones, so an
+    # exception a visible case shows a student cannot carry what a hidden case revealed.
+    for index, (task, visible) in enumerate(job["units"]):
+        framing.write_frame(proto, {"event": "start", "unit": index})
         results = {}
         for case in job["cases"]:
-            if case["task"] != task:
+            if case["task"] != task or bool(case.get("visible")) != visible:
                 continue
             try:
                 results[case["id"]] = probe.run_case(module, case, submission)
@@ -181,7 +184,7 @@ def main() -> None:
             for r in results.values():
                 if isinstance(r, dict):
                     r["tampered"] = changed
-        framing.write_frame(proto, {"event": "result", "task": task, "results": results})
+        framing.write_frame(proto, {"event": "result", "unit": index, "results": results})
     framing.write_frame(proto, {"event": "done"})
     os._exit(0)  # skip atexit handlers a submission may have registered
 
