@@ -160,7 +160,8 @@ def format_table(result: dict[str, Any]) -> str:
             f"grade-batch of {result['grade_batch_copies']} with --jobs {result['grade_batch_jobs']}:"
             f" {result['grade_batch_seconds_per_submission']:.2f} s per submission,"
             f" grade_batch_over_import_torch {result['grade_batch_over_import_torch']:.2f};"
-            f" unchanged rerun {result['grade_batch_rerun_seconds']:.1f} s")
+            f" unchanged rerun {result['grade_batch_rerun_seconds']:.1f} s;"
+            f" steady state {result.get('grade_batch_steady_seconds_per_submission') or float('nan'):.2f} s per student")
     elif result.get("grade_batch_note"):
         lines.append(f"grade-batch: not timed ({result['grade_batch_note']})")
     noisy = [e["batch"] for e in result["batches"].values() if e.get("timing_noise", 1.0) > NOISY]

@@ -117,6 +117,10 @@ def measure_batch(submission: Path, copies: int = 20, jobs: int | None = None, t
             if proc.returncode != 0:
                 result["grade_batch_note"] = f"grade-batch failed (exit {proc.returncode}): {_last_line(proc.stderr)[:200]}"
                 return result
+            import csv
+
+            with open(Path(tmp) / "grades.csv") as fh:
+                per_student = sorted(float(r["seconds"]) for r in csv.DictReader(fh) if r.get("seconds"))
             rerun, _ = _run(cmd, timeout)
             imp = import_torch_seconds or statistics.median(_run(IMPORT_TORCH, timeout)[0] for _ in range(3))
         except subprocess.TimeoutExpired:
@@ -125,4 +129,9 @@ def measure_batch(submission: Path, copies: int = 20, jobs: int | None = None, t
     result.update(grade_batch_seconds_per_submission=seconds / copies,
                   grade_batch_over_import_torch=seconds / copies / imp, grade_batch_seconds=seconds,
                   grade_batch_rerun_seconds=rerun, grade_batch_import_torch_seconds=imp)
+    # Once every worker's zygote is up, a student costs one fork: the median student's own time over
+    # the workers running side by side is what each further student of a large class adds.
+    steady = per_student[:-jobs] if len(per_student) > jobs else per_student
+    if steady:
+        result["grade_batch_steady_seconds_per_submission"] = statistics.median(steady) / jobs
     return result

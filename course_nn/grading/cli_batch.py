@@ -133,6 +133,16 @@ def _grade_one(student: str, path: str, assignment: str, seed: int | None, out: 
     return row
 
 
+def _start_zygote() -> None:
+    """Each worker starts its zygote first, so the zygote's torch import overlaps the worker's own."""
+    from course_nn.grading import sandbox
+
+    try:
+        sandbox.zygote_for(sandbox.containment(), wait=False)
+    except Exception:  # noqa: BLE001 - grading falls back (and says why) on first use
+        pass
+
+
 def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
     from course_nn.files import atomic_write_text
 
@@ -230,7 +240,8 @@ def run(args: argparse.Namespace) -> int:
     interrupted = False
     started = time.monotonic()
     ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx)
+    pool = ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx,
+                               initializer=None if args.no_zygote else _start_zygote)
     try:
         futures = {pool.submit(_grade_one, name, str(path), a.name, seed, str(results_dir / name / "results.json"),
                                args.timeout, args.memory, key, seed_file, not args.no_zygote): name

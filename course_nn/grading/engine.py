@@ -117,7 +117,10 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
     if not sandbox.become_subreaper():
         notes.append("could not become a child subreaper: processes a submission detaches may outlive grading")
     forker = None
+    early_cases = None
     if zygote:
+        sandbox.zygote_for(contain, wait=False)  # its torch import overlaps the cases being built here
+        early_cases = make_cases()
         forker, why = sandbox.zygote_for(contain)
         notes.append(why or "zygote: the child was forked from an interpreter that had imported torch")
     box = sandbox.prepare(submission, assignment.submission)
@@ -129,7 +132,7 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
     known: set[int] = set()
     child: sandbox.Child | None = sandbox.Child(box, contain, hidden, memory_bytes, forker)
     try:
-        cases = make_cases()
+        cases = early_cases if early_cases is not None else make_cases()
         precomputed = False
         uses_cuda = any(c.get("device", "cpu") != "cpu" for cs in cases.values() for c in cs)
         # Every task's visible cases run before any hidden case (see the runner).

@@ -487,14 +487,25 @@ class Zygote:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env("/"),
                                      start_new_session=True)
         theirs.close()
-        self.sock.settimeout(120)
-        hello = self._json.loads(self.sock.recv(1 << 16) or b"{}")
-        self.threads = int(hello.get("threads", 0))
-        self.sock.settimeout(30)
+        self._threads: int | None = None  # read from its hello on first use, so its torch import overlaps ours
+
+    @property
+    def threads(self) -> int:
+        if self._threads is None:
+            self.sock.settimeout(120)
+            try:
+                hello = self._json.loads(self.sock.recv(1 << 16) or b"{}")
+            except (OSError, ValueError):
+                hello = {}
+            self._threads = int(hello.get("threads", 0))
+            self.sock.settimeout(30)
+        return self._threads
 
     def ask(self, request: dict, fds: list[int] = ()) -> dict:
         import socket
 
+        if self.threads != 1:
+            raise OSError(f"the zygote is not usable ({self.threads} threads after importing torch)")
         socket.send_fds(self.sock, [self._json.dumps(request).encode()], list(fds))
         answer = self.sock.recv(1 << 16)
         if not answer:
@@ -515,28 +526,33 @@ class Zygote:
 _ZYGOTE: Zygote | None = None
 
 
-def zygote_for(c: Containment) -> tuple[Zygote | None, str]:
-    """This process's zygote (started on first use), or None and why a fresh interpreter is used."""
+def zygote_for(c: Containment, wait: bool = True) -> tuple[Zygote | None, str]:
+    """This process's zygote (started on first use), or None and why a fresh interpreter is used.
+
+    ``wait=False`` only starts it (a worker warming up while it imports torch itself)."""
     global _ZYGOTE
     if c.userns:
         return None, "zygote off: a user namespace is set up by a fresh interpreter (not root)"
     if sys.platform != "linux" or not hasattr(__import__("socket"), "send_fds"):
         return None, "zygote off: forking a contained child needs Linux"
-    if _ZYGOTE is not None and _ZYGOTE.proc.poll() is None:
+    if _ZYGOTE is not None and _ZYGOTE.proc.poll() is None and (not wait or _ZYGOTE._threads is not None):
         return _ZYGOTE, ""
-    try:
-        _ZYGOTE = Zygote()
-    except (OSError, ValueError) as exc:
-        _ZYGOTE = None
-        return None, f"zygote off: it did not start ({exc}); fresh interpreters used"
+    if _ZYGOTE is None or _ZYGOTE.proc.poll() is not None:
+        try:
+            _ZYGOTE = Zygote()
+        except (OSError, ValueError) as exc:
+            _ZYGOTE = None
+            return None, f"zygote off: it did not start ({exc}); fresh interpreters used"
+        import atexit
+
+        atexit.register(_ZYGOTE.close)
+    if not wait:
+        return _ZYGOTE, ""
     if _ZYGOTE.threads != 1:
         n = _ZYGOTE.threads
         _ZYGOTE.close()
         _ZYGOTE = None
         return None, f"zygote off: it had {n} threads after importing torch (forking is unsafe); fresh interpreters used"
-    import atexit
-
-    atexit.register(_ZYGOTE.close)
     return _ZYGOTE, ""
 
 
