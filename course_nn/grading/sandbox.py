@@ -119,18 +119,36 @@ def _unshare_argv(userns: bool) -> list[str]:
     return argv + (["--user", "--map-root-user"] if userns else [])
 
 
+SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+@functools.lru_cache(maxsize=1)
+def kept_paths() -> tuple[str, ...]:
+    """The interpreter and torch when they live under a scratch folder (a CI venv in /tmp): they are
+    carried over the fresh tmpfs, read-only, so the child can still start."""
+    spec = importlib.util.find_spec("torch")
+    needed = {Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent.parent}
+    if spec and spec.origin:
+        needed.add(Path(spec.origin).resolve().parents[1])
+    under = sorted(p for p in needed if any(Path(d) in p.parents for d in SCRATCH))
+    top = [p for p in under if not any(q in p.parents for q in under)]
+    return tuple(str(p) for p in top)
+
+
 def _setup_script(anchor: str, box: str | None, hide_dirs: list[str], hide_files: list[str], workdir: str) -> str:
     """The shell run as (namespace) root before student code: mounts, then drop every privilege."""
     q = shlex.quote
-    lines = ["set -e", "mount --make-rprivate /"]
+    lines = ["set -e", "mount --make-rprivate /", f"mount -t tmpfs -o size=1m,mode=755 tmpfs {q(anchor)}"]
     if box is not None:
-        lines += [f"mount -t tmpfs -o size=1m,mode=755 tmpfs {q(anchor)}", f"mkdir {q(anchor)}/box",
-                  f"mount --bind {q(box)} {q(anchor)}/box"]
+        lines += [f"mkdir {q(anchor)}/box", f"mount --bind {q(box)} {q(anchor)}/box"]
+    keep = kept_paths()
+    lines += [f"mkdir {q(anchor)}/keep{i} && mount --bind {q(p)} {q(anchor)}/keep{i}" for i, p in enumerate(keep)]
     # Everything read-only (later tmpfs mounts stay writable), then fresh scratch space.
     lines.append("for m in $(awk '{print $5}' /proc/self/mountinfo | sort -u); do "
                  "mount -o remount,bind,ro \"$m\" 2>/dev/null || true; done")
-    lines += [f"[ ! -d {d} ] || mount -t tmpfs -o size={TMPFS},mode=1777,nosuid,nodev tmpfs {d}"
-              for d in ("/tmp", "/var/tmp", "/dev/shm")]
+    lines += [f"[ ! -d {d} ] || mount -t tmpfs -o size={TMPFS},mode=1777,nosuid,nodev tmpfs {d}" for d in SCRATCH]
+    lines += [f"mkdir -p {q(p)} && mount --bind {q(anchor)}/keep{i} {q(p)} && mount -o remount,bind,ro {q(p)}"
+              for i, p in enumerate(keep)]
     lines += [f"[ ! -d {q(d)} ] || mount -t tmpfs -o size=4k,mode=000 tmpfs {q(d)}" for d in hide_dirs]
     lines += [f"[ ! -f {q(f)} ] || mount --bind /dev/null {q(f)}" for f in hide_files]
     lines.append(f"cd {q(workdir)}")
@@ -379,7 +397,7 @@ class Child:
                 "hide_files": [str(p) for p in hide if p.is_file()], "workdir": workdir,
                 "uid": c.uid, "gid": c.gid, "env": child_env(workdir), "rlimits": limits,
                 "cgroup_procs": self.cgroup.procs_files() if self.cgroup else [],
-                "runner": sandbox.view(c, sandbox.box / "runner" / "runner.py"),
+                "runner": sandbox.view(c, sandbox.box / "runner" / "runner.py"), "keep": list(kept_paths()),
                 "target": sandbox.view(c, sandbox.target)}
 
     def _start_reading(self) -> None:

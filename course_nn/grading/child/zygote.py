@@ -105,6 +105,9 @@ def contain(req: dict) -> None:
     mount("tmpfs", anchor, "tmpfs", 0, "size=1m,mode=755")
     os.mkdir(anchor + "/box")
     mount(req["box"], anchor + "/box", None, MS_BIND)
+    for i, path in enumerate(req["keep"]):  # the interpreter, when it lives under /tmp (a CI venv)
+        os.mkdir(f"{anchor}/keep{i}")
+        mount(path, f"{anchor}/keep{i}", None, MS_BIND)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)  # this PID namespace's /proc
     for point in _mountpoints():
         try:
@@ -114,6 +117,10 @@ def contain(req: dict) -> None:
     for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
         if os.path.isdir(scratch):
             mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={req['tmpfs']},mode=1777")
+    for i, path in enumerate(req["keep"]):
+        os.makedirs(path, exist_ok=True)
+        mount(f"{anchor}/keep{i}", path, None, MS_BIND)
+        mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
     for d in req["hide_dirs"]:
         if os.path.isdir(d):
             mount("tmpfs", d, "tmpfs", 0, "size=4k,mode=000")
