@@ -49,12 +49,18 @@ def _trace(model, x):
     return zs, acts
 
 
-#: What a gradient of the wrong shape usually means, per culprit of a backward check.
-SHAPE_HINTS = {
-    "Linear.backward (grad_bias)": "dJ/db has b's shape (out,): sum the bias gradient over the batch (dim 0)",
-    "Linear.backward (grad_weight)": "dJ/dW has W's shape (out, in): use grad_outputᵀ · x",
-    "Linear.backward (grad_x)": "dJ/dx has x's shape (N, in): use grad_output · W",
-}
+def _shape_hint(culprit: str, expected, actual) -> str | None:
+    """What a gradient of the wrong shape usually means: the grader's own hint (one wording everywhere)."""
+    import re
+
+    import torch
+
+    from course_nn.grading import hw1
+
+    m = re.fullmatch(r"(\w+)\.backward \(grad_(\w+)\)", culprit)
+    if not (m and isinstance(actual, torch.Tensor) and isinstance(expected, torch.Tensor)):
+        return None
+    return hw1.shape_hint(m.group(1), m.group(2), actual, expected) or None
 
 
 @dataclass
@@ -123,9 +129,12 @@ def _hints(act_fn: str, zs, acts, grads) -> dict[str, str]:
     for k in range(1, len(acts)):
         got, up, z = grads.get(("z", k)), grads.get(("a", k)), zs[k - 1].detach()
         if isinstance(got, torch.Tensor) and isinstance(up, torch.Tensor) and got.shape == z.shape:
-            if torch.allclose(got, up * z * (1 - z), rtol=1e-6, atol=1e-9) and not torch.allclose(z, acts[k].detach()):
-                hints["Sigmoid.backward"] = ("Sigmoid.backward uses its input z where the derivative needs the "
-                                             "output σ(z): dσ/dz = σ(z)(1 − σ(z)), so save the output in forward")
+            from course_nn.grading import hw1
+
+            case = {"inputs": [z], "grad_output": up, "needs": [True]}
+            hint = hw1.grad_hint("Sigmoid", "z", case, got, up * acts[k].detach() * (1 - acts[k].detach()), 0)
+            if hint:
+                hints["Sigmoid.backward"] = f"Sigmoid.backward: {hint}"
     return hints
 
 
@@ -231,7 +240,8 @@ def _backward_checks(steps: list[tuple], failure, rtol: float, atol: float,
             checks.append(Check(f"{stage} backward raised an error", failure.owner or culprit, False, failure.line))
             return checks
         ok, detail = compare_tensors(expected, actual, rtol, atol)
-        hint = (hints or {}).get(culprit) or (SHAPE_HINTS.get(culprit) if detail.startswith("shape") else None)
+        hint = (hints or {}).get(culprit) or (_shape_hint(culprit, expected, actual) if detail.startswith("shape")
+                                              else None)
         if not ok and hint:
             detail += f" — {hint}"
         checks.append(Check(where, culprit, ok, detail))
