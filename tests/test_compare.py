@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
 from course_nn import cli
 from course_nn.paths import solutions_dir
 
-CORRECT = "grad_b = grad_output.sum(dim=0)"
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions" / "hw1"
 
 
 @pytest.fixture
 def solution_text() -> str:
-    text = (solutions_dir() / "hw1_autograd" / "functions.py").read_text()
-    assert CORRECT in text  # the planted bug below edits this line
-    return text
+    return (solutions_dir() / "hw1_autograd" / "functions.py").read_text()
+
+
+def planted(tmp_path: Path, mistake: str) -> Path:
+    """functions.py in ``tmp_path``: tests/submissions/hw1/correct_base.py, then ``<mistake>.py``
+    (whose class replaces the base's)."""
+    student = tmp_path / "functions.py"
+    student.write_text("\n\n".join((SUBMISSIONS / f"{name}.py").read_text() for name in ("correct_base", mistake)))
+    return student
 
 
 def compare(capsys, *args: str) -> tuple[int, str, str]:
@@ -31,9 +39,8 @@ def test_solutions_match_torch(capsys):
     assert "DIFFERS" not in out
 
 
-def test_finds_a_planted_bias_gradient_bug(tmp_path, capsys, solution_text):
-    student = tmp_path / "functions.py"
-    student.write_text(solution_text.replace(CORRECT, "grad_b = grad_output.mean(dim=0)"))
+def test_finds_a_planted_bias_gradient_bug(tmp_path, capsys):
+    student = planted(tmp_path, "linear_bias_mean_not_sum")
     rc, out, _ = compare(capsys, "--impl", str(student), "--hidden", "8,8")
     assert rc == 1
     last = out.strip().splitlines()[-1]
@@ -45,9 +52,8 @@ def test_finds_a_planted_bias_gradient_bug(tmp_path, capsys, solution_text):
     assert "DIFFERS" in lines["layer1 bias gradient dJ/db1"]
 
 
-def test_finds_a_sigmoid_backward_bug_on_regression(tmp_path, capsys, solution_text):
-    student = tmp_path / "functions.py"
-    student.write_text(solution_text.replace("return grad_output * out * (1 - out)", "return grad_output * out"))
+def test_finds_a_sigmoid_backward_bug_on_regression(tmp_path, capsys):
+    student = planted(tmp_path, "sigmoid_backward_drops_one_minus")
     rc, out, _ = compare(capsys, "--impl", str(student), "--task", "sine", "--activation", "sigmoid", "--hidden", "4,4")
     assert rc == 1
     last = out.strip().splitlines()[-1]
@@ -77,13 +83,8 @@ def test_compare_on_cuda(capsys):
     assert rc == 0 and "on cuda" in out
 
 
-TRANSPOSED = ("grad_w = grad_output.t().mm(x)", "grad_w = x.t().mm(grad_output)")
-
-
-def test_transposed_weight_gradient_is_the_first_difference(tmp_path, capsys, solution_text):
-    assert TRANSPOSED[0] in solution_text
-    student = tmp_path / "functions.py"
-    student.write_text(solution_text.replace(*TRANSPOSED))
+def test_transposed_weight_gradient_is_the_first_difference(tmp_path, capsys):
+    student = planted(tmp_path, "linear_weight_grad_transposed")
     rc, out, err = compare(capsys, "--impl", str(student), "--hidden", "8,8")
     assert rc == 1 and "Traceback" not in out + err
     assert "DIFFERS" not in "".join(line for line in out.splitlines() if line.startswith("  loss"))
@@ -95,16 +96,13 @@ def test_transposed_weight_gradient_is_the_first_difference(tmp_path, capsys, so
     assert "grad_outputᵀ · x" in last and last.endswith("look at Linear.backward (grad_weight)")
 
 
-def test_exception_in_student_forward_is_one_line(tmp_path, capsys, solution_text):
-    student = tmp_path / "functions.py"
-    marker = "def forward(ctx, z: torch.Tensor) -> torch.Tensor:\n"
-    assert marker in solution_text
-    student.write_text(solution_text.replace(marker, marker + "        raise ValueError('boom')\n", 1))
+def test_exception_in_student_forward_is_one_line(tmp_path, capsys):
+    student = planted(tmp_path, "sigmoid_forward_raises")
     rc, out, err = compare(capsys, "--impl", str(student), "--hidden", "8,8", "--activation", "sigmoid")
     assert rc == 1 and out == ""
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    line = solution_text[: solution_text.index(marker)].count("\n") + 2
-    assert "Sigmoid.forward raised ValueError: boom" in err  # the first Function with that signature
+    line = next(n for n, text in enumerate(student.read_text().splitlines(), 1) if "raise ValueError('boom')" in text)
+    assert "Sigmoid.forward raised ValueError: boom" in err
     assert f"{student}:{line}: raise ValueError('boom')" in err
 
 
@@ -124,10 +122,9 @@ def test_help_explains_itself_with_examples(capsys):
     assert "backward raises" in out
 
 
-def test_an_unsummed_bias_gradient_is_found_as_the_grader_finds_it(tmp_path, capsys, solution_text):
+def test_an_unsummed_bias_gradient_is_found_as_the_grader_finds_it(tmp_path, capsys):
     # autograd would sum the (N, out) gradient down to (out,) and report "all match"
-    student = tmp_path / "functions.py"
-    student.write_text(solution_text.replace(CORRECT, "grad_b = grad_output"))
+    student = planted(tmp_path, "linear_bias_not_summed")
     rc, out, _ = compare(capsys, "--impl", str(student), "--hidden", "8,8", "--batch-size", "16")
     assert rc == 1
     last = out.strip().splitlines()[-1]
@@ -136,11 +133,8 @@ def test_an_unsummed_bias_gradient_is_found_as_the_grader_finds_it(tmp_path, cap
     assert "all forward values and gradients match" not in out
 
 
-def test_a_sigmoid_backward_that_uses_its_input_gets_the_hint(tmp_path, capsys, solution_text):
-    saved_output = "        ctx.save_for_backward(out)\n        return out"
-    assert saved_output in solution_text
-    student = tmp_path / "functions.py"
-    student.write_text(solution_text.replace(saved_output, "        ctx.save_for_backward(z)\n        return out", 1))
+def test_a_sigmoid_backward_that_uses_its_input_gets_the_hint(tmp_path, capsys):
+    student = planted(tmp_path, "sigmoid_backward_uses_input")
     rc, out, _ = compare(capsys, "--impl", str(student), "--task", "sine", "--activation", "sigmoid", "--hidden", "4,4")
     assert rc == 1
     last = out.strip().splitlines()[-1]

@@ -17,6 +17,15 @@ from course_nn.grading import cli_batch, status
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "hw1_autograd" / "functions.py"
 STUB = ROOT / "assignments" / "hw1_autograd" / "functions.py"
+SUBMISSIONS = ROOT / "tests" / "submissions" / "hw1"
+
+
+def planted(tmp_path: Path, mistake: str) -> Path:
+    """functions.py in ``tmp_path``: tests/submissions/hw1/correct_base.py, then ``<mistake>.py``
+    (whose class replaces the base's)."""
+    student = tmp_path / "functions.py"
+    student.write_text("\n\n".join((SUBMISSIONS / f"{name}.py").read_text() for name in ("correct_base", mistake)))
+    return student
 
 
 def course_nn(*args: str, cwd: Path = ROOT, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
@@ -188,11 +197,7 @@ def test_status_names_match_the_gradebook_documentation():
 def test_a_sigmoid_backward_that_uses_its_input_gets_the_hint_from_the_grader(tmp_path):
     from course_nn.grading import engine
 
-    saved_output = "        ctx.save_for_backward(out)\n        return out"
-    text = SOLUTION.read_text()
-    assert saved_output in text
-    sub = tmp_path / "functions.py"
-    sub.write_text(text.replace(saved_output, "        ctx.save_for_backward(z)\n        return out", 1))
+    sub = planted(tmp_path, "sigmoid_backward_uses_input")
     result = engine.grade(sub, registry.get("hw1"), visible_only=True)
     backward = next(o for o in result.outcomes if o.task == "Sigmoid" and o.category == "backward")
     assert not backward.passed

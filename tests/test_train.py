@@ -254,17 +254,19 @@ def test_cuda_same_code_path(tmp_path):
     assert resumed["epochs"] == 4 and resumed["device"].startswith("cuda")
 
 
-def _solution_text() -> str:
-    from course_nn.paths import solutions_dir
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions" / "hw1"
 
-    return (solutions_dir() / "hw1_autograd" / "functions.py").read_text()
+
+def planted(tmp_path: Path, mistake: str) -> Path:
+    """functions.py in ``tmp_path``: tests/submissions/hw1/correct_base.py, then ``<mistake>.py``
+    (whose class replaces the base's)."""
+    student = tmp_path / "functions.py"
+    student.write_text("\n\n".join((SUBMISSIONS / f"{name}.py").read_text() for name in ("correct_base", mistake)))
+    return student
 
 
 def test_transposed_weight_gradient_is_one_line_naming_weight(tmp_path, capsys):
-    text = _solution_text()
-    assert "grad_w = grad_output.t().mm(x)" in text
-    student = tmp_path / "functions.py"
-    student.write_text(text.replace("grad_w = grad_output.t().mm(x)", "grad_w = x.t().mm(grad_output)"))
+    student = planted(tmp_path, "linear_weight_grad_transposed")
     rc, out, err = main(["train", "--impl", str(student), "--epochs", "1", "--hidden", "8", "--quiet",
                          "--logdir", str(tmp_path / "runs")], capsys)
     assert rc == 1 and out == ""
@@ -275,14 +277,10 @@ def test_transposed_weight_gradient_is_one_line_naming_weight(tmp_path, capsys):
 
 
 def test_exception_in_student_backward_names_function_and_line(tmp_path, capsys):
-    text = _solution_text()
-    bug = "grad_b = grad_output.sum(dim=0)"
-    assert bug in text
-    student = tmp_path / "functions.py"
-    student.write_text(text.replace(bug, "grad_b = grad_output.sum(dim=0) + undefined_name"))
+    student = planted(tmp_path, "linear_backward_name_error")
     rc, _, err = main(["train", "--impl", str(student), "--epochs", "1", "--quiet",
                        "--logdir", str(tmp_path / "runs")], capsys)
-    line = text[: text.index(bug)].count("\n") + 1
+    line = next(n for n, text in enumerate(student.read_text().splitlines(), 1) if "undefined_name" in text)
     assert rc == 1 and len(err.strip().splitlines()) == 1
     assert "Linear.backward raised NameError: name 'undefined_name' is not defined" in err
     assert f"{student}:{line}: grad_b = grad_output.sum(dim=0) + undefined_name" in err
@@ -290,9 +288,7 @@ def test_exception_in_student_backward_names_function_and_line(tmp_path, capsys)
 
 def test_bias_gradient_of_the_wrong_shape_gets_the_bias_hint(tmp_path, capsys):
     # (torch itself sums an unsummed (N, out) bias gradient, so the bug that fails is the wrong axis)
-    text = _solution_text()
-    student = tmp_path / "functions.py"
-    student.write_text(text.replace("grad_b = grad_output.sum(dim=0)", "grad_b = grad_output.sum(dim=1)"))
+    student = planted(tmp_path, "linear_bias_summed_over_features")
     rc, _, err = main(["train", "--impl", str(student), "--epochs", "1", "--batch-size", "4", "--quiet",
                        "--logdir", str(tmp_path / "runs")], capsys)
     assert rc == 1 and len(err.strip().splitlines()) == 1
