@@ -46,11 +46,7 @@ def grade_in_process(path: Path, **kw):
 
 def by_task(result) -> dict[str, float]:
     """Points earned per task."""
-    cats = {c.key: c for c in HW1.categories}
-    out = dict.fromkeys(TASKS, 0.0)
-    for o in result.outcomes:
-        out[o.task] += HW1.max_score(HW1.task(o.task), cats[o.category]) * o.fraction
-    return out
+    return {task: earned for task, (earned, _possible) in result.points_by_task().items()}
 
 
 def outcome(result, task: str, category: str):

@@ -65,20 +65,8 @@ def rows(result: GradeResult) -> list[Row]:
 
 
 def task_points(result: GradeResult) -> list[tuple[str, float, float]]:
-    """(task, earned, max) per task."""
-    a = result.assignment
-    cats = {c.key: c for c in a.categories}
-    totals = []
-    for task in a.tasks:
-        earned = possible = 0.0
-        for o in result.outcomes:
-            if o.task != task.name:
-                continue
-            cat = cats[o.category]
-            possible += a.max_score(task, cat)
-            earned += a.max_score(task, cat) * o.fraction
-        totals.append((task.name, earned, possible))
-    return totals
+    """(task, earned, max) per task, from GradeResult.points_by_task (the one place points are summed)."""
+    return [(task, earned, possible) for task, (earned, possible) in result.points_by_task().items()]
 
 
 def points_line(result: GradeResult) -> str:
