@@ -124,12 +124,13 @@ def _grade_one(student: str, path: str, assignment: str, seed: int | None, out: 
         if key:
             from course_nn.grading import cache
 
-            cache.store(Path(out), key, {**row, "seconds": round(time.monotonic() - started, 2)})
+            row["seconds"] = round(time.monotonic() - started, 2)
+            cache.store(Path(out), key, row)  # the very row the gradebook gets, so a rerun shows the same
     except Exception as exc:  # noqa: BLE001 - a batch must go on; this one is the grader's failure
         row.update(status=status.GRADER_ERROR, error=f"{type(exc).__name__}: {exc}")
         if not isinstance(exc, OSError):
             row["score"] = ""  # never a grader failure recorded as the student's score
-    row["seconds"] = round(time.monotonic() - started, 2)
+    row.setdefault("seconds", round(time.monotonic() - started, 2))
     return row
 
 
