@@ -21,6 +21,7 @@ ROOT = paths.repo_root()
 REFERENCE = ROOT / "solutions" / HW2.folder / HW2.submission
 STUB = ROOT / "assignments" / HW2.folder / HW2.submission
 SEED = 4242  # any seed: the tests must pass for hidden cases in general, not for one secret
+RUN_ID = "00000000000042aa"  # hidden cases also mix in a per-run id: one fixed id compares mistakes and reference on the same cases
 
 
 def _by_task(result) -> dict[str, float]:
@@ -30,7 +31,7 @@ def _by_task(result) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def reference_result():
-    return engine.grade(REFERENCE, HW2, seed=SEED, isolate=True)
+    return engine.grade(REFERENCE, HW2, seed=SEED, run_id=RUN_ID, isolate=True)
 
 
 def test_reference_earns_full_marks_in_the_sandbox(reference_result):
@@ -46,7 +47,7 @@ def test_reference_passes_the_public_checks_in_process():
 
 
 def test_stubs_score_zero_with_not_implemented_everywhere():
-    result = engine.grade(STUB, HW2, seed=SEED, isolate=True)
+    result = engine.grade(STUB, HW2, seed=SEED, run_id=RUN_ID, isolate=True)
     assert result.score == 0
     for o in result.outcomes:
         assert o.fraction == 0, (o.task, o.category)
@@ -83,13 +84,13 @@ def planted(tmp_path, *mistakes):
 
 
 def test_planted_mistakes_start_from_a_base_that_earns_full_marks(tmp_path):
-    result = engine.grade(planted(tmp_path), HW2, seed=SEED, isolate=False)
+    result = engine.grade(planted(tmp_path), HW2, seed=SEED, run_id=RUN_ID, isolate=False)
     assert [(o.task, o.category, o.lines) for o in result.outcomes if not o.passed] == []
 
 
 @pytest.mark.parametrize(("what", "task", "hint"), MISTAKES, ids=[m[0] for m in MISTAKES])
 def test_typical_mistake_costs_credit_on_its_task_only(tmp_path, reference_result, what, task, hint):
-    result = engine.grade(planted(tmp_path, what), HW2, seed=SEED, isolate=False)
+    result = engine.grade(planted(tmp_path, what), HW2, seed=SEED, run_id=RUN_ID, isolate=False)
     earned = _by_task(result)
     full = _by_task(reference_result)
     assert earned[task] < full[task] - 1e-9, f"{what}: {task} kept full credit"
