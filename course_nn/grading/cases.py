@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from course_nn.grading.child import framing
+
 MAX_RESULT_ELEMENTS = 1 << 22  # per tensor in a result; the cases are small
-RESULT_DTYPES = {"torch.float64", "torch.float32", "torch.float16", "torch.bfloat16", "torch.int64", "torch.int32",
-                 "torch.int8", "torch.uint8", "torch.bool", "torch.int16"}
+
 
 
 @dataclass
@@ -70,7 +71,7 @@ def _well_formed(value, depth: int = 0) -> str | None:
     if isinstance(value, torch.Tensor):
         if type(value) is not torch.Tensor:
             return f"a {type(value).__name__} instead of a plain torch.Tensor"
-        if str(value.dtype) not in RESULT_DTYPES:
+        if str(value.dtype).removeprefix("torch.") not in framing.DTYPES:  # the frame format's own list
             return f"a tensor of dtype {value.dtype}"
         if value.numel() > MAX_RESULT_ELEMENTS:
             return f"a tensor of {value.numel()} elements"

@@ -87,6 +87,8 @@ ALIASES = {"expit": "sigmoid", "special_expit": "sigmoid", "_softmax": "softmax"
            # sigmoid and softmax)
            "softmin": "softmax", "elu": "relu", "celu": "relu", "selu": "relu", "glu": "sigmoid",
            "hardsigmoid": "sigmoid"}
+NOT_ORDINARY = ("is not an attribute of a tensor, a Module, ctx or a plain Python value (a graded file may not "
+                "walk into other objects)")
 AUTOGRAD_RULE = "no autograd inside a Function: derive the gradient by hand from saved tensors"
 
 
@@ -213,9 +215,11 @@ def _defined_attrs(tree: ast.AST) -> frozenset[str]:
 @functools.lru_cache(maxsize=1)
 def _dangerous_names() -> frozenset[str]:
     """Names that no dynamic lookup may spell, even in part (f"sy{s}")."""
+    from course_nn import registry
+
+    forbidden = {canonical(n) for name in registry.ASSIGNMENTS for t in registry.get(name).tasks for n in t.forbidden}
     return _module_attr_names() | BANNED_ATTRS | frozenset(ALIASES) | frozenset(NN_CLASSES) | AUTOGRAD | \
-        {"sigmoid", "relu", "linear", "softmax", "log_softmax", "cross_entropy", "mse_loss", "threshold", "special",
-         "functional", "autograd", "func"}
+        frozenset(forbidden) | {"special", "functional", "autograd", "func"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -413,8 +417,10 @@ class _Gate(ast.NodeVisitor):
     def visit_MatchClass(self, node: ast.MatchClass) -> None:
         # `case object(sys=s)` reads attributes by name: the same rules as `.sys`
         for attr in node.kwd_attrs:
-            if attr.startswith("_") or attr in self.module_attrs or attr in BANNED_ATTRS or attr not in self.safe:
-                self.flag(node, f"`{attr}=` in a class pattern reads an attribute a graded file may not use", True)
+            why = "is private" if attr.startswith("_") else (
+                "is not allowed in a graded file" if attr in BANNED_ATTRS else self._unresolved_attr_rule(attr))
+            if why:
+                self.flag(node, f"`{attr}=` in a class pattern reads an attribute that {why}", True)
             elif canonical(attr) in self.forbidden:
                 self.shortcut(node, canonical(attr), attr)
         self.generic_visit(node)
@@ -544,11 +550,9 @@ class _Gate(ast.NodeVisitor):
                 self._check_object(node, obj, ".".join(chain))
                 return self.generic_visit(node.value) if not isinstance(node.value, (ast.Name, ast.Attribute)) else None
             return None
-        if attr in self.module_attrs:
-            self.flag(node, f"`.{attr}` reaches a module a graded file may not use", True)
-        elif not attr.startswith("_") and attr not in self.safe and not self._own_state(node, attr):
-            self.flag(node, f"`.{attr}` is not an attribute of a tensor, a Module, ctx or a plain Python value "
-                            "(a graded file may not walk into other objects)", True)
+        why = self._unresolved_attr_rule(attr)
+        if why and not (why == NOT_ORDINARY and self._own_state(node, attr)):
+            self.flag(node, f"`.{attr}` {why}", True)
         # x.sigmoid(), logits.softmax(dim=1), x.backward() on objects the gate cannot resolve
         if not (chain and chain[0] in self.local_classes):
             op = canonical(attr)
@@ -557,6 +561,14 @@ class _Gate(ast.NodeVisitor):
             elif attr in ("backward", "requires_grad_", "retain_grad"):
                 self.shortcut(node, "autograd", f".{attr}()")
         self.generic_visit(node)
+
+    def _unresolved_attr_rule(self, attr: str) -> str | None:
+        """Why a public attribute name may not be read from an object the gate cannot resolve, or None."""
+        if attr in self.module_attrs:
+            return "reaches a module a graded file may not use"
+        if not attr.startswith("_") and attr not in self.safe:
+            return NOT_ORDINARY
+        return None
 
     def _own_state(self, node: ast.Attribute, attr: str) -> bool:
         """``ctx.saved_tensor`` (a typo) on the method's own first parameter fails at run time with a

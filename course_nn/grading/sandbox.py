@@ -352,6 +352,11 @@ def _rss(pid: int) -> int:
         return 0
 
 
+def _split(hide: list[Path]) -> tuple[list[str], list[str]]:
+    """Secret folders (covered by an empty tmpfs) and secret files (covered by /dev/null)."""
+    return [str(p) for p in hide if p.is_dir()], [str(p) for p in hide if p.is_file()]
+
+
 class Child:
     """One sandboxed child: launched, fed one job frame, read frame by frame, killed with its tree."""
 
@@ -370,8 +375,7 @@ class Child:
             limits = []
         workdir = sandbox.view(c, sandbox.target.parent)
         if c.namespaces:
-            dirs = [str(p) for p in hide if p.is_dir()]
-            files = [str(p) for p in hide if p.is_file()]
+            dirs, files = _split(hide)
             script = _setup_script(c.anchor, str(sandbox.box), dirs, files, workdir)
             argv = limits + _unshare_argv(c.userns) + ["/bin/sh", "-c", script, "sh", *_privilege_drop(c), *python]
             popen_user = {}
@@ -392,9 +396,9 @@ class Child:
         if c.user:
             limits["RLIMIT_NPROC"] = NPROC
         workdir = sandbox.view(c, sandbox.target.parent)
+        dirs, files = _split(hide)
         return {"op": "fork", "namespaces": c.namespaces, "anchor": c.anchor, "box": str(sandbox.box),
-                "tmpfs": TMPFS, "hide_dirs": [str(p) for p in hide if p.is_dir()],
-                "hide_files": [str(p) for p in hide if p.is_file()], "workdir": workdir,
+                "tmpfs": TMPFS, "hide_dirs": dirs, "hide_files": files, "workdir": workdir,
                 "uid": c.uid, "gid": c.gid, "env": child_env(workdir), "rlimits": limits,
                 "cgroup_procs": self.cgroup.procs_files() if self.cgroup else [],
                 "runner": sandbox.view(c, sandbox.box / "runner" / "runner.py"), "keep": list(kept_paths()),
