@@ -95,6 +95,7 @@ def _stdout_closed() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``course-nn`` with ``argv``; returns the exit status (``--help`` and ``--version`` exit 0)."""
+    as_program = argv is None  # the course-nn program itself, not a caller (a test) that goes on afterwards
     argv = sys.argv[1:] if argv is None else list(argv)
     selected = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(selected if selected in COMMANDS else None)
@@ -115,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = int(args._run(args) or 0)
         sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
+        if as_program and getattr(args, "_exit_at_once", False):
+            sys.stderr.flush()
+            os._exit(code)  # the command wrote and closed all its outputs; skip the interpreter's teardown
         return code
     except BrokenPipeError:
         return _stdout_closed()

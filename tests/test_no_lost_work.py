@@ -93,8 +93,23 @@ def test_an_unwritable_output_is_one_line_before_any_work(tmp_path, args, needle
 # ----------------------------------------------------------------------------- grade-batch
 
 
+def _grader_processes() -> set[int]:
+    """Every process running the grader, a worker, a zygote or a child forked from one."""
+    found = set()
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if b"zygote.py" in cmd or b"course_nn\x00grade-batch" in cmd or b"runner.py" in cmd:
+            found.add(int(entry))
+    return found
+
+
 @pytest.mark.slow
 def test_grade_batch_writes_each_result_as_soon_as_it_is_graded(tmp_path):
+    """...and a grader killed outright (kill -9) leaves no student process behind."""
+    before = _grader_processes()
     subs = tmp_path / "subs"
     for name, text in [("alice", SOLUTION.read_text()), ("bob", "import time\ntime.sleep(600)\n")]:
         (subs / name).mkdir(parents=True)
@@ -114,6 +129,11 @@ def test_grade_batch_writes_each_result_as_soon_as_it_is_graded(tmp_path):
     finally:
         os.killpg(proc.pid, 9)
         proc.wait()
+    deadline = time.monotonic() + 15
+    while _grader_processes() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = _grader_processes() - before
+    assert not left, f"still running after the grader was killed: {[Path(f'/proc/{p}/cmdline').read_bytes()[:80] for p in left]}"
 
 
 def test_a_grader_failure_is_never_a_students_score(tmp_path, monkeypatch):

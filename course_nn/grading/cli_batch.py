@@ -18,8 +18,9 @@ the one-line reason, the note column a misnamed file that was graded anyway.
 Reruns are cheap: a student is graded again only when their files, the assignment, the hidden-case
 seed or the grader itself changed (the last grading is cached beside their results.json); --force
 regrades everyone. Ctrl-C keeps every finished result and writes the gradebook and summary of what
-is done. Each worker imports torch once and forks one contained child per student (a zygote;
---no-zygote starts a fresh interpreter per student instead).
+is done. torch is imported twice per batch, not once per student: by this command, whose workers
+are forked from it, and by one zygote, which forks one contained child per student (--no-zygote
+starts a fresh interpreter per student instead). The last line says how the workers started.
 
 What the class got wrong goes beside the CSV: <name>_summary.md (per task and check, the mean and
 how many students lost points; the most frequent hints with their counts) and <name>_histogram.png,
@@ -40,6 +41,7 @@ import csv
 import io
 import os
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -66,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-zygote", action="store_true",
                         help="start a fresh interpreter per student instead of forking from one that imported torch")
     options.add_limits(parser)
+    cli_types.exit_at_once(parser)
 
 
 def _is_output(entry: Path, outputs: list[Path]) -> bool:
@@ -91,9 +94,22 @@ def _students(folder: Path, outputs: list[Path]) -> tuple[list[tuple[str, Path]]
     return found, skipped
 
 
-def _grade_one(student: str, path: str, assignment: str, seed: int | None, out: str, timeout: float,
-               memory: int, key: str = "", seed_file: str = "", zygote: bool = True) -> dict:
-    """Runs in a worker process; never raises. A student's failure is a status with a score; a
+_GRADING = False  # in a worker: a student is being graded (SIGTERM stops that grading)
+
+
+def _grade_one(*args, **kwargs) -> dict:
+    """Runs in a worker process: one student, stoppable by the main process (see _worker_init)."""
+    global _GRADING
+    _GRADING = True
+    try:
+        return _grade_student(*args, **kwargs)
+    finally:
+        _GRADING = False
+
+
+def _grade_student(student: str, path: str, assignment: str, seed: int | None, out: str, timeout: float,
+                   memory: int, key: str = "", seed_file: str = "", zygote: bool = True) -> dict:
+    """Never raises (but for an interrupt). A student's failure is a status with a score; a
     failure of the grader is status "grader error" with no score."""
     from course_nn import registry
     from course_nn.files import write_json
@@ -134,14 +150,83 @@ def _grade_one(student: str, path: str, assignment: str, seed: int | None, out: 
     return row
 
 
-def _start_zygote() -> None:
-    """Each worker starts its zygote first, so the zygote's torch import overlaps the worker's own."""
+def _stop_grading(_signum, _frame) -> None:
+    if _GRADING:
+        raise KeyboardInterrupt  # unwinds the grading: its child is killed, its sandbox removed
+
+
+def _worker_init(zygote=None, slots=None, own_zygote: bool = False) -> None:
+    """Each worker: Ctrl-C is the main process's to handle (it stops the workers with SIGTERM, which
+    ends the student being graded cleanly); then the worker's zygote — a socket of the batch's
+    shared one when forked, or its own, started now so its torch import overlaps the worker's."""
+    import signal
+
     from course_nn.grading import sandbox
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_grading)
+    if zygote is not None:
+        sandbox.adopt_zygote(zygote, slots.get())
+    elif own_zygote:
+        try:
+            sandbox.zygote_for(sandbox.containment(), wait=False)
+        except Exception:  # noqa: BLE001 - grading falls back (and says why) on first use
+            pass
+
+
+def _stop_workers(pool: ProcessPoolExecutor, interrupted: bool) -> None:
+    """Shut the pool down; after an interrupt, first stop every worker's current student."""
+    if interrupted:
+        import multiprocessing
+        import signal
+
+        for worker in multiprocessing.active_children():
+            try:
+                os.kill(worker.pid, signal.SIGTERM)
+            except OSError:
+                pass
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _thread_count() -> int:
     try:
-        sandbox.zygote_for(sandbox.containment(), wait=False)
-    except Exception:  # noqa: BLE001 - grading falls back (and says why) on first use
-        pass
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
+
+
+def _start_workers(a, jobs: int, no_zygote: bool) -> tuple[ProcessPoolExecutor, object, str]:
+    """The worker pool, and how it was started (printed for the instructor).
+
+    torch is imported once per batch, not once per worker: the shared zygote starts first (its
+    import overlaps ours), this process imports torch and the grader, warms up on public cases with
+    one thread, and forks the workers. Forking needs a process with exactly one thread (no torch
+    thread pool, no CUDA); otherwise the workers are fresh interpreters, each with its own zygote.
+    """
+    import multiprocessing
+
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"  # numpy (imported by torch) starts no BLAS thread pool here
+    from course_nn.grading import engine, sandbox
+
+    zygote, why = (None, "zygote off (--no-zygote)") if no_zygote else sandbox.start_shared_zygote(
+        sandbox.containment(), jobs)
+    engine.warm_up(a)
+    threads = _thread_count()
+    if threads == 1 and "fork" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("fork")
+        if zygote is None:
+            return ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init), zygote, f"workers forked, {why}"
+        slots = ctx.SimpleQueue()
+        for i in range(jobs):
+            slots.put(i)
+        pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(zygote, slots))
+        return pool, zygote, "workers forked from one torch import, sharing one zygote"
+    if zygote is not None:
+        zygote.close()
+    why = f"{threads} threads after importing torch" if threads != 1 else "this platform cannot fork"
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init, initargs=(None, None, not no_zygote))
+    return pool, None, f"workers are fresh interpreters ({why})"
 
 
 def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
@@ -176,6 +261,48 @@ def _progress(args, total: int, name: str):
     return line, lambda: None
 
 
+def _grade_todo(args, a, todo: list[tuple[str, Path, str]], seed: int | None, seed_file: str, results_dir: Path,
+                csv_path: Path, rows: list[dict], columns: list[str]) -> tuple[bool, str]:
+    """Grade ``todo`` into ``rows``, writing the CSV after every student. Returns (interrupted, how
+    the workers were started)."""
+    from course_nn.grading import status
+
+    if not todo:
+        return False, ""
+    update, close = _progress(args, len(todo), a.name)
+    pool = zygote = None
+    how = ""
+    interrupted = False
+    try:
+        pool, zygote, how = _start_workers(a, min(args.jobs, len(todo)), args.no_zygote)
+        # The workers are forked: a thread here is safe now, and the summary's plotting import
+        # overlaps the grading instead of following it.
+        from course_nn.grading import summary
+
+        threading.Thread(target=summary.preload, daemon=True).start()
+        futures = {pool.submit(_grade_one, name, str(path), a.name, seed, str(results_dir / name / "results.json"),
+                               args.timeout, args.memory, key, seed_file, not args.no_zygote): name
+                   for name, path, key in todo}
+        for fut in as_completed(futures):
+            try:
+                row = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker died: the grader's failure, not a score
+                row = {"student": futures[fut], "score": "", "max_score": a.total_points,
+                       "status": status.GRADER_ERROR, "error": f"worker failed: {type(exc).__name__}: {exc}"}
+            rows.append(row)
+            _write_csv(csv_path, rows, columns)  # after every student: an interrupted batch keeps its work
+            update(row)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        close()
+        if pool is not None:
+            _stop_workers(pool, interrupted)
+        if zygote is not None:
+            zygote.close()
+    return interrupted, how
+
+
 def _summarise(a, rows: list[dict], results_dir: Path, csv_path: Path) -> str:
     """grades_summary.md and grades_histogram.png beside the CSV; returns the short printed summary."""
     import json
@@ -201,8 +328,6 @@ def _summarise(a, rows: list[dict], results_dir: Path, csv_path: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import multiprocessing
-
     from course_nn import registry
     from course_nn.files import check_output_dir, check_output_file
     from course_nn.grading import cache, status
@@ -237,31 +362,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(rows)} unchanged since their last grading (cached; --force regrades them), "
               f"{len(todo)} to grade", file=sys.stderr)
         _write_csv(csv_path, rows, columns)
-    update, close = _progress(args, len(todo), a.name)
-    interrupted = False
     started = time.monotonic()
-    ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx,
-                               initializer=None if args.no_zygote else _start_zygote)
-    try:
-        futures = {pool.submit(_grade_one, name, str(path), a.name, seed, str(results_dir / name / "results.json"),
-                               args.timeout, args.memory, key, seed_file, not args.no_zygote): name
-                   for name, path, key in todo}
-        for fut in as_completed(futures):
-            try:
-                row = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a worker died: the grader's failure, not a score
-                row = {"student": futures[fut], "score": "", "max_score": a.total_points,
-                       "status": status.GRADER_ERROR, "error": f"worker failed: {type(exc).__name__}: {exc}"}
-            rows.append(row)
-            _write_csv(csv_path, rows, columns)  # after every student: an interrupted batch keeps its work
-            update(row)
-    except KeyboardInterrupt:
-        interrupted = True
-        pool.shutdown(wait=False, cancel_futures=True)
-    finally:
-        close()
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
+    interrupted, how = _grade_todo(args, a, todo, seed, seed_file, results_dir, csv_path, rows, columns)
     _write_csv(csv_path, rows, columns)
     failed = [r for r in rows if r["status"] == status.GRADER_ERROR]
     graded = [float(r["score"]) for r in rows if r["score"] != ""]
@@ -271,6 +373,8 @@ def run(args: argparse.Namespace) -> int:
           f"{len(failed)} grader error(s) -> {csv_path}, {results_dir}/<student>/results.json"
           + (f" (hidden cases from {seed_file})" if seed_file else " (no hidden-case seed file: public fallback seed)")
           + f"; {len(todo)} graded this run in {took:.1f} s")
+    if how:
+        print(f"how: {how}")
     print(_summarise(a, rows, results_dir, csv_path))
     if interrupted:
         print(f"interrupted: {len(rows)} of {len(students)} students are in {csv_path}; run the same command again "

@@ -40,6 +40,7 @@ from course_nn.grading import options
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", nargs="?", help="the submission: a file, or a folder holding one")
     cli_types.add_assignment(parser, guessed=True)
+    cli_types.exit_at_once(parser)
     parser.add_argument("--json", metavar="OUT", type=cli_types.output_file("results.json"),
                         help="write Gradescope's results.json here (its folder must exist)")
     parser.add_argument("--gradescope", action="store_true",

@@ -149,6 +149,8 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
                 notes.append(reason + ": " + bytes(child.output[-2000:]).decode(errors="replace"))
                 break
             child.base_rss = child.rss()
+            if child.fallback and child.fallback not in notes:
+                notes.append(child.fallback)
             wanted = set(remaining)
             child.send({"probe": scoring_module(assignment).PROBE, "module_name": Path(assignment.submission).stem,
                         "units": [list(u) for u in remaining],
@@ -246,6 +248,29 @@ def run_in_process(submission: Path, assignment: Assignment, cases: dict[str, li
         torch.set_num_threads(threads)
 
 
+def warm_up(assignment: Assignment) -> None:
+    """Build (and precompute) one set of public cases on the CPU, single-threaded, so that torch's
+    lazy imports (torch.fx on the first autograd.grad, 0.4 s) are paid once by a process that will
+    fork grading workers, not by every worker. Runs no student code and touches no GPU (a process
+    that initialised CUDA must not fork)."""
+    import torch
+
+    torch.set_num_threads(1)
+    plug = scoring_module(assignment)
+    raw = plug.make_cases(assignment, PUBLIC_SEED, True, ("cpu",), public_seed=PUBLIC_SEED)
+    plug.precompute(case_lib.issue(raw))
+
+
+def _recorded_ops(task_results: list | None) -> set[str]:
+    """Every op the child's recorders saw while running one task's cases (all cases together)."""
+    ops: set[str] = set()
+    for r in task_results or []:
+        direct = (r.get("direct") or r.get("stub")) if isinstance(r, dict) else None
+        if isinstance(direct, dict) and isinstance(direct.get("ops"), list):
+            ops.update(str(op) for op in direct["ops"])
+    return ops
+
+
 def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review.Verdict,
                 results: dict[str, list]) -> None:
     """Withhold credit the static gate (and the aten-level recorder) says was not earned by hand.
@@ -255,6 +280,7 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
     compliance and gated credit, and its forward credit when the shortcut sits in forward.
     """
     escapes = verdict.escapes
+    seen_ops: dict[str, list[str]] = {}  # task -> what its runs' recorders saw, judged once
     for o in outcomes:
         task = assignment.task(o.task)
         if escapes:
@@ -265,11 +291,9 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
             o.fraction = 0.0
             continue
         shortcuts = verdict.shortcuts(task)
-        runtime = []
-        for r in results.get(task.name) or []:
-            direct = (r.get("direct") or r.get("stub")) if isinstance(r, dict) else None
-            if isinstance(direct, dict) and isinstance(direct.get("ops"), list):
-                runtime += review.runtime_shortcuts(task, {str(op) for op in direct["ops"]})
+        if task.name not in seen_ops:
+            seen_ops[task.name] = review.runtime_shortcuts(task, _recorded_ops(results.get(task.name)))
+        runtime = seen_ops[task.name]
         texts = [f"{task.name}: {v.text()}" for v in shortcuts] + sorted(set(runtime))
         if not texts:
             continue

@@ -92,6 +92,7 @@ NOT_ORDINARY = ("is not an attribute of a tensor, a Module, ctx or a plain Pytho
 AUTOGRAD_RULE = "no autograd inside a Function: derive the gradient by hand from saved tensors"
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical(name: str) -> str:
     """torch op name as the registry spells it: ``aten._log_softmax`` -> ``log_softmax``, ``relu_`` -> ``relu``."""
     name = name.rsplit(".", 1)[-1] if name.startswith("aten.") else name

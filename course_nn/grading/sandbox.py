@@ -363,10 +363,14 @@ class Child:
     def __init__(self, sandbox: Sandbox, c: Containment, hide: list[Path], memory_bytes: int,
                  zygote: Zygote | None = None):
         self.cgroup = Cgroup.create(c.cgroup, memory_bytes + CGROUP_HEADROOM, CGROUP_PIDS) if c.cgroup else None
+        self.fallback = ""  # why a fresh interpreter was started although a zygote was given
         if zygote is not None:
-            self.proc = _ForkedProcess(zygote, self._fork_request(sandbox, c, hide))
-            self._start_reading()
-            return
+            try:
+                self.proc = _ForkedProcess(zygote, self._fork_request(sandbox, c, hide))
+                self._start_reading()
+                return
+            except OSError as exc:
+                self.fallback = f"zygote failed ({exc}); this child is a fresh interpreter"
         python = [sys.executable, "-I", "-B", sandbox.view(c, sandbox.box / "runner" / "runner.py"),
                   sandbox.view(c, sandbox.target)]
         limits = ["prlimit", f"--fsize={FSIZE}", f"--nofile={NOFILE}", "--core=0"] + \
@@ -495,21 +499,47 @@ class Child:
 
 
 class Zygote:
-    """A long-lived ``zygote.py`` process and the socket to ask it for children."""
+    """A long-lived ``zygote.py`` process and a socket to ask it for children.
 
-    def __init__(self):
+    ``clients`` sockets are made at once: a batch starts one zygote before it forks its grading
+    workers, and each worker keeps one socket (``adopt``), so torch is imported once per batch,
+    not once per worker.
+    """
+
+    def __init__(self, clients: int = 1):
         import json
         import socket
 
         self._json = json
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.sock = ours
-        self.proc = subprocess.Popen([sys.executable, "-I", "-B", str(ZYGOTE), str(theirs.fileno())],
-                                     pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+        pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(clients)]
+        self.clients = [ours for ours, _ in pairs]
+        self.sock = self.clients[0]
+        theirs = [t.fileno() for _, t in pairs]
+        self.proc = subprocess.Popen([sys.executable, "-I", "-B", str(ZYGOTE), ",".join(map(str, theirs)), str(os.getpid())],
+                                     pass_fds=theirs, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env("/"),
                                      start_new_session=True)
-        theirs.close()
+        for _, t in pairs:
+            t.close()
+        self.owner = os.getpid()  # only the process that started it may stop it
         self._threads: int | None = None  # read from its hello on first use, so its torch import overlaps ours
+
+    def adopt(self, index: int) -> None:
+        """In a forked worker: keep socket ``index``, close the others (they belong to other workers)."""
+        for i, sock in enumerate(self.clients):
+            if i != index:
+                sock.close()
+        self.sock = self.clients[index]
+        self.clients = [self.sock]
+
+    def alive(self) -> bool:
+        if os.getpid() == self.owner:
+            return self.proc.poll() is None
+        try:  # a worker cannot wait on its parent's child: ask the kernel instead
+            os.kill(self.proc.pid, 0)
+            return True
+        except OSError:
+            return False
 
     @property
     def threads(self) -> int:
@@ -532,20 +562,54 @@ class Zygote:
         answer = self.sock.recv(1 << 16)
         if not answer:
             raise OSError("the zygote is gone")
-        return self._json.loads(answer)
+        answer = self._json.loads(answer)
+        if "error" in answer:
+            raise OSError(f"the zygote could not fork the child: {answer['error']}")
+        return answer
 
     def close(self) -> None:
+        for sock in self.clients:
+            sock.close()
+        if os.getpid() != self.owner:
+            return
         try:
-            self.sock.close()
-        finally:
-            try:
-                self.proc.kill()
-            except OSError:
-                pass
-            self.proc.wait()
+            self.proc.kill()
+        except OSError:
+            pass
+        self.proc.wait()
 
 
 _ZYGOTE: Zygote | None = None
+
+
+def _zygote_off(c: Containment) -> str:
+    if c.userns:
+        return "zygote off: a user namespace is set up by a fresh interpreter (not root)"
+    if sys.platform != "linux" or not hasattr(__import__("socket"), "send_fds"):
+        return "zygote off: forking a contained child needs Linux"
+    return ""
+
+
+def start_shared_zygote(c: Containment, clients: int) -> tuple[Zygote | None, str]:
+    """One zygote for ``clients`` workers forked from this process (each calls ``adopt_zygote``)."""
+    why = _zygote_off(c)
+    if why:
+        return None, why
+    try:
+        z = Zygote(clients)
+    except (OSError, ValueError) as exc:
+        return None, f"zygote off: it did not start ({exc}); fresh interpreters used"
+    import atexit
+
+    atexit.register(z.close)
+    return z, ""
+
+
+def adopt_zygote(z: Zygote, index: int) -> None:
+    """In forked worker ``index``: that worker's socket of the batch's shared zygote is its zygote."""
+    global _ZYGOTE
+    z.adopt(index)
+    _ZYGOTE = z
 
 
 def zygote_for(c: Containment, wait: bool = True) -> tuple[Zygote | None, str]:
@@ -553,13 +617,12 @@ def zygote_for(c: Containment, wait: bool = True) -> tuple[Zygote | None, str]:
 
     ``wait=False`` only starts it (a worker warming up while it imports torch itself)."""
     global _ZYGOTE
-    if c.userns:
-        return None, "zygote off: a user namespace is set up by a fresh interpreter (not root)"
-    if sys.platform != "linux" or not hasattr(__import__("socket"), "send_fds"):
-        return None, "zygote off: forking a contained child needs Linux"
-    if _ZYGOTE is not None and _ZYGOTE.proc.poll() is None and (not wait or _ZYGOTE._threads is not None):
+    why = _zygote_off(c)
+    if why:
+        return None, why
+    if _ZYGOTE is not None and _ZYGOTE.alive() and (not wait or _ZYGOTE._threads is not None):
         return _ZYGOTE, ""
-    if _ZYGOTE is None or _ZYGOTE.proc.poll() is not None:
+    if _ZYGOTE is None or not _ZYGOTE.alive():
         try:
             _ZYGOTE = Zygote()
         except (OSError, ValueError) as exc:
@@ -579,7 +642,7 @@ def zygote_for(c: Containment, wait: bool = True) -> tuple[Zygote | None, str]:
 
 
 class _ForkedProcess:
-    """What ``Child`` needs of a Popen, for a child the zygote forked (C, which waits for G)."""
+    """What ``Child`` needs of a Popen, for a child the zygote forked."""
 
     def __init__(self, zygote: Zygote, request: dict):
         self.zygote = zygote
@@ -588,6 +651,10 @@ class _ForkedProcess:
         stderr_r, stderr_w = os.pipe()
         try:
             self.pid = int(zygote.ask(request, [stdin_r, stdout_w, stderr_w])["pid"])
+        except BaseException:
+            for fd in (stdin_w, stdout_r, stderr_r):
+                os.close(fd)
+            raise
         finally:
             for fd in (stdin_r, stdout_w, stderr_w):
                 os.close(fd)

@@ -2,7 +2,7 @@
 
 Runs as ``python -I -B runner.py SUBMISSION_PATH`` in a folder of its own, with only the standard
 library and torch on ``sys.path``. It never scores: it returns plain tensors and strings, framed on
-the original stdout (length-prefixed ``torch.save`` blobs, read back with ``weights_only=True``).
+the original stdout (length-prefixed frames: JSON plus one raw tensor blob, see framing.py; no pickle).
 Whatever student code prints goes to stderr, which the parent caps.
 
 Protocol (parent -> child, one frame on stdin): {"probe": module name, "module_name": str,

@@ -1,17 +1,18 @@
 """A zygote: an interpreter that has imported torch once and forks one contained child per submission.
 
-Started by the grader as ``python -I -B zygote.py FD`` (FD: its end of a socketpair), it imports
+Started by the grader as ``python -I -B zygote.py FD[,FD...] GRADER_PID`` (one end of a socketpair per grading
+worker: a batch shares one zygote between its workers), it imports
 torch and the child's own code (runner, framing, probes — standard library and torch only) and
-nothing else: no secret, no case, no reference ever reaches it. It runs no torch op, so no thread
-pool exists when it forks (it reports its thread count; the grader falls back to fresh
-interpreters when that is not 1). PrairieLearn's Python zygote is the model.
+nothing else: no secret, no case, no reference ever reaches it. Its one warm-up runs on a single
+thread, so no thread pool exists when it forks (it reports its thread count; the grader falls back
+to fresh interpreters when that is not 1). PrairieLearn's Python zygote is the model.
 
 For each request (JSON, with the child's stdin/stdout/stderr passed as file descriptors) it forks
-C, which joins the child's cgroup, sets rlimits, enters new mount/PID/network/IPC namespaces, and
-forks G — PID 1 of the new namespace, killed with C — which mounts exactly what a fresh child's
-``unshare`` + ``mount`` + ``setpriv`` chain would (read-only everything, private /tmp, secrets
-covered), drops to the sandbox user, closes every other descriptor and runs the runner. The
-grader talks to G through the pipes exactly as to a fresh child.
+G straight into a new PID namespace (G is its PID 1: every process G starts dies with it). G joins
+the child's cgroup, sets rlimits, enters new mount/network/IPC namespaces, mounts exactly what a
+fresh child's ``unshare`` + ``mount`` + ``setpriv`` chain would (read-only everything, private
+/tmp, secrets covered), drops to the sandbox user, closes every other descriptor and runs the
+runner. The grader talks to G through the pipes exactly as to a fresh child.
 """
 
 from __future__ import annotations
@@ -20,9 +21,16 @@ import ctypes
 import json
 import os
 import resource
+import select
 import signal
 import socket
 import sys
+
+libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # dies with the grader; set before the slow imports
+if len(sys.argv) > 2 and os.getppid() != int(sys.argv[2]):
+    os._exit(1)  # the grader died before that took effect
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -39,10 +47,7 @@ def _warm_up() -> None:
     modes, framing), so lazy imports inside torch (0.4 s for torch.fx's symbolic shapes on the first
     torch.autograd.grad) are paid here, once, and not by every forked child. No student code, no
     case; single-threaded (main() reports the thread count afterwards)."""
-    import io
-
-    from torch.overrides import TorchFunctionMode
-    from torch.utils._python_dispatch import TorchDispatchMode
+    from probe_hw1 import _DispatchRecorder, _FunctionRecorder  # the recorders every child runs under
 
     class Twice(torch.autograd.Function):
         @staticmethod
@@ -53,30 +58,20 @@ def _warm_up() -> None:
         def backward(ctx, g):
             return g * 2
 
-    class Quiet(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            return func(*args, **(kwargs or {}))
-
-    class Pass(TorchFunctionMode):
-        def __torch_function__(self, func, types, args=(), kwargs=None):
-            return func(*args, **(kwargs or {}))
-
     x = torch.ones(3, dtype=torch.float64, requires_grad=True)
-    with Pass(), Quiet():
+    seen: set[str] = set()
+    with _FunctionRecorder(seen), _DispatchRecorder(seen):
         y = Twice.apply(x)
         torch.autograd.grad(y, [x], torch.ones(3, dtype=torch.float64), retain_graph=True)
     with torch.no_grad():
         Twice.backward(y.grad_fn, torch.ones(3, dtype=torch.float64))
-    buf = io.BytesIO()
-    torch.save({"a": [x.detach()], "b": "c"}, buf)
-    torch.load(io.BytesIO(buf.getvalue()), weights_only=True)
+    payload, _rest = framing.split(framing.encode({"a": [x.detach()], "b": "c"}))
+    framing.decode(payload)
 
 
-libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x08000000, 0x40000000, 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 
 
 def _call(rc: int, what: str) -> None:
@@ -134,16 +129,22 @@ def _limits(req: dict) -> None:
         resource.setrlimit(getattr(resource, name), (value, value))
 
 
-def _run_child(req: dict, fds: list[int], parent: int) -> None:
-    """G: never returns."""
+def _run_child(req: dict, fds: list[int], parent: int, lifeline: int) -> None:
+    """G, the child (PID 1 of its own PID namespace when namespaces are on): never returns."""
     try:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() not in (parent, 0):  # C is already gone (0: C is outside our PID namespace)
+        if os.getppid() not in (parent, 0):  # the zygote is already gone (0: it is outside our PID namespace)
             os._exit(1)
-        for target, fd in enumerate(fds):
+        os.setsid()  # the grader kills the child's whole session
+        for procs in req["cgroup_procs"]:
+            with open(procs, "w") as fh:
+                fh.write("0")  # "0": the writing process (our pid differs inside the new PID namespace)
+        _limits(req)
+        for target, fd in enumerate([*fds, lifeline]):
             os.dup2(fd, target)
-        os.closerange(3, 65536)  # the zygote's socket and every other descriptor stay behind
+        os.closerange(4, 65536)  # the zygote's sockets and every other descriptor stay behind
         if req["namespaces"]:
+            _call(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC), "unshare")
             contain(req)
         os.chdir(req["workdir"])
         if req["uid"] is not None:
@@ -151,6 +152,12 @@ def _run_child(req: dict, fds: list[int], parent: int) -> None:
             os.setgid(req["gid"])
             os.setuid(req["uid"])
         libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        # Changing uid cleared the parent-death signal: set it again, then make sure the zygote did
+        # not die in between (its end of the lifeline closes with it), so no child outlives a grader.
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if select.select([3], [], [], 0)[0]:
+            os._exit(1)
+        os.close(3)
         os.environ.clear()
         os.environ.update(req["env"])
         sys.argv = [req["runner"], req["target"]]
@@ -164,34 +171,32 @@ def _run_child(req: dict, fds: list[int], parent: int) -> None:
     os._exit(111)
 
 
+_OWN_PID_NS = -1  # the zygote's own PID namespace (opened in main), to return to after each child
+
+
 def spawn(req: dict, fds: list[int]) -> int:
-    """Fork C (which forks G); returns C's pid."""
-    pid = os.fork()
-    if pid:
-        return pid
+    """Fork G straight into a new PID namespace; returns its pid.
+
+    unshare(CLONE_NEWPID) only changes where the zygote's *next* child is born; setns back to its
+    own namespace right after the fork keeps each child's namespace its own. One fork per child,
+    not two: forking an interpreter that has imported torch costs ~15 ms."""
+    me = os.getpid()
+    life_r, life_w = os.pipe()  # nothing is ever written: the child sees EOF once the zygote is gone
+    if req["namespaces"]:
+        _call(libc.unshare(CLONE_NEWPID), "unshare")
     try:
-        os.setsid()
-        for procs in req["cgroup_procs"]:
-            with open(procs, "w") as fh:
-                fh.write(str(os.getpid()))
-        _limits(req)
-        if req["namespaces"]:
-            _call(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC), "unshare")
-        me = os.getpid()
-        child = os.fork()
-        if child == 0:
-            _run_child(req, fds, me)
-        for fd in fds:
-            os.close(fd)
-        _, status = os.waitpid(child, 0)
-        code = os.waitstatus_to_exitcode(status)
-        os._exit(code if code >= 0 else 128 - code)
-    except BaseException as exc:  # noqa: BLE001
-        try:
-            os.write(fds[2], f"zygote could not start the child: {type(exc).__name__}: {exc}\n".encode())
-        except OSError:
-            pass
-        os._exit(111)
+        pid = os.fork()
+    finally:
+        if req["namespaces"] and os.getpid() == me:
+            _call(libc.setns(_OWN_PID_NS, CLONE_NEWPID), "setns")
+    if pid == 0:
+        _run_child(req, fds, me, life_r)
+    os.close(life_r)
+    _LIFELINES[pid] = life_w
+    return pid
+
+
+_LIFELINES: dict[int, int] = {}  # child pid -> the zygote's end of its lifeline, closed when reaped
 
 
 def _thread_count() -> int:
@@ -201,33 +206,63 @@ def _thread_count() -> int:
         return 1
 
 
+def _answer(req: dict, fds: list[int], statuses: dict[int, int]) -> dict:
+    if req["op"] == "fork":
+        pid = spawn(req, fds)
+        for fd in fds:
+            os.close(fd)
+        return {"pid": pid}
+    while True:  # reap every finished child, remember its status
+        try:
+            done, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if done == 0:
+            break
+        statuses[done] = os.waitstatus_to_exitcode(status)
+        if done in _LIFELINES:
+            os.close(_LIFELINES.pop(done))
+    return {"code": statuses.pop(req["pid"], None)}
+
+
 def main() -> None:
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # dies with the grader
+    """Serve every client socket (one per grading worker) until all of them are closed."""
+    import selectors
+
+    global _OWN_PID_NS
+    _OWN_PID_NS = os.open("/proc/self/ns/pid", os.O_RDONLY)
     _warm_up()
-    sock = socket.socket(fileno=int(sys.argv[1]))  # SOCK_SEQPACKET: one message per request and answer
-    sock.send(json.dumps({"ready": True, "threads": _thread_count()}).encode())
+    sel = selectors.DefaultSelector()
+    hello = json.dumps({"ready": True, "threads": _thread_count()}).encode()
+    for fd in sys.argv[1].split(","):
+        sock = socket.socket(fileno=int(fd))  # SOCK_SEQPACKET: one message per request and answer
+        sock.send(hello)
+        sel.register(sock, selectors.EVENT_READ)
     statuses: dict[int, int] = {}
-    while True:
-        msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 3)
-        if not msg:
-            return
-        req = json.loads(msg)
-        if req["op"] == "fork":
-            pid = spawn(req, fds)
-            for fd in fds:
-                os.close(fd)
-            answer = {"pid": pid}
-        else:
-            while True:  # reap every finished child, remember its status
-                try:
-                    done, status = os.waitpid(-1, os.WNOHANG)
-                except ChildProcessError:
-                    break
-                if done == 0:
-                    break
-                statuses[done] = os.waitstatus_to_exitcode(status)
-            answer = {"code": statuses.pop(req["pid"], None) if req["pid"] in statuses else None}
-        sock.send(json.dumps(answer).encode())
+    while sel.get_map():
+        for key, _events in sel.select():
+            sock = key.fileobj
+            try:
+                msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 3)
+            except OSError:
+                msg, fds = b"", []
+            if not msg:  # that worker is done (or gone)
+                sel.unregister(sock)
+                sock.close()
+                continue
+            try:
+                answer = _answer(json.loads(msg), fds, statuses)
+            except Exception as exc:  # noqa: BLE001 - the grader hears why (and uses a fresh child)
+                for fd in fds:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+                answer = {"error": f"{type(exc).__name__}: {exc}"}
+            try:
+                sock.send(json.dumps(answer).encode())
+            except OSError:
+                pass
 
 
 if __name__ == "__main__":
