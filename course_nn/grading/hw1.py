@@ -817,6 +817,22 @@ def _ratios(task: str, pairs: list[tuple[dict, dict]]) -> dict[str, str]:
     return hints
 
 
+class _LazyHints:
+    """``_ratios`` of a task, computed when a mismatching case first asks (a correct submission never does)."""
+
+    def __init__(self, task: str, pairs: list[tuple[dict, dict]]):
+        self._args = (task, pairs)
+        self._hints: dict[str, str] | None = None
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        if self._hints is None:
+            try:
+                self._hints = _ratios(*self._args)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError):
+                self._hints = {}
+        return self._hints.get(key, default)
+
+
 def score_task(assignment: Assignment, task: Task, cases: list[dict], results: list[dict] | None,
                failure: str | None) -> list[Outcome]:
     """One Outcome per category for one Function."""
@@ -830,10 +846,7 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
     nie = _not_implemented(pairs)
     by_kind = {kind: [(c, r) for c, r in pairs if c["kind"] == kind] for kind in ("main", "edge", "gradcheck")}
     name = task.name
-    try:
-        hints = _ratios(name, pairs)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError):
-        hints = {}
+    hints = _LazyHints(name, pairs)
     fwd = _fraction(by_kind["main"], lambda c, r: check_forward(name, c, r, hints))
     bwd = _fraction(by_kind["main"], lambda c, r: check_backward(name, c, r, hints))
     gc = _fraction(by_kind["gradcheck"], lambda c, r: check_gradcheck(name, c, r))

@@ -62,6 +62,17 @@ def encode(obj: object) -> bytes:
     return HEADER.pack(size) + HEADER.pack(len(text)) + text + bytes(blob)
 
 
+_ITEMSIZE: dict[str, int] = {}  # dtype name -> bytes per element, filled on first use
+
+
+def _itemsize(dtype: str) -> int:
+    if not _ITEMSIZE:
+        import torch
+
+        _ITEMSIZE.update({d: torch.empty((), dtype=getattr(torch, d)).element_size() for d in DTYPES})
+    return _ITEMSIZE[dtype]
+
+
 def _unpack(value, blob: memoryview, cursor: list[int], depth: int = 0):
     """``cursor`` is where the next tensor's bytes must start: tensors tile the blob in order, each byte
     used once, so a small frame cannot make the reader allocate more than it sent."""
@@ -78,14 +89,13 @@ def _unpack(value, blob: memoryview, cursor: list[int], depth: int = 0):
         if dtype not in DTYPES or not all(isinstance(n, int) and n >= 0 for n in [*shape, offset, nbytes]):
             raise FrameError("bad tensor header")
         torch_dtype = getattr(torch, dtype)
-        itemsize = torch.empty((), dtype=torch_dtype).element_size()
-        if math.prod(shape) * itemsize != nbytes or offset != cursor[0] or offset + nbytes > len(blob):
+        if math.prod(shape) * _itemsize(dtype) != nbytes or offset != cursor[0] or offset + nbytes > len(blob):
             raise FrameError("tensor header does not match its bytes")
         cursor[0] += nbytes
         if nbytes == 0:
             return torch.empty(shape, dtype=torch_dtype)
-        flat = torch.frombuffer(bytearray(blob[offset:offset + nbytes]), dtype=torch.uint8)
-        return flat.view(torch_dtype).reshape(shape).clone()
+        # The tensor owns a private copy of its bytes (the bytearray), never a view of the frame.
+        return torch.frombuffer(bytearray(blob[offset:offset + nbytes]), dtype=torch_dtype).reshape(shape)
     if "__tuple" in value:
         return tuple(_unpack(v, blob, cursor, depth + 1) for v in value["__tuple"])
     if "__dict" in value:
