@@ -114,6 +114,13 @@ def test_the_summary_counts_planted_mistakes(tmp_path):
     png = (tmp_path / "grades_histogram.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000
     assert "2 students: Did you forget to sum the bias gradient" in proc.stdout
+    # Two workers, one torch import in the grader and one zygote that forked every child.
+    how = next(ln for ln in proc.stdout.splitlines() if ln.startswith("how: "))
+    forked = [(tmp_path / "grades_results" / s / "results.json").read_text() for s in ("ann", "bob", "cat", "dan")]
+    if "zygote off" in how:
+        pytest.skip(how)
+    assert how == "how: workers forked from one torch import, sharing one zygote"
+    assert all("zygote: the child was forked" in text for text in forked)
 
 
 def test_hints_are_merged_across_cases_and_tips_do_not_count():

@@ -4,6 +4,8 @@ run in both modes too)."""
 
 from __future__ import annotations
 
+import copy
+import time
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,56 @@ def test_the_zygote_holds_one_thread_and_no_course_code():
     assert "solutions" not in maps
     environ = Path(f"/proc/{zygote.proc.pid}/environ").read_bytes()
     assert b"COURSE_NN" not in environ
+
+
+def test_a_zygote_that_cannot_fork_falls_back_to_a_fresh_child_and_says_so(tmp_path, monkeypatch):
+    path = planted(tmp_path, "hw1")
+    contain = sandbox.containment()
+    if sandbox.zygote_for(contain)[0] is None:
+        pytest.skip("no zygote here")
+
+    def refuse(self, request, fds=()):
+        raise OSError("the zygote could not fork the child: planted failure")
+
+    monkeypatch.setattr(sandbox.Zygote, "ask", refuse)
+    result = engine.grade(path, HW1, seed=3, zygote=True)
+    assert result.score == pytest.approx(HW1.total_points)
+    assert any("zygote failed" in n and "fresh interpreter" in n for n in result.notes), result.notes
+
+
+def test_one_zygote_serves_every_worker_of_a_batch(tmp_path):
+    """Two clients of one shared zygote (as two forked workers hold them) each get their own children."""
+    contain = sandbox.containment()
+    zygote, why = sandbox.start_shared_zygote(contain, 2)
+    if zygote is None:
+        pytest.skip(why)
+    path = planted(tmp_path, "hw1")
+    try:
+        for index in (1, 0):  # what worker ``index`` holds after adopt_zygote (without forking a worker)
+            client = copy.copy(zygote)
+            client.sock, client.clients = zygote.clients[index], [zygote.clients[index]]
+            assert client.threads == 1  # each socket gets the zygote's hello
+            child = sandbox.Child(sandbox.prepare(path, HW1.submission), contain, sandbox.secret_paths(), 1 << 30,
+                                  client)
+            try:
+                assert not child.fallback
+                kind, frame = child.read(time.monotonic() + 60, 0)
+                assert kind == "frame" and frame == {"event": "ready"}
+            finally:
+                child.kill()
+    finally:
+        zygote.close()
+    assert zygote.proc.poll() is not None
+
+
+def test_the_grader_forks_its_workers_only_with_one_thread(monkeypatch):
+    from course_nn.grading import cli_batch
+
+    monkeypatch.setattr(cli_batch, "_thread_count", lambda: 2)
+    pool, zygote, how = cli_batch._start_workers(HW1, 1, no_zygote=True)
+    try:
+        assert zygote is None
+        assert how == "workers are fresh interpreters (2 threads after importing torch)"
+        assert pool._mp_context.get_start_method() == "spawn"
+    finally:
+        pool.shutdown()
