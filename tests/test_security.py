@@ -715,3 +715,62 @@ def test_hidden_inputs_cannot_ride_out_on_a_visible_exception(tmp_path, grade):
         sums[c["visible"]].add(str(round(float(c["inputs"][0].double().sum()), 6)))
     assert any(s in text for s in sums[True]), "the spy should see the public inputs"
     assert not any(s in text for s in sums[False]), "a hidden input reached the student"
+
+
+HOSTILE_WITHOUT_ROOT = """
+import ctypes, sys
+for line in open("/proc/self/status"):
+    if line.startswith(("CapEff", "CapBnd", "NoNewPrivs")):
+        print(line.strip(), file=sys.stderr)
+try:
+    open({outside!r}, "w").write("written by the submission")
+except OSError as exc:
+    print("write refused:", exc, file=sys.stderr)
+libc = ctypes.CDLL(None, use_errno=True)
+print("umount", libc.umount2({hidden_dir!r}.encode(), 2), file=sys.stderr)
+try:
+    print("READ", open({secret!r}).read()[:200], file=sys.stderr)
+except OSError as exc:
+    print("read refused:", exc, file=sys.stderr)
+"""
+
+
+@needs_root
+def test_a_grader_without_root_leaves_its_child_no_power_over_the_namespaces():
+    """A student grading on a laptop: no root, so the namespaces live in a user namespace whose root
+    the child would be. Every capability must be gone (bounding set too), the file system read-only
+    and the mounts that hide secrets impossible to lift."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if not shutil.which("setpriv"):
+        pytest.skip("setpriv not installed")
+    folder = Path(tempfile.mkdtemp(prefix=".nobody-grader-", dir=ROOT))  # outside /tmp: the child's /tmp is private
+    try:
+        folder.chmod(0o777)
+        outside, secret = folder / "written_by_submission", ROOT / "solutions" / "hw1_autograd" / "hidden.json"
+        (folder / "functions.py").write_text(HOSTILE_WITHOUT_ROOT.format(
+            outside=str(outside), hidden_dir=str(secret.parent.parent), secret=str(secret)))
+        (folder / "functions.py").chmod(0o644)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder)}
+        probe = subprocess.run(user + [sys.executable, "-c", "from course_nn.grading import sandbox; "
+                                       "print(sandbox.containment().userns)"],
+                               capture_output=True, text=True, env=env, cwd=folder)
+        if probe.stdout.strip() != "True":
+            pytest.skip(f"no user namespaces for an unprivileged grader here: {probe.stderr[-300:]}")
+        script = ("import json; from course_nn import registry; from course_nn.grading import engine; "
+                  f"r = engine.grade({str(folder / 'functions.py')!r}, registry.get('hw1'), seed=1); "
+                  "print(json.dumps(r.output))")
+        run = subprocess.run(user + [sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                             cwd=folder, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        printed = json.loads(run.stdout.strip().splitlines()[-1])
+        assert "CapEff:\t0000000000000000" in printed and "CapBnd:\t0000000000000000" in printed, printed
+        assert "NoNewPrivs:\t1" in printed, printed
+        assert "write refused" in printed and not outside.exists()
+        assert "umount -1" in printed
+        assert "read refused" in printed and "READ" not in printed
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

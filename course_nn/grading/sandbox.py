@@ -8,7 +8,7 @@ written into the instructor notes of every result):
 - **another user**: when the grader is root (Gradescope), the child runs as ``nobody``: it cannot
   signal the grader, read its memory or write its files. Root with an interpreter ``nobody``
   cannot reach is refused: student code never runs as root.
-- **namespaces** (``unshare``): a PID namespace (the child sees only its own processes; every
+- **namespaces** (``unshare(2)``, done by child/contain.py for every child): a PID namespace (the child sees only its own processes; every
   descendant dies with it), no network, a private mount table in which the whole file system is
   read-only, /tmp, /var/tmp and /dev/shm are fresh and small, and secrets (solutions/, the
   hidden-case seed, the grader's own source) are covered by empty folders. Without root this
@@ -26,7 +26,6 @@ import os
 import pwd
 import secrets
 import selectors
-import shlex
 import shutil
 import signal
 import subprocess
@@ -43,6 +42,7 @@ from course_nn.grading.child import framing
 CHILD_DIR = Path(__file__).with_name("child")
 CHILD_FILES = ("runner.py", "framing.py", "probe_hw1.py", "probe_hw2.py")
 ZYGOTE = CHILD_DIR / "zygote.py"
+CONTAIN = CHILD_DIR / "contain.py"
 OUTPUT_CAP = 64 * 1024  # what the submission prints, kept for the instructor (and capped)
 NPROC = 256  # processes and threads of the sandbox user (torch needs a few threads)
 FSIZE = 64 * 1024 * 1024  # largest file the child may write (its /tmp is a small tmpfs anyway)
@@ -114,11 +114,6 @@ def _anchor() -> str:
     return next((d for d in ("/mnt", "/media", "/srv", "/opt") if os.path.isdir(d)), "")
 
 
-def _unshare_argv(userns: bool) -> list[str]:
-    argv = ["unshare", "--pid", "--fork", "--kill-child", "--mount", "--net", "--ipc", "--mount-proc"]
-    return argv + (["--user", "--map-root-user"] if userns else [])
-
-
 SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
 
 
@@ -135,44 +130,45 @@ def kept_paths() -> tuple[str, ...]:
     return tuple(str(p) for p in top)
 
 
-def _setup_script(anchor: str, box: str | None, hide_dirs: list[str], hide_files: list[str], workdir: str) -> str:
-    """The shell run as (namespace) root before student code: mounts, then drop every privilege."""
-    q = shlex.quote
-    lines = ["set -e", "mount --make-rprivate /", f"mount -t tmpfs -o size=1m,mode=755 tmpfs {q(anchor)}"]
-    if box is not None:
-        lines += [f"mkdir {q(anchor)}/box", f"mount --bind {q(box)} {q(anchor)}/box"]
-    keep = kept_paths()
-    lines += [f"mkdir {q(anchor)}/keep{i} && mount --bind {q(p)} {q(anchor)}/keep{i}" for i, p in enumerate(keep)]
-    # Everything read-only (later tmpfs mounts stay writable), then fresh scratch space.
-    lines.append("for m in $(awk '{print $5}' /proc/self/mountinfo | sort -u); do "
-                 "mount -o remount,bind,ro \"$m\" 2>/dev/null || true; done")
-    lines += [f"[ ! -d {d} ] || mount -t tmpfs -o size={TMPFS},mode=1777,nosuid,nodev tmpfs {d}" for d in SCRATCH]
-    lines += [f"mkdir -p {q(p)} && mount --bind {q(anchor)}/keep{i} {q(p)} && mount -o remount,bind,ro {q(p)}"
-              for i, p in enumerate(keep)]
-    lines += [f"[ ! -d {q(d)} ] || mount -t tmpfs -o size=4k,mode=000 tmpfs {q(d)}" for d in hide_dirs]
-    lines += [f"[ ! -f {q(f)} ] || mount --bind /dev/null {q(f)}" for f in hide_files]
-    lines.append(f"cd {q(workdir)}")
-    lines.append('exec "$@"')
-    return "\n".join(lines)
+def _run_contain(req: dict, *args: str, **popen) -> subprocess.Popen:
+    """``python -I -B contain.py ARGS FD``, the request written to it on pipe FD."""
+    import json
 
-
-def _privilege_drop(c: Containment) -> list[str]:
-    argv = ["setpriv", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
-    if c.user:
-        argv += [f"--reuid={c.uid}", f"--regid={c.gid}", "--clear-groups"]
-    return argv + ["--"]
+    r, w = os.pipe()
+    try:
+        proc = subprocess.Popen([sys.executable, "-I", "-B", str(CONTAIN), *args, str(r)], pass_fds=(r,), cwd="/",
+                                env=child_env(req["workdir"]), start_new_session=True, **popen)
+    finally:
+        os.close(r)
+    with os.fdopen(w, "wb") as fh:  # a few KiB: the pipe holds it whether or not the child reads yet
+        fh.write(json.dumps(req).encode())
+    return proc
 
 
 def _probe_namespaces(c: Containment) -> bool:
-    if not all(shutil.which(t) for t in ("unshare", "setpriv", "mount")) or not c.anchor:
+    """Do the child's namespaces, mounts and privilege drop work here? (contain.py --probe: the same
+    code a real child runs, ending before the runner.)"""
+    if not c.anchor:
         return False
-    script = _setup_script(c.anchor, None, [], [], "/")
-    argv = _unshare_argv(c.userns) + ["/bin/sh", "-c", script, "sh", *_privilege_drop(c), "/bin/true"]
+    req = request(c, None, [], "/", [], {})
     try:
-        return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=15).returncode == 0
+        proc = _run_contain(req, "--probe", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+        return proc.wait(timeout=15) == 0
     except (OSError, subprocess.SubprocessError):
         return False
+
+
+def request(c: Containment, sandbox: Sandbox | None, hide: list[Path], workdir: str, cgroup_procs: list[str],
+            rlimits: dict[str, int]) -> dict:
+    """What contain.py needs to build a child's containment (fresh, or forked by the zygote)."""
+    dirs, files = _split(hide)
+    return {"op": "fork", "namespaces": c.namespaces, "userns": c.userns, "anchor": c.anchor,
+            "box": str(sandbox.box) if sandbox else None, "tmpfs": TMPFS, "hide_dirs": dirs, "hide_files": files,
+            "workdir": workdir, "uid": c.uid, "gid": c.gid, "env": child_env(workdir), "rlimits": rlimits,
+            "cgroup_procs": cgroup_procs, "keep": list(kept_paths()),
+            "runner": sandbox.view(c, sandbox.box / "runner" / "runner.py") if sandbox else "",
+            "target": sandbox.view(c, sandbox.target) if sandbox else ""}
 
 
 def _probe_cgroup() -> str:
@@ -366,47 +362,21 @@ class Child:
         self.fallback = ""  # why a fresh interpreter was started although a zygote was given
         if zygote is not None:
             try:
-                self.proc = _ForkedProcess(zygote, self._fork_request(sandbox, c, hide))
+                self.proc = _ForkedProcess(zygote, self._request(sandbox, c, hide))
                 self._start_reading()
                 return
             except OSError as exc:
                 self.fallback = f"zygote failed ({exc}); this child is a fresh interpreter"
-        python = [sys.executable, "-I", "-B", sandbox.view(c, sandbox.box / "runner" / "runner.py"),
-                  sandbox.view(c, sandbox.target)]
-        limits = ["prlimit", f"--fsize={FSIZE}", f"--nofile={NOFILE}", "--core=0"] + \
-            ([f"--nproc={NPROC}"] if c.user else []) + ["--"]
-        if not shutil.which("prlimit"):
-            limits = []
-        workdir = sandbox.view(c, sandbox.target.parent)
-        if c.namespaces:
-            dirs, files = _split(hide)
-            script = _setup_script(c.anchor, str(sandbox.box), dirs, files, workdir)
-            argv = limits + _unshare_argv(c.userns) + ["/bin/sh", "-c", script, "sh", *_privilege_drop(c), *python]
-            popen_user = {}
-        else:
-            argv = limits + python
-            popen_user = {"user": c.uid, "group": c.gid, "extra_groups": []} if c.user else {}
-        if self.cgroup is not None:  # the wrapper joins the cgroup before anything else starts
-            joins = " && ".join(f"echo $$ > {shlex.quote(f)}" for f in self.cgroup.procs_files())
-            argv = ["/bin/sh", "-c", f'{joins} && exec "$@"', "sh", *argv]
-        self.proc = subprocess.Popen(argv, cwd=str(sandbox.target.parent), env=child_env(workdir),
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     start_new_session=True, **popen_user)
+        self.proc = _run_contain(self._request(sandbox, c, hide), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
         self._start_reading()
 
-    def _fork_request(self, sandbox: Sandbox, c: Containment, hide: list[Path]) -> dict:
-        """What the zygote needs to build the same containment a fresh child gets."""
+    def _request(self, sandbox: Sandbox, c: Containment, hide: list[Path]) -> dict:
         limits = {"RLIMIT_FSIZE": FSIZE, "RLIMIT_NOFILE": NOFILE, "RLIMIT_CORE": 0}
         if c.user:
             limits["RLIMIT_NPROC"] = NPROC
-        workdir = sandbox.view(c, sandbox.target.parent)
-        dirs, files = _split(hide)
-        return {"op": "fork", "namespaces": c.namespaces, "anchor": c.anchor, "box": str(sandbox.box),
-                "tmpfs": TMPFS, "hide_dirs": dirs, "hide_files": files, "workdir": workdir,
-                "uid": c.uid, "gid": c.gid, "env": child_env(workdir), "rlimits": limits,
-                "cgroup_procs": self.cgroup.procs_files() if self.cgroup else [],
-                "runner": sandbox.view(c, sandbox.box / "runner" / "runner.py"), "keep": list(kept_paths()),
-                "target": sandbox.view(c, sandbox.target)}
+        return request(c, sandbox, hide, sandbox.view(c, sandbox.target.parent),
+                       self.cgroup.procs_files() if self.cgroup else [], limits)
 
     def _start_reading(self) -> None:
         self.buffer = b""
