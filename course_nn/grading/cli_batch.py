@@ -20,7 +20,7 @@ seed or the grader itself changed (the last grading is cached beside their resul
 regrades everyone. Ctrl-C keeps every finished result and writes the gradebook and summary of what
 is done. torch is imported twice per batch, not once per student: by this command, whose workers
 are forked from it, and by one zygote, which forks one contained child per student (--no-zygote
-starts a fresh interpreter per student instead). The last line says how the workers started.
+starts a fresh interpreter per student instead). The line "how: ..." says how the workers started.
 
 What the class got wrong goes beside the CSV: <name>_summary.md (per task and check, the mean and
 how many students lost points; the most frequent hints with their counts) and <name>_histogram.png,
