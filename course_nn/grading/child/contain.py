@@ -225,8 +225,8 @@ def user_namespace(uid: int, gid: int) -> None:
             fh.write(text)
 
 
-def _run_student(req: dict) -> None:
-    """G in a fresh child: the runner, as zygote.py's children run it."""
+def run_student(req: dict) -> None:
+    """G, contained: the runner (imported before the fork, by main() here or by the zygote)."""
     import runner
 
     sys.argv = [req["runner"], req["target"]]
@@ -254,7 +254,7 @@ def main() -> None:
         import runner  # noqa: F401  (and torch, through the probes): before the fork, once
         for name in ("framing", "probe_hw1", "probe_hw2"):
             __import__(name)
-    pid = spawn(req, [0, 1, 2], (lambda _req: os._exit(0)) if probe else _run_student, again=False)
+    pid = spawn(req, [0, 1, 2], (lambda _req: os._exit(0)) if probe else run_student, again=False)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # the grader must see EOF on the child's pipes when G ends, not when we do
         os.dup2(devnull, fd)

@@ -32,7 +32,7 @@ if len(sys.argv) > 2 and os.getppid() != int(sys.argv[2]):
 import framing  # noqa: E402,F401
 import probe_hw1  # noqa: E402,F401
 import probe_hw2  # noqa: E402,F401
-import runner  # noqa: E402
+import runner  # noqa: E402,F401
 import torch  # noqa: E402,F401  the heavy import, done once
 
 
@@ -63,13 +63,6 @@ def _warm_up() -> None:
     framing.decode(payload)
 
 
-def _run_student(req: dict) -> None:
-    """The forked child, contained: the runner (imported above, before any fork)."""
-    sys.argv = [req["runner"], req["target"]]
-    runner.__file__ = req["runner"]
-    runner.main()
-
-
 def _thread_count() -> int:
     try:
         return len(os.listdir("/proc/self/task"))
@@ -79,7 +72,7 @@ def _thread_count() -> int:
 
 def _answer(req: dict, fds: list[int], statuses: dict[int, int]) -> dict:
     if req["op"] == "fork":
-        pid = contain.spawn(req, fds, _run_student)
+        pid = contain.spawn(req, fds, contain.run_student)
         for fd in fds:
             os.close(fd)
         return {"pid": pid}
