@@ -101,14 +101,16 @@ def _grader_processes() -> set[int]:
             cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
         except (OSError, ValueError):
             continue
-        if b"zygote.py" in cmd or b"course_nn\x00grade-batch" in cmd or b"runner.py" in cmd:
+        if any(part in cmd for part in (b"zygote.py", b"contain.py", b"course_nn\x00grade-batch", b"runner.py")):
             found.add(int(entry))
     return found
 
 
 @pytest.mark.slow
-def test_grade_batch_writes_each_result_as_soon_as_it_is_graded(tmp_path):
-    """...and a grader killed outright (kill -9) leaves no student process behind."""
+@pytest.mark.parametrize("children", ["zygote", "fresh"])
+def test_grade_batch_writes_each_result_as_soon_as_it_is_graded(tmp_path, children):
+    """...and a grader killed outright (kill -9) leaves no student process behind, whether its
+    children are forked by the zygote or fresh interpreters."""
     before = _grader_processes()
     subs = tmp_path / "subs"
     for name, text in [("alice", SOLUTION.read_text()), ("bob", "import time\ntime.sleep(600)\n")]:
@@ -116,7 +118,8 @@ def test_grade_batch_writes_each_result_as_soon_as_it_is_graded(tmp_path):
         (subs / name / "functions.py").write_text(text)
     book = tmp_path / "grades.csv"
     proc = subprocess.Popen([sys.executable, "-m", "course_nn", "grade-batch", str(subs), "-a", "hw1", "--jobs", "1",
-                             "--csv", str(book), "--timeout", "300", "--quiet"], cwd=ROOT,
+                             "--csv", str(book), "--timeout", "300", "--quiet",
+                             *(["--no-zygote"] if children == "fresh" else [])], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 240
@@ -126,6 +129,7 @@ def test_grade_batch_writes_each_result_as_soon_as_it_is_graded(tmp_path):
         rows = {r["student"]: r for r in csv.DictReader(book.open())}
         assert float(rows["alice"]["score"]) == pytest.approx(100) and "bob" not in rows
         assert (tmp_path / "grades_results" / "alice" / "results.json").is_file()
+        time.sleep(3)  # bob's child is asleep in its sandbox by now: the kill must reach it too
     finally:
         os.killpg(proc.pid, 9)
         proc.wait()

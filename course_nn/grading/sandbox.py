@@ -167,6 +167,7 @@ def request(c: Containment, sandbox: Sandbox | None, hide: list[Path], workdir: 
             "box": str(sandbox.box) if sandbox else None, "tmpfs": TMPFS, "hide_dirs": dirs, "hide_files": files,
             "workdir": workdir, "uid": c.uid, "gid": c.gid, "env": child_env(workdir), "rlimits": rlimits,
             "cgroup_procs": cgroup_procs, "keep": list(kept_paths()),
+            "parent": os.getpid(),  # a fresh child checks it still has this parent once it can die with it
             "runner": sandbox.view(c, sandbox.box / "runner" / "runner.py") if sandbox else "",
             "target": sandbox.view(c, sandbox.target) if sandbox else ""}
 
