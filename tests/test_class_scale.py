@@ -134,3 +134,54 @@ def test_hints_are_merged_across_cases_and_tips_do_not_count():
     assert s.hints.most_common(1)[0][1] == 2
     assert not any("tip" in hint.lower() for _task, hint in s.hints)
     assert s.checks[("Linear", "backward")].lost == 2
+
+
+PEEK = '''
+
+_LEAK = []
+for _path in {paths!r}:
+    try:
+        _LEAK.append(open(_path).read()[:300])
+    except OSError:
+        _LEAK.append("refused")
+
+
+class Square(Function):
+    @staticmethod
+    def forward(ctx, x):
+        raise RuntimeError("LEAK " + " | ".join(_LEAK))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("children", ["zygote", "fresh"])
+def test_a_student_cannot_read_the_class_files_or_the_gradebook(children):
+    """bob, graded after alice, reads her submission, her results and the gradebook, and raises
+    them where a visible case shows an exception. The class lives outside /tmp (the child's /tmp is
+    its own), readable by everyone, as a shared course folder would be."""
+    import secrets
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix=".class-", dir=Path(__file__).resolve().parents[1]))
+    try:
+        marker = f"alice-private-{secrets.token_hex(6)}"
+        make_class(root, {"alice": ()})
+        alice = root / "subs" / "alice" / "functions.py"
+        alice.write_text(f"# {marker}\n" + alice.read_text())
+        (root / "subs" / "bob").mkdir()
+        (root / "subs" / "bob" / "functions.py").write_text(BASE + PEEK.format(paths=[
+            str(alice), str(root / "grades_results" / "alice" / "results.json"), str(root / "grades.csv")]))
+        for path in [root, *root.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        batch(root, *(["--no-zygote"] if children == "fresh" else []), check=False)
+        seen_by_bob = (root / "grades_results" / "bob" / "results.json").read_text()
+        assert "raised RuntimeError: LEAK" in seen_by_bob  # the attempt ran and its text reached bob...
+        assert marker not in seen_by_bob and "alice" not in seen_by_bob  # ...with nothing of alice's
+        assert "student,score" not in seen_by_bob and '"score": 100' not in seen_by_bob
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

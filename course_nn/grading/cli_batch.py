@@ -108,7 +108,7 @@ def _grade_one(*args, **kwargs) -> dict:
 
 
 def _grade_student(student: str, path: str, assignment: str, seed: int | None, out: str, timeout: float,
-                   memory: int, key: str = "", seed_file: str = "", zygote: bool = True) -> dict:
+                   memory: int, key: str = "", hide: tuple[str, ...] = (), zygote: bool = True) -> dict:
     """Never raises (but for an interrupt). A student's failure is a status with a score; a
     failure of the grader is status "grader error" with no score."""
     from course_nn import registry
@@ -131,7 +131,7 @@ def _grade_student(student: str, path: str, assignment: str, seed: int | None, o
                 row["seconds"] = round(time.monotonic() - started, 2)
                 return row
         result = engine.grade(target, a, seed=seed, timeout=timeout, memory_bytes=memory, zygote=zygote,
-                              hide=[Path(seed_file)] if seed_file else [])
+                              hide=[Path(p) for p in hide])
         state = status.of_result(result)
         row.update(score=round(result.score, 4), status=state.name, error=state.reason)
         for task, (earned, _possible) in result.points_by_task().items():
@@ -280,8 +280,12 @@ def _grade_todo(args, a, todo: list[tuple[str, Path, str]], seed: int | None, se
         from course_nn.grading import summary
 
         threading.Thread(target=summary.preload, daemon=True).start()
+        # What no child may read: the seed, and the class's own files (other students' work, their
+        # results, the gradebook and what the class got wrong).
+        hide = tuple(str(p) for p in ([Path(seed_file)] if seed_file else [])
+                     + [Path(args.folder), results_dir, csv_path, *_summary_paths(csv_path)])
         futures = {pool.submit(_grade_one, name, str(path), a.name, seed, str(results_dir / name / "results.json"),
-                               args.timeout, args.memory, key, seed_file, not args.no_zygote): name
+                               args.timeout, args.memory, key, hide, not args.no_zygote): name
                    for name, path, key in todo}
         for fut in as_completed(futures):
             try:
@@ -303,6 +307,11 @@ def _grade_todo(args, a, todo: list[tuple[str, Path, str]], seed: int | None, se
     return interrupted, how
 
 
+def _summary_paths(csv_path: Path) -> tuple[Path, Path]:
+    """<name>_summary.md and <name>_histogram.png beside the CSV."""
+    return csv_path.with_name(csv_path.stem + "_summary.md"), csv_path.with_name(csv_path.stem + "_histogram.png")
+
+
 def _summarise(a, rows: list[dict], results_dir: Path, csv_path: Path) -> str:
     """grades_summary.md and grades_histogram.png beside the CSV; returns the short printed summary."""
     import json
@@ -319,8 +328,7 @@ def _summarise(a, rows: list[dict], results_dir: Path, csv_path: Path) -> str:
             summary.add(json.loads(path.read_text()))
         except (OSError, ValueError):
             continue
-    md = csv_path.with_name(csv_path.stem + "_summary.md")
-    png = csv_path.with_name(csv_path.stem + "_histogram.png")
+    md, png = _summary_paths(csv_path)
     options.write_or_fail(lambda: atomic_write_text(md, summary.markdown()), md)
     if summary.totals:
         options.write_or_fail(lambda: summary.histogram(png), png)

@@ -8,11 +8,13 @@ written into the instructor notes of every result):
 - **another user**: when the grader is root (Gradescope), the child runs as ``nobody``: it cannot
   signal the grader, read its memory or write its files. Root with an interpreter ``nobody``
   cannot reach is refused: student code never runs as root.
-- **namespaces** (``unshare(2)``, done by child/contain.py for every child): a PID namespace (the child sees only its own processes; every
-  descendant dies with it), no network, a private mount table in which the whole file system is
-  read-only, /tmp, /var/tmp and /dev/shm are fresh and small, and secrets (solutions/, the
-  hidden-case seed, the grader's own source) are covered by empty folders. Without root this
-  uses a user namespace, with every capability dropped before student code starts.
+- **namespaces** (``unshare(2)``, done by child/contain.py for every child): a PID namespace (the
+  child sees only its own processes; every descendant dies with it), no network, and a new root
+  built from an allow-list — the system folders, the interpreter and torch, its sandbox, all
+  read-only, with fresh small /tmp, /var/tmp and /dev/shm: the course, other students' work, the
+  gradebook and the host's sockets are not in its world at all, and secrets inside an allowed
+  folder are covered. Without root this uses a user namespace, with every capability dropped
+  before student code starts; a seccomp filter shuts the kernel keyrings either way.
 - **a cgroup** per child (v1 or v2): memory and process limits for the whole tree.
 - **rlimits** always: processes (as ``nobody``), file size, open files, no core dumps; the child
   caps its own address space after importing torch.
@@ -63,7 +65,7 @@ class Containment:
     namespaces: bool  # pid + mount + net + ipc (+ user when not root)
     userns: bool
     cgroup: str  # "v1", "v2" or ""
-    anchor: str  # an empty folder the sandbox is mounted on inside the namespace
+    anchor: str  # an empty folder the child's new root is built on (inside its mount namespace)
 
     def describe(self) -> str:
         parts = [f"child runs as {self.user!r} (uid {self.uid})" if self.user
@@ -114,20 +116,19 @@ def _anchor() -> str:
     return next((d for d in ("/mnt", "/media", "/srv", "/opt") if os.path.isdir(d)), "")
 
 
-SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 
 
 @functools.lru_cache(maxsize=1)
-def kept_paths() -> tuple[str, ...]:
-    """The interpreter and torch when they live under a scratch folder (a CI venv in /tmp): they are
-    carried over the fresh tmpfs, read-only, so the child can still start."""
+def allowed_paths() -> tuple[str, ...]:
+    """All a child's new root holds besides its sandbox: the system folders, and the interpreter and
+    torch wherever they are installed (a venv under /tmp, as in CI, is carried over the fresh /tmp)."""
     spec = importlib.util.find_spec("torch")
-    needed = {Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent.parent}
+    needed = {*SYSTEM_DIRS, sys.prefix, sys.base_prefix, str(Path(sys.prefix).resolve()),
+              str(Path(sys.executable).resolve().parent.parent)}
     if spec and spec.origin:
-        needed.add(Path(spec.origin).resolve().parents[1])
-    under = sorted(p for p in needed if any(Path(d) in p.parents for d in SCRATCH))
-    top = [p for p in under if not any(q in p.parents for q in under)]
-    return tuple(str(p) for p in top)
+        needed.add(str(Path(spec.origin).resolve().parents[1]))
+    return tuple(sorted(needed))
 
 
 def _run_contain(req: dict, *args: str, **popen) -> subprocess.Popen:
@@ -166,7 +167,7 @@ def request(c: Containment, sandbox: Sandbox | None, hide: list[Path], workdir: 
     return {"op": "fork", "namespaces": c.namespaces, "userns": c.userns, "anchor": c.anchor,
             "box": str(sandbox.box) if sandbox else None, "tmpfs": TMPFS, "hide_dirs": dirs, "hide_files": files,
             "workdir": workdir, "uid": c.uid, "gid": c.gid, "env": child_env(workdir), "rlimits": rlimits,
-            "cgroup_procs": cgroup_procs, "keep": list(kept_paths()),
+            "cgroup_procs": cgroup_procs, "allow": list(allowed_paths()),
             "parent": os.getpid(),  # a fresh child checks it still has this parent once it can die with it
             "runner": sandbox.view(c, sandbox.box / "runner" / "runner.py") if sandbox else "",
             "target": sandbox.view(c, sandbox.target) if sandbox else ""}

@@ -6,12 +6,14 @@ FD`` (a fresh interpreter; the request is JSON on pipe FD), and the zygote (zygo
 namespace (G is its PID 1: whatever G starts dies with it) and G, before student code:
 
 1. joins the child's cgroup and sets rlimits (file size, open files, no core dumps, processes);
-2. enters new mount, network and IPC namespaces and mounts: everything read-only, a fresh small
-   /tmp, /var/tmp and /dev/shm, the sandbox on the anchor folder, secrets covered;
+2. enters new mount, network and IPC namespaces and builds a new root from an allow-list: the
+   system folders, the interpreter and torch, its sandbox, all read-only; a fresh small /tmp,
+   /var/tmp and /dev/shm; a minimal /dev; its own /proc. Nothing else of the host is there;
 3. drops to the sandbox user (root grader) and every capability (always: without root the
    namespaces live in a user namespace, whose root G would otherwise stay, able to undo the mounts);
-4. sets no_new_privs, re-arms the parent-death signal (changing uid cleared it) and checks its
-   lifeline, so no child outlives the process that forked it.
+4. sets no_new_privs and a seccomp filter that shuts the kernel keyrings (the one shared state the
+   namespaces leave open), re-arms the parent-death signal (changing uid cleared it) and checks
+   its lifeline, so no child outlives the process that forked it.
 
 Standard library only (the zygote and the fresh child import torch themselves): the probe that
 decides whether namespaces work here runs this file too (``--probe``), without torch.
@@ -71,36 +73,81 @@ def _read_only(point: str, flags: int) -> None:
     mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags)
 
 
-def mount_view(req: dict) -> None:
-    """G, as (namespace) root in its new mount namespace: what the child may see."""
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
-    anchor = req["anchor"]
-    mount("tmpfs", anchor, "tmpfs", 0, "size=1m,mode=755")
-    if req["box"]:
-        os.mkdir(anchor + "/box")
-        mount(req["box"], anchor + "/box", None, MS_BIND)
-    for i, path in enumerate(req["keep"]):  # the interpreter, when it lives under /tmp (a CI venv)
-        os.mkdir(f"{anchor}/keep{i}")
-        mount(path, f"{anchor}/keep{i}", None, MS_BIND)
-    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)  # this PID namespace's /proc
+DEVICES = ("null", "zero", "full", "random", "urandom")  # and the GPU's, when there is one
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+
+
+def _bind_read_only(source: str, target: str) -> None:
+    """``source`` (and what is mounted below it) at ``target``, read-only; a symbolic link (merged
+    /usr: /bin -> usr/bin) is copied as a link."""
+    if os.path.islink(source):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.symlink(os.readlink(source), target)
+        return
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    mount(source, target, None, MS_BIND | MS_REC)
     for point, flags in _mounts().items():
-        try:
-            _read_only(point, flags)
-        except OSError:
-            pass  # e.g. a mount point hidden under another; what matters is checked below
-    for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
-        if os.path.isdir(scratch):
-            mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={req['tmpfs']},mode=1777")
-    for i, path in enumerate(req["keep"]):
-        os.makedirs(path, exist_ok=True)
-        mount(f"{anchor}/keep{i}", path, None, MS_BIND)
-        _read_only(path, _mounts().get(path, 0))
+        if point == target or point.startswith(target.rstrip("/") + "/"):
+            try:
+                _read_only(point, flags)
+            except OSError:
+                pass  # checked: the root and the working folder must end up read-only
+
+
+def _pivot_root(new_root: str) -> None:
+    """Make ``new_root`` the root of this mount namespace and let go of the old one entirely (not a
+    chroot: nothing of the old tree stays reachable)."""
+    import platform
+
+    os.chdir(new_root)
+    number = SYS_PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise OSError(f"pivot_root: unknown system call number on {platform.machine()}")
+    _call(libc.syscall(number, b".", b"."), "pivot_root")  # the old root now sits on top of the new one
+    _call(libc.umount2(b".", MNT_DETACH), "umount old root")
+    os.chdir("/")
+
+
+def mount_view(req: dict) -> None:
+    """G, as (namespace) root in its new mount namespace: a new root that holds only what the child
+    needs — the system folders, the interpreter and torch (``req["allow"]``), its sandbox — all
+    read-only, with a fresh /tmp, /var/tmp and /dev/shm, a minimal /dev and its own /proc. Nothing
+    else of the host exists for it: not the course, not other students, not the gradebook, not a
+    socket in /run. ``req["hide_*"]`` still covers secrets that live inside an allowed folder."""
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    new = req["anchor"]
+    mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    for scratch in ("/tmp", "/var/tmp"):
+        os.makedirs(new + scratch)
+        mount("tmpfs", new + scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={req['tmpfs']},mode=1777")
+    os.makedirs(new + "/dev")
+    mount("tmpfs", new + "/dev", "tmpfs", MS_NOSUID, "size=64k,mode=755")
+    for name in [*DEVICES, *(d for d in os.listdir("/dev") if d.startswith("nvidia"))]:
+        if os.path.exists("/dev/" + name):
+            _bind_read_only("/dev/" + name, new + "/dev/" + name)
+    os.makedirs(new + "/dev/shm")
+    mount("tmpfs", new + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={req['tmpfs']},mode=1777")
+    allowed = sorted(p for p in req["allow"] if os.path.lexists(p))
+    for path in allowed:
+        if not any(path.startswith(q.rstrip("/") + "/") for q in allowed if q != path):  # a parent is bound
+            _bind_read_only(path, new + path)
+    if req["box"]:
+        _bind_read_only(req["box"], new + req["anchor"] + "/box")
+    os.makedirs(new + "/proc", exist_ok=True)
+    mount("proc", new + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)  # this PID namespace's /proc
     for d in req["hide_dirs"]:
-        if os.path.isdir(d):
-            mount("tmpfs", d, "tmpfs", 0, "size=4k,mode=000")
+        if os.path.isdir(new + d):
+            mount("tmpfs", new + d, "tmpfs", 0, "size=4k,mode=000")
     for f in req["hide_files"]:
-        if os.path.isfile(f):
-            mount("/dev/null", f, None, MS_BIND)
+        if os.path.isfile(new + f):
+            mount("/dev/null", new + f, None, MS_BIND)
+    _pivot_root(new)
+    _read_only("/", _mounts().get("/", 0))
     writable = [p for p in ("/", req["workdir"]) if os.statvfs(p).f_flag & os.ST_RDONLY == 0]
     if writable:
         raise OSError(f"could not make {writable[0]} read-only")
@@ -132,6 +179,41 @@ def _clear_capabilities() -> None:
     _call(libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
 
 
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+# The kernel keyrings reach past every namespace here (a uid's keyring outlives each grading and is
+# shared by everything running as that uid): no child may use them, as Docker's default profile
+# decides. add_key, request_key, keyctl per architecture, and the audit id of its native ABI.
+KEYRING_CALLS = {"x86_64": (0xC000003E, (248, 249, 250)), "aarch64": (0xC00000B7, (217, 218, 219))}
+BPF_LD_W_ABS, BPF_JEQ_K, BPF_JGE_K, BPF_RET_K = 0x20, 0x15, 0x35, 0x06
+SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS = 0x7FFF0000, 0x00050000, 0x80000000
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER, EPERM, X32_BIT = 22, 2, 1, 0x40000000
+
+
+def _deny_keyrings() -> None:
+    """A seccomp filter: the keyring calls fail with EPERM; another ABI (32-bit, x32) is refused.
+    x86_64 and aarch64 only."""
+    import platform
+
+    arch = platform.machine()
+    if arch not in KEYRING_CALLS:
+        return  # no call numbers for this machine: its keyrings stay open (docs/security.md)
+    audit, calls = KEYRING_CALLS[arch]
+    prog = [(BPF_LD_W_ABS, 0, 0, 4), (BPF_JEQ_K, 1, 0, audit), (BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS),
+            (BPF_LD_W_ABS, 0, 0, 0), (BPF_JGE_K, len(calls) + 1, 0, X32_BIT)]
+    prog += [(BPF_JEQ_K, len(calls) - i, 0, nr) for i, nr in enumerate(calls)]
+    prog += [(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW), (BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | EPERM)]
+    filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
+    fprog = _SockFprog(len(prog), filters)
+    _call(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+
+
 def _limits(req: dict) -> None:
     for name, value in req["rlimits"].items():
         resource.setrlimit(getattr(resource, name), (value, value))
@@ -161,6 +243,7 @@ def enter(req: dict, fds: list[int], parent: int, lifeline: int) -> None:
         os.setuid(req["uid"])
     _clear_capabilities()  # root of a user namespace keeps its uid: its powers go here
     _call(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    _deny_keyrings()
     # Changing uid cleared the parent-death signal: set it again, then make sure the parent did
     # not die in between (its end of the lifeline closes with it).
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

@@ -70,22 +70,23 @@ def _thread_count() -> int:
         return 1
 
 
-def _answer(req: dict, fds: list[int], statuses: dict[int, int]) -> dict:
+def _answer(req: dict, fds: list[int]) -> dict:
     if req["op"] == "fork":
         pid = contain.spawn(req, fds, contain.run_student)
         for fd in fds:
             os.close(fd)
         return {"pid": pid}
-    while True:  # reap every finished child, remember its status
-        try:
-            done, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            break
-        if done == 0:
-            break
-        statuses[done] = os.waitstatus_to_exitcode(status)
-        contain.reaped(done)
-    return {"code": statuses.pop(req["pid"], None)}
+    # Reap only the child asked about, when its worker asks: until then it stays a zombie, so its
+    # pid cannot be reused by another process that a worker's kill would then hit.
+    pid = int(req["pid"])
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return {"code": -signal.SIGKILL}  # not (or no longer) a child of ours
+    if done == 0:
+        return {"code": None}
+    contain.reaped(pid)
+    return {"code": os.waitstatus_to_exitcode(status)}
 
 
 def main() -> None:
@@ -99,7 +100,6 @@ def main() -> None:
         sock = socket.socket(fileno=int(fd))  # SOCK_SEQPACKET: one message per request and answer
         sock.send(hello)
         sel.register(sock, selectors.EVENT_READ)
-    statuses: dict[int, int] = {}
     while sel.get_map():
         for key, _events in sel.select():
             sock = key.fileobj
@@ -112,7 +112,7 @@ def main() -> None:
                 sock.close()
                 continue
             try:
-                answer = _answer(json.loads(msg), fds, statuses)
+                answer = _answer(json.loads(msg), fds)
             except Exception as exc:  # noqa: BLE001 - the grader hears why (and uses a fresh child)
                 for fd in fds:
                     try:
