@@ -72,12 +72,19 @@ class Containment:
                  else "child runs as the grading user (not root)"]
         if self.namespaces:
             parts.append("PID, mount, network and IPC namespaces" + (" inside a user namespace" if self.userns else "")
-                         + " (read-only file system, private /tmp, secrets hidden, no network)")
+                         + " (a new root holding only the system, the interpreter and the sandbox, read-only; "
+                           "private /tmp; no network)")
         else:
             parts.append("no namespaces (unshare unavailable or refused): a detached process is killed by the "
                          "subreaper, secrets are protected by file permissions only")
         parts.append(f"cgroup {self.cgroup} memory and process limits" if self.cgroup else "no cgroup")
         parts.append("rlimits: " + ("NPROC, " if self.user else "") + "FSIZE, NOFILE, CORE, AS")
+        import platform
+
+        from course_nn.grading.child.contain import KEYRING_CALLS
+
+        parts.append("no capabilities" + ("; seccomp: kernel keyrings shut" if platform.machine() in KEYRING_CALLS
+                                          else f"; kernel keyrings open (no seccomp filter for {platform.machine()})"))
         return "containment: " + "; ".join(parts)
 
 
