@@ -185,3 +185,23 @@ def test_a_student_cannot_read_the_class_files_or_the_gradebook(children):
         assert "student,score" not in seen_by_bob and '"score": 100' not in seen_by_bob
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_a_progress_bar_on_a_terminal_still_gets_forked_workers(tmp_path):
+    """On a terminal the progress bar runs a thread; the workers must be forked before it starts,
+    or every batch an instructor watches would fall back to fresh interpreters."""
+    import pty
+
+    make_class(tmp_path, {"ann": (), "bob": ()})
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "course_nn", "grade-batch", str(tmp_path / "subs"), "-a", "hw1",
+                               "--jobs", "2", "--csv", str(tmp_path / "grades.csv")],
+                              stdout=subprocess.PIPE, stderr=follower, text=True, timeout=600)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 0
+    how = next(ln for ln in proc.stdout.splitlines() if ln.startswith("how: "))
+    assert "fresh interpreters" not in how, how

@@ -215,11 +215,14 @@ def _start_workers(a, jobs: int, no_zygote: bool) -> tuple[ProcessPoolExecutor, 
     if threads == 1 and "fork" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("fork")
         if zygote is None:
-            return ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init), zygote, f"workers forked, {why}"
+            pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init)
+            pool.submit(os.getpid).result()  # every worker forked now, while we have one thread
+            return pool, zygote, f"workers forked, {why}"
         slots = ctx.SimpleQueue()
         for i in range(jobs):
             slots.put(i)
         pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(zygote, slots))
+        pool.submit(os.getpid).result()  # a fork pool forks every worker now, while we have one thread
         return pool, zygote, "workers forked from one torch import, sharing one zygote"
     if zygote is not None:
         zygote.close()
@@ -269,14 +272,15 @@ def _grade_todo(args, a, todo: list[tuple[str, Path, str]], seed: int | None, se
 
     if not todo:
         return False, ""
-    update, close = _progress(args, len(todo), a.name)
+    update, close = (lambda row: None), (lambda: None)
     pool = zygote = None
     how = ""
     interrupted = False
     try:
         pool, zygote, how = _start_workers(a, min(args.jobs, len(todo)), args.no_zygote)
-        # The workers are forked: a thread here is safe now, and the summary's plotting import
-        # overlaps the grading instead of following it.
+        # The workers are forked: threads here are safe now (a terminal's progress bar runs one),
+        # and the summary's plotting import overlaps the grading instead of following it.
+        update, close = _progress(args, len(todo), a.name)
         from course_nn.grading import summary
 
         threading.Thread(target=summary.preload, daemon=True).start()
