@@ -131,3 +131,26 @@ def test_the_grader_forks_its_workers_only_with_one_thread(monkeypatch):
         assert pool._mp_context.get_start_method() == "spawn"
     finally:
         pool.shutdown()
+
+
+def test_cgroups_left_by_a_killed_grader_are_swept_but_a_new_one_is_not(tmp_path):
+    """A grader killed with kill -9 cannot remove its child's cgroup; the next grader removes the old
+    empty ones, never a fresh one (another grader's child may be about to join it)."""
+    import os
+    import secrets
+    import time
+
+    if not sandbox.containment().cgroup:
+        pytest.skip("no cgroups here")
+    root = next((r for r in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup") if Path(r, "cgroup.procs").exists()), None)
+    old, new = (Path(root) / f"course-nn-test-{secrets.token_hex(4)}" for _ in range(2))
+    old.mkdir()
+    new.mkdir()
+    try:
+        os.utime(old, (time.time() - 3600,) * 2)
+        assert sandbox.sweep_stale_cgroups((root,)) >= 1
+        assert not old.exists() and new.exists()
+    finally:
+        for group in (old, new):
+            if group.exists():
+                group.rmdir()

@@ -187,7 +187,28 @@ def _probe_cgroup() -> str:
     if group is None:
         return ""
     group.remove()
+    sweep_stale_cgroups()
     return group.version
+
+
+STALE_CGROUP_SECONDS = 600  # far longer than any one child lives (its task limit is seconds)
+
+
+def sweep_stale_cgroups(roots: tuple[str, ...] = ("/sys/fs/cgroup", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids")
+                        ) -> int:
+    """Remove the empty cgroups that graders killed outright (kill -9) had no chance to remove.
+    Only old ones: a concurrent grader's new cgroup is empty for a moment before its child joins."""
+    removed = 0
+    for root in roots:
+        for group in Path(root).glob("course-nn-*"):
+            try:
+                if time.time() - group.stat().st_mtime > STALE_CGROUP_SECONDS and \
+                        not (group / "cgroup.procs").read_text().strip():
+                    group.rmdir()
+                    removed += 1
+            except OSError:
+                continue
+    return removed
 
 
 @functools.lru_cache(maxsize=1)
