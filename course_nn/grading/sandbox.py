@@ -66,6 +66,7 @@ class Containment:
     userns: bool
     cgroup: str  # "v1", "v2" or ""
     anchor: str  # an empty folder the child's new root is built on (inside its mount namespace)
+    seccomp: bool = False  # the child can install its seccomp filter (the keyrings shut)
 
     def describe(self) -> str:
         parts = [f"child runs as {self.user!r} (uid {self.uid})" if self.user
@@ -79,12 +80,8 @@ class Containment:
                          "subreaper, secrets are protected by file permissions only")
         parts.append(f"cgroup {self.cgroup} memory and process limits" if self.cgroup else "no cgroup")
         parts.append("rlimits: " + ("NPROC, " if self.user else "") + "FSIZE, NOFILE, CORE, AS")
-        import platform
-
-        from course_nn.grading.child.contain import KEYRING_CALLS
-
-        parts.append("no capabilities" + ("; seccomp: kernel keyrings shut" if platform.machine() in KEYRING_CALLS
-                                          else f"; kernel keyrings open (no seccomp filter for {platform.machine()})"))
+        parts.append("no capabilities" + ("; seccomp: kernel keyrings shut" if self.seccomp
+                                          else "; kernel keyrings open (no seccomp filter here)"))
         return "containment: " + "; ".join(parts)
 
 
@@ -175,7 +172,7 @@ def request(c: Containment, sandbox: Sandbox | None, hide: list[Path], workdir: 
             "box": str(sandbox.box) if sandbox else None, "tmpfs": TMPFS, "hide_dirs": dirs, "hide_files": files,
             "workdir": workdir, "uid": c.uid, "gid": c.gid, "env": child_env(workdir), "rlimits": rlimits,
             "cgroup_procs": cgroup_procs, "allow": list(allowed_paths()),
-            "parent": os.getpid(),  # a fresh child checks it still has this parent once it can die with it
+            "seccomp": c.seccomp, "parent": os.getpid(),  # a fresh child checks it still has this parent once it can die with it
             "runner": sandbox.view(c, sandbox.box / "runner" / "runner.py") if sandbox else "",
             "target": sandbox.view(c, sandbox.target) if sandbox else ""}
 
@@ -217,7 +214,22 @@ def containment() -> Containment:
     user, uid, gid = _sandbox_user() if os.geteuid() == 0 else (None, None, None)
     base = Containment(user, uid, gid, False, os.geteuid() != 0, "", _anchor())
     namespaces = _probe_namespaces(base)
-    return Containment(user, uid, gid, namespaces, base.userns and namespaces, _probe_cgroup(), base.anchor)
+    return Containment(user, uid, gid, namespaces, base.userns and namespaces, _probe_cgroup(), base.anchor,
+                       _seccomp_filters())
+
+
+def _seccomp_filters() -> bool:
+    """The kernel has seccomp (its status line exists) and contain.py knows this machine's calls."""
+    import platform
+
+    from course_nn.grading.child.contain import KEYRING_CALLS
+
+    try:
+        with open("/proc/self/status") as fh:
+            has = any(line.startswith("Seccomp:") for line in fh)
+    except OSError:
+        has = False
+    return has and platform.machine() in KEYRING_CALLS
 
 
 # ----------------------------------------------------------------------------------------------
