@@ -315,6 +315,16 @@ def run_student(req: dict) -> None:
     runner.main()
 
 
+def exec_runner(req: dict) -> None:
+    """G in a user namespace: start the interpreter again, from inside the new root.
+
+    G is root of a namespace mapped to the grader's own uid, so it owns whatever the grader owns. An
+    interpreter started before the new root would stay reachable through /proc/self/exe on the
+    host's writable mount (chmod, xattrs on a grader-owned pyenv or conda binary); exec'd from here,
+    its binary is the read-only bind. (As root the child is nobody and owns nothing: a fork is enough.)"""
+    os.execv(sys.executable, [sys.executable, "-I", "-B", req["runner"], req["target"]])
+
+
 def main() -> None:
     """A fresh child: ``contain.py FD`` (request JSON on FD) or ``contain.py --probe FD``.
 
@@ -328,13 +338,18 @@ def main() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # new credentials cleared it
     if os.getppid() != req["parent"]:
         os._exit(1)  # the grader died before the signal was armed
-    if not probe:
+    if probe:
+        child_main = lambda _req: os._exit(0)  # noqa: E731 - the containment worked: nothing to run
+    elif req["userns"]:
+        child_main = exec_runner
+    else:
         here = os.path.dirname(os.path.abspath(__file__))
         sys.path.insert(0, here)
         import runner  # noqa: F401  (and torch, through the probes): before the fork, once
         for name in ("framing", "probe_hw1", "probe_hw2"):
             __import__(name)
-    pid = spawn(req, [0, 1, 2], (lambda _req: os._exit(0)) if probe else run_student, again=False)
+        child_main = run_student
+    pid = spawn(req, [0, 1, 2], child_main, again=False)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # the grader must see EOF on the child's pipes when G ends, not when we do
         os.dup2(devnull, fd)
