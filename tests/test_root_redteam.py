@@ -230,3 +230,27 @@ def test_a_grader_owned_interpreter_cannot_be_changed_through_proc_self_exe():
         assert python.stat().st_mode == before and not os.listxattr(python)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+PAGE_CACHE = '''
+import os, sys
+fd = os.open(os.__file__, os.O_RDONLY)
+for what, call in [("fadvise", lambda: os.posix_fadvise(fd, 0, 4096, os.POSIX_FADV_DONTNEED)),
+                   ("nowait", lambda: os.preadv(fd, [bytearray(16)], 0, os.RWF_NOWAIT)),
+                   ("plain", lambda: os.preadv(fd, [bytearray(16)], 0))]:
+    try:
+        print("DONE", what, call(), file=sys.stderr)
+    except OSError as exc:
+        print("REFUSED", what, exc.errno, file=sys.stderr)
+'''
+
+
+@needs_namespaces
+@pytest.mark.skipif(not CONTAIN.seccomp, reason="no seccomp filter on this machine")
+def test_the_page_cache_cannot_carry_bits_between_gradings(tmp_path, grade):
+    """The page cache is shared by the whole machine: one grading could evict or load pages of a
+    system file, the next ask which are resident without reading them (RWF_NOWAIT, fadvise). Those
+    calls are refused; an ordinary read is not."""
+    result = grade(hostile(tmp_path / "sub", PAGE_CACHE), HW1, seed=3)
+    assert "REFUSED fadvise 1" in result.output and "REFUSED nowait 1" in result.output, result.output[:500]
+    assert "DONE plain 16" in result.output, result.output[:500]

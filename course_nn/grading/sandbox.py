@@ -66,7 +66,7 @@ class Containment:
     userns: bool
     cgroup: str  # "v1", "v2" or ""
     anchor: str  # an empty folder the child's new root is built on (inside its mount namespace)
-    seccomp: bool = False  # the child can install its seccomp filter (the keyrings shut)
+    seccomp: bool = False  # the child can install its seccomp filter (keyrings, page-cache probes)
 
     def describe(self) -> str:
         parts = [f"child runs as {self.user!r} (uid {self.uid})" if self.user
@@ -80,7 +80,7 @@ class Containment:
                          "subreaper, secrets are protected by file permissions only")
         parts.append(f"cgroup {self.cgroup} memory and process limits" if self.cgroup else "no cgroup")
         parts.append("rlimits: " + ("NPROC, " if self.user else "") + "FSIZE, NOFILE, CORE, AS")
-        parts.append("no capabilities" + ("; seccomp: kernel keyrings shut" if self.seccomp
+        parts.append("no capabilities" + ("; seccomp: kernel keyrings and page-cache probes shut" if self.seccomp
                                           else "; kernel keyrings open (no seccomp filter here)"))
         return "containment: " + "; ".join(parts)
 
@@ -222,14 +222,14 @@ def _seccomp_filters() -> bool:
     """The kernel has seccomp (its status line exists) and contain.py knows this machine's calls."""
     import platform
 
-    from course_nn.grading.child.contain import KEYRING_CALLS
+    from course_nn.grading.child.contain import FILTERED_CALLS
 
     try:
         with open("/proc/self/status") as fh:
             has = any(line.startswith("Seccomp:") for line in fh)
     except OSError:
         has = False
-    return has and platform.machine() in KEYRING_CALLS
+    return has and platform.machine() in FILTERED_CALLS
 
 
 # ----------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ namespace (G is its PID 1: whatever G starts dies with it) and G, before student
    /var/tmp and /dev/shm; a minimal /dev; its own /proc. Nothing else of the host is there;
 3. drops to the sandbox user (root grader) and every capability (always: without root the
    namespaces live in a user namespace, whose root G would otherwise stay, able to undo the mounts);
-4. sets no_new_privs and a seccomp filter that shuts the kernel keyrings (the one shared state the
-   namespaces leave open), re-arms the parent-death signal (changing uid cleared it) and checks
+4. sets no_new_privs and a seccomp filter that shuts what the namespaces leave shared (the kernel
+   keyrings, page-cache residency probes), re-arms the parent-death signal (changing uid cleared it) and checks
    its lifeline, so no child outlives the process that forked it.
 
 Standard library only (the zygote and the fresh child import torch themselves): the probe that
@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import resource
 import select
 import signal
@@ -56,24 +57,30 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
     _call(libc.mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data)), f"mount {target}")
 
 
+def _unescape(field: str) -> str:
+    """mountinfo writes space, tab, newline and backslash in a path as octal escapes (\\040 ...)."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
 def _mounts() -> dict[str, int]:
-    """Every mount point and the per-mount flags it has now."""
+    """Every mount point and the per-mount flags it has now (MS_RDONLY included)."""
     found: dict[str, int] = {}
     with open("/proc/self/mountinfo") as fh:
         for line in fh:
             fields = line.split()
             flags = 0
             for opt in fields[5].split(","):
-                flags |= KEPT_FLAGS.get(opt, 0)
-            found[fields[4].replace("\\040", " ")] = flags
+                flags |= KEPT_FLAGS.get(opt, 0) | (MS_RDONLY if opt == "ro" else 0)
+            found[_unescape(fields[4])] = flags
     return found
 
 
 def _read_only(point: str, flags: int) -> None:
-    mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags)
+    mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | (flags & ~MS_RDONLY))
 
 
 DEVICES = ("null", "zero", "full", "random", "urandom")  # and the GPU's, when there is one
+SCRATCH_MOUNTS = ("/tmp", "/var/tmp", "/dev", "/dev/shm", "/proc")  # the only writable mounts
 MNT_DETACH = 2
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 
@@ -148,9 +155,15 @@ def mount_view(req: dict) -> None:
             mount("/dev/null", new + f, None, MS_BIND)
     _pivot_root(new)
     _read_only("/", _mounts().get("/", 0))
-    writable = [p for p in ("/", req["workdir"]) if os.statvfs(p).f_flag & os.ST_RDONLY == 0]
-    if writable:
-        raise OSError(f"could not make {writable[0]} read-only")
+    for point in sorted(_writable(), reverse=True):  # a submount that refused to be read-only goes
+        libc.umount2(point.encode(), MNT_DETACH)
+    left = _writable() or ([req["workdir"]] if os.statvfs(req["workdir"]).f_flag & os.ST_RDONLY == 0 else [])
+    if left:
+        raise OSError(f"could not make {left[0]} read-only")
+
+
+def _writable() -> list[str]:
+    return [p for p, flags in _mounts().items() if not flags & MS_RDONLY and p not in SCRATCH_MOUNTS]
 
 
 class _CapHeader(ctypes.Structure):
@@ -187,25 +200,42 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-# The kernel keyrings reach past every namespace here (a uid's keyring outlives each grading and is
-# shared by everything running as that uid): no child may use them, as Docker's default profile
-# decides. add_key, request_key, keyctl per architecture, and the audit id of its native ABI.
-KEYRING_CALLS = {"x86_64": (0xC000003E, (248, 249, 250)), "aarch64": (0xC00000B7, (217, 218, 219))}
-BPF_LD_W_ABS, BPF_JEQ_K, BPF_JGE_K, BPF_RET_K = 0x20, 0x15, 0x35, 0x06
+# What a namespace does not separate, refused to every child (as Docker's default profile does for
+# the first): the kernel keyrings (a uid's keyring outlives each grading and is shared by everything
+# running as that uid), and the calls that ask the page cache whether a file's pages are resident
+# without reading them (one grading could leave bits there for the next). Per architecture: the
+# audit id of its native ABI, calls refused outright, and preadv2/pwritev2 (refused with RWF_NOWAIT).
+FILTERED_CALLS = {
+    # add_key, request_key, keyctl, fadvise64, readahead, cachestat, mincore
+    "x86_64": (0xC000003E, (248, 249, 250, 221, 187, 451, 27), (327, 328)),
+    "aarch64": (0xC00000B7, (217, 218, 219, 223, 213, 451, 232), (286, 287)),
+}
+BPF_LD_W_ABS, BPF_JEQ_K, BPF_JGE_K, BPF_JSET_K, BPF_RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
 SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS = 0x7FFF0000, 0x00050000, 0x80000000
-PR_SET_SECCOMP, SECCOMP_MODE_FILTER, EPERM, X32_BIT = 22, 2, 1, 0x40000000
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER, EPERM, X32_BIT, RWF_NOWAIT = 22, 2, 1, 0x40000000, 0x8
+ARG5_LOW = 16 + 8 * 5  # seccomp_data: nr, arch, instruction pointer, then six 64-bit arguments
 
 
-def _deny_keyrings() -> None:
-    """A seccomp filter: the keyring calls fail with EPERM; another ABI (32-bit, x32) is refused.
-    x86_64 and aarch64 only (the grader asks for it only there, and where the kernel has seccomp)."""
+def _filter_program(audit: int, refused: tuple[int, ...], nowait: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
+    """The BPF program, written with labels and then resolved to relative jumps."""
+    code: list[tuple[int, object, object, int]] = [
+        (BPF_LD_W_ABS, 0, 0, 4), (BPF_JEQ_K, 1, 0, audit), (BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS),
+        (BPF_LD_W_ABS, 0, 0, 0), (BPF_JGE_K, "refuse", 0, X32_BIT)]  # another ABI: killed; x32: refused
+    code += [(BPF_JEQ_K, "refuse", 0, nr) for nr in refused] + [(BPF_JEQ_K, "flags", 0, nr) for nr in nowait]
+    code += [(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW)]
+    labels = {"flags": len(code)}
+    code += [(BPF_LD_W_ABS, 0, 0, ARG5_LOW), (BPF_JSET_K, "refuse", 0, RWF_NOWAIT), (BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW)]
+    labels["refuse"] = len(code)
+    code += [(BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | EPERM)]
+    return [(op, labels[jt] - i - 1 if isinstance(jt, str) else jt, jf, k) for i, (op, jt, jf, k) in enumerate(code)]
+
+
+def _seccomp_filter() -> None:
+    """Install the filter (x86_64 and aarch64 only: the grader asks for it only there, and where the
+    kernel has seccomp)."""
     import platform
 
-    audit, calls = KEYRING_CALLS[platform.machine()]
-    prog = [(BPF_LD_W_ABS, 0, 0, 4), (BPF_JEQ_K, 1, 0, audit), (BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS),
-            (BPF_LD_W_ABS, 0, 0, 0), (BPF_JGE_K, len(calls) + 1, 0, X32_BIT)]
-    prog += [(BPF_JEQ_K, len(calls) - i, 0, nr) for i, nr in enumerate(calls)]
-    prog += [(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW), (BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | EPERM)]
+    prog = _filter_program(*FILTERED_CALLS[platform.machine()])
     filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
     fprog = _SockFprog(len(prog), filters)
     _call(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
@@ -241,7 +271,7 @@ def enter(req: dict, fds: list[int], parent: int, lifeline: int) -> None:
     _clear_capabilities()  # root of a user namespace keeps its uid: its powers go here
     _call(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     if req["seccomp"]:
-        _deny_keyrings()
+        _seccomp_filter()
     # Changing uid cleared the parent-death signal: set it again, then make sure the parent did
     # not die in between (its end of the lifeline closes with it).
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
