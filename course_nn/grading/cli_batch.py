@@ -3,7 +3,8 @@
 Each student's folder is graded like `course-nn grade` (sandboxed, hidden tests, partial credit);
 one bad submission never stops the batch — it gets a row with its status and reason. A progress
 bar shows how far the batch is (a plain line per student when stderr is not a terminal); --jobs
-grades several students at once.
+grades several students at once. No student's code can see the class folder, another student's
+results or the gradebook: each child's file system holds only the system, torch and its own file.
 
 Where it writes is checked before anything is graded: the CSV's folder must exist, and
 --results-dir (default: <csv name>_results/ next to the CSV) is created if missing. Each student's
