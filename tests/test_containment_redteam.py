@@ -7,36 +7,22 @@ what is asserted is that the attack changed nothing and leaked nothing.
 
 from __future__ import annotations
 
-import functools
-import os
 import secrets
-import textwrap
 from pathlib import Path
 
 import pytest
+from test_security import (  # the attacks share their markers, paths and way to plant code
+    HW1,
+    ROOT,
+    SOLUTION,
+    needs_namespaces,
+    needs_root,
+)
+from test_security import with_extra as hostile
 
-from course_nn import registry
-from course_nn.grading import engine, report, sandbox
+from course_nn.grading import report, sandbox
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "hw1_autograd" / "functions.py"
 SEED_FILE = ROOT / "solutions" / "hw1_autograd" / "hidden.json"
-HW1 = registry.get("hw1")
-CONTAIN = sandbox.containment()
-needs_namespaces = pytest.mark.skipif(not CONTAIN.namespaces, reason="unshare (PID/mount/net namespaces) unavailable")
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (the child runs as 'nobody')")
-
-
-@pytest.fixture(params=["fresh", "zygote"])
-def grade(request):
-    return functools.partial(engine.grade, zygote=request.param == "zygote")
-
-
-def hostile(folder: Path, extra: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "functions.py"
-    path.write_text(SOLUTION.read_text() + "\n" + textwrap.dedent(extra))
-    return path
 
 
 def seed_text() -> str:

@@ -9,37 +9,20 @@ what is asserted is that the attack changed nothing and leaked nothing.
 
 from __future__ import annotations
 
-import functools
 import os
 import platform
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
-
-from course_nn import registry
-from course_nn.grading import engine, sandbox
-
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "hw1_autograd" / "functions.py"
-HW1 = registry.get("hw1")
-CONTAIN = sandbox.containment()
-needs_namespaces = pytest.mark.skipif(not CONTAIN.namespaces, reason="unshare (PID/mount/net namespaces) unavailable")
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (the child runs as 'nobody')")
-
-
-@pytest.fixture(params=["fresh", "zygote"])
-def grade(request):
-    return functools.partial(engine.grade, zygote=request.param == "zygote")
-
-
-def hostile(folder: Path, extra: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "functions.py"
-    path.write_text(SOLUTION.read_text() + "\n" + textwrap.dedent(extra))
-    return path
-
+from test_security import (  # the attacks share their markers, paths and way to plant code
+    CONTAIN,
+    HW1,
+    ROOT,
+    needs_namespaces,
+    needs_root,
+)
+from test_security import with_extra as hostile
 
 OTHER_ABIS = '''
 import ctypes, mmap, os

@@ -7,7 +7,6 @@ the machine is unchanged. Honest submissions in unusual styles keep full credit 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -33,13 +32,6 @@ IS_ROOT = os.geteuid() == 0
 CONTAIN = sandbox.containment()
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root (the grader drops to 'nobody', as on Gradescope)")
 needs_namespaces = pytest.mark.skipif(not CONTAIN.namespaces, reason="unshare (PID/mount/net namespaces) unavailable")
-
-@pytest.fixture(params=["fresh", "zygote"])
-def grade(request):
-    """Every attack runs against both ways of starting a child: a fresh interpreter, and a fork of
-    the per-worker zygote that has imported torch (class-scale grading)."""
-    return functools.partial(engine.grade, zygote=request.param == "zygote")
-
 
 def write(folder: Path, source: str, name: str = "functions.py") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
