@@ -215,16 +215,13 @@ def _start_workers(a, jobs: int, no_zygote: bool) -> tuple[ProcessPoolExecutor, 
     threads = _thread_count()
     if threads == 1 and "fork" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("fork")
-        if zygote is None:
-            pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init)
-            pool.submit(os.getpid).result()  # every worker forked now, while we have one thread
-            return pool, zygote, f"workers forked, {why}"
-        slots = ctx.SimpleQueue()
+        slots = ctx.SimpleQueue()  # one socket of the shared zygote per worker
         for i in range(jobs):
             slots.put(i)
         pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(zygote, slots))
         pool.submit(os.getpid).result()  # a fork pool forks every worker now, while we have one thread
-        return pool, zygote, "workers forked from one torch import, sharing one zygote"
+        return pool, zygote, ("workers forked from one torch import, sharing one zygote" if zygote is not None
+                              else f"workers forked, {why}")
     if zygote is not None:
         zygote.close()
     why = f"{threads} threads after importing torch" if threads != 1 else "this platform cannot fork"

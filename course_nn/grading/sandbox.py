@@ -51,6 +51,8 @@ FSIZE = 64 * 1024 * 1024  # largest file the child may write (its /tmp is a smal
 NOFILE = 256
 TMPFS = "64m"
 CGROUP_PIDS = 128
+CGROUP_FS = Path("/sys/fs/cgroup")
+CGROUP_PREFIX = "course-nn-"  # every child's group; what sweep_stale_cgroups may remove
 CGROUP_HEADROOM = 1536 * 1024 * 1024  # torch itself, on top of the submission's memory allowance
 SANDBOX_USERS = ("nobody",)
 
@@ -191,13 +193,14 @@ def _probe_cgroup() -> str:
 STALE_CGROUP_SECONDS = 600  # far longer than any one child lives (its task limit is seconds)
 
 
-def sweep_stale_cgroups(roots: tuple[str, ...] = ("/sys/fs/cgroup", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids")
-                        ) -> int:
+def sweep_stale_cgroups(roots: tuple[str, ...] | None = None) -> int:
     """Remove the empty cgroups that graders killed outright (kill -9) had no chance to remove.
     Only old ones: a concurrent grader's new cgroup is empty for a moment before its child joins."""
+    if roots is None:
+        roots = tuple(str(parent) for layout in Cgroup.layouts().values() for parent, _ in layout)
     removed = 0
     for root in roots:
-        for group in Path(root).glob("course-nn-*"):
+        for group in Path(root).glob(f"{CGROUP_PREFIX}*"):
             try:
                 if time.time() - group.stat().st_mtime > STALE_CGROUP_SECONDS and \
                         not (group / "cgroup.procs").read_text().strip():
@@ -240,18 +243,23 @@ class Cgroup:
     def __init__(self, version: str, dirs: list[Path]):
         self.version, self.dirs = version, dirs
 
+    @staticmethod
+    def layouts(memory_bytes: int = 0, pids: int = 0) -> dict[str, list[tuple[Path, dict[str, int]]]]:
+        """Where a child's groups go and what they limit: v2 one unified group, v1 one per controller."""
+        return {"v2": [(CGROUP_FS, {"memory.max": memory_bytes, "pids.max": pids})],
+                "v1": [(CGROUP_FS / "memory", {"memory.limit_in_bytes": memory_bytes}),
+                       (CGROUP_FS / "pids", {"pids.max": pids})]}
+
     @classmethod
     def create(cls, version: str, memory_bytes: int, pids: int) -> Cgroup | None:
-        name = f"course-nn-{secrets.token_hex(6)}"
-        v2 = Path("/sys/fs/cgroup/cgroup.controllers")
-        layouts = {"v2": [(Path("/sys/fs/cgroup") / name, {"memory.max": memory_bytes, "pids.max": pids})],
-                   "v1": [(Path("/sys/fs/cgroup/memory") / name, {"memory.limit_in_bytes": memory_bytes}),
-                          (Path("/sys/fs/cgroup/pids") / name, {"pids.max": pids})]}
-        order = [version] if version else (["v2"] if v2.exists() else ["v1"])
+        name = f"{CGROUP_PREFIX}{secrets.token_hex(6)}"
+        layouts = cls.layouts(memory_bytes, pids)
+        order = [version] if version else (["v2"] if (CGROUP_FS / "cgroup.controllers").exists() else ["v1"])
         for ver in order:
             made: list[Path] = []
             try:
-                for path, settings in layouts[ver]:
+                for parent, settings in layouts[ver]:
+                    path = parent / name
                     path.mkdir()
                     made.append(path)
                     for key, value in settings.items():

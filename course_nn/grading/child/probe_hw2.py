@@ -158,6 +158,29 @@ def _probe_mlp_forward(module, case: dict) -> dict:
     return res
 
 
+def train_spiral(forward, params: list, case: dict) -> None:
+    """The grader's training loop on a spiral case (SGD with momentum, minibatches in a seeded
+    order). The parent trains its own MLP with it too, when it needs the reference's accuracy."""
+    x, y = case["x"].float(), case["y"]
+    g = torch.Generator().manual_seed(int(case["seed"]))
+    velocity = [torch.zeros_like(p) for p in params]
+    batch, lr, momentum = int(case["batch"]), float(case["lr"]), float(case["momentum"])
+    for _ in range(int(case["epochs"])):
+        order = torch.randperm(x.shape[0], generator=g)
+        for k in range(0, x.shape[0], batch):
+            idx = order[k:k + batch]
+            logits = forward(x[idx])
+            if type(logits) is not torch.Tensor:
+                raise TypeError(f"forward returned {_type_name(logits)}, expected a torch.Tensor")
+            loss = F.cross_entropy(logits, y[idx])
+            grads = torch.autograd.grad(loss, params, allow_unused=True)
+            with torch.no_grad():
+                for p, v, gr in zip(params, velocity, grads):
+                    if gr is not None:
+                        v.mul_(momentum).add_(gr)
+                        p.sub_(lr * v)
+
+
 def _probe_mlp_spiral(module, case: dict) -> dict:
     """Train the student's MLP with the grader's own loop (SGD with momentum); return the weights."""
     calls: dict = {}
@@ -170,23 +193,7 @@ def _probe_mlp_spiral(module, case: dict) -> dict:
     with torch.no_grad():
         model(x[:2])  # one forward's calls: is the model built from the given Functions?
     res["calls"] = dict(calls)
-    g = torch.Generator().manual_seed(int(case["seed"]))
-    velocity = [torch.zeros_like(p) for p in params]
-    batch, lr, momentum = int(case["batch"]), float(case["lr"]), float(case["momentum"])
-    for _ in range(int(case["epochs"])):
-        order = torch.randperm(x.shape[0], generator=g)
-        for k in range(0, x.shape[0], batch):
-            idx = order[k:k + batch]
-            logits = model(x[idx])
-            if type(logits) is not torch.Tensor:
-                raise TypeError(f"forward returned {_type_name(logits)}, expected a torch.Tensor")
-            loss = F.cross_entropy(logits, y[idx])
-            grads = torch.autograd.grad(loss, params, allow_unused=True)
-            with torch.no_grad():
-                for p, v, gr in zip(params, velocity, grads):
-                    if gr is not None:
-                        v.mul_(momentum).add_(gr)
-                        p.sub_(lr * v)
+    train_spiral(model, params, case)
     res["weights"] = [plain(p) for p in params]
     logits = model(x)
     if type(logits) is torch.Tensor:
