@@ -98,7 +98,7 @@ def test_a_zygote_that_cannot_fork_falls_back_to_a_fresh_child_and_says_so(tmp_p
 def test_one_zygote_serves_every_worker_of_a_batch(tmp_path):
     """Two clients of one shared zygote (as two forked workers hold them) each get their own children."""
     contain = sandbox.containment()
-    zygote, why = sandbox.start_shared_zygote(contain, 2)
+    zygote, why = sandbox.start_zygote(contain, 2)
     if zygote is None:
         pytest.skip(why)
     path = planted(tmp_path, "hw1")
@@ -122,8 +122,9 @@ def test_one_zygote_serves_every_worker_of_a_batch(tmp_path):
 
 def test_the_grader_forks_its_workers_only_with_one_thread(monkeypatch):
     from course_nn.grading import cli_batch
+    from course_nn.grading.child import contain
 
-    monkeypatch.setattr(cli_batch, "_thread_count", lambda: 2)
+    monkeypatch.setattr(contain, "thread_count", lambda: 2)
     pool, zygote, how = cli_batch._start_workers(HW1, 1, no_zygote=True)
     try:
         assert zygote is None

@@ -189,13 +189,6 @@ def _stop_workers(pool: ProcessPoolExecutor, interrupted: bool) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _thread_count() -> int:
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return 0
-
-
 def _start_workers(a, jobs: int, no_zygote: bool) -> tuple[ProcessPoolExecutor, object, str]:
     """The worker pool, and how it was started (printed for the instructor).
 
@@ -208,11 +201,12 @@ def _start_workers(a, jobs: int, no_zygote: bool) -> tuple[ProcessPoolExecutor, 
 
     os.environ["OPENBLAS_NUM_THREADS"] = "1"  # numpy (imported by torch) starts no BLAS thread pool here
     from course_nn.grading import engine, sandbox
+    from course_nn.grading.child import contain
 
-    zygote, why = (None, "zygote off (--no-zygote)") if no_zygote else sandbox.start_shared_zygote(
+    zygote, why = (None, "zygote off (--no-zygote)") if no_zygote else sandbox.start_zygote(
         sandbox.containment(), jobs)
     engine.warm_up(a)
-    threads = _thread_count()
+    threads = contain.thread_count()
     if threads == 1 and "fork" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("fork")
         slots = ctx.SimpleQueue()  # one socket of the shared zygote per worker

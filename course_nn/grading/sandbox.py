@@ -610,8 +610,9 @@ def _zygote_off(c: Containment) -> str:
     return ""
 
 
-def start_shared_zygote(c: Containment, clients: int) -> tuple[Zygote | None, str]:
-    """One zygote for ``clients`` workers forked from this process (each calls ``adopt_zygote``)."""
+def start_zygote(c: Containment, clients: int = 1) -> tuple[Zygote | None, str]:
+    """A zygote (stopped when this process exits), or None and why not. With ``clients`` > 1 it is
+    shared by that many workers forked from this process (each calls ``adopt_zygote``)."""
     why = _zygote_off(c)
     if why:
         return None, why
@@ -643,14 +644,9 @@ def zygote_for(c: Containment, wait: bool = True) -> tuple[Zygote | None, str]:
     if _ZYGOTE is not None and _ZYGOTE.alive() and (not wait or _ZYGOTE._threads is not None):
         return _ZYGOTE, ""
     if _ZYGOTE is None or not _ZYGOTE.alive():
-        try:
-            _ZYGOTE = Zygote()
-        except (OSError, ValueError) as exc:
-            _ZYGOTE = None
-            return None, f"zygote off: it did not start ({exc}); fresh interpreters used"
-        import atexit
-
-        atexit.register(_ZYGOTE.close)
+        _ZYGOTE, why = start_zygote(c)
+        if _ZYGOTE is None:
+            return None, why
     if not wait:
         return _ZYGOTE, ""
     if _ZYGOTE.threads != 1:

@@ -328,6 +328,14 @@ def reaped(pid: int) -> None:
         os.close(LIFELINES.pop(pid))
 
 
+def thread_count() -> int:
+    """Threads of this process (0 when unknown): forking is safe only with exactly one."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
+
+
 def user_namespace(uid: int, gid: int) -> None:
     """Become root of a new user namespace mapped to our own uid and gid (a grader without root)."""
     _call(libc.unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)")

@@ -63,13 +63,6 @@ def _warm_up() -> None:
     framing.decode(payload)
 
 
-def _thread_count() -> int:
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return 1
-
-
 def _answer(req: dict, fds: list[int]) -> dict:
     if req["op"] == "fork":
         pid = contain.spawn(req, fds, contain.run_student)
@@ -95,7 +88,7 @@ def main() -> None:
 
     _warm_up()
     sel = selectors.DefaultSelector()
-    hello = json.dumps({"ready": True, "threads": _thread_count()}).encode()
+    hello = json.dumps({"ready": True, "threads": contain.thread_count()}).encode()
     for fd in sys.argv[1].split(","):
         sock = socket.socket(fileno=int(fd))  # SOCK_SEQPACKET: one message per request and answer
         sock.send(hello)
