@@ -50,6 +50,19 @@ def task_seed(seed: int, task_number: int) -> int:
     return seed * 1009 + task_number
 
 
+def streams(assignment, seed: int, visible_only: bool, public_seed: int):
+    """(task, visible, "visible"|"hidden", generator) for every task: its visible cases drawn from
+    the public seed, then (unless ``visible_only``) its hidden ones from ``seed``. Every plugin's
+    make_cases draws from these, so the seeding scheme is written once."""
+    import torch
+
+    for task in assignment.tasks:
+        for visible, s in ((True, public_seed), (False, seed)):
+            if visible_only and not visible:
+                continue
+            yield task, visible, "visible" if visible else "hidden", torch.Generator().manual_seed(task_seed(s, task.number))
+
+
 def issue(raw: dict[str, list[dict]]) -> dict[str, list[Case]]:
     """Number every case. Keys a scorer marked parent-only (leading ``_``) go to the secret part."""
     out: dict[str, list[Case]] = {}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from course_nn.grading.cases import task_seed
+from course_nn.grading.cases import streams
 from course_nn.grading.feedback import Mismatch, index_text, likely, mismatch, shape_text, value_text
 from course_nn.grading.outcome import TIP, Outcome, case_error, failures_then_tips, is_tip, unrunnable
 from course_nn.registry import Assignment, Task
@@ -367,28 +367,21 @@ def _gradcheck_case(task, g, label, visible) -> dict:
 def make_cases(assignment: Assignment, seed: int, visible_only: bool, devices: tuple[str, ...] = ("cpu",),
                public_seed: int = 0) -> dict[str, list[dict]]:
     """All cases per task: visible ones from the public seed, hidden ones from ``seed``."""
-    cases: dict[str, list[dict]] = {}
-    for task in assignment.tasks:
-        name = task.name
-        todo = []
-        for visible, s in ((True, public_seed), (False, seed)):
-            if visible_only and not visible:
-                continue
-            g = torch.Generator().manual_seed(task_seed(s, task.number))
-            tag = "visible" if visible else "hidden"
-            n64, n32 = (2, 1) if visible else (4, 2)
-            todo += [_case(name, g, "main", f"{tag} random float64 #{i + 1}", visible) for i in range(n64)]
-            todo += [_case(name, g, "main", f"{tag} random float32 #{i + 1}", visible, dtype=torch.float32)
-                     for i in range(n32)]
-            if not visible:
-                for dev in devices:
-                    if dev != "cpu":
-                        todo += [_case(name, g, "main", f"{tag} {dev} {dt}", visible, dtype=dt, device=dev)
-                                 for dt in (torch.float64, torch.float32)]
-            todo += [_gradcheck_case(name, g, f"{tag} gradcheck #{i + 1}", visible) for i in range(1 if visible else 2)]
-            for label, opts in SPECS[name].edge_cases:
-                todo.append(_case(name, g, "edge", f"{tag} {label}", visible, **opts))
-        cases[name] = todo
+    cases: dict[str, list[dict]] = {t.name: [] for t in assignment.tasks}
+    for task, visible, tag, g in streams(assignment, seed, visible_only, public_seed):
+        name, todo = task.name, cases[task.name]
+        n64, n32 = (2, 1) if visible else (4, 2)
+        todo += [_case(name, g, "main", f"{tag} random float64 #{i + 1}", visible) for i in range(n64)]
+        todo += [_case(name, g, "main", f"{tag} random float32 #{i + 1}", visible, dtype=torch.float32)
+                 for i in range(n32)]
+        if not visible:
+            for dev in devices:
+                if dev != "cpu":
+                    todo += [_case(name, g, "main", f"{tag} {dev} {dt}", visible, dtype=dt, device=dev)
+                             for dt in (torch.float64, torch.float32)]
+        todo += [_gradcheck_case(name, g, f"{tag} gradcheck #{i + 1}", visible) for i in range(1 if visible else 2)]
+        for label, opts in SPECS[name].edge_cases:
+            todo.append(_case(name, g, "edge", f"{tag} {label}", visible, **opts))
     return cases
 
 

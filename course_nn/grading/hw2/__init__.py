@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from course_nn.grading.cases import task_seed
+from course_nn.grading.cases import streams
 from course_nn.grading.feedback import likely
 from course_nn.grading.hw2 import approximation, mlp, perceptron
 from course_nn.grading.hw2.common import Cases, Check
@@ -63,18 +63,11 @@ def precompute(cases: dict) -> None:
 def make_cases(assignment: Assignment, seed: int, visible_only: bool, devices: tuple[str, ...] = ("cpu",),
                public_seed: int = 0) -> dict[str, list[dict]]:
     """All cases per task: visible ones from the public seed, hidden ones from ``seed`` (CPU only)."""
-    cases: dict[str, list[dict]] = {}
-    for task in assignment.tasks:
-        todo = []
-        for visible, s in ((True, public_seed), (False, seed)):
-            if visible_only and not visible:
-                continue
-            g = torch.Generator().manual_seed(task_seed(s, task.number))
-            tag = "visible" if visible else "hidden"
-            for kind, label, fields in GRADERS[task.name].cases(g, visible):
-                todo.append({"task": task.name, "kind": kind, "label": f"{tag} {label}", "visible": visible,
-                             **fields})
-        cases[task.name] = todo
+    cases: dict[str, list[dict]] = {t.name: [] for t in assignment.tasks}
+    for task, visible, tag, g in streams(assignment, seed, visible_only, public_seed):
+        for kind, label, fields in GRADERS[task.name].cases(g, visible):
+            cases[task.name].append({"task": task.name, "kind": kind, "label": f"{tag} {label}", "visible": visible,
+                                     **fields})
     return cases
 
 
