@@ -40,10 +40,12 @@ def add_hidden_seed(parser: argparse.ArgumentParser) -> None:
 
 
 def _defined_names(path: Path) -> set[str]:
-    """Top-level classes and functions a file defines (empty when it does not parse)."""
+    """Top-level classes and functions a file (or a notebook's marked cells) defines; empty when it does not parse."""
+    from course_nn.grading import submission
+
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-    except (SyntaxError, ValueError, OSError):
+        tree = ast.parse(submission.read(path, None).text)
+    except (SyntaxError, ValueError):
         return set()
     return {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
 
@@ -54,9 +56,13 @@ def _task_names(name: str) -> set[str]:
 
 def _guess(path: Path) -> str | None:
     """The assignment of a file: by its name (functions.py, mlp.py), else by what it defines."""
+    from course_nn.grading import submission
+
     by_file = submission_to_assignment()
     if path.name in by_file:
         return by_file[path.name]
+    if path.suffix == submission.NOTEBOOK:
+        return submission.notebook_assignment(path)
     defined = _defined_names(path)
     matches = [a for a in registry.ASSIGNMENTS if defined & _task_names(a)]
     return matches[0] if len(matches) == 1 else None

@@ -55,12 +55,13 @@ def of_source(source: str, submission: str) -> Status | None:
 
 def of_result(result) -> Status:
     """The status of a graded submission (``engine.GradeResult``)."""
+    from course_nn.grading import submission
+
     a: Assignment = result.assignment
-    try:
-        source = Path(result.submission).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        source = None
-    decided = of_source(source, a.submission) if source is not None else None
+    read = submission.read(result.submission, a)
+    if read.problem:  # not UTF-8 text, a broken notebook: the student's import error
+        return Status(IMPORT_ERROR, read.problem)
+    decided = of_source(read.text, a.submission)
     if decided is not None:
         return decided
     outcomes = result.outcomes
@@ -80,7 +81,10 @@ _SKIP = ("__MACOSX", "__pycache__")
 
 
 def _python_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.py") if p.is_file()
+    """.py files and notebooks (.ipynb: graded by their marked cells, see submission.py)."""
+    from course_nn.grading.submission import SUFFIXES
+
+    return sorted(p for p in folder.rglob("*") if p.suffix in SUFFIXES and p.is_file()
                   and not any(part.startswith(".") or part in _SKIP for part in p.relative_to(folder).parts))
 
 
@@ -104,6 +108,8 @@ def find_submission(folder: Path, assignment: Assignment, for_student: bool = Fa
                          + (", or use 'course-nn grade-batch' for a folder with one subfolder per student"
                             if batch_hint else ""))
     others = _python_files(folder)
+    if len(others) == 1 and others[0].suffix == ".ipynb":
+        return others[0], None  # the course's notebook: its marked cells are the file (notes say so)
     if len(others) == 1:
         name = others[0].relative_to(folder)
         return others[0], (f"your file is named {name}, not {want}; it was graded anyway, but name it "
