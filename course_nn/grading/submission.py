@@ -39,6 +39,7 @@ from course_nn.registry import Assignment
 NOTEBOOK = ".ipynb"
 SUFFIXES = (".py", NOTEBOOK)  # what a submission may be
 TAG_PREFIX = "course-nn:"
+ASSEMBLED = "assembled by course-nn"  # the first line of every file assembled from notebook cells
 SAVE_AS_UTF8 = "save the file as UTF-8 (your editor's 'Save with Encoding' or 'Save As' -> UTF-8) and submit again"
 
 
@@ -342,6 +343,6 @@ def read_notebook(raw: bytes, name: str, assignment: Assignment | None) -> Sourc
         if missing:
             notes.append(f"no cell is marked for {', '.join(missing)} (deleted, or its tag removed?), so "
                          f"{'it is' if len(missing) == 1 else 'they are'} missing from the graded file")
-    text = assemble(parts, f"{filename}, assembled by course-nn from the cells {name} marks as graded\n"
+    text = assemble(parts, f"{filename}, {ASSEMBLED} from the cells {name} marks as graded\n"
                            "(in notebook order; unmarked cells, IPython magics and shell lines left out)")
     return Source(text, tuple(notes))
