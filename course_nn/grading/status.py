@@ -101,7 +101,7 @@ def find_submission(folder: Path, assignment: Assignment, for_student: bool = Fa
         return _for_student(folder, assignment)
     exact = [p for p in _python_files(folder) if p.name == want]
     if len(exact) == 1:
-        return exact[0], None
+        return exact[0], _notebooks_not_graded(folder, exact[0])
     if len(exact) > 1:
         listed = ", ".join(str(p.relative_to(folder)) for p in exact[:4])
         raise UsageError(f"{folder} holds {len(exact)} files named {want} ({listed}); grade one file at a time"
@@ -122,14 +122,23 @@ def find_submission(folder: Path, assignment: Assignment, for_student: bool = Fa
                      + (" (or use 'course-nn grade-batch' for a folder of students)" if batch_hint else ""))
 
 
+def _notebooks_not_graded(folder: Path, graded: Path) -> str | None:
+    """A note when a notebook came along with the graded .py file: only one of them is graded."""
+    books = [str(p.relative_to(folder)) for p in _python_files(folder) if p.suffix == ".ipynb"]
+    if not books:
+        return None
+    return (f"{graded.name} was graded; {', '.join(books[:2])} (uploaded with it) was not: upload only the file "
+            f"you want graded ({graded.name}, or the notebook alone)")
+
+
 def _for_student(folder: Path, assignment: Assignment) -> tuple[Path, str | None]:
     want = assignment.submission
     found = _python_files(folder) if folder.is_dir() else []
     exact = [p for p in found if p.name == want]
     if len(exact) == 1:
-        return exact[0], None
+        return exact[0], _notebooks_not_graded(folder, exact[0])
     if len(found) == 1:
         return find_submission(folder, assignment)
     names = ", ".join(str(p.relative_to(folder)) for p in found[:4]) or "no Python file"
     raise UsageError(f"Nothing was graded: the upload holds {names}. Upload exactly one file, named {want} "
-                     f"(rename your file to {want} before uploading), and submit again.")
+                     f"(rename your file to {want} before uploading) or the course's notebook, and submit again.")

@@ -199,8 +199,8 @@ def cell_python(source: str) -> tuple[str | None, list[str]]:
     try:
         ast.parse(text)
         return text + "\n", dropped
-    except SyntaxError:
-        pass  # a magic, a shell line, or the student's own syntax error (kept: the grader says where)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass  # a magic, a shell line, or the student's own error (kept: the grader says where)
     out = []
     for line in lines:
         m = _MAGIC_LINE.match(line) or _HELP_LINE.match(line)
@@ -216,7 +216,7 @@ def _hoist_future(python: str) -> tuple[str, list[str]]:
     """``from __future__`` imports out of a cell (they must open the file), as a comment in place."""
     try:
         tree = ast.parse(python)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # the grader reports it
         return python, []
     lines = python.splitlines()
     found = []
@@ -251,7 +251,7 @@ def _cells(raw: bytes, name: str) -> tuple[list[dict] | None, str]:
         nb = json.loads(raw)
     except UnicodeDecodeError:
         return None, f"{name} is not a notebook: it is not UTF-8 JSON text"
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:
         where = f" at line {err.lineno} column {err.colno} ({err.msg})" if isinstance(err, json.JSONDecodeError) else ""
         return None, (f"{name} is not a notebook: its JSON is broken{where}; open it in Jupyter and save it "
                       "again, or upload the .py file its last cell writes")
@@ -336,7 +336,8 @@ def read_notebook(raw: bytes, name: str, assignment: Assignment | None) -> Sourc
     unmarked = sum(1 for c in cells if c.get("cell_type") == "code" and not _tags(c))
     filename = assignment.submission if assignment is not None else "the .py file"
     notes.insert(0, f"graded the {len(parts)} cells of {name} marked as graded, as {filename}"
-                    + (f"; {unmarked} unmarked code cells (your own experiments) were left out and cost nothing"
+                    + (f"; the {unmarked} other code cells (checks, training, your own experiments) were left "
+                       "out and cost nothing"
                        if unmarked else ""))
     if assignment is not None:
         missing = [t.name for t in assignment.tasks if t.name not in graded]
@@ -345,4 +346,4 @@ def read_notebook(raw: bytes, name: str, assignment: Assignment | None) -> Sourc
                          f"{'it is' if len(missing) == 1 else 'they are'} missing from the graded file")
     text = assemble(parts, f"{filename}, {ASSEMBLED} from the cells {name} marks as graded\n"
                            "(in notebook order; unmarked cells, IPython magics and shell lines left out)")
-    return Source(text, tuple(notes))
+    return _checked(text, name, tuple(notes))

@@ -39,8 +39,8 @@ def setup(assignment: str) -> None:
     _CURRENT["assignment"] = a.name
     _tensorboard_binary()
     device = f"cuda ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "cpu"
-    where = "Google Colab" if in_colab() else "Jupyter"
-    print(f"{a.name}: {a.title} — course-nn {__version__}, torch {torch.__version__}, device {device}, in {where}")
+    where = ", on Google Colab" if in_colab() else ""
+    print(f"{a.name}: {a.title} — course-nn {__version__}, torch {torch.__version__}, device {device}{where}")
 
 
 def in_colab() -> bool:
@@ -87,7 +87,7 @@ def history() -> list[str]:
 def _defines(python: str) -> set[str]:
     try:
         tree = ast.parse(python)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # not a cell that defines anything
         return set()
     names: set[str] = set()
     for node in tree.body:
