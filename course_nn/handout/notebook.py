@@ -143,20 +143,12 @@ if "google.colab" in sys.modules:
 
 def _how_to(a: Assignment, badge: str) -> str:
     return (f"{badge}\n\n" if badge else "") + f"""\
-**Working in this notebook.** It is the same assignment as the `.py` handout, generated from the same
-source. Run the cells from the top: on Google Colab the first cell installs the course package; in
-Jupyter, install it first (`pip install course-nn[notebook]`, from your course's link). The device
-(GPU or CPU) is picked for you.
-
-* Write your code in the cells marked **graded**, one per task. The grader takes exactly those cells
-  (each carries the tag `{tag(a.name, '<Task>')}` in its metadata; keep it, and do not paste a graded
-  cell twice) and grades them like `{a.submission}`.
-* Below each graded cell, its **check** cell runs the autograder's visible checks on the code you ran,
-  as `course-nn check {a.submission}` does; run the graded cell again after every change.
-* Your own experiments go in new cells: they are never graded and never cost points. IPython lines
-  (`%timeit`, `!pip`, `%%capture`) are left out of the graded file.
-* When you are done, the last cell writes `upload/{a.submission}` from the cells you ran: upload that
-  file (uploading this notebook is graded the same way)."""
+**Working in this notebook.** Run the cells from the top: on Google Colab the first cell installs the
+course package (in Jupyter, install `course-nn[notebook]` first); the GPU is used when there is one.
+Write each task in its cell marked **graded** — the grader takes exactly those cells (their tag
+`{tag(a.name, '<Task>')}` marks them) as `{a.submission}` — and run the check cell under it after
+every change: it prints the table `course-nn check` prints, for the code you ran. Your own cells are
+never graded. The last cell writes `upload/{a.submission}`, the file to upload."""
 
 
 def _closing_cells(a: Assignment, names: set[str]) -> list[dict]:

@@ -46,7 +46,12 @@ def run(args: argparse.Namespace) -> int:
     source = submission.read(nb, a)
     if source.problem:
         raise UsageError(source.problem)
-    out = Path(args.out) if args.out else nb.parent / "upload" / a.submission
+    if args.out:
+        from course_nn.files import check_output_file
+
+        out = check_output_file(args.out, "--out", a.submission)  # its folder must exist
+    else:
+        out = nb.parent / "upload" / a.submission
     if out.resolve() == nb.resolve():
         raise UsageError(f"--out {out} is the notebook itself; write the .py file somewhere else")
     kernel.export(a, source.text, out, force=args.force)

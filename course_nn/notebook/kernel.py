@@ -158,7 +158,7 @@ def export(a: Assignment, text: str, out: Path, force: bool = False) -> None:
             raise UsageError(f"{out} already exists and was not written by course-nn (your own {a.submission}?); "
                              "it is left as it is: choose another file, or remove it first")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        out.parent.mkdir(exist_ok=True)  # upload/ (one level: a typo must not create a tree of folders)
         atomic_write_text(out, text)
     except OSError as err:
         raise CourseError(f"cannot write {out}: {err.strerror or err}") from None
