@@ -243,22 +243,22 @@ def test_submit_writes_the_graded_cells_to_upload_and_never_over_a_students_file
     assert broken.returncode == 2 and "JSON is broken" in broken.stderr and "Traceback" not in broken.stderr
 
 
-def gradescope_upload(ag: Path, files: dict[str, str]) -> dict:
+def gradescope_upload(ag: Path, files: dict[str, str | bytes]) -> dict:
     """Gradescope's layout (submission/, source/, results/) graded by `course-nn grade --gradescope`."""
     (ag / "submission").mkdir(parents=True)
     (ag / "source" / "hidden").mkdir(parents=True)
     (ag / "source" / "assignment.txt").write_text("hw1\n")
     (ag / "source" / "hidden" / "hw1.json").write_text('{"seed": 7}')
-    for name, text in files.items():
-        (ag / "submission" / name).write_text(text)
+    for name, data in files.items():
+        (ag / "submission" / name).write_bytes(data if isinstance(data, bytes) else data.encode())
     run = subprocess.run([sys.executable, "-m", "course_nn", "grade", "--gradescope"], capture_output=True, text=True,
                          env={**os.environ, "COURSE_NN_AUTOGRADER_ROOT": str(ag)}, timeout=600, cwd=ag)
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
     return json.loads((ag / "results" / "results.json").read_text())
 
 
 @pytest.mark.slow
-def test_gradescope_grades_an_uploaded_notebook_and_says_which_cells(tmp_path):
+def test_gradescope_grades_an_uploaded_notebook_and_says_which_cells_and_encodings(tmp_path):
     nb = json.dumps(completed(committed("hw1"), "hw1"))
     data = gradescope_upload(tmp_path / "a", {"hw1_autograd.ipynb": nb})
     assert data["score"] == pytest.approx(100)
@@ -268,6 +268,11 @@ def test_gradescope_grades_an_uploaded_notebook_and_says_which_cells(tmp_path):
     assert broken["extra_data"]["status"] == status.IMPORT_ERROR  # the student's, not "the course's side"
     both = gradescope_upload(tmp_path / "c", {"functions.py": TEXT, "hw1_autograd.ipynb": nb})
     assert both["score"] == pytest.approx(100) and "hw1_autograd.ipynb (uploaded with it) was not" in both["output"]
+    null = gradescope_upload(tmp_path / "d", {"functions.py": TEXT.encode().replace(b"import torch\n", b"\x00\n", 1)})
+    assert null["score"] == 0 and null["extra_data"]["status"] == status.IMPORT_ERROR
+    assert "save the file as UTF-8" in null["output"] and "course's side" not in null["output"]
+    utf16 = gradescope_upload(tmp_path / "e", {"functions.py": TEXT.encode("utf-16")})
+    assert utf16["score"] == pytest.approx(100) and "UTF-16" in utf16["output"]
 
 
 @pytest.mark.slow

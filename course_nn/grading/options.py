@@ -77,6 +77,8 @@ def assignment_for(path: str, name: str | None) -> Assignment:
     guess = _guess(p) if p.is_file() else None
     if guess is None and p.is_dir():
         guess = next((a for f, a in submission_to_assignment().items() if any(p.rglob(f))), None)
+    if guess is None and p.is_dir():  # a folder with the course's notebook: its graded cells say which
+        guess = next(filter(None, map(_guess, sorted(p.glob("*.ipynb")))), None)
     if guess is None:
         raise UsageError(f"cannot tell the assignment from {path!r}; add --assignment hw1 or hw2")
     return registry.get(guess)

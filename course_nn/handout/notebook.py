@@ -138,6 +138,9 @@ if "google.colab" in sys.modules:
 
     if subprocess.run([sys.executable, "-m", "pip", "install", "-q", {install!r}]).returncode:
         raise SystemExit("could not install the course package ({install}); ask the course staff for the link")
+    import importlib
+
+    importlib.invalidate_caches()  # import what pip just installed without restarting the runtime
 ''')
 
 
