@@ -18,8 +18,6 @@ from pathlib import Path
 from course_nn.errors import CourseError
 from course_nn.notebook import kernel
 
-_WORK = Path(tempfile.gettempdir())  # the ran file lives in a fresh temp folder per call
-
 
 def show_png(data: bytes) -> None:
     """A PNG inline in the notebook (or nothing outside IPython)."""
@@ -70,6 +68,11 @@ def _needs(a, names: set[str], what: str) -> None:
 def train(task: str = "spiral", **options) -> None:
     """Train `course-nn train`'s network (``options``: its TrainConfig fields, e.g. epochs=50,
     hidden="32,32", activation="sigmoid") with the Functions this kernel ran; print its summary line."""
+    with tempfile.TemporaryDirectory(prefix="course-nn-") as work:  # the file the kernel ran, while it is used
+        _train(Path(work), task, options)
+
+
+def _train(work: Path, task: str, options: dict) -> None:
     from course_nn.handout.notebook import IMPL_TASKS
     from course_nn.train.trainer import TrainConfig
     from course_nn.train.trainer import train as run_training
@@ -78,7 +81,7 @@ def train(task: str = "spiral", **options) -> None:
     try:
         a = kernel.current()
         _needs(a, IMPL_TASKS, "course.train")
-        path, code = kernel.ran_file(a, Path(tempfile.mkdtemp(prefix="course-nn-", dir=_WORK)))
+        path, code = kernel.ran_file(a, work)
         waiting = sorted(IMPL_TASKS & set(code.missing))
         if waiting:
             raise CourseError(f"run the graded cells of {', '.join(waiting)} first: the network is built from them")
@@ -129,6 +132,12 @@ def train_mlp(hidden: tuple[int, ...] = (64, 64), activation: str = "relu", epoc
               batch_size: int = 16, seed: int = 0, logdir: str = "runs") -> None:
     """Train the hw2 ``MLP`` this kernel ran, on the spiral, with its ``train_epoch`` and ``sgd_step``
     and cross-entropy; curves and the decision boundary inline, scalars and the picture in TensorBoard."""
+    with tempfile.TemporaryDirectory(prefix="course-nn-") as work:
+        _train_mlp(Path(work), hidden, activation, epochs, lr, batch_size, seed, logdir)
+
+
+def _train_mlp(work: Path, hidden: tuple[int, ...], activation: str, epochs: int, lr: float, batch_size: int,
+               seed: int, logdir: str) -> None:
     import torch
     import torch.nn.functional as F
 
@@ -140,7 +149,7 @@ def train_mlp(hidden: tuple[int, ...] = (64, 64), activation: str = "relu", epoc
     try:
         a = kernel.current()
         _needs(a, MLP_TASKS, "course.train_mlp")
-        path, code = kernel.ran_file(a, Path(tempfile.mkdtemp(prefix="course-nn-", dir=_WORK)))
+        path, code = kernel.ran_file(a, work)
         waiting = sorted(MLP_TASKS & set(code.missing))
         if waiting:
             raise CourseError(f"run the graded cells of {', '.join(waiting)} first")
@@ -216,6 +225,11 @@ def _log_mlp_run(logdir: Path, rows: list[dict], boundary) -> Path:
 
 def trace(net: str = "mlp", seed: int = 0, table: bool = False) -> None:
     """`course-nn trace` with the Functions this kernel ran: the picture inline, and what is red."""
+    with tempfile.TemporaryDirectory(prefix="course-nn-") as work:
+        _trace(Path(work), net, seed, table)
+
+
+def _trace(work: Path, net: str, seed: int, table: bool) -> None:
     from course_nn.impl import load_functions
     from course_nn.trace import NETS, draw
     from course_nn.trace.nets import build_net
@@ -225,7 +239,7 @@ def trace(net: str = "mlp", seed: int = 0, table: bool = False) -> None:
         a = kernel.current()
         if net not in NETS:
             raise CourseError(f"net={net!r} is not a network here; choose one of {', '.join(NETS)}")
-        path, code = kernel.ran_file(a, Path(tempfile.mkdtemp(prefix="course-nn-", dir=_WORK)))
+        path, code = kernel.ran_file(a, work)
         if not code.cells:
             raise CourseError("run the graded cells first: the network is built from them")
         tr = run_trace(load_functions(str(path)), build_net(net, seed), "your Functions", seed)
