@@ -26,7 +26,6 @@ from course_nn.errors import CourseError
 from course_nn.grading.submission import tag
 from course_nn.registry import Assignment
 
-IMPL_TASKS = {"Linear", "ReLU", "Sigmoid", "CrossEntropy", "SquaredError"}  # what the trainer builds from
 MLP_TASKS = {"MLP", "sgd_step", "train_epoch"}  # what the MLP training cell runs
 _HEADING = re.compile(r"^#{1,3} ")
 _IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<path>[^)\s]+\.(?:png|jpg|jpeg|gif|svg))\)")
@@ -156,8 +155,10 @@ never graded. The last cell writes `upload/{a.submission}`, the file to upload."
 
 def _closing_cells(a: Assignment, names: set[str]) -> list[dict]:
     """Training, the trace, TensorBoard and the file to upload, for whatever the tasks make possible."""
+    from course_nn.impl import REQUIRED  # the Functions the trainer builds its networks from
+
     cells: list[dict] = []
-    if IMPL_TASKS <= names:
+    if set(REQUIRED) <= names:
         cells += [_markdown("md-train", """\
 ## In the notebook: train a network with your Functions
 

@@ -73,16 +73,16 @@ def train(task: str = "spiral", **options) -> None:
 
 
 def _train(work: Path, task: str, options: dict) -> None:
-    from course_nn.handout.notebook import IMPL_TASKS
+    from course_nn.impl import REQUIRED
     from course_nn.train.trainer import TrainConfig
     from course_nn.train.trainer import train as run_training
 
     path = None
     try:
         a = kernel.current()
-        _needs(a, IMPL_TASKS, "course.train")
+        _needs(a, set(REQUIRED), "course.train")
         path, code = kernel.ran_file(a, work)
-        waiting = sorted(IMPL_TASKS & set(code.missing))
+        waiting = sorted(set(REQUIRED) & set(code.missing))
         if waiting:
             raise CourseError(f"run the graded cells of {', '.join(waiting)} first: the network is built from them")
         with _one_thread():
