@@ -86,7 +86,7 @@ def _students(folder: Path, outputs: list[Path]) -> tuple[list[tuple[str, Path]]
     """(student name, path) per student, and the entries skipped as this command's outputs."""
     found, skipped = [], []
     for entry in sorted(folder.iterdir()):
-        if entry.name.startswith((".", "_")) or not (entry.is_dir() or entry.suffix == ".py"):
+        if entry.name.startswith((".", "_")) or not (entry.is_dir() or entry.suffix in (".py", ".ipynb")):
             continue
         if _is_output(entry, outputs):
             skipped.append(entry.name)
@@ -134,10 +134,12 @@ def _grade_student(student: str, path: str, assignment: str, seed: int | None, o
         result = engine.grade(target, a, seed=seed, timeout=timeout, memory_bytes=memory, zygote=zygote,
                               hide=[Path(p) for p in hide])
         state = status.of_result(result)
-        row.update(score=round(result.score, 4), status=state.name, error=state.reason)
+        found = row["note"]  # results.json adds how the file was read (result.source_notes) itself
+        row.update(score=round(result.score, 4), status=state.name, error=state.reason,
+                   note="; ".join(filter(None, [found, *result.source_notes])))
         for task, (earned, _possible) in result.points_by_task().items():
             row[task] = round(earned, 4)
-        report.write_results(result, out, [row["note"]] if row["note"] else None)
+        report.write_results(result, out, [found] if found else None)
         if key:
             from course_nn.grading import cache
 

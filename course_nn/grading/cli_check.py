@@ -40,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
     options.check_matches(path, assignment)
     result = engine.grade(path, assignment, visible_only=True, timeout=args.timeout, memory_bytes=args.memory)
     state = status.of_result(result)
-    if note:
-        print(f"note: {note}\n")
+    for line in filter(None, [note, *result.source_notes]):
+        print(f"note: {line}\n")
     if not state.ok:
         print(f"{state.name}: {state.reason}\n")
     print(report.table(result))

@@ -76,8 +76,8 @@ def _grade_and_print(path: str, assignment, hidden: str | None, args, out: str |
     if out:
         options.write_or_fail(lambda: report.write_results(result, out, [note] if note else None), out)
     state = status.of_result(result)
-    if note:
-        print(f"note: {note}\n")
+    for line in filter(None, [note, *result.source_notes]):
+        print(f"note: {line}\n")
     if not state.ok:
         print(f"{state.name}: {state.reason}\n")
     print(report.table(result))

@@ -18,6 +18,7 @@ from pathlib import Path
 from course_nn.errors import UsageError
 from course_nn.grading import cases as case_lib
 from course_nn.grading import plugin, review, sandbox
+from course_nn.grading import submission as submitted
 from course_nn.grading.outcome import Outcome, all_failed
 from course_nn.grading.plugin import GraderPlugin
 from course_nn.registry import Assignment
@@ -36,6 +37,7 @@ class GradeResult:
     notes: list[str] = field(default_factory=list)  # instructor-facing notes about the run
     output: str = ""  # what the submission printed (capped)
     run_id: str = ""  # reproduces this grading's hidden cases (instructor only): grade --replay RUN_ID
+    source_notes: list[str] = field(default_factory=list)  # for the student: how the file was read (submission.py)
 
     def points_by_task(self) -> dict[str, tuple[float, float]]:
         """(earned, possible) per task, in the registry's order: the one place points are summed."""
@@ -73,8 +75,8 @@ def resolve_submission(path: str | Path, assignment: Assignment) -> Path:
         if found[0].is_symlink() or any(q.is_symlink() for q in found[0].relative_to(p).parents if q != Path(".")):
             raise UsageError(f"{found[0]}: is a symbolic link; submit the file itself")
         return found[0]
-    if p.suffix != ".py":
-        raise UsageError(f"{p}: expected a Python file ({assignment.submission})")
+    if p.suffix not in submitted.SUFFIXES:
+        raise UsageError(f"{p}: expected a Python file ({assignment.submission}) or the course's notebook (.ipynb)")
     return p
 
 
@@ -103,9 +105,10 @@ def _memory_text(memory_bytes: int) -> str:
 
 
 def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: float, memory_bytes: int,
-                 hide: list[Path] | tuple[Path, ...] = (), zygote: bool = False
+                 hide: list[Path] | tuple[Path, ...] = (), zygote: bool = False, source: bytes | None = None
                  ) -> tuple[dict, dict[str, list], dict[str, str], list[str], str]:
     """Run every task's cases in sandboxed children. Returns cases, results, failures, notes, output.
+    ``source``: the graded text (UTF-8) the child imports instead of the file's bytes (submission.py).
 
     ``make_cases`` is called after the first child has started, so that the parent's work (and
     its torch import) overlaps with the child's.
@@ -123,7 +126,7 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
         early_cases = make_cases()
         forker, why = sandbox.zygote_for(contain)
         notes.append(why or "zygote: the child was forked from an interpreter that had imported torch")
-    box = sandbox.prepare(submission, assignment.submission)
+    box = sandbox.prepare(submission, assignment.submission, source)
     hidden = sandbox.secret_paths(list(hide))
     before = sandbox.own_children()
     answers: dict[str, dict] = {}
@@ -331,7 +334,13 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
     notes.append(f"run id {run_id} (reproduce these hidden cases with --replay {run_id})")
 
     restore_threads: list[int] = []
-    source = submission.read_text(errors="replace")
+    read = submitted.read(submission, assignment)  # any encoding, or a notebook's marked cells
+    if read.problem:  # nothing to run: the student's import error, in one line
+        outcomes = [o for t in assignment.tasks for o in all_failed(
+            t.name, [c.key for c in assignment.categories], f"your file could not be imported: {read.problem}")]
+        return GradeResult(assignment, submission, outcomes, time.monotonic() - started, visible_only, notes,
+                           run_id=run_id, source_notes=list(read.notes))
+    source = read.text
     verdicts: list[review.Verdict] = []
 
     def build_cases():
@@ -348,13 +357,15 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
     output = ""
     if isolate:
         cases, results, failures, run_notes, output = run_isolated(submission, assignment, build_cases,
-                                                                   timeout, memory_bytes, hide, zygote)
+                                                                   timeout, memory_bytes, hide, zygote,
+                                                                   source.encode("utf-8"))
         notes += run_notes
     else:
         cases = build_cases()
         failures = {}
         try:
-            results = run_in_process(submission, assignment, cases)
+            with submitted.as_file(submission, read, assignment.submission) as importable:
+                results = run_in_process(importable, assignment, cases)
         except BaseException as exc:  # noqa: BLE001 - the student's import failing is a result, not a crash
             from course_nn.grading.child.runner import describe_exception
 
@@ -387,4 +398,4 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
 
         torch.set_num_threads(restore_threads[0])
     return GradeResult(assignment, submission, outcomes, time.monotonic() - started, visible_only, notes, output,
-                       run_id)
+                       run_id, list(read.notes))

@@ -328,8 +328,9 @@ class Sandbox:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def prepare(submission: Path, filename: str) -> Sandbox:
-    """Copy only the submission file (never following a link) and the runner into a fresh folder.
+def prepare(submission: Path, filename: str, source: bytes | None = None) -> Sandbox:
+    """Copy only the submission file (never following a link) and the runner into a fresh folder;
+    with ``source``, write those bytes instead (the graded UTF-8 text, see submission.py).
 
     The root is 0700 (0711 without namespaces, so ``nobody`` can pass through to a box whose random
     name it cannot list): a concurrent grading cannot find another submission.
@@ -341,9 +342,12 @@ def prepare(submission: Path, filename: str) -> Sandbox:
     for name in CHILD_FILES:
         shutil.copyfile(CHILD_DIR / name, box / "runner" / name)
     target = box / "work" / filename
-    fd = os.open(submission, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as src, open(target, "wb") as dst:
-        shutil.copyfileobj(src, dst)
+    if source is not None:
+        target.write_bytes(source)
+    else:
+        fd = os.open(submission, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst)
     for p in (box, box / "runner", box / "work"):
         os.chmod(p, 0o755)
     for p in [target, *(box / "runner").iterdir()]:

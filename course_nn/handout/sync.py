@@ -12,6 +12,7 @@ from pathlib import Path
 from course_nn import registry
 from course_nn.errors import CourseError, UsageError
 from course_nn.files import atomic_write
+from course_nn.handout import notebook
 from course_nn.handout.markers import solution_lines, strip_solutions
 from course_nn.registry import Assignment
 
@@ -28,8 +29,15 @@ def _handout_file(rel: Path, assignment: Assignment) -> bool:
                                     or (rel.name.startswith("test_") and rel.suffix == ".py"))
 
 
-def generated_files(solutions: Path, assignment: Assignment) -> dict[str, str]:
-    """Relative path -> content of the student folder, exactly as sync writes it."""
+def notebook_name(assignment: Assignment) -> str:
+    """The notebook handout's file name, e.g. hw1_autograd.ipynb."""
+    return f"{assignment.folder}.ipynb"
+
+
+def generated_files(solutions: Path, assignment: Assignment, install: str | None = None,
+                    github: str | None = None) -> dict[str, str]:
+    """Relative path -> content of the student folder, exactly as sync writes it (the notebook
+    installs ``install`` on Colab; default: the registry's INSTALL)."""
     src = solutions / assignment.folder
     if not src.is_dir():
         raise UsageError(f"{src}: missing; each assignment's reference lives in solutions/{assignment.folder}/")
@@ -46,6 +54,10 @@ def generated_files(solutions: Path, assignment: Assignment) -> dict[str, str]:
         if path.suffix == ".py":
             text = strip_solutions(text, assignment, str(path))
         files[rel.as_posix()] = text
+    if assignment.submission in files and "README.md" in files:
+        files[notebook_name(assignment)] = notebook.build(
+            assignment, files["README.md"], files[assignment.submission], src,
+            registry.INSTALL if install is None else install, registry.COLAB_GITHUB if github is None else github)
     return files
 
 
@@ -109,7 +121,10 @@ def leaks(files: dict[str, bytes], solutions: Path) -> list[str]:
         if _private(Path(rel)):
             found.append(f"{rel}: instructor-only file")
             continue
-        lines = {line.strip() for line in data.decode("utf-8", errors="replace").splitlines()}
+        text = data.decode("utf-8", errors="replace")
+        if rel.endswith(".ipynb"):  # what the cells show, not the JSON's escaped strings
+            text = notebook.cell_text(text)
+        lines = {line.strip() for line in text.splitlines()}
         found += [f"{rel}: {line}" for line in sorted(lines & secret)]
     return found
 
@@ -153,6 +168,25 @@ def foreign_files(dest: Path, files: dict[str, bytes]) -> list[str]:
 def target(out: Path, name: str) -> Path:
     """Where ``build`` writes: the zip itself, or OUT/<hw folder>/."""
     return out if out.suffix == ".zip" else out / registry.get(name).folder
+
+
+def build_notebook(root: Path, name: str, out: Path, install: str | None = None, github: str | None = None,
+                   force: bool = False) -> Path:
+    """Write the notebook handout to ``out`` (a .ipynb file, or a folder that gets <hw folder>.ipynb),
+    generated as sync writes it but with ``install``/``github`` in place of the registry's."""
+    a = registry.get(name)
+    if check(root, [name]):
+        raise CourseError(f"assignments/{a.folder} is out of date with solutions/; run 'course-nn handout sync' first")
+    target = out if out.suffix == ".ipynb" else out / notebook_name(a)
+    text = generated_files(root / "solutions", a, install, github)[notebook_name(a)]
+    problems = leaks({target.name: text.encode("utf-8")}, root / "solutions")
+    if problems:
+        raise CourseError("refusing to build: solution text would leak into the notebook: " + "; ".join(problems[:3]))
+    if target.is_file() and not force and target.read_text(encoding="utf-8", errors="replace") != text:
+        raise UsageError(f"{target} already exists and differs (a student's work?); it would be lost. "
+                         "Write to another --out, or add --force to replace it")
+    atomic_write(target, lambda f: f.write(text.encode("utf-8")))
+    return target
 
 
 def build(root: Path, name: str, out: Path, force: bool = False) -> list[str]:

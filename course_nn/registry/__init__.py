@@ -70,6 +70,13 @@ class Assignment:
         return sum(t.points for t in self.tasks)
 
 
+#: What a notebook handout installs on Google Colab: a pip requirement (the course's wheel URL, a
+#: git+https:// link, or a name on its package index). Set once here; `handout build --install` overrides it.
+INSTALL = "course-nn"
+#: OWNER/REPO[@BRANCH] of the public repository that holds assignments/, for the notebooks' "Open in
+#: Colab" badge ("" = no badge in the notebooks; `handout build --format ipynb` prints the line to paste).
+COLAB_GITHUB = ""
+
 ASSIGNMENTS = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("hw")))
 
 
