@@ -1,0 +1,247 @@
+"""The file's own classes: which ``self``/``ctx`` are really its own, and what it assigns on them.
+
+A method's first parameter is a *trusted receiver* when Python itself supplies it: ``self`` of an
+ordinary method, ``ctx`` of a ``torch.autograd.Function``'s static methods (``forward`` only when
+the class has no ``setup_context``: then ``forward``'s first parameter is an input), provided the
+method has no decorator but the listed ones and never rebinds the parameter. The gate keeps that
+true by refusing every other way to call such a method with another first argument (see
+rules: an own class is never a bare value, ``Cls.method(x)`` needs a trusted ``x``, a Function is
+never instantiated, a class body may not name its methods).
+
+A *family* is the file's classes joined by inheritance. On a family's trusted receivers the gate
+admits the names the family assigns (``self.weight_1 = ...``, ``ctx.has_bias = ...``,
+``setattr(self, f"weight_{d}", ...)``) and defines (methods, class attributes, dataclass
+fields) — and nowhere else.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import dataclass, field
+
+from course_nn.grading.review.resolve import Resolver
+from course_nn.grading.review.scopes import Scopes
+
+# Decorators that only forward a method's arguments: the first one is still the real receiver.
+TRUSTED_DECORATORS = ("staticmethod", "classmethod", "property", "torch.autograd.function.once_differentiable",
+                      "functools.cache", "functools.lru_cache", "torch.no_grad", "torch.enable_grad",
+                      "torch.inference_mode")
+
+
+# Module methods that set an attribute by name.
+REGISTERS = ("register_parameter", "register_buffer", "add_module", "register_module")
+
+
+@dataclass
+class Family:
+    fid: int
+    classes: list[ast.ClassDef] = field(default_factory=list)
+    function: bool = False  # a torch.autograd.Function family
+    names: set[str] = field(default_factory=set)  # assigned on trusted receivers, or defined in a class body
+    patterns: set[str] = field(default_factory=set)  # setattr(self, f"weight_{d}", ...) -> "weight_"
+    values: dict[str, list[ast.AST | None]] = field(default_factory=dict)  # what each name is assigned
+    trusted_methods: set[str] = field(default_factory=set)
+    setup_context: bool = False
+    bases: list[type] = field(default_factory=list)  # the listed Python classes it derives from
+
+    @property
+    def guarded(self) -> bool:
+        """Its methods trust their first argument: the class itself must never be a bare value."""
+        return bool(self.trusted_methods) or self.function
+
+
+@functools.lru_cache(maxsize=1)
+def _decorator_objects() -> dict[int, str]:
+    import builtins
+    import importlib
+
+    found = {}
+    for path in TRUSTED_DECORATORS:
+        module, _, name = path.rpartition(".")
+        obj = getattr(importlib.import_module(module) if module else builtins, name, None)
+        if obj is not None:
+            found[id(obj)] = name
+    return found
+
+
+class Classes:
+    def __init__(self, tree: ast.Module, scopes: Scopes, resolver: Resolver):
+        import torch
+
+        self.scopes, self.resolver = scopes, resolver
+        self._merged: dict[int, Family] = {}
+        self._natives: dict[int, frozenset[str]] = {}
+        self._merged_ids: dict[frozenset[int], int] = {}
+        self.defs = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+        parent = {id(c): i for i, c in enumerate(self.defs)}
+        self._union = list(range(len(self.defs)))
+        kinds: dict[int, set[str]] = {i: set() for i in range(len(self.defs))}
+        bases: dict[int, list[type]] = {i: [] for i in range(len(self.defs))}
+        for i, c in enumerate(self.defs):
+            for base in c.bases:
+                obj = resolver.static(base)
+                if isinstance(obj, ast.ClassDef) and id(obj) in parent:
+                    self._join(i, parent[id(obj)])
+                elif isinstance(obj, type):
+                    bases[i].append(obj)
+                    if issubclass(obj, torch.autograd.Function):
+                        kinds[i].add("function")
+        self.families: dict[int, Family] = {}
+        self._family_of: dict[int, int] = {}
+        for i, c in enumerate(self.defs):
+            fid = self._find(i)
+            fam = self.families.setdefault(fid, Family(fid))
+            fam.classes.append(c)
+            fam.function |= "function" in kinds[i]
+            fam.bases += bases[i]
+            self._family_of[id(c)] = fid
+            body = scopes.opened[id(c)]
+            fam.names |= set(body.bindings)
+            fam.setup_context |= "setup_context" in body.bindings
+        self.trusted: dict[int, int] = {}  # id(ast.arg) -> family id
+        self.cls_params: dict[int, int] = {}
+        self.method_family: dict[int, int] = {}  # id(def) -> family id, for methods with a trusted receiver
+        for c in self.defs:
+            fam = self.families[self._family_of[id(c)]]
+            for stmt in c.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    self._method(stmt, fam)
+        for fam in self.families.values():
+            for c in fam.classes:
+                for stmt in c.body:
+                    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and id(stmt) in self.method_family:
+                        self._assigned(stmt, fam)
+
+    @property
+    def all_names(self) -> frozenset[str]:
+        """Every name any family assigns or defines (for messages: "read it through self")."""
+        return frozenset(n for fam in self.families.values() for n in fam.names)
+
+    # -- families (union-find over own base classes)
+    def _find(self, i: int) -> int:
+        while self._union[i] != i:
+            self._union[i] = self._union[self._union[i]]
+            i = self._union[i]
+        return i
+
+    def _join(self, a: int, b: int) -> None:
+        self._union[self._find(a)] = self._find(b)
+
+    def family_of(self, node: ast.ClassDef) -> int:
+        return self._family_of.get(id(node), -1)
+
+    def family(self, fid: int) -> Family | None:
+        return self.families.get(fid) or self._merged.get(fid)
+
+    def merge(self, fids: frozenset[int]) -> int:
+        """A family standing for "one of these" (a name bound to several own classes): the union of
+        their names and methods, guarded if any is."""
+        if fids not in self._merged_ids:
+            self._merged_ids[fids] = -2 - len(self._merged_ids)
+        key = self._merged_ids[fids]
+        if key not in self._merged:
+            parts = [self.families[f] for f in sorted(fids) if f in self.families]
+            m = Family(key, function=any(p.function for p in parts), setup_context=any(p.setup_context for p in parts))
+            for p in parts:
+                m.classes += p.classes
+                m.names |= p.names
+                m.patterns |= p.patterns
+                m.trusted_methods |= p.trusted_methods
+                m.bases += p.bases
+                for k, vs in p.values.items():
+                    m.values.setdefault(k, []).extend(vs)
+            self._merged[key] = m
+        return key
+
+    def is_trusted_method(self, node: ast.AST) -> bool:
+        return id(node) in self.method_family
+
+    # -- methods
+    def _method(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, fam: Family) -> None:
+        kinds = []
+        for deco in fn.decorator_list:
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            kinds.append(_decorator_objects().get(id(self.resolver.static(target))))
+        if None in kinds:
+            return  # an unlisted decorator receives the function: its first argument is not trusted
+        params = [*fn.args.posonlyargs, *fn.args.args]
+        if not params:
+            return
+        first = params[0]
+        own = self.scopes.opened[id(fn)].bindings.get(first.arg, [])
+        if len(own) != 1:
+            return  # rebound in the method (or by a nested nonlocal): no longer the receiver
+        if "classmethod" in kinds:
+            self.cls_params[id(first)] = fam.fid
+            return
+        if fam.function:
+            if fn.name == "forward" and fam.setup_context:
+                return  # with setup_context, forward's first parameter is the first input
+        elif "staticmethod" in kinds:
+            return
+        self.trusted[id(first)] = fam.fid
+        self.method_family[id(fn)] = fam.fid
+        fam.trusted_methods.add(fn.name)
+
+    def natives(self, fam: Family) -> frozenset[str]:
+        """Attribute names a family's instances have without the file assigning them."""
+        from torch.autograd.function import BackwardCFunction
+
+        if fam.fid not in self._natives:
+            kinds = [object, *fam.bases] + ([BackwardCFunction] if fam.function else [])
+            self._natives[fam.fid] = frozenset(n for k in kinds for n in dir(k))
+        return self._natives[fam.fid]
+
+    def receiver(self, node: ast.AST) -> int | None:
+        """The family whose trusted receiver ``node`` (a Name) is, or None."""
+        if not isinstance(node, ast.Name):
+            return None
+        b = self.resolver.binding_of(node)
+        return self.trusted.get(id(b.node)) if b is not None and b.kind == "param" else None
+
+    def _assigned(self, fn: ast.AST, fam: Family) -> None:
+        """Record every attribute ``fn`` stores on a trusted receiver (with the value, when plain)."""
+        rhs: dict[int, ast.AST | None] = {}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                rhs[id(node.targets[0])] = node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                rhs[id(node.target)] = node.value
+        for node in ast.walk(fn):
+            if (isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load)
+                    and self.receiver(node.value) == fam.fid):
+                fam.names.add(node.attr)
+                fam.values.setdefault(node.attr, []).append(rhs.get(id(node)))
+            elif isinstance(node, ast.Call):
+                key, value = self._named_store(node, fam)
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    fam.names.add(key.value)
+                    fam.values.setdefault(key.value, []).append(value)
+                elif key is not None and constant_prefix(key):
+                    fam.patterns.add(constant_prefix(key))
+
+    def _named_store(self, call: ast.Call, fam: Family) -> tuple[ast.AST | None, ast.AST | None]:
+        """``setattr(self, KEY, VALUE)`` or ``self.register_parameter(KEY, VALUE)`` (and buffers, modules):
+        (KEY, VALUE when it is the plain value stored) for a trusted receiver of ``fam``."""
+        f, args = call.func, call.args
+        if (isinstance(f, ast.Name) and f.id == "setattr" and len(args) >= 2
+                and self.receiver(args[0]) == fam.fid):
+            return args[1], args[2] if len(args) > 2 else None
+        if (isinstance(f, ast.Attribute) and f.attr in REGISTERS and args
+                and self.receiver(f.value) == fam.fid):
+            return args[0], None
+        return None, None
+
+
+def constant_prefix(node: ast.AST) -> str:
+    """The fixed start of a computed string: f"weight_{d}" and "weight_" + str(d) -> "weight_"."""
+    if isinstance(node, ast.JoinedStr) and node.values:
+        first = node.values[0]
+        return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left = node.left
+        if isinstance(left, ast.Constant) and isinstance(left.value, str):
+            return left.value
+        return constant_prefix(left)
+    return ""
