@@ -97,7 +97,7 @@ CALLABLES = (
     group("Python's helpers", "random", "random uniform gauss normalvariate randint randrange choice choices "
           "shuffle sample seed Random"),
     group("Python's helpers", "numbers", "Number Complex Real Rational Integral"),
-    group("Python's helpers", "dataclasses", "dataclass field fields asdict astuple replace is_dataclass"),
+    group("Python's helpers", "dataclasses", "dataclass field asdict astuple replace is_dataclass"),
     group("Python's helpers", "collections", "deque Counter OrderedDict defaultdict namedtuple"),
     group("type annotations", "typing", "Any Optional Union List Tuple Dict Set FrozenSet Callable Iterable "
           "Iterator Sequence Mapping MutableMapping Literal Final ClassVar Type TYPE_CHECKING NamedTuple "

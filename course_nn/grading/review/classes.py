@@ -29,6 +29,7 @@ TRUSTED_DECORATORS = ("staticmethod", "classmethod", "property", "torch.autograd
                       "torch.inference_mode")
 
 
+DANGEROUS_STARTS = ("f_", "gi_", "cr_", "ag_", "tb_", "co_", "_")
 # Module methods that set an attribute by name.
 REGISTERS = ("register_parameter", "register_buffer", "add_module", "register_module")
 
@@ -49,6 +50,17 @@ class Family:
     def guarded(self) -> bool:
         """Its methods trust their first argument: the class itself must never be a bare value."""
         return bool(self.trusted_methods) or self.function
+
+
+# A Function's methods that autograd calls with its ctx first.
+CTX_METHODS = ("forward", "backward", "setup_context", "jvp", "vjp")
+
+
+@functools.lru_cache(maxsize=1)
+def _function_api() -> frozenset[str]:
+    import torch
+
+    return frozenset(dir(torch.autograd.Function))
 
 
 @functools.lru_cache(maxsize=1)
@@ -112,11 +124,55 @@ class Classes:
                 for stmt in c.body:
                     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and id(stmt) in self.method_family:
                         self._assigned(stmt, fam)
+        self.tuple_families: dict[int, int] = {}  # id(assignment) -> family of a namedtuple it makes
+        for node in ast.walk(tree):
+            fields = self._namedtuple(node)
+            if fields is not None:
+                fid = len(self.defs) + len(self.tuple_families)
+                self.families[fid] = Family(fid, names=set(fields), bases=[tuple])
+                self.tuple_families[id(node)] = fid
 
     @property
     def all_names(self) -> frozenset[str]:
         """Every name any family assigns or defines (for messages: "read it through self")."""
         return frozenset(n for fam in self.families.values() for n in fam.names)
+
+    def _namedtuple(self, node: ast.AST) -> list[str] | None:
+        """``Pair = namedtuple("Pair", "first second")`` (or a list of names): the field names."""
+        import collections
+        import typing
+
+        if not (isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call)):
+            return None
+        call = node.value
+        if self.resolver.static(call.func) not in (collections.namedtuple, typing.NamedTuple) or len(call.args) < 2:
+            return None
+        spec = call.args[1]
+        if isinstance(spec, ast.Constant) and isinstance(spec.value, str):
+            return spec.value.replace(",", " ").split()
+        if isinstance(spec, (ast.List, ast.Tuple)):
+            names = [e.value if isinstance(e, ast.Constant) else
+                     e.elts[0].value if isinstance(e, ast.Tuple) and e.elts and isinstance(e.elts[0], ast.Constant)
+                     else None for e in spec.elts]
+            return [n for n in names if isinstance(n, str)] if all(isinstance(n, str) for n in names) else None
+        return None
+
+    def safe_prefix(self, prefix: str, fam: Family) -> bool:
+        """A computed attribute name starting with ``prefix`` can only be one the file sets: no
+        attribute the family's objects have natively, and no introspection name, begins with it."""
+        if not prefix or not prefix[0].isalpha():
+            return False
+        if any(prefix.startswith(d) or d.startswith(prefix) for d in DANGEROUS_STARTS):
+            return False
+        return not any(n.startswith(prefix) for n in self.natives(fam))
+
+    def patterns(self, fam: Family) -> frozenset[str]:
+        return frozenset(p for p in fam.patterns if self.safe_prefix(p, fam))
+
+    def own_names(self, fam: Family) -> frozenset[str]:
+        """What the family assigns or defines, less what its instances have anyway: a name the file
+        assigns in one class never exposes a native attribute of another class's instances."""
+        return frozenset(fam.names) - self.natives(fam)
 
     # -- families (union-find over own base classes)
     def _find(self, i: int) -> int:
@@ -178,6 +234,8 @@ class Classes:
         if fam.function:
             if fn.name == "forward" and fam.setup_context:
                 return  # with setup_context, forward's first parameter is the first input
+            if fn.name in _function_api() and fn.name not in CTX_METHODS:
+                return  # torch calls it (apply, vmap, ...) with something else first
         elif "staticmethod" in kinds:
             return
         self.trusted[id(first)] = fam.fid

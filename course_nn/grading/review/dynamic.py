@@ -24,7 +24,6 @@ from course_nn.grading.review.index import introspective
 from course_nn.grading.review.values import BASE, VALUE, Value
 
 MAX_DEPTH = 8
-DANGEROUS_STARTS = ("f_", "gi_", "cr_", "ag_", "tb_", "co_", "_")
 
 
 class DynamicRules:
@@ -60,13 +59,10 @@ class DynamicRules:
 
     def _prefix_ok(self, prefix: str, fam: Family) -> bool:
         """A computed name that can only be one the family sets itself (never one the object has)."""
-        if not prefix or not prefix[0].isalpha():
+        if not self.classes.safe_prefix(prefix, fam):
             return False
-        if any(prefix.startswith(d) or d.startswith(prefix) for d in DANGEROUS_STARTS):
-            return False
-        if any(n.startswith(prefix) for n in self.classes.natives(fam)):
-            return False
-        return any(prefix.startswith(p) for p in fam.patterns) or any(n.startswith(prefix) for n in fam.names)
+        return (any(prefix.startswith(p) for p in fam.patterns)
+                or any(n.startswith(prefix) for n in self.classes.own_names(fam)))
 
     # -- what strings an expression can be
     def static_strings(self, node: ast.AST, depth: int = 0) -> frozenset[str] | None:
@@ -85,7 +81,8 @@ class DynamicRules:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             fid = self.classes.receiver(node.value)
             fam = self.classes.family(fid) if fid is not None else None
-            if fam is None or any(node.attr.startswith(p) for p in fam.patterns):
+            if fam is None or any(node.attr.startswith(p) for p in fam.patterns) or node.attr not in \
+                    self.classes.own_names(fam):
                 return None
             assigned = list(fam.values.get(node.attr, []))
             for c in fam.classes:

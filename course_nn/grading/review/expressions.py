@@ -124,14 +124,15 @@ class ExpressionRules:
                 if not explicit:
                     self.refuse(node, M.own_method(base.name, attr))
                 return V.UNKNOWN_VALUE
-            own_names = fam.names if fam is not None and base.obj != "mixed" else set()
+            own_names = self.classes.own_names(fam) if fam is not None and base.obj != "mixed" else set()
             if attr in own_names or attr in self.index.attributes:
                 return V.UNKNOWN_VALUE
             self.refuse(node, M.attribute(self.policy, attr, False))
             return V.UNKNOWN_VALUE
-        if base.kind == V.TRUSTED:
+        if base.kind in (V.TRUSTED, V.INSTANCE):
             fam = self.classes.family(base.family)
-            if attr in fam.names or attr in self.index.attributes or any(attr.startswith(p) for p in fam.patterns):
+            if (attr in self.classes.own_names(fam) or attr in self.index.attributes
+                    or any(attr.startswith(p) for p in self.classes.patterns(fam))):
                 return V.UNKNOWN_VALUE
             if not attr.startswith("_") and attr not in self.classes.natives(fam):
                 return V.UNKNOWN_VALUE  # nothing the object has: an AttributeError at run time (a typo)
@@ -198,9 +199,13 @@ class ExpressionRules:
             callee = self.allowed_use(func, self.member(func, base, func.attr, CALLEE, explicit), CALLEE)
         else:
             callee = self.expr(func, CALLEE)
-        if callee.kind == V.OWN_CLASS and self.classes.family(callee.family).function:
-            self.refuse(node, M.function_instance(callee.name))
-        return self.arguments(node)
+        self.arguments(node)
+        if callee.kind == V.OWN_CLASS:
+            if self.classes.family(callee.family).function:
+                self.refuse(node, M.function_instance(callee.name))
+            elif callee.obj != "mixed":
+                return V.Value(V.INSTANCE, callee.name, None, callee.family)  # Cfg().scale(2.0)
+        return V.UNKNOWN_VALUE
 
     def arguments(self, node: ast.Call) -> Value:
         self.exprs(node.args)
@@ -279,8 +284,9 @@ class ExpressionRules:
         key = node.slice
         if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.startswith("__"):
             self.refuse(node, M.dunder_key(key.value))
-        self.expr(node.value)
-        self.expr(key)
+        inner = CLASSREF if use == CLASSREF else VALUE  # list[MLP] in an annotation names MLP
+        self.expr(node.value, inner)
+        self.expr(key, inner)
         return V.UNKNOWN_VALUE
 
     def e_Dict(self, node: ast.Dict, use: str) -> Value:
@@ -321,9 +327,10 @@ class ExpressionRules:
         return V.UNKNOWN_VALUE
 
     def _parts(self, node: ast.AST, use: str) -> Value:
+        inner = CLASSREF if use == CLASSREF and isinstance(node, (ast.Tuple, ast.List, ast.BinOp)) else VALUE
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
-                self.expr(child)
+                self.expr(child, inner)  # (A, B) and A | None name classes where a class may go
         return V.UNKNOWN_VALUE
 
     e_BoolOp = e_BinOp = e_UnaryOp = e_IfExp = e_Set = e_Starred = e_Slice = _parts

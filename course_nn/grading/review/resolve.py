@@ -26,9 +26,19 @@ class Resolver:
 
     # -- bindings
     def binding_value(self, b: Binding, depth: int = 0) -> V.Value:
-        if b.kind == "assign" and isinstance(b.value, ast.Name) and depth < 8:
-            v = self.quiet_value(b.value, depth + 1)  # `Square = MulSelf`: still that own class
-            return v if v.kind == V.OWN_CLASS else V.UNKNOWN_VALUE
+        if b.kind in ("assign", "annassign", "walrus") and self.classes:
+            fid = self.classes.tuple_families.get(id(b.node))
+            if fid is not None:  # Pair = namedtuple("Pair", "first second")
+                return V.Value(V.OWN_CLASS, b.name, fid, fid)
+            if isinstance(b.value, ast.Name) and depth < 8:
+                v = self.quiet_value(b.value, depth + 1)  # `Square = MulSelf`: still that own class
+                return v if v.kind == V.OWN_CLASS else V.UNKNOWN_VALUE
+            if isinstance(b.value, ast.Call) and isinstance(b.value.func, ast.Name) and depth < 8:
+                v = self.quiet_value(b.value.func, depth + 1)  # shape = Batch(n, d): an instance of it
+                fam = self.classes.family(v.family) if v.kind == V.OWN_CLASS and v.obj != "mixed" else None
+                if fam is not None and not fam.function:
+                    return V.Value(V.INSTANCE, v.name, None, v.family)
+            return V.UNKNOWN_VALUE
         if b.kind == "import":
             return self.import_value(b)
         if b.kind == "class":

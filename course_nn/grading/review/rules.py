@@ -173,7 +173,7 @@ class Gate(ExpressionRules, DynamicRules):
         self.bind_target(target)
 
     def s_AnnAssign(self, node: ast.AnnAssign) -> None:
-        self.expr(node.annotation)
+        self.expr(node.annotation, CLASSREF)
         self.expr(node.value)
         self.bind_target(node.target)
 
@@ -321,7 +321,7 @@ class Gate(ExpressionRules, DynamicRules):
         self.exprs([*args.defaults, *(d for d in args.kw_defaults if d is not None)])
         for a in [*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg]:
             if a is not None:
-                self.expr(a.annotation)
+                self.expr(a.annotation, CLASSREF)  # an annotation names classes: its own may be there
                 self.bind_name(a.arg, a)
 
     def s_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -334,7 +334,7 @@ class Gate(ExpressionRules, DynamicRules):
             self.bind_name(node.name, node)
         self.exprs(node.decorator_list)
         self.arguments_of(node.args)
-        self.expr(node.returns)
+        self.expr(node.returns, CLASSREF)
         with self.owned_by(node.name), self.function(node):
             self.body(node.body)
 

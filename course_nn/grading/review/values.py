@@ -10,6 +10,8 @@ Only a few kinds are known exactly, and each has its own rules:
 - ``OWN_CLASS``: a class this file defines (its family: the file's classes related by inheritance).
 - ``TRUSTED``: the ``self``/``ctx`` of a method of the file's own classes, never rebound — the only
   receivers on which the names the file assigns may be read.
+- ``INSTANCE``: a name bound only to calls of one own class (``shape = Batch(n, d)``): read like a
+  trusted receiver, never assigned to from outside.
 - ``SUPER``: ``super()``, only as ``super().method(...)``.
 - ``REFUSED``: the value of something already refused (its attributes are not reported again).
 """
@@ -18,8 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MODULE, KNOWN, BUILTIN, OWN_CLASS, TRUSTED, SUPER, METHOD, UNKNOWN, REFUSED = (
-    "module", "known", "builtin", "own class", "trusted", "super", "method", "unknown", "refused")
+MODULE, KNOWN, BUILTIN, OWN_CLASS, TRUSTED, INSTANCE, SUPER, METHOD, UNKNOWN, REFUSED = (
+    "module", "known", "builtin", "own class", "trusted", "instance", "super", "method", "unknown", "refused")
 
 # How an expression is used: what its value may be.
 VALUE, CALLEE, BASE, CLASSREF = "value", "callee", "base", "classref"
