@@ -36,6 +36,7 @@ class GradeResult:
     notes: list[str] = field(default_factory=list)  # instructor-facing notes about the run
     output: str = ""  # what the submission printed (capped)
     run_id: str = ""  # reproduces this grading's hidden cases (instructor only): grade --replay RUN_ID
+    gate: list[str] = field(default_factory=list)  # every line the static gate refused or charged (student-facing)
 
     def points_by_task(self) -> dict[str, tuple[float, float]]:
         """(earned, possible) per task, in the registry's order: the one place points are summed."""
@@ -279,15 +280,15 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
     scores zero. A shortcut (a built-in or autograd doing a Function's work) costs that Function its
     compliance and gated credit, and its forward credit when the shortcut sits in forward.
     """
-    escapes = verdict.escapes
+    escapes = [v.text() for v in verdict.escapes]
+    more = f" (and {len(escapes) - 1} more line(s) below: fix them all, then resubmit)" if len(escapes) > 1 else ""
     seen_ops: dict[str, list[str]] = {}  # task -> what its runs' recorders saw, judged once
     for o in outcomes:
         task = assignment.task(o.task)
-        if escapes:
-            if o.category == "compliance":
-                o.lines = [f"your file breaks a rule of graded code: {v.text()}" for v in escapes[:4]]
-            else:
-                o.lines = [f"no credit: {escapes[0].text()}"] + o.lines[:2]
+        if escapes:  # every offending line, in every row it zeroes: one resubmission fixes them all
+            head = "your file breaks a rule of graded code, so no check of any task earns credit"
+            head = head if o.category == "compliance" else f"no credit: {head}"
+            o.lines = [f"{head}{more}: {escapes[0]}", *escapes[1:]]
             o.fraction = 0.0
             continue
         shortcuts = verdict.shortcuts(task)
@@ -302,9 +303,9 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
             gated.add("forward")
         if o.category in gated:
             if o.category == "compliance":
-                o.lines = texts[:4] + [ln for ln in o.lines if ln not in texts][:2]
+                o.lines = texts + [ln for ln in o.lines if ln not in texts][:2]
             elif o.fraction > 0:
-                o.lines = [f"no credit: {texts[0]}"] + o.lines
+                o.lines = [f"no credit: {texts[0]}", *texts[1:]] + o.lines
             o.fraction = 0.0
 
 
@@ -387,4 +388,4 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
 
         torch.set_num_threads(restore_threads[0])
     return GradeResult(assignment, submission, outcomes, time.monotonic() - started, visible_only, notes, output,
-                       run_id)
+                       run_id, gate=[v.text() for v in verdict.violations])

@@ -31,7 +31,7 @@ def _with_refusal(policy: Policy, names: tuple[str, ...], fallback: str) -> str:
 def imported(policy: Policy, module: str) -> str:
     allowed = ", ".join(m for m in policy.imports if m != "__future__" and "." not in m)
     why = _with_refusal(policy, (module,), "a graded file needs none of it; delete the import")
-    return f"`{module}` is not a module a graded file may import ({why}). Allowed: {allowed} (see {LIST})"
+    return f"`{module}` is not a module a graded file may import: {why}. Allowed: {allowed} ({LIST})"
 
 
 def relative_import() -> str:
