@@ -14,7 +14,13 @@ from __future__ import annotations
 import textwrap
 
 from course_nn.errors import CourseError
-from course_nn.grading.review.shortcuts import AUTOGRAD, AUTOGRAD_CALLABLES, AUTOGRAD_METHODS, NN_CLASSES, canonical
+from course_nn.grading.review.shortcuts import (
+    AUTOGRAD,
+    AUTOGRAD_CALLABLES,
+    AUTOGRAD_METHODS,
+    NN_CLASSES,
+    canonical,
+)
 from course_nn.registry import Assignment, Task
 
 MD_BEGIN = "<!-- BEGIN RULES: generated from the course registry by 'course-nn handout sync'; do not edit -->"

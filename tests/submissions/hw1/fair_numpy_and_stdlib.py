@@ -34,7 +34,7 @@ class Batch:
         return self.rows * self.columns
 
 
-def _only_asked(ctx, *grads: Optional[torch.Tensor]) -> tuple[Optional[torch.Tensor], ...]:
+def _only_asked(ctx, *grads: Optional[torch.Tensor]) -> tuple[Optional[torch.Tensor], ...]:  # noqa: UP045
     """Each gradient where ctx.needs_input_grad asks for it, else None."""
     return tuple(itertools.starmap(lambda g, need: g if need else None, zip(grads, ctx.needs_input_grad)))
 
@@ -126,7 +126,7 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, logits, target):
         if logits.dim() != 2:
-            raise ValueError("logits must be (N, C), got {} dimensions".format(logits.dim()))
+            raise ValueError("logits must be (N, C), got {} dimensions".format(logits.dim()))  # noqa: UP032
         shape = Batch(*logits.shape)
         shifted = logits - logits.amax(dim=1, keepdim=True)
         log_probs = shifted - shifted.exp().sum(dim=1, keepdim=True).log()

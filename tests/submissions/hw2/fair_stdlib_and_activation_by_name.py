@@ -63,7 +63,7 @@ class MLP(torch.nn.Module):
 
     def forward(self, x):
         act = getattr(self.functions, self.act_name)
-        linear = getattr(self.functions, "Linear")
+        linear = getattr(self.functions, "Linear")  # noqa: B009 - the style under test
         for d in range(1, self.depth + 1):
             x = linear.apply(x, getattr(self, f"weight_{d}"), getattr(self, f"bias_{d}"))
             if d < self.depth:
