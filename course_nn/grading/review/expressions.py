@@ -11,7 +11,7 @@ import ast
 from course_nn.grading.review import messages as M
 from course_nn.grading.review import values as V
 from course_nn.grading.review.index import introspective
-from course_nn.grading.review.shortcuts import AUTOGRAD_CALLABLES, AUTOGRAD_METHODS, canonical, op_of
+from course_nn.grading.review.shortcuts import AUTOGRAD_CALLABLES, AUTOGRAD_METHODS, canonical, ops_of
 from course_nn.grading.review.values import BASE, CALLEE, CLASSREF, VALUE, Value
 
 SPECIAL_BUILTINS = frozenset({"getattr", "setattr", "hasattr", "type", "super"})
@@ -160,8 +160,7 @@ class ExpressionRules:
         if qualified in AUTOGRAD_CALLABLES:
             self.shortcut(node, "autograd", shown)
             return
-        op = op_of(obj, qualified.rsplit(".", 1)[-1])
-        if op in self.all_ops:
+        for op in sorted(ops_of(obj, qualified) & self.all_ops):
             self.shortcut(node, op, shown)
 
     def store(self, node: ast.Attribute, base: Value) -> None:

@@ -21,7 +21,7 @@ ALIASES = {"expit": "sigmoid", "special_expit": "sigmoid", "_softmax": "softmax"
            "nll_loss_forward": "nll_loss", "nll_loss2d_forward": "nll_loss", "cross_entropy_loss": "cross_entropy",
            "special_log_softmax": "log_softmax", "special_softmax": "softmax", "mse_loss_forward": "mse_loss",
            "softmin": "softmax", "elu": "relu", "celu": "relu", "selu": "relu", "glu": "sigmoid",
-           "hardsigmoid": "sigmoid"}
+           "hardsigmoid": "sigmoid", "log_sigmoid": "logsigmoid", "log_sigmoid_forward": "logsigmoid"}
 # Tensor methods that are autograd (hw1: a Function may not differentiate itself).
 AUTOGRAD_METHODS = frozenset({"backward", "requires_grad_", "retain_grad"})
 AUTOGRAD_CALLABLES = frozenset({"torch.autograd.grad", "torch.autograd.backward", "torch.enable_grad",
@@ -38,13 +38,14 @@ def canonical(name: str) -> str:
     return ALIASES.get(name, name.removeprefix("special_"))
 
 
-def op_of(obj: object, shown: str) -> str:
-    """The op a resolved callable or torch.nn class computes (canonical), or ''."""
+def ops_of(obj: object, listed: str) -> set[str]:
+    """What a resolved callable or torch.nn class computes (canonical names): by its ``__name__``
+    (``F.logsigmoid`` is ``log_sigmoid``) and by the name the policy lists it under."""
+    short = listed.rsplit(".", 1)[-1]
     if isinstance(obj, type):
         module = str(getattr(obj, "__module__", ""))
-        return NN_CLASSES.get(obj.__name__.lower(), "") if module.startswith("torch.nn") else ""
-    name = getattr(obj, "__name__", "") or shown
-    return canonical(str(name))
+        return {NN_CLASSES.get(obj.__name__.lower(), "")} - {""} if module.startswith("torch.nn") else set()
+    return {canonical(str(getattr(obj, "__name__", "") or short)), canonical(short)}
 
 
 def own_ops(task: Task) -> frozenset[str]:
