@@ -326,6 +326,21 @@ HONEST = {
     "alias of a Function": "Sq = Square\n_y = Sq.apply(torch.ones(2))",
     "generator helper": "def _pairs(xs):\n    yield from zip(xs, xs[1:])\n_p = list(_pairs([1, 2, 3]))",
     "torch.cuda check": "_dev = 'cuda' if torch.cuda.is_available() else 'cpu'",
+    "numbered attributes every way": (
+        "class M(torch.nn.Module):\n    def __init__(self, n):\n        super(M, self).__init__()\n"
+        "        for d in range(n):\n            self.register_parameter('w_%d' % d, torch.nn.Parameter(torch.zeros(1)))\n"
+        "            setattr(self, 'b_{}'.format(d), torch.nn.Parameter(torch.zeros(1)))\n"
+        "            self.add_module(f'lin{d}', torch.nn.Linear(1, 1))\n        self.n = n\n"
+        "    def forward(self, x):\n        for d in range(self.n):\n"
+        "            x = getattr(self, f'lin{d}')(x) * getattr(self, 'w_%d' % d) + getattr(self, 'b_' + str(d))\n"
+        "        return x"),
+    "a typo on ctx fails at run time, not here": ("class T(Function):\n    @staticmethod\n    def forward(ctx, x):\n"
+                                                   "        ctx.save_for_backward(x)\n        return x\n"
+                                                   "    @staticmethod\n    def backward(ctx, g):\n"
+                                                   "        (x,) = ctx.saved_tensor\n        return g"),
+    "annotations name own classes": ("class Cfg:\n    pass\nclass M(torch.nn.Module):\n"
+                                     "    def make(self, c: Cfg, others: list[Cfg] | None = None) -> 'M':\n"
+                                     "        return self"),
 }
 
 

@@ -167,6 +167,8 @@ REFUSALS = (
              "torch.overrides", "torch._C", "torch.autograd.functional", ".register_hook", ".compile"),
             "it runs code the grader cannot read (compiled, traced or hooked)",
             "write the computation out with the listed functions"),
+    Refusal(("torch.optim",), "the assignment asks for the update written out",
+            "update the parameters yourself (hw2: call your sgd_step(model.parameters(), lr))"),
     Refusal(("torch.autograd.gradcheck", "torch.autograd.gradgradcheck"),
             "checking belongs in a test, not in the graded file",
             "run gradcheck in a scratch script or under `if __name__ == \"__main__\":`"),

@@ -293,13 +293,17 @@ class Classes:
 
 
 def constant_prefix(node: ast.AST) -> str:
-    """The fixed start of a computed string: f"weight_{d}" and "weight_" + str(d) -> "weight_"."""
+    """The fixed start of a computed string (``weight_`` for f"weight_{d}", "weight_" + str(d),
+    "weight_%d" % d and "weight_{}".format(d))."""
     if isinstance(node, ast.JoinedStr) and node.values:
         first = node.values[0]
         return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
         left = node.left
         if isinstance(left, ast.Constant) and isinstance(left.value, str):
-            return left.value
-        return constant_prefix(left)
+            return left.value.split("%")[0] if isinstance(node.op, ast.Mod) else left.value
+        return constant_prefix(left) if isinstance(node.op, ast.Add) else ""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+            and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str)):
+        return node.func.value.value.split("{")[0]  # "weight_{}".format(d)
     return ""
