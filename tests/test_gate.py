@@ -182,6 +182,10 @@ HOSTILE = {
     "rebinding __name__": "__name__ = '__main__'",
     "name-mangled attribute": "class X:\n    def f(self):\n        return self.__secret",
     "class attribute dunder": "class X:\n    __slots__ = ()",
+    "super reaching an unlisted native": ("class M(torch.nn.Module):\n    def go(self):\n"
+                                          "        return super().register_forward_hook(print)"),
+    "registering a dunder attribute": ("class M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                                       "        self.register_buffer('__array_interface__', torch.zeros(1))"),
 }
 
 
@@ -338,6 +342,8 @@ HONEST = {
                                                    "        ctx.save_for_backward(x)\n        return x\n"
                                                    "    @staticmethod\n    def backward(ctx, g):\n"
                                                    "        (x,) = ctx.saved_tensor\n        return g"),
+    "NamedTuple class": ("from typing import NamedTuple\nclass P(NamedTuple):\n    a: int\n    b: int = 0\n"
+                         "_p = P(1)\n_s = _p.a + _p.b"),
     "annotations name own classes": ("class Cfg:\n    pass\nclass M(torch.nn.Module):\n"
                                      "    def make(self, c: Cfg, others: list[Cfg] | None = None) -> 'M':\n"
                                      "        return self"),
@@ -382,6 +388,11 @@ def test_hw2_may_pick_a_given_function_by_a_name_the_gate_can_read():
         """, SOLUTION2)
         escapes = review.check(source, HW2).escapes
         assert escapes and "one of Linear, ReLU, Sigmoid" in escapes[0].rule, bad
+
+
+def test_a_file_too_large_to_check_is_refused_without_reading_it():
+    verdict = review.check(planted("_pad = 0\n" + "# padding\n" * 60_000), HW1)
+    assert verdict.escapes and "characters" in verdict.escapes[0].rule
 
 
 def test_every_offending_line_is_named_at_once():

@@ -23,6 +23,7 @@ from course_nn.grading.plugin import GraderPlugin
 from course_nn.registry import Assignment
 
 STARTUP_LIMIT = 120.0  # importing torch in the child; not the student's time
+GATE_LINES = 100  # offending lines listed per row (a file can hold thousands; feedback stays readable)
 PUBLIC_SEED = 0
 
 
@@ -280,8 +281,9 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
     scores zero. A shortcut (a built-in or autograd doing a Function's work) costs that Function its
     compliance and gated credit, and its forward credit when the shortcut sits in forward.
     """
-    escapes = [v.text() for v in verdict.escapes]
-    more = f" (and {len(escapes) - 1} more line(s) below: fix them all, then resubmit)" if len(escapes) > 1 else ""
+    escapes = [v.text() for v in verdict.escapes][:GATE_LINES]
+    count = len(verdict.escapes)
+    more = f" (and {count - 1} more line(s) below: fix them all, then resubmit)" if count > 1 else ""
     seen_ops: dict[str, list[str]] = {}  # task -> what its runs' recorders saw, judged once
     for o in outcomes:
         task = assignment.task(o.task)
@@ -388,4 +390,4 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
 
         torch.set_num_threads(restore_threads[0])
     return GradeResult(assignment, submission, outcomes, time.monotonic() - started, visible_only, notes, output,
-                       run_id, gate=[v.text() for v in verdict.violations])
+                       run_id, gate=[v.text() for v in verdict.violations][:GATE_LINES])

@@ -38,8 +38,16 @@ from course_nn.registry import Assignment
 __all__ = ["Verdict", "Violation", "canonical", "check", "review_flags", "runtime_shortcuts"]
 
 
+# A graded file is a few hundred lines; the gate runs in the grader, not in the sandbox, so a file
+# big enough to keep it busy for minutes is refused instead of read.
+MAX_SOURCE = 500_000
+
+
 def check(source: str, assignment: Assignment) -> Verdict:
     """Run the gate over a submission's source."""
+    if len(source) > MAX_SOURCE:
+        return Verdict([Violation(1, "", f"the file has {len(source)} characters, more than a graded file may "
+                                  f"({MAX_SOURCE}): submit only your own code", True, None)])
     try:
         tree = ast.parse(source)
     except SyntaxError:

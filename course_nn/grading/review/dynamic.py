@@ -27,6 +27,7 @@ MAX_DEPTH = 8
 
 
 class DynamicRules:
+    _escaping: set[int] | None = None
     def dynamic_call(self, node: ast.Call, kind: str) -> Value:
         args = node.args
         if len(args) < 2 or node.keywords or any(isinstance(a, ast.Starred) for a in args):
@@ -136,15 +137,14 @@ class DynamicRules:
 
     def only_indexed(self, binding_ids: set[int]) -> bool:
         """Every load that may see these bindings is ``name[key]`` (never changed, passed or stored)."""
-        for name_node, parent in self.name_parents:
-            if not isinstance(name_node.ctx, ast.Load):
-                continue
-            found, _ = self.resolver.lookup(name_node)
-            if any(id(b) in binding_ids for b in found):
-                if not (isinstance(parent, ast.Subscript) and parent.value is name_node
+        if self._escaping is None:  # one pass over the file: bindings some load uses other than name[key]
+            self._escaping = set()
+            for name_node, parent in self.name_parents:
+                if isinstance(name_node.ctx, ast.Load) and not (
+                        isinstance(parent, ast.Subscript) and parent.value is name_node
                         and isinstance(parent.ctx, ast.Load)):
-                    return False
-        return True
+                    self._escaping.update(id(b) for b in self.resolver.lookup(name_node)[0])
+        return not (binding_ids & self._escaping)
 
     # -- format strings
     def safe_format(self, node: ast.AST) -> bool:

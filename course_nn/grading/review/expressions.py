@@ -10,6 +10,7 @@ import ast
 
 from course_nn.grading.review import messages as M
 from course_nn.grading.review import values as V
+from course_nn.grading.review.classes import REGISTERS
 from course_nn.grading.review.index import introspective
 from course_nn.grading.review.shortcuts import AUTOGRAD_CALLABLES, AUTOGRAD_METHODS, canonical, ops_of
 from course_nn.grading.review.values import BASE, CALLEE, CLASSREF, VALUE, Value
@@ -138,9 +139,12 @@ class ExpressionRules:
                 return V.UNKNOWN_VALUE  # nothing the object has: an AttributeError at run time (a typo)
             self.refuse(node, M.attribute(self.policy, attr, False))
             return V.UNKNOWN_VALUE
-        if base.kind == V.SUPER:
+        if base.kind == V.SUPER:  # a method of a base class: listed, or one the file's classes define
+            fam = self.current_family()
             if use != CALLEE:
                 self.refuse(node, M.super_use())
+            elif attr not in self.index.attributes and (fam is None or attr not in self.classes.own_names(fam)):
+                self.refuse(node, M.attribute(self.policy, attr, False))
             return V.UNKNOWN_VALUE
         return self.generic(node, attr)
 
@@ -207,6 +211,10 @@ class ExpressionRules:
         return V.UNKNOWN_VALUE
 
     def arguments(self, node: ast.Call) -> Value:
+        if isinstance(node.func, ast.Attribute) and node.func.attr in REGISTERS and node.args:
+            name = node.args[0]  # self.register_buffer(NAME, ...) sets attribute NAME
+            if isinstance(name, ast.Constant) and isinstance(name.value, str) and introspective(name.value):
+                self.refuse(node, M.introspection(name.value))
         self.exprs(node.args)
         for k in node.keywords:
             if k.arg is not None and k.arg.startswith("__"):

@@ -46,6 +46,7 @@ class Gate(ExpressionRules, DynamicRules):
         self.name_parents = [(child, node) for node in ast.walk(tree) for child in ast.iter_child_nodes(node)
                              if isinstance(child, ast.Name)]
         self.found: list[Violation] = []
+        self._seen: set[Violation] = set()
         self.owner: str | None = None
         self.in_forward = False
         self.class_stack: list[ast.ClassDef] = []
@@ -67,7 +68,8 @@ class Gate(ExpressionRules, DynamicRules):
         line = getattr(node, "lineno", 0)
         code = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
         v = Violation(line, code[:120], rule, escape, self.owner, self.in_forward, op)
-        if v not in self.found:
+        if v not in self._seen:  # a set: a file of many refused lines costs linear time
+            self._seen.add(v)
             self.found.append(v)
 
     # -- context
@@ -361,11 +363,13 @@ class Gate(ExpressionRules, DynamicRules):
         self.class_stack.pop()
 
     def base_class(self, base: ast.expr) -> None:
+        import typing
+
         import numpy
         import torch
 
         v = self.expr(base, CLASSREF)
-        if v.kind == V.OWN_CLASS:
+        if v.kind == V.OWN_CLASS or (v.kind == V.KNOWN and v.obj is typing.NamedTuple):
             return
         obj = v.obj if v.kind in (V.KNOWN, V.BUILTIN) else None
         if not isinstance(obj, type) or issubclass(obj, (torch.Tensor, numpy.ndarray, type)) or obj in (
