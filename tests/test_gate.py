@@ -182,6 +182,13 @@ HOSTILE = {
     "rebinding __name__": "__name__ = '__main__'",
     "name-mangled attribute": "class X:\n    def f(self):\n        return self.__secret",
     "class attribute dunder": "class X:\n    __slots__ = ()",
+    "class attribute aliasing a guarded class": ("class M(torch.nn.Module):\n    def forward(self, x):\n"
+                                                 "        return x\nclass B:\n    alias = M\n" + GEN +
+                                                 "_y = B.alias.forward(_g, 1)"),
+    "a foreign receiver through another family's method": (
+        "class Plain:\n    def set(self):\n        self.register_forward_hook = 1\n"
+        "    def get(self):\n        return self.register_forward_hook\n"
+        "class M(torch.nn.Module):\n    def go(self):\n        return Plain.get(self)"),
     "super reaching an unlisted native": ("class M(torch.nn.Module):\n    def go(self):\n"
                                           "        return super().register_forward_hook(print)"),
     "registering a dunder attribute": ("class M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
@@ -328,6 +335,10 @@ HONEST = {
                                    "        return x * ctx.n\n    @staticmethod\n    def backward(ctx, g):\n"
                                    "        return g * ctx.n"),
     "alias of a Function": "Sq = Square\n_y = Sq.apply(torch.ones(2))",
+    "a helper of another Function on ctx": ("class Helper(Function):\n    @staticmethod\n    def save(ctx, x):\n"
+                                            "        ctx.save_for_backward(x)\n        ctx.n = 2\n"
+                                            "class Twice(Function):\n    @staticmethod\n    def forward(ctx, x):\n"
+                                            "        Helper.save(ctx, x)\n        return x * ctx.n"),
     "generator helper": "def _pairs(xs):\n    yield from zip(xs, xs[1:])\n_p = list(_pairs([1, 2, 3]))",
     "torch.cuda check": "_dev = 'cuda' if torch.cuda.is_available() else 'cpu'",
     "numbered attributes every way": (

@@ -251,6 +251,13 @@ class Classes:
             self._natives[fam.fid] = frozenset(n for k in kinds for n in dir(k))
         return self._natives[fam.fid]
 
+    def compatible(self, receiver: int | None, fid: int) -> bool:
+        """May a trusted receiver of family ``receiver`` stand in for one of family ``fid`` (an explicit
+        ``Cls.method(self)``)? Only when it has no native attribute the other family's rules would
+        not expect: otherwise a name that family assigns could read a native of this object."""
+        a, b = self.family(receiver) if receiver is not None else None, self.family(fid)
+        return a is not None and b is not None and self.natives(a) <= self.natives(b)
+
     def receiver(self, node: ast.AST) -> int | None:
         """The family whose trusted receiver ``node`` (a Name) is, or None."""
         if not isinstance(node, ast.Name):

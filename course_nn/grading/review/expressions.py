@@ -237,7 +237,8 @@ class ExpressionRules:
         else:
             return False
         first = node.args[0] if node.args else None
-        ok = first is not None and not isinstance(first, ast.Starred) and self.classes.receiver(first) is not None
+        ok = (first is not None and not isinstance(first, ast.Starred)
+              and self.classes.compatible(self.classes.receiver(first), fam.fid))
         if not ok:
             self.refuse(node, M.own_method(base.name or "super()", attr))
         return True
@@ -251,9 +252,12 @@ class ExpressionRules:
             return
         base = self.expr(base_node, CLASSREF)
         first = node.args[0] if node.args else None
-        if not (base.kind in (V.KNOWN, V.OWN_CLASS, V.BUILTIN) and isinstance(base.obj if base.kind != V.OWN_CLASS
-                                                                          else type, type)
-                and first is not None and self.classes.receiver(first) is not None):
+        receiver = self.classes.receiver(first) if first is not None else None
+        if base.kind == V.OWN_CLASS:
+            ok = self.classes.compatible(receiver, base.family)
+        else:
+            ok = base.kind in (V.KNOWN, V.BUILTIN) and isinstance(base.obj, type) and receiver is not None
+        if not ok:
             self.refuse(node, M.introspection(".__init__"))
 
     def super_call(self, node: ast.Call) -> Value:

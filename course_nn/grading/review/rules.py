@@ -162,8 +162,11 @@ class Gate(ExpressionRules, DynamicRules):
         self.expr(node.value)
 
     def s_Assign(self, node: ast.Assign) -> None:
-        alias = len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Name)
-        self.expr(node.value, CLASSREF if alias else V.VALUE)  # `Square = MulSelf` names the same class
+        # `Square = MulSelf` names the same class (then restricted the same way); not in a class body,
+        # where it would become an attribute the gate does not follow
+        alias = (len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Name)
+                 and not self.in_class_body())
+        self.expr(node.value, CLASSREF if alias else V.VALUE)
         for t in node.targets:
             self.bind_target(t)
 
