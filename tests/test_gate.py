@@ -424,8 +424,8 @@ def test_a_refusal_says_why_and_what_to_write_instead():
 
 
 def test_the_policy_names_what_is_installed():
-    """A typo in the registry would silently drop a name: every listed name exists in this torch and
-    numpy (names a release lacks are listed here, on purpose)."""
+    """A typo in the registry would silently drop a name: every listed name exists in the torch and
+    numpy this course is built on (an older release simply lacks the names it lacks)."""
     missing = set()
     for a in (HW1, HW2):
         index = index_for(a.rules)

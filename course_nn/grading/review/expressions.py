@@ -44,7 +44,7 @@ class ExpressionRules:
         elif v.kind == V.OWN_CLASS and use == VALUE and self.classes.family(v.family).guarded:
             self.refuse(node, M.own_class_value(v.name))
         elif v.kind == V.METHOD:
-            self.refuse(node, M.own_method("this class", v.name))
+            self.refuse(node, M.class_body_method(v.name))
         elif v.kind == V.SUPER and use != BASE:
             self.refuse(node, M.super_use())
         else:

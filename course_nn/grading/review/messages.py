@@ -117,6 +117,11 @@ def own_method(cls: str, name: str) -> str:
             f"(`{cls}.{name}(self, ...)`): call it on an instance (`obj.{name}(...)`) or through `.apply`")
 
 
+def class_body_method(name: str) -> str:
+    return (f"a class body may not use its method `{name}` as a value (it could then run on another object "
+            f"than `self`): call it on an instance, `self.{name}(...)`")
+
+
 def own_class_value(cls: str) -> str:
     return (f"the class `{cls}` may be called, subclassed or named in `isinstance`, but not passed or stored "
             "(its methods could then run on another object)")
