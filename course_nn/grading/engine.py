@@ -1,7 +1,7 @@
 """The grading engine: run a submission in a sandboxed child, score what it returns, here.
 
 The trusted parent never imports student code. It checks the source with the static gate
-(review.py), issues numbered cases (cases.py), runs the child in the sandbox (sandbox.py), accepts
+(review/), issues numbered cases (cases.py), runs the child in the sandbox (sandbox.py), accepts
 exactly one well-formed result per case, and scores with the assignment's scorer. A task that
 hangs costs its limit once: the child is killed and a fresh one carries on with the rest.
 """
