@@ -52,6 +52,8 @@ HOSTILE = {
     "module as a default": "def _f(m=torch):\n    return m.os",
     "module stored in a list": "_mods = [torch]",
     "module alias by assignment": "_t = torch",
+    "module as a class attribute by import": "class A:\n    import torch\n_r = A.torch.random",
+    "module as a class attribute by from-import": "class A:\n    from torch import nn\n_l = A.nn.Linear",
     "conditional import": "try:\n    import numpy as np\nexcept ImportError:\n    np = None",
     # 3. trust by parameter name only where the receiver is the file's own
     "getattr on a helper's self": "def _f(self, name):\n    return getattr(self, name)",

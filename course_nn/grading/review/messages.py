@@ -38,6 +38,10 @@ def relative_import() -> str:
     return "a graded file is uploaded alone: it may not import other files of yours (move the code into this file)"
 
 
+def class_import() -> str:
+    return "an import inside a class body makes the module an attribute of the class: import at the top of the file"
+
+
 def star_import(module: str) -> str:
     return f"`from {module} import *` hides which names the file uses: import the names you need one by one"
 

@@ -293,7 +293,15 @@ class Gate(ExpressionRules, DynamicRules):
             self.refuse(p, M.construct(p))
 
     # -- imports
+    def class_body_import(self, node: ast.stmt) -> bool:
+        """An import in a class body makes the module a class attribute, which the gate does not follow."""
+        if self.class_stack and self.in_class_body():
+            self.refuse(node, M.class_import())
+            return True
+        return False
+
     def s_Import(self, node: ast.Import) -> None:
+        self.class_body_import(node)
         for alias in node.names:
             self.bind_name(alias.asname or alias.name.split(".")[0], node)
             if not (self.index.importable(alias.name) and self.index.importable(alias.name.split(".")[0])):
@@ -301,6 +309,7 @@ class Gate(ExpressionRules, DynamicRules):
 
     def s_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
+        self.class_body_import(node)
         if node.level:
             self.refuse(node, M.relative_import())
             return
