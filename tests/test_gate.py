@@ -52,6 +52,11 @@ HOSTILE = {
     "module as a default": "def _f(m=torch):\n    return m.os",
     "module stored in a list": "_mods = [torch]",
     "module alias by assignment": "_t = torch",
+    "a guarded class nested in a class": ("class A:\n    class B(torch.nn.Module):\n        def forward(self, x):\n"
+                                          "            return x\n" + GEN + "_y = A.B.forward(_g, 1)"),
+    "a guarded class nested, reached through self": (
+        "class A(torch.nn.Module):\n    class B(torch.nn.Module):\n        def forward(self, x):\n"
+        "            return x\n    def go(self, g):\n        return self.B.forward(g, 1)"),
     "module as a class attribute by import": "class A:\n    import torch\n_r = A.torch.random",
     "module as a class attribute by from-import": "class A:\n    from torch import nn\n_l = A.nn.Linear",
     "conditional import": "try:\n    import numpy as np\nexcept ImportError:\n    np = None",

@@ -111,6 +111,11 @@ class Classes:
             body = scopes.opened[id(c)]
             fam.names |= set(body.bindings)
             fam.setup_context |= "setup_context" in body.bindings
+        self.nested: dict[tuple[int, str], set[int]] = {}  # (family, attribute) -> families of classes there
+        for c in self.defs:
+            for stmt in c.body:
+                if isinstance(stmt, ast.ClassDef):
+                    self.nested.setdefault((self._family_of[id(c)], stmt.name), set()).add(self._family_of[id(stmt)])
         self.trusted: dict[int, int] = {}  # id(ast.arg) -> family id
         self.cls_params: dict[int, int] = {}
         self.method_family: dict[int, int] = {}  # id(def) -> family id, for methods with a trusted receiver
@@ -209,6 +214,17 @@ class Classes:
                     m.values.setdefault(k, []).extend(vs)
             self._merged[key] = m
         return key
+
+    def nested_class(self, fid: int, attr: str) -> int | None:
+        """The family of the class defined as ``attr`` in a class body of family ``fid`` (merged when
+        several), or None: a class attribute that is a class stays a class to the gate."""
+        fam = self.family(fid)
+        found: set[int] = set()
+        for c in fam.classes if fam else []:
+            found |= self.nested.get((self._family_of[id(c)], attr), set())
+        if not found:
+            return None
+        return next(iter(found)) if len(found) == 1 else self.merge(frozenset(found))
 
     def is_trusted_method(self, node: ast.AST) -> bool:
         return id(node) in self.method_family

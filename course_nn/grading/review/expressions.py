@@ -119,6 +119,10 @@ class ExpressionRules:
                 self.known_shortcut(node, sub, listed, shown)
                 return V.known(listed, sub)
             return self.generic(node, attr)
+        if base.kind in (V.OWN_CLASS, V.TRUSTED, V.INSTANCE) and base.obj != "mixed":
+            inner = self.classes.nested_class(base.family, attr)
+            if inner is not None:  # TorchFunctions.Linear, self.Block: a class, with a class's rules
+                return V.Value(V.OWN_CLASS, attr, inner, inner)
         if base.kind == V.OWN_CLASS:
             fam = self.classes.family(base.family)
             if fam is not None and attr in fam.trusted_methods:
@@ -226,6 +230,10 @@ class ExpressionRules:
         """``Cls.method(first, ...)`` / ``super().method(first, ...)`` with a trusted ``first``: the method
         runs on the caller's own receiver. Refused (False) otherwise where the method trusts its first."""
         fam = None
+        if base.kind in (V.OWN_CLASS, V.TRUSTED, V.INSTANCE) and base.obj != "mixed":
+            inner = self.classes.nested_class(base.family, attr)
+            if inner is not None:  # TorchFunctions.Linear, self.Block: a class, with a class's rules
+                return V.Value(V.OWN_CLASS, attr, inner, inner)
         if base.kind == V.OWN_CLASS:
             fam = self.classes.family(base.family)
             if fam is None or attr not in fam.trusted_methods:
