@@ -342,6 +342,8 @@ HONEST = {
                                    "        return x * ctx.n\n    @staticmethod\n    def backward(ctx, g):\n"
                                    "        return g * ctx.n"),
     "alias of a Function": "Sq = Square\n_y = Sq.apply(torch.ones(2))",
+    "a Function subclassing an alias of another": ("_Sq = Square\nclass Square(_Sq):\n    @staticmethod\n"
+                                                   "    def forward(ctx, x):\n        return _Sq.forward(ctx, x)"),
     "a helper of another Function on ctx": ("class Helper(Function):\n    @staticmethod\n    def save(ctx, x):\n"
                                             "        ctx.save_for_backward(x)\n        ctx.n = 2\n"
                                             "class Twice(Function):\n    @staticmethod\n    def forward(ctx, x):\n"

@@ -93,9 +93,10 @@ class Classes:
         for i, c in enumerate(self.defs):
             for base in c.bases:
                 obj = resolver.static(base)
-                if isinstance(obj, ast.ClassDef) and id(obj) in parent:
-                    self._join(i, parent[id(obj)])
-                elif isinstance(obj, type):
+                for own in obj if isinstance(obj, tuple) else (obj,):  # own bases, through aliases
+                    if isinstance(own, ast.ClassDef) and id(own) in parent:
+                        self._join(i, parent[id(own)])
+                if isinstance(obj, type):
                     bases[i].append(obj)
                     if issubclass(obj, torch.autograd.Function):
                         kinds[i].add("function")

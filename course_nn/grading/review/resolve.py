@@ -99,16 +99,37 @@ class Resolver:
         found, builtin = self.lookup(node)
         return found[0] if len(found) == 1 and not builtin else None
 
+    def _own_classes(self, found: list[Binding], depth: int) -> list[ast.ClassDef] | None:
+        """The class statements a name refers to, through aliases (``_Sigmoid = Sigmoid``); None when
+        any binding is something else."""
+        out: list[ast.ClassDef] = []
+        for b in found:
+            if b.kind == "class":
+                out.append(b.node)  # type: ignore[arg-type]
+            elif b.kind == "assign" and isinstance(b.value, ast.Name) and depth < 8:
+                target = self.static(b.value, depth + 1)
+                if isinstance(target, ast.ClassDef):
+                    out.append(target)
+                elif isinstance(target, tuple):
+                    out += target
+                else:
+                    return None
+            else:
+                return None
+        return list({id(c): c for c in out}.values())
+
     # -- static objects (base classes, decorators), without reporting anything
-    def static(self, node: ast.AST) -> object:
-        """A listed object, an own ``ClassDef``, a listed built-in, or None (unknown)."""
+    def static(self, node: ast.AST, depth: int = 0) -> object:
+        """A listed object, an own ``ClassDef`` (a tuple of them for a name bound to several), a listed
+        built-in, or None (unknown)."""
         if isinstance(node, ast.Name):
             found, builtin = self.lookup(node)
             if not found:
                 v = self.builtin_value(node.id) if builtin else None
                 return v.obj if v else None
-            if len({id(b.node) for b in found}) == 1 and found[0].kind == "class" and not builtin:
-                return found[0].node
+            classes = self._own_classes(found, depth) if not builtin else None
+            if classes:
+                return classes[0] if len(classes) == 1 else tuple(classes)
             vals = [self.import_value(b) for b in found if b.kind == "import"]
             if len(vals) == len(found) and not builtin:
                 v = V.join(vals)
