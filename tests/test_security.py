@@ -122,7 +122,7 @@ def test_forged_result_frames_earn_nothing(tmp_path, grade):
     path = write(tmp_path / "sub", builtins + FORGE)
     result = grade(path, HW1, seed=11)
     assert result.score == 0, report.table(result)
-    compliance = " ".join(o.lines[0] for o in result.outcomes if o.category == "compliance")
+    compliance = " ".join(line for o in result.outcomes if o.category == "compliance" for line in o.lines)
     assert "sys._getframe" in compliance or "import sys" in compliance
 
 
@@ -183,22 +183,22 @@ def test_cases_without_a_well_formed_result_fail():
 
 
 @pytest.mark.parametrize(("name", "line", "rule"), [
-    ("disable torch function", "torch._C.DisableTorchFunction().__enter__()", "private"),
-    ("pop the mode stack", "torch.overrides._pop_mode_temporarily", "module"),
-    ("aten alias", "torch.ops.aten.relu.default(torch.zeros(1))", "module"),
-    ("C++ cross entropy", "torch._C._nn.cross_entropy_loss", "module"),
-    ("engine directly", "torch.autograd.Variable._execution_engine", "private"),
-    ("threads", "import threading", "import only torch and math"),
-    ("eval", "eval('1')", "not allowed"),
-    ("importlib", "import importlib", "import only torch and math"),
-    ("torch.os", "torch.os.getpid()", "module"),
-    ("tensor subclass", "class Later(torch.Tensor):\n    pass", "subclassing torch.Tensor"),
+    ("disable torch function", "torch._C.DisableTorchFunction().__enter__()", "torch._C"),
+    ("pop the mode stack", "torch.overrides._pop_mode_temporarily", "torch.overrides"),
+    ("aten alias", "torch.ops.aten.relu.default(torch.zeros(1))", "torch.ops"),
+    ("C++ cross entropy", "torch._C._nn.cross_entropy_loss", "torch._C"),
+    ("engine directly", "torch.autograd.Variable._execution_engine", "torch.autograd.Variable"),
+    ("threads", "import threading", "not a module a graded file may import"),
+    ("eval", "eval('1')", "`eval`"),
+    ("importlib", "import importlib", "not a module a graded file may import"),
+    ("torch.os", "torch.os.getpid()", "torch.os"),
+    ("tensor subclass", "class Later(torch.Tensor):\n    pass", "may not be a base class"),
     ("dunder hook", "class T:\n    def __torch_function__(cls, *a):\n        pass", "__torch_function__"),
     ("rebinding __name__", "__name__ = '__main__'", "__name__"),
     # found by a red-team pass
-    ("getattr on a renamed self", "def f(self):\n    self = torch\n    return getattr(self, 'sys')", "not allowed"),
-    ("match class pattern", "match torch:\n    case object(sys=s):\n        pass", "class pattern"),
-    ("generator frame", "def g():\n    yield\nb = g().gi_frame.f_builtins", "not an attribute"),
+    ("getattr on a renamed self", "def f(self):\n    self = torch\n    return getattr(self, 'sys')", "module `torch`"),
+    ("match class pattern", "match torch:\n    case object(sys=s):\n        pass", "`.sys`"),
+    ("generator frame", "def g():\n    yield\nb = g().gi_frame.f_builtins", "interpreter's own objects"),
     ("typing evaluates strings", "import typing\nh = typing.get_type_hints", "typing.get_type_hints"),
     ("__name__ by match capture", "match '__main__':\n    case __name__:\n        pass", "may not be bound"),
     ("dunder key", "d = {}\nd['__import__']", "double-underscore keys"),

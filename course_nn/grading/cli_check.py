@@ -1,6 +1,7 @@
 """Self-check a submission with the visible tests, exactly as the autograder would run them.
 
-What it prints by default: one row per Function (hw1) or task (hw2) and check, with PASS, part
+What it prints by default: every line of the file that breaks a rule of graded code (all of them at
+once, with what to write instead), then one row per Function (hw1) or task (hw2) and check, with PASS, part
 (some of the check's points) or FAIL and the first reason; a task whose every check failed for one
 reason (say, the class is missing) is one row. Then the points these visible checks earn per task
 and in total (x / y), and a count of passed and failed checks. With --details it also prints every
@@ -44,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {line}\n")
     if not state.ok:
         print(f"{state.name}: {state.reason}\n")
+    if result.gate:  # every line the gate refused or charged, at once: one round of fixes
+        print(f"The autograder's rules for graded code flag {len(result.gate)} line(s) of your file "
+              "(README.md, \"What your file may use\"); fix them all:")
+        print("\n".join(f"  {line}" for line in result.gate) + "\n")
     print(report.table(result))
     print(report.LEGEND)
     failing = [o for o in result.outcomes if not o.passed]

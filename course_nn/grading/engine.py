@@ -1,7 +1,7 @@
 """The grading engine: run a submission in a sandboxed child, score what it returns, here.
 
 The trusted parent never imports student code. It checks the source with the static gate
-(review.py), issues numbered cases (cases.py), runs the child in the sandbox (sandbox.py), accepts
+(review/), issues numbered cases (cases.py), runs the child in the sandbox (sandbox.py), accepts
 exactly one well-formed result per case, and scores with the assignment's scorer. A task that
 hangs costs its limit once: the child is killed and a fresh one carries on with the rest.
 """
@@ -24,6 +24,7 @@ from course_nn.grading.plugin import GraderPlugin
 from course_nn.registry import Assignment
 
 STARTUP_LIMIT = 120.0  # importing torch in the child; not the student's time
+GATE_LINES = 100  # offending lines listed per row (a file can hold thousands; feedback stays readable)
 PUBLIC_SEED = 0
 
 
@@ -38,6 +39,7 @@ class GradeResult:
     output: str = ""  # what the submission printed (capped)
     run_id: str = ""  # reproduces this grading's hidden cases (instructor only): grade --replay RUN_ID
     source_notes: list[str] = field(default_factory=list)  # for the student: how the file was read (submission.py)
+    gate: list[str] = field(default_factory=list)  # every line the static gate refused or charged (student-facing)
 
     def points_by_task(self) -> dict[str, tuple[float, float]]:
         """(earned, possible) per task, in the registry's order: the one place points are summed."""
@@ -282,15 +284,16 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
     scores zero. A shortcut (a built-in or autograd doing a Function's work) costs that Function its
     compliance and gated credit, and its forward credit when the shortcut sits in forward.
     """
-    escapes = verdict.escapes
+    escapes = [v.text() for v in verdict.escapes][:GATE_LINES]
+    count = len(verdict.escapes)
+    more = f" (and {count - 1} more line(s) below: fix them all, then resubmit)" if count > 1 else ""
     seen_ops: dict[str, list[str]] = {}  # task -> what its runs' recorders saw, judged once
     for o in outcomes:
         task = assignment.task(o.task)
-        if escapes:
-            if o.category == "compliance":
-                o.lines = [f"your file breaks a rule of graded code: {v.text()}" for v in escapes[:4]]
-            else:
-                o.lines = [f"no credit: {escapes[0].text()}"] + o.lines[:2]
+        if escapes:  # every offending line, in every row it zeroes: one resubmission fixes them all
+            head = "your file breaks a rule of graded code, so no check of any task earns credit"
+            head = head if o.category == "compliance" else f"no credit: {head}"
+            o.lines = [f"{head}{more}: {escapes[0]}", *escapes[1:]]
             o.fraction = 0.0
             continue
         shortcuts = verdict.shortcuts(task)
@@ -305,9 +308,9 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
             gated.add("forward")
         if o.category in gated:
             if o.category == "compliance":
-                o.lines = texts[:4] + [ln for ln in o.lines if ln not in texts][:2]
+                o.lines = texts + [ln for ln in o.lines if ln not in texts][:2]
             elif o.fraction > 0:
-                o.lines = [f"no credit: {texts[0]}"] + o.lines
+                o.lines = [f"no credit: {texts[0]}", *texts[1:]] + o.lines
             o.fraction = 0.0
 
 
@@ -398,4 +401,4 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
 
         torch.set_num_threads(restore_threads[0])
     return GradeResult(assignment, submission, outcomes, time.monotonic() - started, visible_only, notes, output,
-                       run_id, list(read.notes))
+                       run_id, list(read.notes), gate=[v.text() for v in verdict.violations][:GATE_LINES])

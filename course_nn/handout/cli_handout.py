@@ -8,6 +8,8 @@
 In solutions/, code between '# BEGIN SOLUTION' and '# END SOLUTION' becomes
 raise NotImplementedError("<Class>.<method> is not implemented yet (hw1 task N)"); everything else
 (docstrings, hints, public tests, README) is copied. Files named hidden* stay instructor-only.
+The "What your file may use" sections (README.md, the stub's docstring) are generated from the
+registry's allow-list, in solutions/ and assignments/ alike, so they match what the grader checks.
 The bundle is checked line by line: no solution line may appear in it.
 
 The notebook handout (assignments/<hw>/<hw folder>.ipynb, written by sync like every other file)

@@ -12,7 +12,7 @@ from pathlib import Path
 from course_nn import registry
 from course_nn.errors import CourseError, UsageError
 from course_nn.files import atomic_write
-from course_nn.handout import notebook
+from course_nn.handout import notebook, rules
 from course_nn.handout.markers import solution_lines, strip_solutions
 from course_nn.registry import Assignment
 
@@ -34,6 +34,28 @@ def notebook_name(assignment: Assignment) -> str:
     return f"{assignment.folder}.ipynb"
 
 
+def with_rules(rel: Path, text: str, assignment: Assignment, filename: str = "<file>") -> str:
+    """The handout's "What your file may use" regions regenerated from the registry (rules.py)."""
+    if rel.name == "README.md":
+        return rules.fill(text, assignment, "md", filename)
+    if rel.name == assignment.submission:
+        return rules.fill(text, assignment, "py", filename)
+    return text
+
+
+def stale_rules(solutions: Path, assignment: Assignment) -> dict[Path, tuple[str, str]]:
+    """solutions/ files whose rules region differs from the registry: path -> (committed, generated)."""
+    stale = {}
+    for name in ("README.md", assignment.submission):
+        path = solutions / assignment.folder / name
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            new = with_rules(Path(name), text, assignment, str(path))
+            if new != text:
+                stale[path] = (text, new)
+    return stale
+
+
 def generated_files(solutions: Path, assignment: Assignment, install: str | None = None,
                     github: str | None = None) -> dict[str, str]:
     """Relative path -> content of the student folder, exactly as sync writes it (the notebook
@@ -50,7 +72,7 @@ def generated_files(solutions: Path, assignment: Assignment, install: str | None
             raise CourseError(f"{path}: not a handout file, so it would not be copied to students; only "
                               f"{assignment.submission}, README.md, conftest.py and test_*.py are. Rename "
                               "instructor-only files to hidden* (never copied) or move them out of solutions/")
-        text = path.read_text(encoding="utf-8")
+        text = with_rules(rel, path.read_text(encoding="utf-8"), assignment, str(path))
         if path.suffix == ".py":
             text = strip_solutions(text, assignment, str(path))
         files[rel.as_posix()] = text
@@ -66,6 +88,9 @@ def sync(root: Path, names: list[str]) -> list[str]:
     changed = []
     for name in names:
         a = registry.get(name)
+        for path, (_old, new) in stale_rules(root / "solutions", a).items():
+            path.write_text(new, encoding="utf-8")  # the reference carries the same generated rules
+            changed.append(str(path.relative_to(root)))
         want = generated_files(root / "solutions", a)
         dst = root / "assignments" / a.folder
         for rel, text in want.items():
@@ -87,6 +112,10 @@ def check(root: Path, names: list[str]) -> str:
     diffs = []
     for name in names:
         a = registry.get(name)
+        for path, (old, new) in stale_rules(root / "solutions", a).items():
+            rel = path.relative_to(root)
+            diffs += difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                          f"{rel} (committed)", f"{rel} (rules generated from the registry)")
         want = generated_files(root / "solutions", a)
         dst = root / "assignments" / a.folder
         have = {p.relative_to(dst).as_posix(): p.read_text(encoding="utf-8")

@@ -1,6 +1,12 @@
 """hw2 — from perceptrons to a multilayer perceptron trained with SGD."""
 
 from course_nn.registry import Assignment, Category, Task
+from course_nn.registry.api import BASE
+from course_nn.registry.policy import group
+
+# The Functions the grader hands to MLP (``functions=``): attributes of that object, and the only
+# names ``getattr(functions, NAME)`` may look up (the gate proves NAME is one of them).
+HANDED = ("Linear", "ReLU", "Sigmoid")
 
 ASSIGNMENT = Assignment(
     name="hw2",
@@ -8,6 +14,7 @@ ASSIGNMENT = Assignment(
     number=2,
     folder="hw2_mlp",
     autograd_allowed=True,
+    policy=BASE.extend(handed=HANDED, attributes=(group("the Functions handed to MLP", "", " ".join(HANDED)),)),
     submission="mlp.py",
     title="Perceptrons, universal approximation and the MLP",
     categories=(

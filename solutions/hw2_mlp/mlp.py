@@ -10,7 +10,16 @@ Conventions used throughout:
 - A layer maps x -> W x + b with W of shape (out, in), as torch.nn.Linear does; on a batch of
   row vectors X (N, in) that is X Wᵀ + b.
 
-Allowed: torch and Python's standard library. Only this one file is submitted.
+What this file may use (generated from the course registry; README.md lists every name):
+- imports: torch, numpy, math, functools, itertools, operator, random, numbers, dataclasses, typing,
+  collections (and listed submodules: torch.nn.functional, numpy.linalg, ...).
+- calls and attributes: tensor and array math, Python's arithmetic helpers and built-ins, your own
+  classes' attributes on self/ctx; never files, eval/exec/open, double-underscore or frame names, or
+  modules as values. Anything else costs every check.
+- choosing a given Function by name: getattr(functions, NAME) with NAME one of Linear, ReLU,
+  Sigmoid, written out in this file.
+
+Only this one file is submitted.
 
 Self-check:  course-nn check mlp.py     or     pytest -m task2_3   (one task at a time)
 """
