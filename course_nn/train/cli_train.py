@@ -131,6 +131,12 @@ def run(args: argparse.Namespace) -> int:
         from course_nn.train.launch import launch
 
         prepare(cfg, args.nproc)  # bad flags and paths: one line here, before any process starts
+        if cfg.device == "cuda":
+            import torch
+
+            if torch.cuda.device_count() < args.nproc:
+                raise UsageError(f"--device cuda with --nproc {args.nproc} but {torch.cuda.device_count()} GPU(s) "
+                                 "here; one GPU per process: a smaller --nproc, or --device cpu")
         summary = launch(cfg, args.nproc)
     else:
         from course_nn.train.trainer import train

@@ -120,8 +120,8 @@ def blame(err: BaseException, module: types.ModuleType, fns: Functions, entry: s
     line = f"{path}:{lineno}" + (f": {code}" if code else "")
     during = f" while your {entry} ran" if where != entry else ""
     if isinstance(err, NotImplementedError):
-        return CourseError(f"your {where} is not implemented yet (it raised {what}; {line}){during}; "
-                           "implement it first")
+        return CourseError(f"your {where} is not implemented yet ({path}:{lineno} raises NotImplementedError)"
+                           f"{during}; implement it first")
     return CourseError(f"your {where} raised {what} ({line}){during}")
 
 

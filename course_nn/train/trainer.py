@@ -266,6 +266,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     fails, Interrupted on Ctrl-C (the last epoch's checkpoint is kept).
     """
     ranks, device = distributed.join(cfg.device)
+    threads_before = torch.get_num_threads()  # a caller in the same process (a notebook) keeps its own
     try:
         return _train(cfg, ranks, device)
     except distributed.PeerStopped:
@@ -282,6 +283,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                                           f"({' '.join(str(err).split())[:160]})") from None
         raise
     finally:
+        torch.set_num_threads(threads_before)
         distributed.leave(ranks)
 
 
