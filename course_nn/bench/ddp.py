@@ -81,6 +81,13 @@ def measure(impl: str | Path, device: str = "cpu", quick: bool = False, log=lamb
     from course_nn.errors import CourseError
     from course_nn.train.launch import run_ranks
 
+    from course_nn.errors import UsageError
+    from course_nn.impl import load_functions
+
+    try:
+        load_functions(str(impl))  # the trainer's network needs all five Functions
+    except UsageError as err:
+        return {"skipped": f"the trainer cannot build its network from {impl}: {err}"}
     blocks, warmup = (3, 2) if quick else (7, 20)
     out: dict[str, Any] = {}
     for name, sizes, batch in MODELS:
@@ -99,6 +106,8 @@ def measure(impl: str | Path, device: str = "cpu", quick: bool = False, log=lamb
 
 
 def format_lines(ddp: dict[str, Any]) -> list[str]:
+    if "skipped" in ddp:
+        return [f"ddp: skipped ({ddp['skipped']})"]
     return [f"ddp {name} ({'-'.join(map(str, e['sizes']))}, global batch {e['batch']}): 1 process "
             f"{e['one_process_ms']:.3f} ms/step, 2 processes {e['two_processes_ms']:.3f} ms/step, "
             f"ddp_step_time_ratio {e['ddp_step_time_ratio']:.2f}" for name, e in ddp.items()]
