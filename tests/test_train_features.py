@@ -52,9 +52,9 @@ def test_every_boundary_is_drawn_in_the_input_plane(runs):
         images = acc.Images("decision_boundary")
         assert [e.step for e in images] == [0, 25] and images[-1].encoded_image_string.startswith(b"\x89PNG")
     # The picture's grid goes through the model as input-plane points: the quadratic logreg takes (x1, x2)
+    from course_nn.impl import load_functions
     from course_nn.train import checkpoint
     from course_nn.train.model import build_network
-    from course_nn.impl import load_functions
 
     model = build_network(load_functions("solutions"), "logreg", 2, 2, [], "relu", 0, features="quadratic")
     model.load_state_dict(checkpoint.load(out["by-hand"]["checkpoint"])["model"])

@@ -78,11 +78,9 @@ def measure(impl: str | Path, device: str = "cpu", quick: bool = False, log=lamb
     """{model: {batch, one_process_ms, two_processes_ms, ddp_step_time_ratio}} for MODELS."""
     import tempfile
 
-    from course_nn.errors import CourseError
-    from course_nn.train.launch import run_ranks
-
-    from course_nn.errors import UsageError
+    from course_nn.errors import CourseError, UsageError
     from course_nn.impl import load_functions
+    from course_nn.train.launch import run_ranks
 
     try:
         load_functions(str(impl))  # the trainer's network needs all five Functions

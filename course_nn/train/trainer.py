@@ -10,11 +10,8 @@ evaluates and writes the run folder.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -135,29 +132,6 @@ def evaluate(model: torch.nn.Module, data: TaskData, chunk: int = 8192) -> tuple
     return loss_sum / n, (correct / n if data.is_classification else None)
 
 
-@contextlib.contextmanager
-def _ctrl_c_after():
-    """Hold Ctrl-C (and, in a rank, the launcher's SIGTERM) until the block ends: an interrupt inside
-    torch.save would otherwise surface as torch's RuntimeError from the half-closed zip writer; the
-    held signal goes to the handler it was meant for once the checkpoint is complete."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held = [signal.SIGINT] + [signal.SIGTERM] * callable(signal.getsignal(signal.SIGTERM))
-    pending: list[int] = []
-    previous = {s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in held}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler if handler is not None else signal.default_int_handler)
-    if pending:
-        handler = previous[pending[0]]
-        if callable(handler):
-            handler(pending[0], None)
-        raise KeyboardInterrupt
-
-
 def _save(path: Path, state: State, cfg: TrainConfig, metrics: dict[str, float]) -> None:
     payload = {
         "epoch": state.epoch,
@@ -171,8 +145,7 @@ def _save(path: Path, state: State, cfg: TrainConfig, metrics: dict[str, float])
         payload["optimizer"] = state.optimizer.state_dict()
     if torch.cuda.is_available():
         payload["cuda_rng"] = torch.cuda.get_rng_state_all()
-    with _ctrl_c_after():
-        checkpoint.save(path, payload)
+    checkpoint.save(path, payload)
 
 
 def _restore(state: State, saved: dict[str, Any]) -> None:
