@@ -126,6 +126,8 @@ def fill_defaults(cfg: TrainConfig, saved: dict[str, Any] | None, processes: int
     for key, value in defaults.items():
         if values[key] is None:
             values[key] = value
+    if values["hw2"]:  # absolute, so that a resumed run finds it from any folder
+        values["hw2"] = str(Path(values["hw2"]).expanduser().resolve())
     if values["impl"] is None:
         # a hw2 MLP is built from torch's built-ins unless told otherwise (as its handout's TorchFunctions);
         # else solutions/ in a clone, ./functions.py in a student's bundle
