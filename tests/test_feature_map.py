@@ -65,7 +65,7 @@ def test_a_map_that_only_helps_earns_partial_credit(tmp_path):
 
 @pytest.mark.parametrize(("body", "words"), [
     ("def feature_map(X):\n    return (X * X).sum(1)\n", "returned shape (1000,); return (N, k)"),
-    ("def feature_map(X):\n    r = (X * X).sum(1, keepdim=True)\n    return (r - r.mean()) / (r.std() + 1)\n",
+    ("def feature_map(X):\n    r = (X * X).sum(1, keepdim=True)\n    return (r - r.mean()) / (r.std(correction=0) + 1)\n",
      "the features of a point changed with the other points in the batch"),
     ("def feature_map(X):\n    X *= 2\n    return (X * X).sum(1, keepdim=True)\n", "modified its input `X` in place"),
 ])
