@@ -61,6 +61,9 @@ def subparser(*path: str) -> argparse.ArgumentParser:
     (["train", "--task", "spirals"], "unknown task 'spirals' (--task); choose one of spiral, xor, circles"),
     (["compare", "--model", "cnn"], "unknown model 'cnn' (--model); choose one of mlp, logreg"),
     (["train", "--activation", "tanh"], "unknown activation 'tanh' (--activation); choose one of relu, sigmoid"),
+    (["train", "--features", "cubic"], "unknown features 'cubic' (--features); choose one of raw, quadratic"),
+    (["train", "--nproc", "0"], "--nproc '0' is below 1"),
+    (["train", "--threads", "many"], "--threads 'many' is not a whole number"),
     (["trace", "--net", "cnn"], "unknown net 'cnn' (--net); choose one of mlp, relu, regression, paths"),
     (["check", "x.py", "-a", "hw9"], "unknown assignment 'hw9' (--assignment); choose one of hw1, hw2"),
     (["train", "--hidden", "64,,64"], "--hidden '64,,64': a size is missing"),
@@ -80,7 +83,8 @@ def test_bad_value_is_one_line_exit_2_before_torch_is_imported(args, words):
 
 
 @pytest.mark.parametrize(("command", "values"), [
-    ("train", ["auto", "cpu", "cuda", "spiral", "fashion-mnist", "mlp", "logreg", "relu", "sigmoid"]),
+    ("train", ["auto", "cpu", "cuda", "spiral", "fashion-mnist", "mlp", "logreg", "relu", "sigmoid", "raw",
+               "quadratic", "--nproc", "--threads", "--hw2", "GLOBAL batch"]),
     ("compare", ["auto", "cpu", "cuda", "sine", "mnist", "mlp", "logreg", "relu", "sigmoid", "float32"]),
     ("trace", ["mlp", "relu", "regression", "paths"]),
     ("bench", ["cpu", "cuda"]),

@@ -72,6 +72,7 @@ MISTAKES = [
     ("sgd_step_wrong_sign", "sgd_step", "likely mistake: the sign"),
     ("sgd_step_keeps_gradients", "sgd_step", "likely mistake: the gradients were not cleared"),
     ("train_epoch_returns_last_loss", "train_epoch", "likely mistake: returned the last batch's loss"),
+    ("feature_map_returns_inputs", "feature_map", "likely mistake: these features are the inputs themselves"),
 ]
 
 

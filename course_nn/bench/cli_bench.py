@@ -17,6 +17,9 @@ ratios "hand-written over built-in" (below 1.0 = the hand-written side is faster
   grade_seconds, grade_over_import_torch   'course-nn grade' of the reference solution vs 'python -c "import torch"'
   grade_batch_seconds_per_submission, grade_batch_over_import_torch, grade_batch_rerun_seconds
                                            'course-nn grade-batch' of 20 copies, --jobs = cores, and its cached rerun
+  ddp.<model>.ddp_step_time_ratio   the trainer's step with 2 processes (DistributedDataParallel, gloo on
+                      the CPU, nccl on GPUs, each process half the global batch) over 1 process, for the
+                      2-64-64-2 spiral MLP at batch 16 and a 784-256-256-10 MLP at batch 512 (--skip-ddp)
 
 --impl benchmarks any functions.py in place of the teaching reference, e.g. a student's. The default run
 takes two to four minutes on 2 CPU cores; --quick (numbers are noise) checks that everything runs.
@@ -65,6 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="tiny iteration counts: checks that it runs, numbers are noise")
     parser.add_argument("--compile", action="store_true", help="also time both models under torch.compile (slow to compile)")
     parser.add_argument("--skip-grade", action="store_true", help="do not time 'course-nn grade'")
+    parser.add_argument("--skip-ddp", action="store_true",
+                        help="do not time the trainer's step with 2 processes against 1 (torch.distributed)")
     parser.add_argument("--grade-repeats", type=t.positive_int, metavar="N", help="timed grading runs (default: 5)")
 
 
@@ -170,6 +175,10 @@ def format_table(result: dict[str, Any]) -> str:
             f"warning: timings at batch {', '.join(map(str, noisy))} were disturbed by other processes even after"
             f" retries (load average {result['machine'].get('load_average_1min')}); rerun on a quieter machine"
         )
+    if result.get("ddp"):
+        from course_nn.bench.ddp import format_lines
+
+        lines += format_lines(result["ddp"])
     m = result["machine"]
     lines.append(
         f"machine: {m['cpu_model']}, {m['logical_cores']} logical cores, torch {m['torch_version']},"
@@ -219,6 +228,10 @@ def run(args: argparse.Namespace) -> int:
         **settings,
     )
     result = run_bench(cfg)
+    if not args.skip_ddp:
+        from course_nn.bench import ddp
+
+        result["ddp"] = ddp.measure(impl, args.device, quick=args.quick, log=cfg.log)
     print(format_table(result))
     if args.json is not None:
         write_json(args.json, result)
