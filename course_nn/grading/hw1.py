@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from course_nn.grading import feedback  # in-place wording: compare and trace say it alike
 from course_nn.grading.cases import streams
 from course_nn.grading.feedback import Mismatch, index_text, likely, mismatch, shape_text, value_text
 from course_nn.grading.outcome import TIP, Outcome, case_error, failures_then_tips, is_tip, unrunnable
@@ -643,14 +644,12 @@ def check_backward(task: str, case: dict, r: dict, hints: dict | None = None) ->
                 if (p := _grad_problem(task, case, d, i, got, want, hints))]
     after = d.get("grad_output_after")
     if after is not None and not torch.equal(after.to(case["grad_output"].dtype), case["grad_output"]):
-        problems.append(f"{task}.backward {where}: modified grad_output in place (e.g. grad_output *= ...); "
-                        "autograd may reuse it — compute a new tensor")
+        problems.append(f"{task}.backward {where}: {feedback.GRAD_OUTPUT_IN_PLACE}")
     for i, (before, after_fwd, after_all) in enumerate(zip(inputs, d.get("inputs_after_forward") or [],
                                                           d.get("inputs_after") or [])):
         if isinstance(before, torch.Tensor) and after_fwd is not None and after_all is not None \
                 and not torch.equal(after_fwd, after_all):
-            problems.append(f"{task}.backward {where}: modified the saved input `{names[i]}` in place; "
-                            "compute new tensors instead")
+            problems.append(f"{task}.backward {where}: {feedback.input_in_place(names[i])}")
     attrs = sorted(set(d.get("ctx_tensor_attrs") or []) | set(r.get("apply", {}).get("ctx_tensor_attrs") or []))
     if attrs:
         extra = ""
