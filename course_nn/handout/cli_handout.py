@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from course_nn.files import write_or_fail
+    from course_nn.files import refuse_overwrite, write_or_fail
     from course_nn.handout import sync
 
     root = paths.repo_root()
@@ -79,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"assignments/ is up to date ({', '.join(names)})")
         return 0
     name = cli_types.assignment_given(args)
+    target = sync.target(Path(args.out), name)
+    refuse_overwrite(target, "--out", reads=[root / "assignments" / registry.get(name).folder, root / "solutions"],
+                     shown=f"--out {args.out}" + (f" (the bundle goes to {target})" if target != Path(args.out) else ""))
     out = _bundle_target(args.out)
     files = write_or_fail(lambda: sync.build(root, name, out, force=args.force), out)
     print(f"wrote {len(files)} files to {sync.target(out, name)}: {', '.join(files)}")

@@ -119,7 +119,22 @@ def check_args(args: argparse.Namespace) -> Path | None:
         _writable_file(out, "--out")
     if args.json is not None:
         _writable_file(Path(args.json), "--json")
+    _refuse_overwriting_inputs(args)
     return _run_dir(args)
+
+
+def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
+    """--out and --json never replace the Functions file being traced (files.refuse_overwrite)."""
+    from course_nn.files import refuse_overwrite
+    from course_nn.impl import impl_file
+
+    outputs = [(flag, value) for flag, value in (("--out", args.out), ("--json", args.json)) if value is not None]
+    if outputs:
+        source = impl_file(args.impl)
+        for flag, value in outputs:
+            refuse_overwrite(value, flag, reads=[source])
+    if args.out is not None and args.json is not None and Path(args.out).resolve() == Path(args.json).resolve():
+        raise UsageError(f"--out and --json are both {args.out}; give two different files")
 
 
 def _write_tensorboard(run_dir: Path, tr, text: str) -> None:
