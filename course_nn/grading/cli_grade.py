@@ -136,11 +136,16 @@ def _run_gradescope(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from course_nn.files import refuse_overwrite
+
     if args.gradescope:
         return _run_gradescope(args)
     if not args.path:
         raise UsageError("give the submission PATH (or --gradescope inside Gradescope)")
     path, assignment, note = options.submission_path(args.path, args.assignment)
+    if args.json:
+        refuse_overwrite(args.json, "--json", reads=[options.hidden_seed(assignment, args.hidden_seed)[1] or None],
+                         submissions=[args.path])
     options.check_matches(path, assignment)
     _grade_and_print(path, assignment, args.hidden_seed, args, args.json, note)
     return 0
