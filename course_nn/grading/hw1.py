@@ -231,6 +231,21 @@ def _probability_targets(case: dict) -> bool:
     return case["inputs"][1].is_floating_point()
 
 
+def _cross_entropy_accept(case: dict, got: torch.Tensor, want: torch.Tensor) -> torch.Tensor:
+    """A float32 softmax of logits near ±1e4 is only as exact as float32 is at that size: its
+    log-sum-exp rounds by about eps·max|z|, so each p is off by that fraction (torch's own float32
+    cross-entropy too). Accept that much of p in dJ/dz = g (p − y) / N, no more."""
+    logits = case["inputs"][0]
+    if logits.dtype != torch.float32 or got.shape != want.shape:
+        return want
+    z = logits.double()
+    fraction = 4 * torch.finfo(torch.float32).eps * float(z.abs().max())
+    slack = fraction * torch.softmax(z, dim=1) * case["grad_output"].double().abs() / z.shape[0]
+    a = got.double()
+    inside = (a - want.double()).abs() <= slack + TOL[torch.float32][1]
+    return torch.where(inside, a, want.double())
+
+
 def _cross_entropy_forward_hint(case: dict, out: torch.Tensor, ref: torch.Tensor, general: str) -> str:
     if general or not _probability_targets(case):
         return general
@@ -288,6 +303,7 @@ SPECS: dict[str, FunctionSpec] = {
          ("probability targets", {"variant": "probs"}), ("batch size 1", {"batch": 1}),
          ("float32 inputs, logits 1e4", {"variant": "large", "dtype": torch.float32})),
         needs=(True, False),  # the target gets no gradient
+        accept=_cross_entropy_accept,
         error_hints=(("expected scalar type Long", "with probability targets (a float (N, C) target) there is no "
                                                    f"class index to gather: use {PROBABILITY_LOSS}"),),
         overflow_hint=OVERFLOW + "subtract each row's maximum logit before exp (stable softmax)",
