@@ -101,6 +101,7 @@ def test_setup_installs_the_package_without_its_training_dependencies(autograder
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 @pytest.mark.parametrize("assignment", list(SOLUTIONS))
 def test_grading_imports_only_what_setup_installs(autograder, assignment):
     root = autograder[assignment]

@@ -50,6 +50,7 @@ def proc_result(stdout: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_a_rerun_grades_only_what_changed_and_force_regrades_all(tmp_path):
     make_class(tmp_path, {"ann": (), "bob": (), "cat": ("linear_bias_not_summed",)})
     first = batch(tmp_path)
@@ -67,6 +68,7 @@ def test_a_rerun_grades_only_what_changed_and_force_regrades_all(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_an_interrupted_batch_keeps_a_readable_gradebook_and_resumes(tmp_path):
     make_class(tmp_path, {f"s{i}": () for i in range(6)})
     cmd = [sys.executable, "-m", "course_nn", "grade-batch", str(tmp_path / "subs"), "-a", "hw1", "--jobs", "1",
@@ -88,6 +90,7 @@ def test_an_interrupted_batch_keeps_a_readable_gradebook_and_resumes(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_ctrl_c_keeps_finished_results_and_says_how_to_resume(tmp_path):
     make_class(tmp_path, {f"s{i}": () for i in range(6)})
     cmd = [sys.executable, "-m", "course_nn", "grade-batch", str(tmp_path / "subs"), "-a", "hw1", "--jobs", "1",
@@ -111,6 +114,7 @@ def test_ctrl_c_keeps_finished_results_and_says_how_to_resume(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_the_summary_counts_planted_mistakes(tmp_path):
     make_class(tmp_path, {"ann": (), "bob": ("linear_bias_not_summed",), "cat": ("linear_bias_not_summed",),
                           "dan": ("sigmoid_ignores_grad_output",)})
@@ -169,6 +173,7 @@ class Square(Function):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("children", ["zygote", "fresh"])
+@pytest.mark.sandbox
 def test_a_student_cannot_read_the_class_files_or_the_gradebook(children):
     """bob, graded after alice, reads her submission, her results and the gradebook, and raises
     them where a visible case shows an exception. The class lives outside /tmp (the child's /tmp is
@@ -198,6 +203,7 @@ def test_a_student_cannot_read_the_class_files_or_the_gradebook(children):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_a_progress_bar_on_a_terminal_still_gets_forked_workers(tmp_path):
     """On a terminal the progress bar runs a thread; the workers must be forked before it starts,
     or every batch an instructor watches would fall back to fresh interpreters."""

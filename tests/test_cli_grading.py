@@ -73,6 +73,7 @@ def test_check_prints_a_table_and_exit_status(tmp_path):
     assert data["score"] == 0 and all(t["visibility"] == "visible" for t in data["tests"])
 
 
+@pytest.mark.sandbox
 def test_grade_writes_results_json_and_exits_0_whatever_the_score(tmp_path):
     out = tmp_path / "out" / "results.json"
     out.parent.mkdir()  # --json's folder must exist (a typo must not create folders)
@@ -83,6 +84,7 @@ def test_grade_writes_results_json_and_exits_0_whatever_the_score(tmp_path):
     assert not list(out.parent.glob(".*.tmp"))  # written atomically, nothing left behind
 
 
+@pytest.mark.sandbox
 def test_grade_batch_one_bad_submission_never_stops_the_batch(tmp_path):
     subs = tmp_path / "submissions"
     for name, text in [("alice", SOLUTION.read_text()), ("bob", "def broken(:\n"), ("carol", STUB.read_text()),
@@ -118,6 +120,7 @@ def test_grade_batch_one_bad_submission_never_stops_the_batch(tmp_path):
     assert "import error" in bob["output"] and "SyntaxError" in bob["output"]
 
 
+@pytest.mark.sandbox
 def test_gradescope_zip_grades_a_submission_end_to_end(tmp_path):
     zip_path = tmp_path / "hw1_autograder.zip"
     built = course_nn("autograder", "build", "-a", "hw1", "--out", str(zip_path))

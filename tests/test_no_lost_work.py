@@ -154,6 +154,7 @@ def _grader_processes() -> set[int]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("children", ["zygote", "fresh"])
+@pytest.mark.sandbox
 def test_grade_batch_writes_each_result_as_soon_as_it_is_graded(tmp_path, children):
     """...and a grader killed outright (kill -9) leaves no student process behind, whether its
     children are forked by the zygote or fresh interpreters."""
@@ -201,6 +202,7 @@ def test_a_grader_failure_is_never_a_students_score(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_grade_batch_skips_its_own_outputs_inside_the_submissions_folder(tmp_path):
     subs = tmp_path / "subs"
     (subs / "alice").mkdir(parents=True)
@@ -215,6 +217,7 @@ def test_grade_batch_skips_its_own_outputs_inside_the_submissions_folder(tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_grade_batch_progress_is_plain_lines_off_a_terminal(tmp_path):
     subs = tmp_path / "subs"
     for name in ("alice", "bob"):
@@ -230,6 +233,7 @@ def test_grade_batch_progress_is_plain_lines_off_a_terminal(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_grade_a_folder_only_when_it_holds_exactly_one_submission(tmp_path):
     for name in ("alice", "bob"):
         (tmp_path / name).mkdir()
@@ -264,6 +268,7 @@ def test_status_names_match_the_gradebook_documentation():
 # ----------------------------------------------------------------------------- small ones
 
 
+@pytest.mark.sandbox
 def test_a_sigmoid_backward_that_uses_its_input_gets_the_hint_from_the_grader(tmp_path):
     from course_nn.grading import engine
 

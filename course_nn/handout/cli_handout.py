@@ -19,15 +19,20 @@ from course_nn import cli_types, paths, registry
 from course_nn.errors import UsageError
 
 
-def _bundle_target(text: str) -> Path:
-    """--out as a zip file or a folder this process can write; UsageError (one line) otherwise."""
-    from course_nn.files import check_output_dir, check_output_file
+def _bundle_target(text: str, name: str, root: Path) -> Path:
+    """--out as a zip file or a folder this process can write, away from what the build reads
+    (assignments/<hw>/, solutions/); UsageError (one line) otherwise."""
+    from course_nn.files import check_output_dir, check_output_file, refuse_overwrite
+    from course_nn.handout import sync
 
     path = Path(text)
+    if path.suffix != ".zip" and path.exists() and not path.is_dir():
+        raise UsageError(f"--out {text} is a file; give a folder (created if missing), or a path ending in .zip")
+    target = sync.target(path, name)
+    refuse_overwrite(target, "--out", reads=[root / "assignments" / registry.get(name).folder, root / "solutions"],
+                     shown=f"--out {text}" + (f" (the bundle goes to {target})" if target != path else ""))
     if path.suffix == ".zip":
         return check_output_file(path, "--out", "hw1.zip")
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {text} is a file; give a folder (created if missing), or a path ending in .zip")
     return check_output_dir(path, "--out")
 
 
@@ -58,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from course_nn.files import refuse_overwrite, write_or_fail
+    from course_nn.files import write_or_fail
     from course_nn.handout import sync
 
     root = paths.repo_root()
@@ -79,10 +84,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"assignments/ is up to date ({', '.join(names)})")
         return 0
     name = cli_types.assignment_given(args)
-    target = sync.target(Path(args.out), name)
-    refuse_overwrite(target, "--out", reads=[root / "assignments" / registry.get(name).folder, root / "solutions"],
-                     shown=f"--out {args.out}" + (f" (the bundle goes to {target})" if target != Path(args.out) else ""))
-    out = _bundle_target(args.out)
+    out = _bundle_target(args.out, name, root)
     files = write_or_fail(lambda: sync.build(root, name, out, force=args.force), out)
     print(f"wrote {len(files)} files to {sync.target(out, name)}: {', '.join(files)}")
     return 0
