@@ -9,23 +9,26 @@ results or the gradebook: each child's file system holds only the system, torch 
 Where it writes is checked before anything is graded: the CSV's folder must exist, and
 --results-dir (default: <csv name>_results/ next to the CSV) is created if missing. Each student's
 results.json and the CSV are written as soon as that student is graded, so an interrupted batch
-keeps what it finished. The command's own outputs are skipped if they lie inside DIR.
+keeps what it finished. The command's own outputs are skipped if they lie inside DIR; none may lie
+inside a student's folder or replace a student's file (refused in one line before anything runs).
 
 The status column: ok, empty (no code), import error (syntax error or a crash at import), not
-started (the unchanged stub), missing (no submission file; score 0), or grader error (the grader
-failed, not the student: the score is left blank, never recorded as 0). The error column gives
+started (the unchanged stub), missing (no submission file; score 0), wrong assignment (another
+assignment's file, e.g. hw2's mlp.py for hw1; score 0), or grader error (the grader failed, not the
+student: the score is left blank, never recorded as 0). The error column gives
 the one-line reason, the note column a misnamed file that was graded anyway.
 
 Reruns are cheap: a student is graded again only when their files, the assignment, the hidden-case
 seed or the grader itself changed (the last grading is cached beside their results.json); --force
 regrades everyone. Ctrl-C keeps every finished result and writes the gradebook and summary of what
-is done. torch is imported twice per batch, not once per student: by this command, whose workers
+is done; the totals count what finished ("N graded this run", and how many were not reached). torch is imported twice per batch, not once per student: by this command, whose workers
 are forked from it, and by one zygote, which forks one contained child per student (--no-zygote
 starts a fresh interpreter per student instead). The line "how: ..." says how the workers started.
 
 What the class got wrong goes beside the CSV: <name>_summary.md (per task and check, the mean and
-how many students lost points; the most frequent hints with their counts) and <name>_histogram.png,
-and a short summary is printed at the end.
+how many students lost points; the most frequent hints with their counts, one per mistake, in a
+fixed order; the scores in 10-point bins; missing and wrong-assignment files counted apart) and
+<name>_histogram.png, and a short summary is printed at the end.
 
 Example:
   course-nn grade-batch submissions/ --assignment hw1 --jobs 4 --csv grades.csv

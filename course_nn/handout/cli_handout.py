@@ -53,7 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                    ".zip), after checking that it is current and that no line from a solution block "
                                    "is in it. OUT is created if missing (its parent must exist). A folder "
                                    "OUT/<hw folder>/ that holds anything the build did not write (a student's "
-                                   "functions.py, runs/, data/) is refused unless --force. "
+                                   "functions.py, runs/, data/) is refused unless --force. Every picture the "
+                                   "handout shows ships in the bundle (img/). OUT may not lie in assignments/<hw>/ "
+                                   "or solutions/. "
                                    "Example: course-nn handout build -a hw1 --out hw1.zip")
     cli_types.add_assignment(b, guessed=False, legacy_positional=True)
     b.add_argument("--out", required=True, metavar="DIR|FILE.zip",

@@ -8,7 +8,8 @@ written (autograd would silently sum an unsummed bias gradient). The same networ
 torch's built-ins from the same weights and data, and every node gets a status:
 
   ok        equals torch
-  wrong     differs from torch for the very inputs and upstream gradient it received: look here
+  wrong     differs from torch for the very inputs and upstream gradient it received, or its
+            backward wrote into grad_output or an input in place (the hint check gives): look here
   error     raised, or returned a wrong shape, a wrong number of gradients or a None
   inherits  computes what torch computes from what it received, but what it received already
             differed (or it was never reached)
@@ -20,7 +21,7 @@ outputs are added: its gradient is the sum (+=) of both paths).
 
 Prints a table (node, forward value, gradient, yours, torch's, status; from the loss towards the
 input) and what is red and why. Exit status 0 when nothing is red, 1 when a node is wrong or
-raised, 2 for bad input.
+raised, 2 for bad input (--out or --json onto the traced functions.py included).
 
 examples:
   course-nn trace --impl functions.py --out trace.png
