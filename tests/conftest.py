@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 
 import pytest
 
@@ -29,7 +30,10 @@ def skip_without_sandbox() -> None:
         return
     if os.environ.get("COURSE_NN_REQUIRE_SANDBOX"):
         pytest.fail(f"COURSE_NN_REQUIRE_SANDBOX is set, but grading is refused here: {why}")
-    pytest.skip(f"needs an interpreter 'nobody' can reach (grading as root is refused here: {why.split(';')[0]})")
+    found = re.search(r"who (cannot reach \S+?);", why)
+    what = f"'nobody' {found.group(1)}" if found else why.split(";")[0]
+    pytest.skip(f"needs an interpreter 'nobody' can reach: as root, grading refuses here ({what}); build the venv "
+                "from /usr/bin/python3 in a folder everyone can read, as .ci/run does")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
