@@ -159,8 +159,9 @@ def run(args: argparse.Namespace) -> int:
     from course_nn.files import atomic_write, write_json
     from course_nn.impl import load_functions
     from course_nn.trace import draw
+    from course_nn.trace.export import to_json
     from course_nn.trace.nets import build_net
-    from course_nn.trace.record import to_json, trace
+    from course_nn.trace.record import trace
 
     run_dir = check_args(args)
     fns = load_functions(args.impl)
