@@ -130,6 +130,7 @@ def test_hidden_seed_is_the_flag_and_hidden_is_a_deprecated_alias(capsys):
         assert next(a for a in parser._actions if "--hidden" in a.option_strings).help == argparse.SUPPRESS
 
 
+@pytest.mark.sandbox
 def test_the_old_hidden_spelling_still_grades_with_that_seed(tmp_path):
     seed = tmp_path / "seed.json"
     seed.write_text(json.dumps({"seed": 4242}))
@@ -204,6 +205,7 @@ def test_a_failed_zip_write_leaves_the_old_zip_and_no_temp_file(command, tmp_pat
 # ----------------------------------------------------------------------------- closed stdout
 
 
+@pytest.mark.sandbox
 def test_a_closed_stdout_ends_quietly():
     """course-nn grade ... | head: the reader is gone before grade prints; no traceback, 0 or 141."""
     proc = subprocess.Popen([sys.executable, "-m", "course_nn", "grade", str(SOLUTION), "-a", "hw1"],

@@ -34,6 +34,7 @@ def reference_result():
     return engine.grade(REFERENCE, HW2, seed=SEED, run_id=RUN_ID, isolate=True)
 
 
+@pytest.mark.sandbox
 def test_reference_earns_full_marks_in_the_sandbox(reference_result):
     failing = [(o.task, o.category, o.lines) for o in reference_result.outcomes if not o.passed]
     assert failing == []
@@ -46,6 +47,7 @@ def test_reference_passes_the_public_checks_in_process():
     assert [o for o in result.outcomes if not o.passed] == []
 
 
+@pytest.mark.sandbox
 def test_stubs_score_zero_with_not_implemented_everywhere():
     result = engine.grade(STUB, HW2, seed=SEED, run_id=RUN_ID, isolate=True)
     assert result.score == 0
@@ -90,6 +92,7 @@ def test_planted_mistakes_start_from_a_base_that_earns_full_marks(tmp_path):
 
 
 @pytest.mark.parametrize(("what", "task", "hint"), MISTAKES, ids=[m[0] for m in MISTAKES])
+@pytest.mark.sandbox
 def test_typical_mistake_costs_credit_on_its_task_only(tmp_path, reference_result, what, task, hint):
     result = engine.grade(planted(tmp_path, what), HW2, seed=SEED, run_id=RUN_ID, isolate=False)
     earned = _by_task(result)
@@ -165,6 +168,7 @@ def test_hidden_feedback_never_shows_expected_values(tmp_path):
 INTEGER_TASKS = {"count_parameters", "perceptron_predict"}  # integer / ±1 outputs: no relative errors
 
 
+@pytest.mark.sandbox
 def test_results_json_names_every_test_after_its_task(reference_result, tmp_path):
     from course_nn.grading import report
 

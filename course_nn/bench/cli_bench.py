@@ -200,6 +200,10 @@ def format_table(result: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     batches = args.batches  # flags were checked by argparse (course_nn.cli_types)
     impl = args.impl if args.impl is not None else _default_impl()
+    if args.json is not None:
+        from course_nn.files import refuse_overwrite
+
+        refuse_overwrite(args.json, "--json", reads=[impl])
 
     import torch  # heavy: only once the arguments are known to be good
 

@@ -13,7 +13,12 @@ Examples:
 PATH is the submission file, or a folder that holds exactly one functions.py / mlp.py (a folder
 with one subfolder per student is 'course-nn grade-batch'). A folder with no such file but exactly
 one .py file (a misnamed upload such as "functions (1).py") is graded with a note.
---json's folder must exist; nothing is graded when it cannot be written.
+--json's folder must exist; nothing is graded when it cannot be written, or when it is the submission
+itself or lies inside a submission folder given as PATH.
+The hidden cases are drawn from the secret seed and the file's content: the same file always gets
+the same cases (and score), a changed file new ones; --replay RUN_ID grades on an earlier run's cases.
+As root, the submission runs as 'nobody'; with an interpreter 'nobody' cannot run, grade refuses in
+one line (course-nn check, a student's own check, runs anyway).
 Under --gradescope, results.json is always written: a misnamed or missing upload gets score 0 and
 a visible message saying what to name the file; a failure of the grader itself says so.
 
@@ -136,11 +141,16 @@ def _run_gradescope(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from course_nn.files import refuse_overwrite
+
     if args.gradescope:
         return _run_gradescope(args)
     if not args.path:
         raise UsageError("give the submission PATH (or --gradescope inside Gradescope)")
     path, assignment, note = options.submission_path(args.path, args.assignment)
+    if args.json:
+        refuse_overwrite(args.json, "--json", reads=[options.hidden_seed(assignment, args.hidden_seed)[1] or None],
+                         submissions=[args.path])
     options.check_matches(path, assignment)
     _grade_and_print(path, assignment, args.hidden_seed, args, args.json, note)
     return 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,11 +86,18 @@ def scoring_module(assignment: Assignment) -> GraderPlugin:
     return plugin.load(assignment)
 
 
-def hidden_seed(secret: int, run_id: str) -> int:
-    """The hidden cases' seed: the course's secret mixed with this run's randomness.
+def run_id_of(content: bytes) -> str:
+    """A grading's run id: drawn from the submission's bytes, so the same file graded twice gets the
+    same hidden cases (and score), and a file changed by one byte gets new ones."""
+    return hashlib.sha256(b"course-nn run\0" + content).hexdigest()[:16]
 
-    Answers precomputed for last run's inputs are useless this run; the run id (kept in the
-    instructor notes) reproduces a grading exactly.
+
+def hidden_seed(secret: int, run_id: str) -> int:
+    """The hidden cases' seed: the course's secret mixed with the run id (``run_id_of`` the submission).
+
+    Without the secret the cases cannot be derived from the file, and answers precomputed for one
+    file's cases fail once the file changes; the run id (kept in the instructor notes) reproduces a
+    grading exactly.
     """
     digest = hashlib.sha256(f"{secret}:{run_id}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
@@ -107,7 +113,8 @@ def _memory_text(memory_bytes: int) -> str:
 
 
 def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: float, memory_bytes: int,
-                 hide: list[Path] | tuple[Path, ...] = (), zygote: bool = False, source: bytes | None = None
+                 hide: list[Path] | tuple[Path, ...] = (), zygote: bool = False, source: bytes | None = None,
+                 student_check: bool = False
                  ) -> tuple[dict, dict[str, list], dict[str, str], list[str], str]:
     """Run every task's cases in sandboxed children. Returns cases, results, failures, notes, output.
     ``source``: the graded text (UTF-8) the child imports instead of the file's bytes (submission.py).
@@ -115,7 +122,7 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
     ``make_cases`` is called after the first child has started, so that the parent's work (and
     its torch import) overlaps with the child's.
     """
-    contain = sandbox.containment()
+    contain = sandbox.containment(student_check)
     notes = [contain.describe()]
     if not contain.user and not contain.namespaces and sandbox.protect_parent():
         notes.append("grader made non-dumpable: a same-user child cannot read its memory")
@@ -317,20 +324,24 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
 def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = False, seed: int | None = None,
           timeout: float = 30.0, memory_bytes: int = 2 << 30, isolate: bool = True,
           devices: tuple[str, ...] | None = None, run_id: str | None = None,
-          hide: list[Path] | tuple[Path, ...] = (), zygote: bool = False) -> GradeResult:
+          hide: list[Path] | tuple[Path, ...] = (), zygote: bool = False, student_check: bool = False) -> GradeResult:
     """Grade one submission. Never raises for anything the submission does; only for bad PATH
     (and, when isolating as root, for an interpreter the sandbox user cannot run).
 
-    ``seed`` is the course's secret hidden-case seed; each run mixes it with a fresh ``run_id``
-    (pass one back to reproduce a grading). ``hide`` adds paths the child must not read. ``zygote``
+    ``seed`` is the course's secret hidden-case seed; it is mixed with ``run_id``, by default drawn
+    from the submission's content (the same file always gets the same cases; pass a run id back to
+    reproduce a grading of another version). ``hide`` adds paths the child must not read. ``zygote``
     forks the child from a per-process interpreter that has imported torch (class-scale grading).
+    ``student_check``: a student checking their own file (visible cases only), which is never refused:
+    as root with no user to drop to, the child runs as root (its notes say so).
     """
     started = time.monotonic()
     submission = resolve_submission(path, assignment)
+    student_check = student_check and visible_only  # no secret case ever runs next to root's child
     if isolate:
-        sandbox.containment()  # refuse before any work when student code would run as root
+        sandbox.containment(student_check)  # refuse before any work when student code would run as root
     notes: list[str] = []
-    run_id = run_id or secrets.token_hex(8)
+    run_id = run_id or run_id_of(submission.read_bytes())
     if seed is None and not visible_only:
         notes.append("no hidden-case seed given: hidden cases use the public fallback seed")
     secret = hidden_seed(seed if seed is not None else PUBLIC_SEED + 1, run_id)
@@ -361,7 +372,7 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
     if isolate:
         cases, results, failures, run_notes, output = run_isolated(submission, assignment, build_cases,
                                                                    timeout, memory_bytes, hide, zygote,
-                                                                   source.encode("utf-8"))
+                                                                   source.encode("utf-8"), student_check)
         notes += run_notes
     else:
         cases = build_cases()

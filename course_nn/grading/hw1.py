@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from course_nn.grading import feedback  # in-place wording: compare and trace say it alike
 from course_nn.grading.cases import streams
 from course_nn.grading.feedback import Mismatch, index_text, likely, mismatch, shape_text, value_text
 from course_nn.grading.outcome import TIP, Outcome, case_error, failures_then_tips, is_tip, unrunnable
@@ -230,6 +231,21 @@ def _probability_targets(case: dict) -> bool:
     return case["inputs"][1].is_floating_point()
 
 
+def _cross_entropy_accept(case: dict, got: torch.Tensor, want: torch.Tensor) -> torch.Tensor:
+    """A float32 softmax of logits near ±1e4 is only as exact as float32 is at that size: its
+    log-sum-exp rounds by about eps·max|z|, so each p is off by that fraction (torch's own float32
+    cross-entropy too). Accept that much of p in dJ/dz = g (p − y) / N, no more."""
+    logits = case["inputs"][0]
+    if logits.dtype != torch.float32 or got.shape != want.shape:
+        return want
+    z = logits.double()
+    fraction = 4 * torch.finfo(torch.float32).eps * float(z.abs().max())
+    slack = fraction * torch.softmax(z, dim=1) * case["grad_output"].double().abs() / z.shape[0]
+    a = got.double()
+    inside = (a - want.double()).abs() <= slack + TOL[torch.float32][1]
+    return torch.where(inside, a, want.double())
+
+
 def _cross_entropy_forward_hint(case: dict, out: torch.Tensor, ref: torch.Tensor, general: str) -> str:
     if general or not _probability_targets(case):
         return general
@@ -287,6 +303,7 @@ SPECS: dict[str, FunctionSpec] = {
          ("probability targets", {"variant": "probs"}), ("batch size 1", {"batch": 1}),
          ("float32 inputs, logits 1e4", {"variant": "large", "dtype": torch.float32})),
         needs=(True, False),  # the target gets no gradient
+        accept=_cross_entropy_accept,
         error_hints=(("expected scalar type Long", "with probability targets (a float (N, C) target) there is no "
                                                    f"class index to gather: use {PROBABILITY_LOSS}"),),
         overflow_hint=OVERFLOW + "subtract each row's maximum logit before exp (stable softmax)",
@@ -643,14 +660,12 @@ def check_backward(task: str, case: dict, r: dict, hints: dict | None = None) ->
                 if (p := _grad_problem(task, case, d, i, got, want, hints))]
     after = d.get("grad_output_after")
     if after is not None and not torch.equal(after.to(case["grad_output"].dtype), case["grad_output"]):
-        problems.append(f"{task}.backward {where}: modified grad_output in place (e.g. grad_output *= ...); "
-                        "autograd may reuse it — compute a new tensor")
+        problems.append(f"{task}.backward {where}: {feedback.GRAD_OUTPUT_IN_PLACE}")
     for i, (before, after_fwd, after_all) in enumerate(zip(inputs, d.get("inputs_after_forward") or [],
                                                           d.get("inputs_after") or [])):
         if isinstance(before, torch.Tensor) and after_fwd is not None and after_all is not None \
                 and not torch.equal(after_fwd, after_all):
-            problems.append(f"{task}.backward {where}: modified the saved input `{names[i]}` in place; "
-                            "compute new tensors instead")
+            problems.append(f"{task}.backward {where}: {feedback.input_in_place(names[i])}")
     attrs = sorted(set(d.get("ctx_tensor_attrs") or []) | set(r.get("apply", {}).get("ctx_tensor_attrs") or []))
     if attrs:
         extra = ""

@@ -99,17 +99,28 @@ def submission_path(path: str, name: str | None) -> tuple[str, Assignment, str |
     return str(found), assignment, note
 
 
-def check_matches(path: str, assignment: Assignment) -> None:
-    """UsageError when the file is clearly another assignment's (e.g. mlp.py graded as hw1)."""
+def wrong_assignment(path: str | Path, assignment: Assignment) -> tuple[str, str] | None:
+    """(the assignment the file clearly belongs to, one line saying so) when it is another
+    assignment's file (e.g. hw2's mlp.py graded as hw1), else None. check, grade and grade-batch
+    all decide it here."""
     defined = _defined_names(Path(path))
     if not defined or defined & _task_names(assignment.name):
-        return
+        return None
     for other in registry.ASSIGNMENTS:
         found = sorted(defined & _task_names(other))
         if other != assignment.name and found:
-            raise UsageError(f"{path} does not match {assignment.name}: it defines {', '.join(found[:3])} from "
-                             f"{other}, and none of {assignment.name}'s {', '.join(t.name for t in assignment.tasks[:3])}, "
-                             f"...; use --assignment {other} (or drop --assignment)")
+            return other, (f"{Path(path).name} does not match {assignment.name}: it defines {', '.join(found[:3])} from "
+                           f"{other}, and none of {assignment.name}'s "
+                           f"{', '.join(t.name for t in assignment.tasks[:3])}, ...")
+    return None
+
+
+def check_matches(path: str, assignment: Assignment) -> None:
+    """UsageError when the file is clearly another assignment's (e.g. mlp.py graded as hw1)."""
+    wrong = wrong_assignment(path, assignment)
+    if wrong is not None:
+        other, line = wrong
+        raise UsageError(f"{line}; use --assignment {other} (or drop --assignment)")
 
 
 def hidden_seed(assignment: Assignment, explicit: str | None) -> tuple[int | None, str]:

@@ -19,6 +19,8 @@ EMPTY = "empty"
 IMPORT_ERROR = "import error"
 NOT_STARTED = "not started"
 MISSING = "missing"  # no submission file at all (a student's score of 0)
+WRONG_ASSIGNMENT = "wrong assignment"  # another assignment's file (hw2's mlp.py handed in for hw1): a 0
+NOT_GRADED = (MISSING, WRONG_ASSIGNMENT)  # nothing of this assignment was graded: not the class's mistakes
 GRADER_ERROR = "grader error"  # the grader failed: never a student's score
 
 

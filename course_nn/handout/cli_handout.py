@@ -28,15 +28,20 @@ from course_nn import cli_types, paths, registry
 from course_nn.errors import UsageError
 
 
-def _bundle_target(text: str) -> Path:
-    """--out as a zip file or a folder this process can write; UsageError (one line) otherwise."""
-    from course_nn.files import check_output_dir, check_output_file
+def _bundle_target(text: str, name: str, root: Path) -> Path:
+    """--out as a zip file or a folder this process can write, away from what the build reads
+    (assignments/<hw>/, solutions/); UsageError (one line) otherwise."""
+    from course_nn.files import check_output_dir, check_output_file, refuse_overwrite
+    from course_nn.handout import sync
 
     path = Path(text)
+    if path.suffix != ".zip" and path.exists() and not path.is_dir():
+        raise UsageError(f"--out {text} is a file; give a folder (created if missing), or a path ending in .zip")
+    target = sync.target(path, name)
+    refuse_overwrite(target, "--out", reads=[root / "assignments" / registry.get(name).folder, root / "solutions"],
+                     shown=f"--out {text}" + (f" (the bundle goes to {target})" if target != path else ""))
     if path.suffix == ".zip":
         return check_output_file(path, "--out", "hw1.zip")
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {text} is a file; give a folder (created if missing), or a path ending in .zip")
     return check_output_dir(path, "--out")
 
 
@@ -53,11 +58,12 @@ def _notebook_target(text: str) -> Path:
 
 
 def _build_notebook(root: Path, name: str, args: argparse.Namespace) -> int:
-    from course_nn.files import write_or_fail
+    from course_nn.files import refuse_overwrite, write_or_fail
     from course_nn.handout import notebook, sync
 
     a = registry.get(name)
     out = _notebook_target(args.out)
+    refuse_overwrite(out, "--out", reads=[root / "assignments" / a.folder, root / "solutions"])
     written = write_or_fail(lambda: sync.build_notebook(root, name, out, args.install, args.github, args.force), out)
     github = args.github or registry.COLAB_GITHUB
     print(f"wrote {written}: the {a.name} notebook handout (Jupyter and Colab); students upload the "
@@ -85,7 +91,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                    ".zip), after checking that it is current and that no line from a solution block "
                                    "is in it. OUT is created if missing (its parent must exist). A folder "
                                    "OUT/<hw folder>/ that holds anything the build did not write (a student's "
-                                   "functions.py, runs/, data/) is refused unless --force. "
+                                   "functions.py, runs/, data/) is refused unless --force. Every picture the "
+                                   "handout shows ships in the bundle (img/). OUT may not lie in assignments/<hw>/ "
+                                   "or solutions/. "
                                    "With --format ipynb, write only the notebook handout (OUT a .ipynb file, or a "
                                    "folder that gets <hw folder>.ipynb) and print the 'Open in Colab' badge line. "
                                    "Example: course-nn handout build -a hw1 --out hw1.zip; "
@@ -133,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         return _build_notebook(root, name, args)
     if args.install or args.github:
         raise UsageError("--install and --github shape the notebook handout; add --format ipynb")
-    out = _bundle_target(args.out)
+    out = _bundle_target(args.out, name, root)
     files = write_or_fail(lambda: sync.build(root, name, out, force=args.force), out)
     print(f"wrote {len(files)} files to {sync.target(out, name)}: {', '.join(files)}")
     return 0

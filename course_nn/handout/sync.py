@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -158,6 +159,44 @@ def leaks(files: dict[str, bytes], solutions: Path) -> list[str]:
     return found
 
 
+# ![alt](path "title") and <img src="path">: the pictures a Markdown handout shows
+IMAGE_LINK = re.compile(r"""!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)|<img\s[^>]*?src=["']([^"']+)["']""")
+IMAGES_DIR = "img"
+
+
+def image_links(markdown: str) -> list[str]:
+    """Every local picture a Markdown text shows (web addresses left out), in order."""
+    links = [m.group(1) or m.group(2) for m in IMAGE_LINK.finditer(markdown)]
+    return [link for link in links if not re.match(r"^[a-z][a-z0-9+.-]*:", link, re.I)]
+
+
+def with_images(src: Path, files: dict[str, bytes]) -> dict[str, bytes]:
+    """``files`` plus every picture its Markdown files show: a picture outside the bundle (the
+    handout's ../../docs/img/trace_sigmoid.png) is shipped in img/ and the link rewritten to it, so a
+    student's bundle shows what the course repository shows. A missing picture stops the build."""
+    files = dict(files)
+    for rel in [r for r in files if r.endswith(".md")]:
+        text = files[rel].decode("utf-8")
+        here = (src / rel).parent
+        for link in dict.fromkeys(image_links(text)):
+            picture = (here / link).resolve()
+            if not picture.is_file():
+                raise CourseError(f"{src / rel} shows the picture {link}, which does not exist; fix the link or "
+                                  "add the picture, then build again")
+            inside = picture.is_relative_to(src.resolve()) and picture.relative_to(src.resolve()).as_posix() in files
+            if inside:
+                continue
+            shipped = f"{IMAGES_DIR}/{picture.name}"
+            if files.get(shipped, picture.read_bytes()) != picture.read_bytes():
+                raise CourseError(f"{src / rel}: two different pictures named {picture.name}; rename one")
+            files[shipped] = picture.read_bytes()
+            target = os.path.relpath(src / shipped, here).replace(os.sep, "/")
+            text = text.replace(f"]({link})", f"]({target})").replace(f'src="{link}"', f'src="{target}"') \
+                       .replace(f"src='{link}'", f"src='{target}'")
+        files[rel] = text.encode("utf-8")
+    return files
+
+
 _DISPOSABLE = ("__pycache__", ".pytest_cache")  # caches pytest leaves in a bundle: safe to replace
 
 
@@ -170,6 +209,7 @@ def bundle_files(root: Path, name: str) -> dict[str, bytes]:
         raise CourseError(f"assignments/{a.folder} is out of date with solutions/; run 'course-nn handout sync' first")
     files = {p.relative_to(src).as_posix(): p.read_bytes() for p in sorted(src.rglob("*"))
              if p.is_file() and not _private(p.relative_to(src))}
+    files = with_images(src, files)
     problems = leaks(files, root / "solutions")
     if problems:
         raise CourseError("refusing to build: solution text would leak into the bundle: " + "; ".join(problems[:3]))

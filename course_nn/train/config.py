@@ -232,6 +232,10 @@ def check_paths(cfg: TrainConfig, run: Path) -> None:
         if summary.is_dir():
             raise UsageError(f"--summary {summary} is a folder; pass a file name, e.g. {summary / 'summary.json'}")
         _writable_folder(summary.parent, "--summary", summary)
+        from course_nn.files import refuse_overwrite
+        from course_nn.impl import impl_file
+
+        refuse_overwrite(summary, "--summary", reads=[impl_file(cfg.impl), cfg.resume, cfg.hw2])
     if cfg.task in IMAGE_TASKS and Path(cfg.data_dir).exists() and not Path(cfg.data_dir).is_dir():
         raise UsageError(f"--data-dir {cfg.data_dir} is a file; pass the folder that holds MNIST/raw/")
     if cfg.hw2 is not None and not Path(cfg.hw2).is_file():
