@@ -56,6 +56,8 @@ def of_source(source: str, submission: str) -> Status | None:
 def of_result(result) -> Status:
     """The status of a graded submission (``engine.GradeResult``)."""
     a: Assignment = result.assignment
+    if getattr(result, "grader_error", ""):
+        return Status(GRADER_ERROR, f"the grader failed, not the submission: {result.grader_error}")
     try:
         source = Path(result.submission).read_text(encoding="utf-8", errors="replace")
     except OSError:
