@@ -3,9 +3,9 @@
 The trust boundary is drawn by the OS, not by Python. A submission runs in a child process that
 holds nothing scoring depends on; the parent issues the cases, reads one framed result per case
 and scores alone. Which layers apply is probed once per process by starting a child the real way
-(containment.py) and written into the instructor notes of every result:
+(modes.py) and written into the instructor notes of every result:
 
-- containment.py  the modes (namespace, container, plain), the probe, the notes' containment line
+- modes.py        the modes (namespace, container, plain), the probe, the notes' containment line
 - uids.py         one uid per grading, leased exclusively (as root)
 - cleanup.py      everything a leased uid owns: processes, memory, files, IPC — and their end
 - hidden.py       what a child must never read, and the refusal when it could
@@ -22,8 +22,8 @@ The child's side of all this (namespaces, Landlock, seccomp, the uid) is grading
 from course_nn.grading.sandbox.box import Sandbox, child_env, prepare
 from course_nn.grading.sandbox.cgroups import Cgroup, sweep_stale_cgroups
 from course_nn.grading.sandbox.child import OUTPUT_CAP, Child, request
-from course_nn.grading.sandbox.containment import Containment, allowed_paths, containment, ready
 from course_nn.grading.sandbox.hidden import secret_paths
+from course_nn.grading.sandbox.modes import Containment, allowed_paths, containment, ready
 from course_nn.grading.sandbox.run import Grading
 from course_nn.grading.sandbox.strays import (
     become_subreaper,

@@ -22,8 +22,8 @@ from pathlib import Path
 from course_nn.grading.sandbox import cleanup, strays, uids
 from course_nn.grading.sandbox.box import prepare
 from course_nn.grading.sandbox.child import Child
-from course_nn.grading.sandbox.containment import Containment
 from course_nn.grading.sandbox.hidden import secret_paths
+from course_nn.grading.sandbox.modes import Containment
 
 
 class Grading:

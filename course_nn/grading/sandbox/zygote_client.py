@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from course_nn.grading.sandbox.box import CHILD_DIR, child_env
 
 if TYPE_CHECKING:
-    from course_nn.grading.sandbox.containment import Containment
+    from course_nn.grading.sandbox.modes import Containment
 
 ZYGOTE = CHILD_DIR / "zygote.py"
 

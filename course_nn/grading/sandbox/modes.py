@@ -116,10 +116,12 @@ def _anchor() -> str:
 @functools.lru_cache(maxsize=1)
 def allowed_paths() -> tuple[str, ...]:
     """All a child may read besides its sandbox: the system folders, and the interpreter and torch
-    wherever they are installed (a venv under /tmp, as in CI, is carried over the fresh /tmp)."""
+    wherever they are installed (a venv under /tmp, as in CI, is carried over the fresh /tmp; every
+    site-packages on the path, so a venv that reaches torch through another's .pth still does)."""
     spec = importlib.util.find_spec("torch")
     needed = {*SYSTEM_DIRS, sys.prefix, sys.base_prefix, str(Path(sys.prefix).resolve()),
-              str(Path(sys.executable).resolve().parent.parent)}
+              str(Path(sys.executable).resolve().parent.parent),
+              *(p for p in sys.path if p.endswith(("site-packages", "dist-packages")) and os.path.isdir(p))}
     if spec and spec.origin:
         needed.add(str(Path(spec.origin).resolve().parents[1]))
     return tuple(sorted(needed))
