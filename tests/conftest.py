@@ -32,6 +32,17 @@ def course_copy(root: Path, closed: bool) -> Path:
     return root
 
 
+@pytest.fixture
+def open_folder():
+    """A fresh folder every user may pass through (as / and /tmp are; pytest's own are root's alone)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="course-nn-open-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def closed_course(tmp_path_factory) -> Path:
     return course_copy(tmp_path_factory.mktemp("closed-course") / "course", closed=True)

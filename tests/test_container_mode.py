@@ -99,6 +99,39 @@ def test_processes_that_regrow_after_kill_rounds_do_not_outlive_grading(tmp_path
         assert not live_processes(uid_of(result))
 
 
+SELF_KILL = '''
+import os, signal, threading
+me = os.getpid()
+for what, call in [("pid", lambda: os.kill(me, signal.SIGKILL)), ("group", lambda: os.kill(0, signal.SIGKILL)),
+                   ("every", lambda: os.kill(-1, signal.SIGKILL)), ("pgid", lambda: os.killpg(me, signal.SIGKILL)),
+                   ("thread", lambda: signal.pthread_kill(threading.main_thread().ident, signal.SIGKILL))]:
+    try:
+        call()
+        print("SENT", what, flush=True)
+    except OSError as exc:
+        print("REFUSED", what, exc.errno, flush=True)
+helper = os.fork()
+if helper == 0:  # a helper aims at its parent, the child itself
+    try:
+        os.kill(os.getppid(), signal.SIGKILL)
+    except OSError:
+        pass
+    os._exit(0)
+os.waitpid(helper, 0)
+print("ALIVE", flush=True)
+'''
+
+
+@BOTH
+def test_a_submission_cannot_kill_itself_to_look_killed_from_outside(tmp_path, contained, grade):
+    """A SIGKILL the grader cannot explain is retried, then a grader error (not the student's 0): so
+    no SIGKILL from inside may reach the child — else a submission could trade its 0 for a blank."""
+    result = grade(with_extra(tmp_path / "sub", SELF_KILL), HW1, seed=2)
+    assert "ALIVE" in result.output and "SENT" not in result.output, result.output[:600]
+    assert not result.grader_error and result.score == 0
+    assert not any(n.startswith("started the child again") for n in result.notes)
+
+
 # ----------------------------------------------------------------------------------------------
 # Memory: helpers that leave the child's tree still count
 
@@ -137,10 +170,10 @@ def test_detached_helpers_share_one_memory_allowance(tmp_path, contained, grade)
 
 
 @pytest.mark.parametrize("contained", ["container"], indirect=True)
-def test_a_world_readable_checkout_is_refused_in_one_line(tmp_path, contained, monkeypatch, capsys):
+def test_a_world_readable_checkout_is_refused_in_one_line(tmp_path, contained, monkeypatch, capsys, open_folder):
     """A git clone is world-readable: without namespaces the child's uid could read the solutions,
     the seed and the history. Refused before anything runs, with the command that fixes it."""
-    course = course_copy(tmp_path / "course", closed=False)
+    course = course_copy(open_folder / "course", closed=False)
     monkeypatch.setenv("COURSE_NN_ROOT", str(course))
     code = cli_main(["grade", str(SOLUTION), "-a", "hw1", "--json", str(tmp_path / "r.json")])
     err = capsys.readouterr().err.strip()
@@ -149,15 +182,15 @@ def test_a_world_readable_checkout_is_refused_in_one_line(tmp_path, contained, m
     assert not (tmp_path / "r.json").exists()
     with pytest.raises(UsageError, match="chmod -R o-rwx"):
         engine.grade(SOLUTION, HW1, seed=1)
-    course_copy(tmp_path / "closed", closed=True)
-    monkeypatch.setenv("COURSE_NN_ROOT", str(tmp_path / "closed"))
+    course_copy(open_folder / "closed", closed=True)
+    monkeypatch.setenv("COURSE_NN_ROOT", str(open_folder / "closed"))
     assert engine.grade(SOLUTION, HW1, seed=1).score == pytest.approx(HW1.total_points)
 
 
 READ_COURSE = '''
 import glob
 for pattern in ["{root}/solutions/*/hidden.json", "{root}/solutions/*/functions.py", "{root}/.git/HEAD",
-                "{seed}"]:
+                "{seed}", "{public}"]:
     for name in glob.glob(pattern) or [pattern]:
         try:
             print("READ", name, open(name).read()[:200])
@@ -167,15 +200,23 @@ for pattern in ["{root}/solutions/*/hidden.json", "{root}/solutions/*/functions.
 
 
 @CONTAINER
-def test_closed_secrets_stay_unread_with_and_without_landlock(tmp_path, contained, monkeypatch):
-    seed = tmp_path / "seed.json"
+def test_closed_secrets_stay_unread_with_and_without_landlock(tmp_path, contained, monkeypatch, open_folder):
+    """The course lies where every user may pass (as a clone under /srv would), its secrets closed
+    (0700/0600). The child reads none of them: by permission, and also by Landlock where it applies
+    (which also shuts a world-readable file outside its allow-list)."""
+    root = course_copy(open_folder / "course", closed=True)
+    monkeypatch.setenv("COURSE_NN_ROOT", str(root))
+    seed, public = open_folder / "seed.json", open_folder / "public.txt"
     seed.write_text('{"seed": 818181}')
     seed.chmod(0o600)
+    public.write_text("anyone may read this")
+    public.chmod(0o644)
     monkeypatch.setenv("COURSE_NN_HIDDEN", str(seed))
-    root = os.environ["COURSE_NN_ROOT"]
-    result = engine.grade(with_extra(tmp_path / "sub", READ_COURSE.format(root=root, seed=seed)), HW1, seed=5)
-    assert "DENIED" in result.output and "READ " not in result.output, result.output[:800]
-    assert "818181" not in result.output and "BEGIN SOLUTION" not in result.output
+    attack = READ_COURSE.format(root=root, seed=seed, public=public)
+    result = engine.grade(with_extra(tmp_path / "sub", attack), HW1, seed=5)
+    out = result.output
+    assert out.count("DENIED") >= 4 and "818181" not in out and "BEGIN SOLUTION" not in out, out[:800]
+    assert ("READ " + str(public) in out) == (not contained.landlock), out[:800]
     line = next(n for n in result.notes if n.startswith("containment:"))
     assert ("Landlock ABI" in line) == bool(contained.landlock), line
 
@@ -323,25 +364,16 @@ while time.time() < end:
             seen.append(open(name).read()[:80])
         except OSError:
             pass
+print("LEAK " + " | ".join(seen), flush=True)  # kept in her results.json (submission_output)
 kids = 0
 try:
-    while kids < 2000:  # as many processes as its uid may have
+    while kids < 2000:  # as many processes as her uid may have (the watchdog may stop her first)
         if os.fork() == 0:
             time.sleep(60)
             os._exit(0)
         kids += 1
 except OSError:
     pass
-
-
-class Square(Function):
-    @staticmethod
-    def forward(ctx, x):
-        raise RuntimeError("LEAK " + str(kids) + " " + " | ".join(seen))
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        return grad_output
 '''
 
 
@@ -368,7 +400,7 @@ def test_one_hostile_student_leaves_every_classmate_as_alone(tmp_path, contained
     for student in markers:
         assert rows[student]["status"] == "ok" and float(rows[student]["score"]) == pytest.approx(100), rows[student]
     seen_by_mallory = (tmp_path / "grades_results" / "mallory" / "results.json").read_text()
-    assert "LEAK" in seen_by_mallory  # her attack ran to the end and its text reached her...
+    assert "LEAK" in seen_by_mallory  # her attack ran and what it found was kept...
     assert not any(marker in seen_by_mallory for marker in markers.values())  # ...with nothing of theirs
     assert any(f"containment: {contained.mode} mode" in n for n in json.loads(seen_by_mallory)["extra_data"]["notes"])
     assert "zygote: the child was forked" in seen_by_mallory

@@ -17,7 +17,7 @@ and G, before student code:
    Landlock limits it to reading the allow-list and writing its own scratch folder, no TCP, no
    signal or abstract socket outside its domain (landlock.py, where the kernel has it);
 5. installs the seccomp filter (syscall_filter.py: no sockets, no SysV/POSIX IPC, no keyrings,
-   no page-cache probes), re-arms the parent-death signal (changing uid cleared it) and checks
+   no page-cache probes, no SIGKILL at G from inside), re-arms the parent-death signal (changing uid cleared it) and checks
    its lifeline, so no child outlives the process that forked it.
 
 Every layer asked for is applied or G dies before student code (fail closed). The probe that
@@ -100,7 +100,7 @@ def _confine(req: dict) -> dict:
         read = [*req["allow"], "/proc", req["box"]]
         applied["landlock"] = landlock.restrict(read, req["scratch"], mounts.device_files(), req["landlock"])
     if req["seccomp"]:
-        syscall_filter.install()
+        syscall_filter.install(os.getpid())
         applied["seccomp"] = True
     return applied
 
