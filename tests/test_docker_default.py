@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -115,13 +116,15 @@ def test_the_probe_finds_container_mode_and_says_why(closed):
 
 @pytest.mark.slow
 def test_the_hostile_suite_holds_inside(closed):
-    """test_security.py (every attack, fresh and forked from the zygote) and test_container_mode.py,
-    run in a default container's conditions: namespace-only tests skip with their reason."""
+    """The hostile suite (every attack, fresh and forked from the zygote) in a default container's
+    conditions: namespace-only tests skip with their reason."""
     run = inside(sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests/test_security.py",
-                 "tests/test_container_mode.py", env=closed, timeout=2400)
+                 "tests/test_container_mode.py", "tests/test_containment_redteam.py", "tests/test_root_redteam.py",
+                 "tests/test_grader_error.py", env=closed, timeout=3000)
     tail = (run.stdout + run.stderr)[-3000:]
     assert run.returncode == 0, tail
-    assert " passed" in tail and "failed" not in tail
+    summary = tail.strip().splitlines()[-1]
+    assert re.search(r"\d+ passed", summary) and not re.search(r"\d+ (failed|error)", summary), summary
 
 
 @pytest.mark.slow
