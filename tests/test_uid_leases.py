@@ -42,6 +42,8 @@ def test_a_lease_first_kills_and_removes_what_a_killed_grader_left(monkeypatch):
     lo, _hi = uids.uid_range()
     uid = lo + 4321
     monkeypatch.setattr(uids, "uid_range", lambda: (uid, uid + 1))
+    with open(os.path.join(uids.lock_dir(), str(uid)), "wb") as fh:
+        fh.write(uids.IN_USE)  # what the killed grader's lease left in the lock file
     left = f"/tmp/course-nn-left-by-{uid}"
     pid = os.fork()
     if pid == 0:
@@ -65,7 +67,9 @@ def test_a_lease_first_kills_and_removes_what_a_killed_grader_left(monkeypatch):
         assert lease.uid == uid
         assert not cleanup.processes_of(uid) and not os.path.exists(left)
     finally:
-        lease.release()
+        lease.release(clean=True)
+    with open(os.path.join(uids.lock_dir(), str(uid)), "rb") as fh:
+        assert fh.read() == uids.CLEAN  # a grading that ended cleanly: the next lease need not look
 
 
 def test_a_range_someone_uses_is_refused_in_one_line(monkeypatch):
@@ -91,3 +95,34 @@ def test_a_lock_folder_another_user_could_write_is_never_used(tmp_path, monkeypa
     assert not uids._safe_dir(str(theirs))
     tmp_path.chmod(0o755)
     assert uids._safe_dir(str(mine)) and (mine.stat().st_mode & 0o777) == 0o700
+
+
+KEYCTL, ADD_KEY, KEYCTL_SEARCH, USER_KEYRING = 250, 248, 10, -4
+
+
+@pytest.mark.skipif(__import__("platform").machine() != "x86_64", reason="x86_64 call numbers")
+def test_the_clean_up_empties_the_uids_keyrings():
+    """A uid's keyring outlives all its processes: without seccomp (which refuses the keyring calls)
+    a grading could leave keys there for the next grading that leases the same uid."""
+    import ctypes
+
+    lo, _hi = uids.uid_range()
+    uid = lo + 4322
+
+    def as_uid(action: str) -> int:
+        pid = os.fork()
+        if pid == 0:
+            libc = ctypes.CDLL(None, use_errno=True)
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            if action == "add":
+                found = libc.syscall(ADD_KEY, b"user", b"course-nn-left", b"hidden inputs", 13, USER_KEYRING) >= 0
+            else:
+                found = libc.syscall(KEYCTL, KEYCTL_SEARCH, USER_KEYRING, b"user", b"course-nn-left", 0) >= 0
+            os._exit(0 if found else 1)
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+    assert as_uid("add") == 0 and as_uid("search") == 0
+    cleanup.kill_all(uid, always=True)
+    assert as_uid("search") == 1

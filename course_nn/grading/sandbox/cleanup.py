@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import platform
 import signal
 import stat
 import time
@@ -22,6 +23,8 @@ STATE_DEAD = ("Z", "X")  # a zombie holds no memory and runs nothing
 SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock", "/var/lock", "/var/crash", "/run/shm")
 SYSV = {"shm": "shmctl", "msg": "msgctl", "sem": "semctl"}
 IPC_RMID = 0
+KEYCTL = {"x86_64": 250, "aarch64": 219}
+KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = 7, -4, -5
 
 
 def _status(pid: str) -> dict[str, str]:
@@ -73,7 +76,8 @@ def sysv_objects(uid: int) -> list[tuple[str, int]]:
 
 def _as_uid_kill_everything(uid: int, objects: list[tuple[str, int]]) -> None:
     """In a forked helper: become ``uid``, signal every process it may (all of the uid's and no
-    other), remove the uid's IPC objects (their owner may; root without CAP_SYS_ADMIN may not)."""
+    other), remove the uid's IPC objects (their owner may; root without CAP_SYS_ADMIN may not) and
+    empty its keyrings (they outlive every process of the uid; seccomp shuts them where it can)."""
     try:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
@@ -81,6 +85,10 @@ def _as_uid_kill_everything(uid: int, objects: list[tuple[str, int]]) -> None:
         for _ in range(3):
             os.kill(-1, signal.SIGKILL)  # never hits this helper itself
         libc = ctypes.CDLL(None, use_errno=True)
+        keyctl = KEYCTL.get(platform.machine())
+        for keyring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING):
+            if keyctl is not None:
+                libc.syscall(keyctl, KEYCTL_CLEAR, keyring)
         for kind, ident in objects:
             if kind == "sem":
                 libc.semctl(ident, 0, IPC_RMID)
@@ -90,14 +98,17 @@ def _as_uid_kill_everything(uid: int, objects: list[tuple[str, int]]) -> None:
         os._exit(0)
 
 
-def kill_all(uid: int, rounds: int = 50) -> tuple[int, int]:
+def kill_all(uid: int, rounds: int = 50, thorough: bool = True, always: bool = False) -> tuple[int, int]:
     """Kill every process of ``uid`` until none is left, and remove its IPC objects. Returns
-    (processes found alive, processes still alive at the end: only ones stuck in the kernel)."""
-    alive = processes_of(uid)
-    objects = sysv_objects(uid)
+    (processes found alive, processes still alive at the end: only ones stuck in the kernel).
+    Not ``thorough``: a first quick look (see processes_of) decides whether there is anything to kill
+    (for namespace mode, where the PID and IPC namespaces ended everything already). ``always``:
+    run the helper even when nothing is seen (its keyrings: without seccomp a child may fill them)."""
+    alive = processes_of(uid, thorough)
+    objects = sysv_objects(uid) if thorough else []
     found = len(alive)
-    for _ in range(rounds):
-        if not alive and not objects:
+    for round_ in range(rounds):
+        if not alive and not objects and not (always and round_ == 0):
             return found, 0
         pid = os.fork()
         if pid == 0:
@@ -199,5 +210,5 @@ def sweep_files(uid: int) -> int:
 def clean(lease, files: bool) -> tuple[int, int, int]:
     """Kill everything of the lease's uid, then (``files``) delete what it left in the scratch
     places. Returns (processes killed, processes that would not die, files removed)."""
-    killed, stuck = kill_all(lease.uid)
+    killed, stuck = kill_all(lease.uid, always=True)
     return killed, stuck, sweep_files(lease.uid) if files else 0

@@ -154,8 +154,8 @@ def _run_probe(c: Containment) -> tuple[dict | None, str]:
         return None, f"{type(exc).__name__}: {exc}"
     finally:
         if lease is not None:
-            cleanup.clean(lease, files=not c.namespaces)
-            lease.release()
+            stuck = cleanup.clean(lease, files=not c.namespaces)[1]
+            lease.release(clean=not stuck)
         box.cleanup()
         shutil.rmtree(outside, ignore_errors=True)
     if proc.returncode != 0 or not out.strip():

@@ -50,18 +50,22 @@ class Grading:
         return self.lease.uid if self.lease else None
 
     def child(self, memory_bytes: int, zygote=None) -> Child:
+        if self.lease is not None and self.known:  # a child before this one: it leaves nothing to the next
+            cleanup.kill_all(self.lease.uid, thorough=not self.c.namespaces)
         return Child(self.box, self.c, self.hidden, memory_bytes, zygote, self.lease)
 
     def ended(self, child: Child) -> None:
         """``child`` was killed: its tree is known (the subreaper adopts it for a moment)."""
-        self.known |= child.tree
+        self.known |= child.tree | {child.proc.pid}
 
     def close(self) -> list[str]:
         """Kill and remove everything of this grading; returns notes on what was left behind."""
         notes: list[str] = []
+        stuck = 0
         try:
-            if self.lease is not None:
-                killed, stuck = cleanup.kill_all(self.lease.uid)
+            if self.lease is not None:  # (with namespaces the PID namespace took everything already)
+                killed, stuck = cleanup.kill_all(self.lease.uid, thorough=not self.c.namespaces,
+                                                 always=not self.c.seccomp)
                 if killed:
                     notes.append(f"killed {killed} process(es) of uid {self.lease.uid} left running after the child")
                 if stuck:
@@ -79,5 +83,5 @@ class Grading:
         finally:
             self.box.cleanup()
             if self.lease is not None:
-                self.lease.release()
+                self.lease.release(clean=not stuck)
         return notes

@@ -8,9 +8,9 @@ account: ``setuid`` as root takes any mapped number.
 A lease is an exclusive ``flock`` on a file in a folder only root can write: concurrent graders
 (a batch's workers, another suite on the same machine) never hold the same uid, and a grader
 killed with ``kill -9`` loses its lease with its life. Everything a uid owns is killed and
-removed before the lease is used (what a killed grader left) and when it ends (cleanup.py):
-cleaning up by uid is safe only while the lease is held, so nothing here ever cleans a uid it
-does not hold.
+removed when its grading ends (cleanup.py), and the lock file then says ``clean``; a lease that
+finds anything else there (a grader killed mid-grading) cleans the uid before using it. Cleaning
+up by uid is safe only while the lease is held: nothing here ever cleans a uid it does not hold.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ WIDE_RANGE = (1_900_000_000, 1_900_065_536)
 NARROW_RANGE = (61_000, 65_000)  # below nobody (65534), above the usual account ids
 LOCK_DIRS = ("/run/course-nn/uids", "/var/lib/course-nn/uids", "/tmp/.course-nn-uids")
 ATTEMPTS = 64  # random draws before a full scan of the range
+CLEAN, IN_USE = b"clean\n", b"inuse\n"  # what a uid's lock file says (same length: rewritten in place)
 
 
 def _mapped(lo: int, hi: int) -> bool:
@@ -121,8 +122,11 @@ class Lease:
     def gid(self) -> int:
         return self.uid
 
-    def release(self) -> None:
+    def release(self, clean: bool = False) -> None:
+        """Give the uid back; ``clean``: nothing of it is left (the next lease need not look)."""
         if self.fd >= 0:
+            if clean:
+                os.pwrite(self.fd, CLEAN, 0)
             os.close(self.fd)  # the flock goes with the descriptor
             self.fd = -1
 
@@ -149,6 +153,8 @@ def acquire() -> Lease:
         fd = _try(uid)
         if fd >= 0:
             lease = Lease(uid, fd)
-            cleanup.clean(lease, files=True)
+            if os.pread(fd, len(CLEAN), 0) != CLEAN:  # new, or its last grader died mid-grading
+                cleanup.clean(lease, files=True)
+            os.pwrite(fd, IN_USE, 0)
             return lease
     raise OSError(f"every grading uid {lo}-{hi - 1} is leased by a running grader")
