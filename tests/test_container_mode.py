@@ -221,6 +221,26 @@ def test_closed_secrets_stay_unread_with_and_without_landlock(tmp_path, containe
     assert ("Landlock ABI" in line) == bool(contained.landlock), line
 
 
+@CONTAINER
+def test_a_class_folder_others_may_read_is_shut_by_landlock_or_refused(tmp_path, contained, open_folder):
+    """grade-batch hides the class folder, results and gradebook. Without namespaces Landlock shuts
+    them; without Landlock only their permissions can, so a folder every user may read is refused."""
+    classmate = open_folder / "class" / "alice" / "functions.py"
+    classmate.parent.mkdir(parents=True)
+    classmate.write_text("# alice-private\n" + SOLUTION.read_text())
+    for path in (open_folder / "class", classmate.parent):
+        path.chmod(0o755)
+    classmate.chmod(0o644)
+    peek = f"try:\n    print('READ', open({str(classmate)!r}).read()[:20])\nexcept OSError:\n    print('DENIED')\n"
+    sub = with_extra(tmp_path / "bob", peek)
+    if contained.landlock:
+        result = engine.grade(sub, HW1, seed=2, hide=[open_folder / "class"])
+        assert "DENIED" in result.output and "alice-private" not in result.output, result.output[:300]
+    else:
+        with pytest.raises(UsageError, match=f"chmod -R o-rwx {open_folder / 'class'}"):
+            engine.grade(sub, HW1, seed=2, hide=[open_folder / "class"])
+
+
 # ----------------------------------------------------------------------------------------------
 # State: nothing a grading leaves reaches the next
 
