@@ -4,7 +4,9 @@ Each student's folder is graded like `course-nn grade` (sandboxed, hidden tests,
 one bad submission never stops the batch — it gets a row with its status and reason. A progress
 bar shows how far the batch is (a plain line per student when stderr is not a terminal); --jobs
 grades several students at once. No student's code can see the class folder, another student's
-results or the gradebook: each child's file system holds only the system, torch and its own file.
+results or the gradebook: each child's file system holds only the system, torch and its own file
+(without namespaces, as in a default Docker container: each student runs as a uid of its own that
+Landlock, or the folders' permissions, keep out; grading is refused while neither would).
 
 Where it writes is checked before anything is graded: the CSV's folder must exist, and
 --results-dir (default: <csv name>_results/ next to the CSV) is created if missing. Each student's

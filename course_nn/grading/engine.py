@@ -1,9 +1,11 @@
 """The grading engine: run a submission in a sandboxed child, score what it returns, here.
 
 The trusted parent never imports student code. It checks the source with the static gate
-(review.py), issues numbered cases (cases.py), runs the child in the sandbox (sandbox.py), accepts
+(review.py), issues numbered cases (cases.py), runs the child in the sandbox (sandbox/), accepts
 exactly one well-formed result per case, and scores with the assignment's scorer. A task that
-hangs costs its limit once: the child is killed and a fresh one carries on with the rest.
+hangs costs its limit once: the child is killed and a fresh one carries on with the rest. A child
+that does not start, or dies without a cause the grader can prove, is started once more; a second
+time the result is a grader error, with no score (never the student's 0).
 """
 
 from __future__ import annotations
