@@ -39,7 +39,7 @@ try:
     from . import landlock, mounts, syscall_filter
 except ImportError:  # run as a script (python -I), or imported by zygote.py: the siblings by path
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import landlock  # noqa: I001
+    import landlock
     import mounts
     import syscall_filter
 
