@@ -42,6 +42,7 @@ def test_a_lease_first_kills_and_removes_what_a_killed_grader_left(monkeypatch):
     lo, _hi = uids.uid_range()
     uid = lo + 4321
     monkeypatch.setattr(uids, "uid_range", lambda: (uid, uid + 1))
+    monkeypatch.setattr(uids, "_START", [uid])
     with open(os.path.join(uids.lock_dir(), str(uid)), "wb") as fh:
         fh.write(uids.IN_USE)  # what the killed grader's lease left in the lock file
     left = f"/tmp/course-nn-left-by-{uid}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+import random
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,14 +141,24 @@ def _try(uid: int) -> int:
         return -1
 
 
+_START: list[int] = []  # where this grader process starts looking (drawn once)
+
+
 def acquire() -> Lease:
-    """Lease the first free uid of the range (as isolate numbers its boxes: the few uids in use are
-    reused, and each was left clean by the grading before), cleaned first when its lock file does
-    not say it was left clean (new, or its grader was killed mid-grading)."""
+    """Lease the first free uid from this process's starting point on (as isolate numbers its boxes:
+    the few uids a grader uses are reused, each left clean by the grading before), cleaned first
+    when its lock file does not say it was left clean (new, or its grader was killed mid-grading).
+
+    The starting point is drawn at random once per process: uids are the kernel's, shared by every
+    container on a host (each with its own lock folder), and a process count (RLIMIT_NPROC) is per
+    uid, so two containers' graders should not start from the same uid."""
     from course_nn.grading.sandbox import cleanup
 
     lo, hi = uid_range()
-    for uid in range(lo, hi):
+    if not _START:
+        _START.append(random.randrange(lo, hi))
+    start = min(max(_START[0], lo), hi - 1)
+    for uid in [*range(start, hi), *range(lo, start)]:
         fd = _try(uid)
         if fd >= 0:
             lease = Lease(uid, fd)
