@@ -46,6 +46,9 @@ def test_a_lease_first_kills_and_removes_what_a_killed_grader_left(monkeypatch):
     with open(os.path.join(uids.lock_dir(), str(uid)), "wb") as fh:
         fh.write(uids.IN_USE)  # what the killed grader's lease left in the lock file
     left = f"/tmp/course-nn-left-by-{uid}"
+    from course_nn.grading.sandbox.box import prepare
+
+    old_box = prepare(None, "functions.py", uid)  # the sandbox folder of the grading that was killed
     pid = os.fork()
     if pid == 0:
         try:
@@ -66,7 +69,7 @@ def test_a_lease_first_kills_and_removes_what_a_killed_grader_left(monkeypatch):
     lease = uids.acquire()
     try:
         assert lease.uid == uid
-        assert not cleanup.processes_of(uid) and not os.path.exists(left)
+        assert not cleanup.processes_of(uid) and not os.path.exists(left) and not old_box.box.exists()
     finally:
         lease.release(clean=True)
     with open(os.path.join(uids.lock_dir(), str(uid)), "rb") as fh:

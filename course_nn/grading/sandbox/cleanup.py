@@ -192,6 +192,23 @@ def _sweep(fd: int, uid: int, depth: int = 0) -> int:
     return removed
 
 
+def _old_sandboxes(place: str, uid: int) -> int:
+    """Remove whole sandbox folders of ``uid`` that a grader killed mid-grading left in ``place``
+    (box.py makes them ``course-nn-grade-*``, owned by the uid, holding the grader's own files)."""
+    import shutil
+
+    removed = 0
+    for entry in os.scandir(place):
+        try:
+            if entry.name.startswith("course-nn-grade-") and entry.stat(follow_symlinks=False).st_uid == uid \
+                    and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)  # descriptor-based on Linux: a link inside is removed, not followed
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 def sweep_files(uid: int) -> int:
     """Delete every file and folder ``uid`` left in the scratch places. Returns how many."""
     removed = 0
@@ -201,7 +218,7 @@ def sweep_files(uid: int) -> int:
         except OSError:
             continue
         try:
-            removed += _sweep(fd, uid)
+            removed += _old_sandboxes(place, uid) + _sweep(fd, uid)
         finally:
             os.close(fd)
     return removed
