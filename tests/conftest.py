@@ -12,8 +12,12 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shutil
+from pathlib import Path
 
 import pytest
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,3 +53,62 @@ def grade(request):
 
     skip_without_sandbox()
     return functools.partial(engine.grade, zygote=request.param == "zygote")
+
+
+def course_copy(root: Path, closed: bool) -> Path:
+    """A copy of the course repository's secrets (solutions/ and a .git folder) at ``root``: closed
+    to other users (as a checkout graded without namespaces must be), or world-readable (as a git
+    clone is by default)."""
+    shutil.copytree(REPO / "solutions", root / "solutions")
+    (root / ".git" / "objects").mkdir(parents=True)
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    for path in [root, *root.rglob("*")]:
+        path.chmod((0o700 if closed else 0o755) if path.is_dir() else (0o600 if closed else 0o644))
+    return root
+
+
+@pytest.fixture
+def open_folder():
+    """A fresh folder every user may pass through (as / and /tmp are; pytest's own are root's alone)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="course-nn-open-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def closed_course(tmp_path_factory) -> Path:
+    return course_copy(tmp_path_factory.mktemp("closed-course") / "course", closed=True)
+
+
+MODES = {"namespace": "namespace", "container": "container",
+         "container-bare": "container"}  # bare: as on a kernel without Landlock and seccomp
+
+
+@pytest.fixture
+def contained(request, monkeypatch, closed_course):
+    """Grade in the mode ``request.param`` names (indirect parametrization): "namespace",
+    "container" (as root in a default Docker container: its cgroups read-only, the course's
+    secrets closed by permission), or "container-bare" (container mode where the kernel has
+    neither Landlock nor seccomp: only the uid, rlimits, the watchdog and the clean-up hold).
+    Skips with the reason where that mode cannot start here."""
+    from course_nn.grading.child import landlock, syscall_filter
+    from course_nn.grading.sandbox import cgroups, modes
+
+    name = request.param
+    monkeypatch.setenv("COURSE_NN_CONTAINMENT", MODES[name])
+    if name != "namespace":
+        monkeypatch.setenv("COURSE_NN_ROOT", str(closed_course))
+        monkeypatch.setattr(cgroups, "probe", lambda: "")
+    if name == "container-bare":
+        monkeypatch.setattr(landlock, "abi", lambda: 0)
+        monkeypatch.setattr(syscall_filter, "available", lambda: False)
+    modes.containment.cache_clear()
+    c = modes.containment()
+    if c.error:
+        modes.containment.cache_clear()
+        pytest.skip(f"{name} mode cannot start a child here: {c.error}")
+    yield c
+    modes.containment.cache_clear()

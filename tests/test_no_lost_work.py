@@ -140,14 +140,17 @@ def test_no_command_writes_over_what_it_reads_or_a_submission(tmp_path, capsys, 
 
 
 def _grader_processes() -> set[int]:
-    """Every process running the grader, a worker, a zygote or a child forked from one."""
+    """Every process of this checkout running the grader, a worker, a zygote or a child forked from
+    one (other checkouts on a shared machine run graders of their own)."""
     found = set()
     for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
             cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
+            ours = str(ROOT).encode() in cmd or os.readlink(f"/proc/{entry}/cwd") == str(ROOT)
         except (OSError, ValueError):
             continue
-        if any(part in cmd for part in (b"zygote.py", b"contain.py", b"course_nn\x00grade-batch", b"runner.py")):
+        if ours and any(part in cmd for part in (b"zygote.py", b"contain.py", b"course_nn\x00grade-batch",
+                                                   b"runner.py")):
             found.add(int(entry))
     return found
 

@@ -432,7 +432,9 @@ def test_symlinked_submissions_are_refused(tmp_path, grade):
 @needs_root
 def test_root_with_an_interpreter_nobody_cannot_reach_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
     sandbox.containment.cache_clear()
-    monkeypatch.setattr(sandbox, "_world_reachable", lambda path: False)
+    from course_nn.grading.sandbox import modes
+
+    monkeypatch.setattr(modes, "_world_reachable", lambda path: False)
     try:
         code = cli_main(["grade", str(SOLUTION), "--json", str(tmp_path / "r.json")])
     finally:
@@ -552,10 +554,14 @@ time.sleep(30)
 
 
 def test_sandbox_folders_are_private(tmp_path):
-    box = sandbox.prepare(SOLUTION, "functions.py")
+    """A grading's folder is its uid's alone (0700): another grading's uid cannot even enter it."""
+    uid = 1_900_065_000 if IS_ROOT else None
+    box = sandbox.prepare(SOLUTION, "functions.py", uid)
     try:
-        assert box.root.stat().st_mode & 0o777 == 0o711  # nobody may pass, never list
-        assert box.box.name.startswith("box-") and len(box.box.name) > 12
+        st = box.box.stat()
+        assert st.st_mode & 0o777 == 0o700
+        assert st.st_uid == (uid if IS_ROOT else os.getuid())
+        assert box.scratch.stat().st_uid == st.st_uid and box.target.stat().st_uid == os.getuid()
     finally:
         box.cleanup()
     assert not box.root.exists()

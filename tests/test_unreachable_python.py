@@ -100,14 +100,14 @@ def test_pytest_collects_every_module_and_skips_what_needs_the_sandbox_with_the_
 def test_only_a_students_own_check_may_run_a_child_as_root(monkeypatch, tmp_path, capsys):
     """The policy, in this process: with 'nobody' unable to reach the interpreter, containment()
     (grade) refuses and containment(student_check=True) (check) runs the child as root, saying so."""
-    monkeypatch.setattr(sandbox, "_world_reachable", lambda path: False)
+    monkeypatch.setattr(sandbox.modes, "_world_reachable", lambda path: False)
     sandbox.containment.cache_clear()
     try:
         assert sandbox.refusal() is not None and "cannot reach" in sandbox.refusal()
         with pytest.raises(Exception, match="cannot reach"):
             sandbox.containment()
         own = sandbox.containment(student_check=True)
-        assert own.user is None and "child runs as root" in own.describe()
+        assert not own.leases and "child runs as root" in own.describe()
         assert cli_main(["grade", str(SOLUTION), "--json", str(tmp_path / "r.json")]) == 2
         assert "cannot reach" in capsys.readouterr().err and not (tmp_path / "r.json").exists()
     finally:

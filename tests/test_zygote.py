@@ -112,14 +112,15 @@ def test_one_zygote_serves_every_worker_of_a_batch(tmp_path):
             client = copy.copy(zygote)
             client.sock, client.clients = zygote.clients[index], [zygote.clients[index]]
             assert client.threads == 1  # each socket gets the zygote's hello
-            child = sandbox.Child(sandbox.prepare(path, HW1.submission), contain, sandbox.secret_paths(), 1 << 30,
-                                  client)
+            grading = sandbox.Grading(contain, path, HW1.submission)
+            child = grading.child(1 << 30, client)
             try:
                 assert not child.fallback
-                kind, frame = child.read(time.monotonic() + 60, 0)
+                kind, frame = child.read(time.monotonic() + 60)
                 assert kind == "frame" and frame == {"event": "ready"}
             finally:
                 child.kill()
+                grading.close()
     finally:
         zygote.close()
     assert zygote.proc.poll() is not None

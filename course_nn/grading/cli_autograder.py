@@ -34,6 +34,7 @@ python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install -q {torch_pin} --index-url https://download.pytorch.org/whl/cpu
 /autograder/venv/bin/pip install -q {others}
 /autograder/venv/bin/pip install -q --no-deps /autograder/source/package
+chown -R root:root /autograder/source/hidden
 chmod -R go-rwx /autograder/source/hidden
 """
 
@@ -44,7 +45,10 @@ set -uo pipefail
 ROOT="${{COURSE_NN_AUTOGRADER_ROOT:-/autograder}}"
 PY="${{COURSE_NN_PYTHON:-$ROOT/venv/bin/python}}"
 export COURSE_NN_AUTOGRADER_ROOT="$ROOT"
-chmod -R go-rwx "$ROOT/source/hidden" 2>/dev/null || true
+# The seed is root's alone (0600): without namespaces (a default container) the child is a uid of its
+# own that reads what every user may, and the grader refuses to grade while the seed is readable.
+if [ "$(id -u)" = 0 ]; then chown -R root:root "$ROOT/source/hidden" 2>/dev/null || true; fi
+chmod -R go-rwx "$ROOT/source/hidden" "$ROOT/submission_metadata.json" 2>/dev/null || true
 mkdir -p "$ROOT/results"
 cd "$ROOT/source"
 PYTHONPATH="$ROOT/source/package" exec "$PY" -m course_nn grade --gradescope --assignment {assignment}
@@ -140,9 +144,13 @@ def run(args: argparse.Namespace) -> int:
 
     def write(f) -> None:
         with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+            hidden = zipfile.ZipInfo("hidden/", date_time=(2026, 1, 1, 0, 0, 0))
+            hidden.external_attr = (0o40700 << 16) | 0x10  # a folder only its owner (root) may open
+            zf.writestr(hidden, b"")
             for name, data in sorted(files.items()):
                 info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
-                info.external_attr = (0o755 if name.endswith(("run_autograder", "setup.sh")) else 0o644) << 16
+                mode = 0o755 if name.endswith(("run_autograder", "setup.sh")) else 0o644
+                info.external_attr = (0o600 if name.startswith("hidden/") else mode) << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
                 zf.writestr(info, data)
 

@@ -4,7 +4,9 @@ Each student's folder is graded like `course-nn grade` (sandboxed, hidden tests,
 one bad submission never stops the batch — it gets a row with its status and reason. A progress
 bar shows how far the batch is (a plain line per student when stderr is not a terminal); --jobs
 grades several students at once. No student's code can see the class folder, another student's
-results or the gradebook: each child's file system holds only the system, torch and its own file.
+results or the gradebook: each child's file system holds only the system, torch and its own file
+(without namespaces, as in a default Docker container: each student runs as a uid of its own that
+Landlock, or the folders' permissions, keep out; grading is refused while neither would).
 
 Where it writes is checked before anything is graded: the CSV's folder must exist, and
 --results-dir (default: <csv name>_results/ next to the CSV) is created if missing. Each student's
@@ -145,6 +147,10 @@ def _grade_student(student: str, path: str, assignment: str, seed: int | None, o
         result = engine.grade(target, a, seed=seed, timeout=timeout, memory_bytes=memory, zygote=zygote,
                               hide=[Path(p) for p in hide])
         state = status.of_result(result)
+        if state.name == status.GRADER_ERROR:  # no score, no results.json, not cached: graded again next run
+            row.update(status=state.name, error=state.reason)
+            row["seconds"] = round(time.monotonic() - started, 2)
+            return row
         found = row["note"]  # results.json adds how the file was read (result.source_notes) itself
         row.update(score=round(result.score, 4), status=state.name, error=state.reason,
                    note="; ".join(filter(None, [found, *result.source_notes])))
@@ -281,6 +287,13 @@ def _grade_todo(args, a, todo: list[tuple[str, Path, str]], seed: int | None, se
     pool = zygote = None
     how = ""
     interrupted = False
+    # What no child may read: the seed, and the class's own files (other students' work, their
+    # results, the gradebook and what the class got wrong).
+    hide = tuple(str(p) for p in ([Path(seed_file)] if seed_file else [])
+                 + [Path(args.folder), results_dir, csv_path, *_summary_paths(csv_path)])
+    from course_nn.grading import sandbox
+
+    sandbox.ready([Path(p) for p in hide])  # refused in one line when a child could read them
     try:
         pool, zygote, how = _start_workers(a, min(args.jobs, len(todo)), args.no_zygote)
         # The workers are forked: threads here are safe now (a terminal's progress bar runs one),
@@ -289,10 +302,6 @@ def _grade_todo(args, a, todo: list[tuple[str, Path, str]], seed: int | None, se
         from course_nn.grading import summary
 
         threading.Thread(target=summary.preload, daemon=True).start()
-        # What no child may read: the seed, and the class's own files (other students' work, their
-        # results, the gradebook and what the class got wrong).
-        hide = tuple(str(p) for p in ([Path(seed_file)] if seed_file else [])
-                     + [Path(args.folder), results_dir, csv_path, *_summary_paths(csv_path)])
         futures = {pool.submit(_grade_one, name, str(path), a.name, seed, str(results_dir / name / "results.json"),
                                args.timeout, args.memory, key, hide, not args.no_zygote): name
                    for name, path, key in todo}

@@ -1,9 +1,11 @@
 """The grading engine: run a submission in a sandboxed child, score what it returns, here.
 
 The trusted parent never imports student code. It checks the source with the static gate
-(review/), issues numbered cases (cases.py), runs the child in the sandbox (sandbox.py), accepts
+(review/), issues numbered cases (cases.py), runs the child in the sandbox (sandbox/), accepts
 exactly one well-formed result per case, and scores with the assignment's scorer. A task that
-hangs costs its limit once: the child is killed and a fresh one carries on with the rest.
+hangs costs its limit once: the child is killed and a fresh one carries on with the rest. A child
+that does not start, or dies without a cause the grader can prove, is started once more; a second
+time the result is a grader error, with no score (never the student's 0).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class GradeResult:
     run_id: str = ""  # reproduces this grading's hidden cases (instructor only): grade --replay RUN_ID
     source_notes: list[str] = field(default_factory=list)  # for the student: how the file was read (submission.py)
     gate: list[str] = field(default_factory=list)  # every line the static gate refused or charged (student-facing)
+    grader_error: str = ""  # the grader failed (no trustworthy run): never a score, see status.GRADER_ERROR
 
     def points_by_task(self) -> dict[str, tuple[float, float]]:
         """(earned, possible) per task, in the registry's order: the one place points are summed."""
@@ -112,37 +115,41 @@ def _memory_text(memory_bytes: int) -> str:
            "(e.g. forming a full Jacobian, or an outer product of the batch)"
 
 
+RETRIES = 1  # a child that dies without a cause the grader can prove is started once more
+
+
 def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: float, memory_bytes: int,
                  hide: list[Path] | tuple[Path, ...] = (), zygote: bool = False, source: bytes | None = None,
                  student_check: bool = False
-                 ) -> tuple[dict, dict[str, list], dict[str, str], list[str], str]:
-    """Run every task's cases in sandboxed children. Returns cases, results, failures, notes, output.
+                 ) -> tuple[dict, dict[str, list], dict[str, str], list[str], str, str]:
+    """Run every task's cases in sandboxed children. Returns cases, results, failures, notes, output
+    and the grader's own error ("" unless no trustworthy run was possible: a child that could not
+    start, or one that died twice without a cause the grader can prove — never the student's 0).
     ``source``: the graded text (UTF-8) the child imports instead of the file's bytes (submission.py).
 
     ``make_cases`` is called after the first child has started, so that the parent's work (and
     its torch import) overlaps with the child's.
     """
     contain = sandbox.containment(student_check)
-    notes = [contain.describe()]
-    if not contain.user and not contain.namespaces and sandbox.protect_parent():
-        notes.append("grader made non-dumpable: a same-user child cannot read its memory")
-    if not sandbox.become_subreaper():
-        notes.append("could not become a child subreaper: processes a submission detaches may outlive grading")
+    if contain.error:
+        why = f"the grader cannot start a sandboxed child here: {contain.error}"
+        return make_cases(), {}, {t.name: f"not graded: {why}" for t in assignment.tasks}, [contain.describe()], "", why
     forker = None
     early_cases = None
+    zygote_note = ""
     if zygote:
         sandbox.zygote_for(contain, wait=False)  # its torch import overlaps the cases being built here
         early_cases = make_cases()
         forker, why = sandbox.zygote_for(contain)
-        notes.append(why or "zygote: the child was forked from an interpreter that had imported torch")
-    box = sandbox.prepare(submission, assignment.submission, source)
-    hidden = sandbox.secret_paths(list(hide))
-    before = sandbox.own_children()
+        zygote_note = why or "zygote: the child was forked from an interpreter that had imported torch"
+    grading = sandbox.Grading(contain, submission, assignment.submission, hide, source)
+    notes = grading.notes + ([zygote_note] if zygote_note else [])
     answers: dict[str, dict] = {}
     failures: dict[str, str] = {}
     output = bytearray()
-    known: set[int] = set()
-    child: sandbox.Child | None = sandbox.Child(box, contain, hidden, memory_bytes, forker)
+    grader_error = ""
+    retries = RETRIES
+    child: sandbox.Child | None = grading.child(memory_bytes, forker)
     try:
         cases = early_cases if early_cases is not None else make_cases()
         precomputed = False
@@ -152,69 +159,86 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
                      if any(bool(c.get("visible")) == visible for c in cases[t.name])]
         while remaining:
             if child is None:
-                child = sandbox.Child(box, contain, hidden, memory_bytes, forker)
-            kind, frame = child.read(time.monotonic() + STARTUP_LIMIT, 0)
-            if kind != "frame" or type(frame) is not dict or frame.get("event") != "ready":
-                reason = f"the grader's child process did not start ({child.exit_text()})"
-                for t, _visible in remaining:
-                    failures[t] = reason
-                notes.append(reason + ": " + bytes(child.output[-2000:]).decode(errors="replace"))
-                break
-            child.base_rss = child.rss()
-            if child.fallback and child.fallback not in notes:
-                notes.append(child.fallback)
-            wanted = set(remaining)
-            child.send({"probe": scoring_module(assignment).PROBE, "module_name": Path(assignment.submission).stem,
-                        "units": [list(u) for u in remaining],
-                        "cases": [c.sent() for t in dict.fromkeys(t for t, _ in remaining) for c in cases[t]
-                                  if (t, bool(c.get("visible"))) in wanted],
-                        "memory_bytes": 0 if uses_cuda else memory_bytes})
-            if not precomputed:
-                precomputed = True
-                scoring_module(assignment).precompute(cases)  # overlaps the child
-            remaining = _collect(child, remaining, answers, failures, timeout, memory_bytes)
+                child = grading.child(memory_bytes, forker)
+            kind, frame = child.read(time.monotonic() + STARTUP_LIMIT)
+            started = kind == "frame" and type(frame) is dict and frame.get("event") == "ready"
+            if not started:  # no student code has run yet: whatever happened is the grader's
+                unexplained = f"the grader's child process did not start ({child.exit_text()})"
+                notes.append(unexplained + ": " + bytes(child.output[-2000:]).decode(errors="replace"))
+            else:
+                child.watch(0 if uses_cuda else memory_bytes)
+                if child.fallback and child.fallback not in notes:
+                    notes.append(child.fallback)
+                wanted = set(remaining)
+                child.send({"probe": scoring_module(assignment).PROBE, "module_name": Path(assignment.submission).stem,
+                            "units": [list(u) for u in remaining],
+                            "cases": [c.sent() for t in dict.fromkeys(t for t, _ in remaining) for c in cases[t]
+                                      if (t, bool(c.get("visible"))) in wanted],
+                            "memory_bytes": 0 if uses_cuda else memory_bytes})
+                if not precomputed:
+                    precomputed = True
+                    scoring_module(assignment).precompute(cases)  # overlaps the child
+                remaining, unexplained = _collect(child, remaining, answers, failures, timeout, memory_bytes)
             child.kill()
-            known |= child.tree
+            grading.ended(child)
             output += child.output
             child = None
+            if unexplained:
+                if retries:
+                    retries -= 1
+                    notes.append(f"started the child again: {unexplained}")
+                    forker = forker if started else None  # a child that did not start: a fresh interpreter next
+                    continue
+                grader_error = f"{unexplained}, twice"
+                failures.update({t.name: f"not graded: {grader_error}" for t in assignment.tasks})
+                break
     finally:
         if child is not None:
             child.kill()
-            known |= child.tree
-        strays = sandbox.kill_strays(before, known)
-        if strays:
-            notes.append(f"killed {strays} process(es) the submission left running after it exited")
-        box.cleanup()
+            grading.ended(child)
+        notes += grading.close()
     results: dict[str, list] = {}
     for t in cases:
         if t not in failures:
             results[t], refused = case_lib.accept(cases[t], answers.get(t, {}))
             notes += refused
-    return cases, results, failures, notes, bytes(output[:sandbox.OUTPUT_CAP]).decode(errors="replace")
+    return cases, results, failures, notes, bytes(output[:sandbox.OUTPUT_CAP]).decode(errors="replace"), grader_error
+
+
+def _death_of(child: sandbox.Child, kind: str) -> tuple[str, str]:
+    """(cause, text) of a child that stopped answering: "timeout" and "memory" are the grader's own
+    findings; for an ended process, the child's death (see Child.death)."""
+    if kind in ("timeout", "memory", "garbled", "frame"):
+        return kind, ""
+    return child.death()
 
 
 def _collect(child: sandbox.Child, units: list[tuple[str, bool]], answers: dict, failures: dict, timeout: float,
-             memory_bytes: int) -> list[tuple[str, bool]]:
+             memory_bytes: int) -> tuple[list[tuple[str, bool]], str]:
     """Read one child's frames into ``answers`` (task -> case id -> result). Returns the units still to
-    run after a hang or crash (a failed task's other units are dropped), else []."""
+    run after a hang or crash (a failed task's other units are dropped), else [], and why the child
+    died when that was no cause the grader can prove (the units are then all still to run)."""
     tasks = list(dict.fromkeys(t for t, _ in units))
-    kind, frame = child.read(time.monotonic() + timeout, memory_bytes)
+    kind, frame = child.read(time.monotonic() + timeout)
     if kind != "frame" or type(frame) is not dict or frame.get("event") != "import":
+        cause, text = _death_of(child, kind)
+        if cause == "unexplained":
+            return units, f"the child died while importing the file: {text}"
         why = {"timeout": f"importing your file took longer than {timeout:g} s (code at module level that loops?)",
-               "memory": _memory_text(memory_bytes)}.get(kind, f"your file ended the grader's process while "
-                                                                f"being imported: {child.exit_text()}")
+               "memory": _memory_text(memory_bytes)}.get(cause, f"your file ended the grader's process while "
+                                                                f"being imported: {text or kind}")
         for t in tasks:
             failures[t] = why
-        return []
+        return [], ""
     if not frame.get("ok"):
         for t in tasks:
             failures[t] = f"your file could not be imported: {str(frame.get('error'))[:600]}"
-        return []
+        return [], ""
     done: set[int] = set()
     current: int | None = None
     while True:
         deadline = time.monotonic() + (timeout if current is not None else STARTUP_LIMIT)
-        kind, frame = child.read(deadline, memory_bytes)
+        kind, frame = child.read(deadline)
         event = frame.get("event") if kind == "frame" and type(frame) is dict else None
         unit = frame.get("unit") if event else None
         if event == "start" and type(unit) is int and 0 <= unit < len(units) and unit not in done:
@@ -227,20 +251,23 @@ def _collect(child: sandbox.Child, units: list[tuple[str, bool]], answers: dict,
             current = None
             continue
         if event == "done":
-            return []
+            return [], ""
         # A hang, a crash, a memory blow-up, or garbage on the channel while running ``current``.
         if current is None:
             current = next((i for i in range(len(units)) if i not in done), None)
             if current is None:
-                return []
+                return [], ""
         task = units[current][0]
+        cause, text = _death_of(child, kind if kind != "frame" else "frame")
+        if cause == "unexplained":
+            return [u for i, u in enumerate(units) if i not in done], f"the child died during {task}: {text}"
         failures[task] = {
             "timeout": f"{task} took longer than {timeout:g} s and was stopped (an endless loop?)",
             "memory": f"{task} {_memory_text(memory_bytes)}",
             "garbled": f"{task}: the grader's channel was corrupted (does your code write to file descriptors?)",
             "frame": f"{task}: the grader received a message it did not ask for",
-        }.get(kind, f"{task}: {child.exit_text()}")
-        return [u for i, u in enumerate(units) if i not in done and u[0] not in failures]
+        }.get(cause, f"{task}: {text}")
+        return [u for i, u in enumerate(units) if i not in done and u[0] not in failures], ""
 
 
 def run_in_process(submission: Path, assignment: Assignment, cases: dict[str, list[dict]]) -> dict[str, list]:
@@ -300,7 +327,7 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
         if escapes:  # every offending line, in every row it zeroes: one resubmission fixes them all
             head = "your file breaks a rule of graded code, so no check of any task earns credit"
             head = head if o.category == "compliance" else f"no credit: {head}"
-            o.lines = [f"{head}{more}: {escapes[0]}", *escapes[1:]]
+            o.lines = [f"{head}{more}: {escapes[0]}", *escapes[1:], *o.lines[:2]]  # and what the run showed
             o.fraction = 0.0
             continue
         shortcuts = verdict.shortcuts(task)
@@ -338,8 +365,8 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
     started = time.monotonic()
     submission = resolve_submission(path, assignment)
     student_check = student_check and visible_only  # no secret case ever runs next to root's child
-    if isolate:
-        sandbox.containment(student_check)  # refuse before any work when student code would run as root
+    if isolate:  # refuse before any work: student code as root, or secrets a child could read
+        sandbox.ready(hide, student_check)
     notes: list[str] = []
     run_id = run_id or run_id_of(submission.read_bytes())
     if seed is None and not visible_only:
@@ -368,11 +395,11 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
         raw = scoring_module(assignment).make_cases(assignment, secret, visible_only, devs, public_seed=PUBLIC_SEED)
         return case_lib.issue(raw)
 
-    output = ""
+    output = grader_error = ""
     if isolate:
-        cases, results, failures, run_notes, output = run_isolated(submission, assignment, build_cases,
-                                                                   timeout, memory_bytes, hide, zygote,
-                                                                   source.encode("utf-8"), student_check)
+        cases, results, failures, run_notes, output, grader_error = run_isolated(
+            submission, assignment, build_cases, timeout, memory_bytes, hide, zygote, source.encode("utf-8"),
+            student_check)
         notes += run_notes
     else:
         cases = build_cases()
@@ -412,4 +439,5 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
 
         torch.set_num_threads(restore_threads[0])
     return GradeResult(assignment, submission, outcomes, time.monotonic() - started, visible_only, notes, output,
-                       run_id, list(read.notes), gate=[v.text() for v in verdict.violations][:GATE_LINES])
+                       run_id, list(read.notes), gate=[v.text() for v in verdict.violations][:GATE_LINES],
+                       grader_error=grader_error)

@@ -60,6 +60,8 @@ def of_result(result) -> Status:
     from course_nn.grading import submission
 
     a: Assignment = result.assignment
+    if getattr(result, "grader_error", ""):
+        return Status(GRADER_ERROR, f"the grader failed, not the submission: {result.grader_error}")
     read = submission.read(result.submission, a)
     if read.problem:  # not UTF-8 text, a broken notebook: the student's import error
         return Status(IMPORT_ERROR, read.problem)
