@@ -7,6 +7,7 @@ Each ``e_<Node>`` method checks one construct and returns what the gate knows of
 from __future__ import annotations
 
 import ast
+import types
 
 from course_nn.grading.review import messages as M
 from course_nn.grading.review import values as V
@@ -70,6 +71,9 @@ class ExpressionRules:
             if bv is None:
                 self.refuse(node, M.builtin_rebound(name) if found else M.builtin(self.policy, name))
                 return V.UNKNOWN_VALUE
+            if found and name in SPECIAL_BUILTINS:  # maybe the built-in, maybe not: its call rules must hold
+                self.refuse(node, M.special_rebound(name))
+                return V.REFUSED_VALUE
             vals.append(bv)
         modules = {v.name for v in vals if v.kind == V.MODULE}
         if modules and (len(modules) > 1 or any(v.kind != V.MODULE for v in vals)):
@@ -118,11 +122,19 @@ class ExpressionRules:
             if listed:
                 self.known_shortcut(node, sub, listed, shown)
                 return V.known(listed, sub)
+            if isinstance(base.obj, type) and isinstance(sub, types.FunctionType):
+                self.refuse(node, M.unbound(shown, attr))  # torch.nn.Module.train(anything): any `self`
+                return V.REFUSED_VALUE
             return self.generic(node, attr)
         if base.kind in (V.OWN_CLASS, V.TRUSTED, V.INSTANCE) and base.obj != "mixed":
-            inner = self.classes.nested_class(base.family, attr)
-            if inner is not None:  # TorchFunctions.Linear, self.Block: a class, with a class's rules
-                return V.Value(V.OWN_CLASS, attr, inner, inner)
+            nested = self.classes.nested_class(base.family, attr)
+            if nested is not None:  # TorchFunctions.Linear, self.Block: a class, with a class's rules
+                inner, other = nested
+                if not other:
+                    return V.Value(V.OWN_CLASS, attr, inner, inner)
+                if self.classes.family(inner).guarded:  # maybe that class, maybe something else
+                    self.refuse(node, M.nested_rebound(attr))
+                    return V.REFUSED_VALUE
         if base.kind == V.OWN_CLASS:
             fam = self.classes.family(base.family)
             if fam is not None and attr in fam.trusted_methods:
@@ -130,7 +142,12 @@ class ExpressionRules:
                     self.refuse(node, M.own_method(base.name, attr))
                 return V.UNKNOWN_VALUE
             own_names = self.classes.own_names(fam) if fam is not None and base.obj != "mixed" else set()
-            if attr in own_names or attr in self.index.attributes:
+            if attr in own_names:
+                return V.UNKNOWN_VALUE
+            if fam is not None and any(isinstance(getattr(k, attr, None), types.FunctionType) for k in fam.bases):
+                self.refuse(node, M.unbound(shown, attr))  # a listed base's method, through the class: any `self`
+                return V.REFUSED_VALUE
+            if attr in self.index.attributes:
                 return V.UNKNOWN_VALUE
             self.refuse(node, M.attribute(self.policy, attr, False))
             return V.UNKNOWN_VALUE
@@ -231,9 +248,9 @@ class ExpressionRules:
         runs on the caller's own receiver. Refused (False) otherwise where the method trusts its first."""
         fam = None
         if base.kind in (V.OWN_CLASS, V.TRUSTED, V.INSTANCE) and base.obj != "mixed":
-            inner = self.classes.nested_class(base.family, attr)
-            if inner is not None:  # TorchFunctions.Linear, self.Block: a class, with a class's rules
-                return V.Value(V.OWN_CLASS, attr, inner, inner)
+            nested = self.classes.nested_class(base.family, attr)
+            if nested is not None and not nested[1]:
+                return False  # TorchFunctions.Linear(...): a class called (member() gives it a class's rules)
         if base.kind == V.OWN_CLASS:
             fam = self.classes.family(base.family)
             if fam is None or attr not in fam.trusted_methods:
@@ -291,21 +308,51 @@ class ExpressionRules:
         return V.UNKNOWN_VALUE
 
     def e_Compare(self, node: ast.Compare, use: str) -> Value:
-        for operand in [node.left, *node.comparators]:
-            if (isinstance(operand, ast.Call) and isinstance(operand.func, ast.Name) and len(operand.args) == 1
-                    and not operand.keywords and self.name_value(operand.func).name == "type"):
-                self.expr(operand.args[0])  # type(x) is int: compared, never used
+        """``type(x) is int``: ``type(x)`` is only ever compared, and only where no object's own method
+        receives it — ``is``/``is not``, or ``==``/``!=`` against a class (whose metaclass compares);
+        ``type(x) == grab`` would hand the class to ``grab.__eq__``, ``in`` to ``__contains__``."""
+        operands = [node.left, *node.comparators]
+        typed = [self._type_of(o) for o in operands]
+        values: list[Value] = []
+        for i, operand in enumerate(operands):
+            beside_type = (i > 0 and typed[i - 1]) or (i + 1 < len(operands) and typed[i + 1])
+            if typed[i]:
+                self.expr(operand.args[0])  # type: ignore[attr-defined]
+                values.append(V.UNKNOWN_VALUE)
             else:
-                self.expr(operand)
+                values.append(self.expr(operand, CLASSREF if beside_type else VALUE))
+        for i, op in enumerate(node.ops):
+            if not (typed[i] or typed[i + 1]) or isinstance(op, (ast.Is, ast.IsNot)):
+                continue
+            if isinstance(op, (ast.Eq, ast.NotEq)):
+                ok = (typed[i] and typed[i + 1]) or self._a_class(values[i + 1] if typed[i] else values[i])
+            else:  # type(x) in (int, float): a written-out tuple or list of classes
+                right = operands[i + 1]
+                ok = (typed[i] and isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, (ast.Tuple, ast.List))
+                      and all(self._a_class(self.expr(e, CLASSREF)) for e in right.elts))
+            if not ok:
+                self.refuse(node, M.type_call(1))
         return V.UNKNOWN_VALUE
+
+    @staticmethod
+    def _a_class(v: Value) -> bool:
+        return v.kind == V.OWN_CLASS or (v.kind in (V.KNOWN, V.BUILTIN) and isinstance(v.obj, type))
+
+    def _type_of(self, operand: ast.AST) -> bool:
+        """Whether ``operand`` is ``type(x)`` (the built-in, one argument)."""
+        return (isinstance(operand, ast.Call) and isinstance(operand.func, ast.Name) and len(operand.args) == 1
+                and not operand.keywords and not isinstance(operand.args[0], ast.Starred)
+                and self.name_value(operand.func).name == "type")
 
     def e_Subscript(self, node: ast.Subscript, use: str) -> Value:
         key = node.slice
         if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.startswith("__"):
             self.refuse(node, M.dunder_key(key.value))
-        inner = CLASSREF if use == CLASSREF else VALUE  # list[MLP] in an annotation names MLP
-        self.expr(node.value, inner)
-        self.expr(key, inner)
+        inner = CLASSREF if use == CLASSREF else VALUE
+        generic = self.expr(node.value, inner)
+        # list[MLP], Optional[MLP] in an annotation name MLP; `grab[MLP]` would hand the class to an object's
+        # own __getitem__ (a defaultdict keeps it): only a listed generic may receive a class there
+        self.expr(key, CLASSREF if inner == CLASSREF and generic.kind in (V.KNOWN, V.BUILTIN) else VALUE)
         return V.UNKNOWN_VALUE
 
     def e_Dict(self, node: ast.Dict, use: str) -> Value:
@@ -346,10 +393,13 @@ class ExpressionRules:
         return V.UNKNOWN_VALUE
 
     def _parts(self, node: ast.AST, use: str) -> Value:
-        inner = CLASSREF if use == CLASSREF and isinstance(node, (ast.Tuple, ast.List, ast.BinOp)) else VALUE
+        # (A, B) and A | None name classes where a class may go; any other operator would hand the class to
+        # the other operand's own method (`A + grab` calls grab.__radd__(A))
+        union = isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr)
+        inner = CLASSREF if use == CLASSREF and (union or isinstance(node, (ast.Tuple, ast.List))) else VALUE
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
-                self.expr(child, inner)  # (A, B) and A | None name classes where a class may go
+                self.expr(child, inner)
         return V.UNKNOWN_VALUE
 
     e_BoolOp = e_BinOp = e_UnaryOp = e_IfExp = e_Set = e_Starred = e_Slice = _parts

@@ -28,6 +28,8 @@ from course_nn.registry import Assignment
 ALLOWED_DUNDER_DEFS = frozenset({"__init__", "__post_init__", "__repr__", "__str__", "__len__", "__getitem__",
                                  "__iter__", "__contains__", "__call__", "__eq__", "__ne__", "__lt__", "__le__",
                                  "__gt__", "__ge__", "__hash__"})
+# Class decorators that return the very class they are given (with keyword options only).
+CLASS_DECORATORS = frozenset({"dataclasses.dataclass"})
 # Metadata a module may assign.
 DUNDER_STORES = frozenset({"__all__", "__version__", "__author__", "__doc__"})
 
@@ -166,7 +168,13 @@ class Gate(ExpressionRules, DynamicRules):
         # where it would become an attribute the gate does not follow
         alias = (len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Name)
                  and not self.in_class_body())
-        self.expr(node.value, CLASSREF if alias else V.VALUE)
+        value = self.expr(node.value, CLASSREF if alias else V.VALUE)
+        if alias and value.kind == V.OWN_CLASS and any(
+                b.kind in ("assign", "annassign", "walrus") and isinstance(b.value, ast.Name)
+                for b in self.resolver.lookup(node.value)[0]):
+            # an alias of an alias: the gate follows such chains only a few names deep, so a longer one
+            # could turn a class into a value it no longer recognises; one step is all a file needs
+            self.refuse(node, M.alias_chain(node.value.id))
         for t in node.targets:
             self.bind_target(t)
 
@@ -356,6 +364,11 @@ class Gate(ExpressionRules, DynamicRules):
         if getattr(node, "type_params", None):
             self.refuse(node, M.construct(node))
         self.bind_name(node.name, node)
+        if (self.class_stack and self.in_class_body() and self.classes.family(self.classes.family_of(node)).guarded
+                and (node.name in self.index.attributes or node.name in self.index.handed)):
+            # `[Outer][0].apply` reads a listed name on an object the gate cannot type: that must never be
+            # a class whose methods trust their first argument
+            self.refuse(node, M.nested_listed(node.name))
         if node.keywords:
             self.refuse(node, M.class_keywords())
             self.exprs([k.value for k in node.keywords])
@@ -365,7 +378,10 @@ class Gate(ExpressionRules, DynamicRules):
             value = self.expr(deco.func if isinstance(deco, ast.Call) else deco, V.CALLEE)
             if isinstance(deco, ast.Call):
                 self.arguments(deco)
-            if value.kind != V.KNOWN:
+            # The class's name is bound to whatever the decorator returns, and the gate keeps treating it
+            # as this class (its own attributes readable): only a decorator that returns the class itself.
+            if not (value.kind == V.KNOWN and value.name in CLASS_DECORATORS
+                    and not (isinstance(deco, ast.Call) and deco.args)):
                 self.refuse(deco, M.decorator(ast.unparse(deco)))
         self.class_stack.append(node)
         self._class_depth.append(self.depth)
