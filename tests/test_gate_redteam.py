@@ -248,6 +248,15 @@ REFUSED = [
      "        self.materialize_grads = 'real'\n    def get(self, o):\n"
      "        return getattr(o, self.materialize_grads)\n"
      "torch.autograd.Function.set_materialize_grads(_C(), 'ctypes')"),
+    ("fixed: super() in a classmethod is the base's function itself", "class _C(_G):\n    @classmethod\n"
+     "    def leak(cls, obj):\n        return super().forward(obj)\n_c = _C.leak(np.zeros(1))"),
+    ("fixed: super() in a lambda binds to the lambda's argument", "class _C(_G):\n    def leak(self):\n"
+     "        return lambda o: super().forward(o)"),
+    ("fixed: getattr name stored from outside as .data", "class _C:\n    def __init__(self):\n"
+     "        self.data = 'real'\n    def peek(self, o):\n        return getattr(o, self.data)\n_c = _C()\n"
+     "[_c][0].data = 'ctypes'"),
+    ("fixed: nested class named data, replaced from outside", "class _A:\n    class data:\n        ctypes = 0\n"
+     "    def go(self):\n        return self.data.ctypes\n_a = _A()\n[_a][0].data = np.zeros(1)"),
     # -- refused from the start: spellings of the same reach this pass tried
     ("fullwidth getattr (NFKC)", "_x = \uff47\uff45\uff54\uff41\uff54\uff54\uff52(np.zeros(1), 'ctypes' + '')"),
     ("fullwidth eval (NFKC)", "_x = \uff45\uff56\uff41\uff4c('1')"),

@@ -229,6 +229,7 @@ class Classes:
         if not found:
             return None
         other = (attr in fam.values or any(attr.startswith(p) for p in fam.patterns)
+                 or attr in self.resolver.index.stores  # `x.data = ...` is allowed on any object
                  or any(b.kind != "class" for c in fam.classes for b in self.scopes.opened[id(c)].bindings.get(attr, ())))
         return (next(iter(found)) if len(found) == 1 else self.merge(frozenset(found))), other
 

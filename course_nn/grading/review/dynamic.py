@@ -83,8 +83,8 @@ class DynamicRules:
             fid = self.classes.receiver(node.value)
             fam = self.classes.family(fid) if fid is not None else None
             if fam is None or any(node.attr.startswith(p) for p in fam.patterns) or node.attr not in \
-                    self.classes.own_names(fam):
-                return None
+                    self.classes.own_names(fam) or node.attr in self.index.stores:
+                return None  # (`grad`, `data`, `requires_grad` may be set from outside, on any object)
             assigned = list(fam.values.get(node.attr, []))
             for c in fam.classes:
                 body = self.scopes.opened[id(c)].bindings.get(node.attr, [])

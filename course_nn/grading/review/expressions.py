@@ -287,7 +287,15 @@ class ExpressionRules:
 
     def super_call(self, node: ast.Call) -> Value:
         if not node.args and not node.keywords:
-            return Value(V.SUPER, "super()")
+            # super() binds to the first argument of the function it is written in: only an instance
+            # method's trusted `self` keeps its methods bound (in a classmethod, super().forward is B.forward
+            # itself, callable on anything)
+            fn = self.functions[-1] if self.functions else None
+            fid = self.classes.method_family.get(id(fn))
+            if fid is not None and not self.classes.family(fid).function:
+                return Value(V.SUPER, "super()")
+            self.refuse(node, M.super_use())
+            return V.REFUSED_VALUE
         if len(node.args) == 2 and not node.keywords:
             cls = self.expr(node.args[0], CLASSREF)
             if cls.kind == V.OWN_CLASS and self.classes.receiver(node.args[1]) is not None:
@@ -336,7 +344,8 @@ class ExpressionRules:
 
     @staticmethod
     def _a_class(v: Value) -> bool:
-        return v.kind == V.OWN_CLASS or (v.kind in (V.KNOWN, V.BUILTIN) and isinstance(v.obj, type))
+        return (v.kind == V.OWN_CLASS and v.obj != "mixed") or (v.kind in (V.KNOWN, V.BUILTIN)
+                                                                 and isinstance(v.obj, type))
 
     def _type_of(self, operand: ast.AST) -> bool:
         """Whether ``operand`` is ``type(x)`` (the built-in, one argument)."""

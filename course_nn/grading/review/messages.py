@@ -190,7 +190,8 @@ def dunder_key(key: str) -> str:
 
 
 def super_use() -> str:
-    return "`super()` may only be called as `super().method(...)`, or as `super(ThisClass, self)`"
+    return ("`super()` may only be called as `super().method(...)` in a method of your class that takes `self`, "
+            "or as `super(ThisClass, self)`")
 
 
 def construct(node: ast.AST) -> str:

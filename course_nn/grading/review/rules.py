@@ -53,6 +53,7 @@ class Gate(ExpressionRules, DynamicRules):
         self.in_forward = False
         self.class_stack: list[ast.ClassDef] = []
         self.depth = 0  # functions and lambdas around the current node
+        self.functions: list[ast.AST] = []  # ... and which they are, innermost last
 
     # -- recording
     def refuse(self, node: ast.AST, rule: str) -> None:
@@ -78,6 +79,7 @@ class Gate(ExpressionRules, DynamicRules):
     @contextlib.contextmanager
     def function(self, node: ast.AST):
         self.depth += 1
+        self.functions.append(node)
         saved = self.in_forward
         if self.owner is not None and getattr(node, "name", "") in ("forward", "setup_context"):
             self.in_forward = True
@@ -85,6 +87,7 @@ class Gate(ExpressionRules, DynamicRules):
             yield
         finally:
             self.in_forward = saved
+            self.functions.pop()
             self.depth -= 1
 
     @contextlib.contextmanager
@@ -281,7 +284,8 @@ class Gate(ExpressionRules, DynamicRules):
         elif isinstance(p, ast.MatchClass):
             cls = self.expr(p.cls, CLASSREF)
             # `case C(x=...)` reads attribute x of the subject: the rules of `subject.x`
-            receiver = V.Value(V.TRUSTED, "", None, cls.family) if cls.kind == V.OWN_CLASS else V.UNKNOWN_VALUE
+            exact = cls.kind == V.OWN_CLASS and cls.obj != "mixed"  # else maybe another class at run time
+            receiver = V.Value(V.TRUSTED, "", None, cls.family) if exact else V.UNKNOWN_VALUE
             for attr in p.kwd_attrs:
                 if introspective(attr):
                     self.refuse(p, M.introspection(attr))
@@ -397,8 +401,8 @@ class Gate(ExpressionRules, DynamicRules):
         import torch
 
         v = self.expr(base, CLASSREF)
-        if v.kind == V.OWN_CLASS or (v.kind == V.KNOWN and v.obj is typing.NamedTuple):
-            return
+        if (v.kind == V.OWN_CLASS and v.obj != "mixed") or (v.kind == V.KNOWN and v.obj is typing.NamedTuple):
+            return  # (a name bound to an own class *and* something else could be an array type at run time)
         obj = v.obj if v.kind in (V.KNOWN, V.BUILTIN) else None
         if not isinstance(obj, type) or issubclass(obj, (torch.Tensor, numpy.ndarray, type)) or obj in (
                 memoryview, bytearray, property, staticmethod, classmethod, super):
