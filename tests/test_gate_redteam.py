@@ -257,6 +257,7 @@ REFUSED = [
      "[_c][0].data = 'ctypes'"),
     ("fixed: nested class named data, replaced from outside", "class _A:\n    class data:\n        ctypes = 0\n"
      "    def go(self):\n        return self.data.ctypes\n_a = _A()\n[_a][0].data = np.zeros(1)"),
+    ("fixed: a __future__ import binding __name__", "from __future__ import annotations as __name__"),
     # -- refused from the start: spellings of the same reach this pass tried
     ("fullwidth getattr (NFKC)", "_x = \uff47\uff45\uff54\uff41\uff54\uff54\uff52(np.zeros(1), 'ctypes' + '')"),
     ("fullwidth eval (NFKC)", "_x = \uff45\uff56\uff41\uff4c('1')"),

@@ -326,6 +326,8 @@ class Gate(ExpressionRules, DynamicRules):
             self.refuse(node, M.relative_import())
             return
         if module == "__future__":
+            for alias in node.names:  # `from __future__ import annotations as __name__` binds a name too
+                self.bind_name(alias.asname or alias.name, node)
             return
         if not self.index.importable(module):
             self.refuse(node, M.imported(self.policy, module))
