@@ -20,6 +20,7 @@ file there and nowhere else: the rest of the route passes, so each file tests it
 from __future__ import annotations
 
 import ast
+import json
 import textwrap
 from pathlib import Path
 
@@ -355,6 +356,19 @@ def test_absurd_nesting_is_a_refusal_never_a_crash(name):
     verdict = review.check(source, HW1)
     assert verdict.escapes and ("deep" in verdict.escapes[0].rule or "levels" in verdict.escapes[0].rule)
     assert isinstance(review.review_flags(source, HW1), dict)
+
+
+def test_a_notebook_holding_a_lone_surrogate_is_a_problem_not_a_traceback(tmp_path):
+    """JSON may escape half a surrogate pair ("\\ud800"): no UTF-8 file holds it, so the sandbox's copy
+    could not be written (a traceback in the grader before this pass)."""
+    cell = {"cell_type": "code", "metadata": {"tags": ["course-nn:hw1:Square"]}, "outputs": [],
+            "execution_count": None, "source": SOLUTION.read_text() + "\n_x = '\ud800'\n"}
+    path = tmp_path / "hw1_autograd.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}))
+    assert "U+D800" in submission.read(path, HW1).problem
+    result = engine.grade(path, HW1, isolate=False, visible_only=True)
+    assert result.score == 0 and all("U+D800" in "\n".join(o.lines) for o in result.outcomes)
+    assert review.check(SOLUTION.read_text() + "\n_x = '\ud800'\n", HW1).escapes  # the gate alone, too
 
 
 def test_grading_a_deeply_nested_file_names_the_problem(tmp_path):

@@ -169,6 +169,12 @@ def _checked(text: str, name: str, notes: tuple[str, ...]) -> Source:
     if "\x00" in text:
         line = text[:text.index("\x00")].count("\n") + 1
         return Source("", notes, f"{name} contains a null byte on line {line}, so it is not plain text: {SAVE_AS_UTF8}")
+    try:
+        text.encode("utf-8")  # what the sandbox receives; a notebook's JSON may hold a lone "\ud800"
+    except UnicodeEncodeError as err:
+        line = text[:err.start].count("\n") + 1
+        return Source("", notes, f"{name} contains a character that is not text (U+{ord(text[err.start]):04X}) on "
+                                 f"line {line}: {SAVE_AS_UTF8}")
     return Source(text, notes)
 
 
