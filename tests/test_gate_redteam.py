@@ -259,6 +259,8 @@ REFUSED = [
     ("fixed: nested class named data, replaced from outside", "class _A:\n    class data:\n        ctypes = 0\n"
      "    def go(self):\n        return self.data.ctypes\n_a = _A()\n[_a][0].data = np.zeros(1)"),
     ("fixed: a __future__ import binding __name__", "from __future__ import annotations as __name__"),
+    ("fixed: class-body annotation kept by a dataclass field", "_f = dataclasses.field(default=None)\n"
+     "@dataclasses.dataclass\nclass _D:\n    x: _G = _f\n_c = _f.type.forward(np.zeros(1), 0)"),
     # -- refused from the start: spellings of the same reach this pass tried
     ("fullwidth getattr (NFKC)", "_x = \uff47\uff45\uff54\uff41\uff54\uff54\uff52(np.zeros(1), 'ctypes' + '')"),
     ("fullwidth eval (NFKC)", "_x = \uff45\uff56\uff41\uff4c('1')"),

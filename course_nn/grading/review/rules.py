@@ -189,7 +189,8 @@ class Gate(ExpressionRules, DynamicRules):
         self.bind_target(target)
 
     def s_AnnAssign(self, node: ast.AnnAssign) -> None:
-        self.expr(node.annotation, CLASSREF)
+        # In a class body the annotation is a value: @dataclass keeps it as the field's `.type`
+        self.expr(node.annotation, V.VALUE if self.in_class_body() else CLASSREF)
         self.expr(node.value)
         self.bind_target(node.target)
 
