@@ -185,7 +185,8 @@ class _G(torch.nn.Module):
 
 """
 # (name, snippet): every snippet is refused as an escape at one of its own lines. "fixed" marks the holes
-# this pass found (each got through before its fix); the others were refused from the start.
+# this pass found (each got through before its fix), "hardened" what was tightened without a known way to
+# use it; the others were refused from the start.
 REFUSED = [
     # -- fixed: values the gate took for the file's own class or method
     ("fixed: class decorator returns any object", "@functools.partial(lambda c: np.zeros(1))\nclass _A:\n"
@@ -261,6 +262,10 @@ REFUSED = [
     ("fixed: a __future__ import binding __name__", "from __future__ import annotations as __name__"),
     ("fixed: class-body annotation kept by a dataclass field", "_f = dataclasses.field(default=None)\n"
      "@dataclasses.dataclass\nclass _D:\n    x: _G = _f\n_c = _f.type.forward(np.zeros(1), 0)"),
+    ("hardened: a computed dunder name through add_module", "class _M(torch.nn.Module):\n    def __init__(self):\n"
+     "        super().__init__()\n        self.add_module('_' + '_deepcopy__', torch.nn.Identity())"),
+    ("hardened: a computed name through register_buffer", "class _M(torch.nn.Module):\n    def go(self, n):\n"
+     "        self.register_buffer(n, torch.zeros(1))"),
     # -- refused from the start: spellings of the same reach this pass tried
     ("fullwidth getattr (NFKC)", "_x = \uff47\uff45\uff54\uff41\uff54\uff54\uff52(np.zeros(1), 'ctypes' + '')"),
     ("fullwidth eval (NFKC)", "_x = \uff45\uff56\uff41\uff4c('1')"),
@@ -315,8 +320,8 @@ def test_every_attack_in_the_table_is_refused(name, snippet):
     assert any(v.line >= first for v in verdict.escapes), (name, [v.text() for v in verdict.escapes])
 
 
-@pytest.mark.parametrize(("name", "snippet"), [r for r in REFUSED if r[0].startswith("fixed")],
-                         ids=[n for n, _ in REFUSED if n.startswith("fixed")])
+@pytest.mark.parametrize(("name", "snippet"), [r for r in REFUSED if r[0].startswith(("fixed", "hardened"))],
+                         ids=[n for n, _ in REFUSED if n.startswith(("fixed", "hardened"))])
 def test_the_fixed_holes_are_refused_in_hw2_too(name, snippet):
     source = SOLUTION2.read_text() + PRE + "\n" + snippet + "\n"
     assert review.check(source, HW2).escapes, name
@@ -439,6 +444,11 @@ HONEST = {
                                             "    def get(self, t):\n        return getattr(t, self.which)"),
     "a UTF-8 coding line": "# -*- coding: utf-8 -*-",
     "methods called on objects": "_m = torch.nn.Linear(2, 2)\n_m.train(False)\n_p = list(_m.parameters())",
+    "buffers registered by name every way": ("class _M(torch.nn.Module):\n    def __init__(self, n):\n"
+                                             "        super().__init__()\n        for name in ('mean', 'var'):\n"
+                                             "            self.register_buffer(name, torch.zeros(1))\n"
+                                             "        for d in range(n):\n"
+                                             "            self.register_parameter(f'w{d}', torch.nn.Parameter(torch.ones(1)))"),
 }
 
 

@@ -11,7 +11,7 @@ import types
 
 from course_nn.grading.review import messages as M
 from course_nn.grading.review import values as V
-from course_nn.grading.review.classes import REGISTERS
+from course_nn.grading.review.classes import REGISTERS, constant_prefix
 from course_nn.grading.review.index import introspective
 from course_nn.grading.review.shortcuts import AUTOGRAD_CALLABLES, AUTOGRAD_METHODS, canonical, ops_of
 from course_nn.grading.review.values import BASE, CALLEE, CLASSREF, VALUE, Value
@@ -233,9 +233,13 @@ class ExpressionRules:
 
     def arguments(self, node: ast.Call) -> Value:
         if isinstance(node.func, ast.Attribute) and node.func.attr in REGISTERS and node.args:
-            name = node.args[0]  # self.register_buffer(NAME, ...) sets attribute NAME
-            if isinstance(name, ast.Constant) and isinstance(name.value, str) and introspective(name.value):
-                self.refuse(node, M.introspection(name.value))
+            name = node.args[0]  # self.register_buffer(NAME, ...) sets attribute NAME, read through __getattr__
+            names = self.static_strings(name)
+            if names is None:  # computed: its fixed start must rule out `__deepcopy__` and friends
+                start = constant_prefix(name)
+                names = frozenset({start}) if start[:1].isalpha() else frozenset({"__"})
+            for bad in sorted(n for n in names if introspective(n)):
+                self.refuse(node, M.introspection(bad if bad != "__" else ast.unparse(name)))
         self.exprs(node.args)
         for k in node.keywords:
             if k.arg is not None and k.arg.startswith("__"):
