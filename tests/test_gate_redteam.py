@@ -222,6 +222,8 @@ REFUSED = [
      "        return False\n_ok = type(_G()) in _Grab()"),
     ("fixed: type(x) compared to a name that may be an object", "class _Grab:\n    pass\n_Grab = _Grab()\n"
      "_ok = type(_G()) == _Grab"),
+    ("a class beside type(x) in a chained comparison", "class _Grab:\n    def __eq__(self, o):\n"
+     "        return False\n_ok = type(1) != _G == _Grab()"),
     ("fixed: alias of an alias, nine deep", "_A0 = _G\n" + "".join(f"_A{i} = _A{i - 1}\n" for i in range(1, 10))
      + "_c = _A9.forward(np.zeros(1), 0)"),
     ("fixed: maybe-shadowed getattr", "if False:\n    getattr = None\n_c = getattr(np.zeros(1), 'ct' + 'ypes')"),

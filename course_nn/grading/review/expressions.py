@@ -333,6 +333,8 @@ class ExpressionRules:
                 values.append(V.UNKNOWN_VALUE)
             else:
                 values.append(self.expr(operand, CLASSREF if beside_type else VALUE))
+        if any(typed) and len(node.ops) > 1:  # `type(x) != C == grab` compares C with grab too
+            self.refuse(node, M.type_call(1))
         for i, op in enumerate(node.ops):
             if not (typed[i] or typed[i + 1]) or isinstance(op, (ast.Is, ast.IsNot)):
                 continue
