@@ -417,6 +417,16 @@ def test_many_bindings_per_name_cost_linear_work(monkeypatch):
     assert calls["bindings"] and calls["strings"], calls
 
 
+def test_long_attribute_chains_over_a_big_literal_are_not_quoted_at_every_step(monkeypatch):
+    """Every attribute read used to unparse its whole base for a message it might need: 90 reads over a
+    literal of 100 000 characters meant 90 copies. Quotes are made only for a message now (counted)."""
+    quoted = []
+    real = ast.unparse
+    monkeypatch.setattr(ast, "unparse", lambda node: quoted.append(node) or real(node))
+    verdict = review.check("_x = [" + "0, " * 30000 + "]" + ".real" * 90 + "\n", HW1)
+    assert not verdict.violations and len(quoted) == 0, len(quoted)
+
+
 # ----------------------------------------------------------------------------------------------
 # Honest code beside every fix keeps passing
 

@@ -101,17 +101,16 @@ class ExpressionRules:
 
     def member(self, node: ast.AST, base: Value, attr: str, use: str, explicit: bool = False) -> Value:
         """``base.attr`` read: what it is, or a refusal."""
-        shown = ast.unparse(node.func if isinstance(node, ast.Call) else node)
         if base.kind == V.REFUSED:
             return V.REFUSED_VALUE
         if base.kind == V.MODULE:
             m = self.index.member(base.name, attr)
             if m is None:
-                self.refuse(node, M.not_listed(self.policy, f"{base.name}.{attr}", shown))
+                self.refuse(node, M.not_listed(self.policy, f"{base.name}.{attr}", self.shown(node)))
                 return V.REFUSED_VALUE
             if m.module:
                 return V.module(m.qualified)
-            self.known_shortcut(node, m.obj, m.qualified, shown)
+            self.known_shortcut(node, m.obj, m.qualified, self.shown(node))
             return V.known(m.qualified, m.obj)
         if base.kind == V.KNOWN:
             try:
@@ -120,10 +119,10 @@ class ExpressionRules:
                 sub = None
             listed = self.index.objects.get(id(sub)) if sub is not None else None
             if listed:
-                self.known_shortcut(node, sub, listed, shown)
+                self.known_shortcut(node, sub, listed, self.shown(node))
                 return V.known(listed, sub)
             if isinstance(base.obj, type) and isinstance(sub, types.FunctionType):
-                self.refuse(node, M.unbound(shown, attr))  # torch.nn.Module.train(anything): any `self`
+                self.refuse(node, M.unbound(self.shown(node), attr))  # torch.nn.Module.train(anything): any `self`
                 return V.REFUSED_VALUE
             return self.generic(node, attr)
         if base.kind in (V.OWN_CLASS, V.TRUSTED, V.INSTANCE) and base.obj != "mixed":
@@ -145,7 +144,7 @@ class ExpressionRules:
             if attr in own_names:
                 return V.UNKNOWN_VALUE
             if fam is not None and any(isinstance(getattr(k, attr, None), types.FunctionType) for k in fam.bases):
-                self.refuse(node, M.unbound(shown, attr))  # a listed base's method, through the class: any `self`
+                self.refuse(node, M.unbound(self.shown(node), attr))  # a listed base's method, through the class: any `self`
                 return V.REFUSED_VALUE
             if attr in self.index.attributes:
                 return V.UNKNOWN_VALUE
@@ -168,6 +167,14 @@ class ExpressionRules:
                 self.refuse(node, M.attribute(self.policy, attr, False))
             return V.UNKNOWN_VALUE
         return self.generic(node, attr)
+
+    @staticmethod
+    def shown(node: ast.AST, whole: bool = False) -> str:
+        """How a message quotes an expression (a call by its callee unless ``whole``). Unparsed only when
+        a message needs it: on long attribute chains over a huge literal, unparsing every attribute
+        read took quadratic time."""
+        text = ast.unparse(node.func if isinstance(node, ast.Call) and not whole else node)
+        return text if len(text) <= 80 else text[:77] + "..."
 
     def generic(self, node: ast.AST, attr: str) -> Value:
         """An attribute of a value the gate cannot type: only the listed names."""
@@ -239,7 +246,7 @@ class ExpressionRules:
                 start = constant_prefix(name)
                 names = frozenset({start}) if start[:1].isalpha() else frozenset({"__"})
             for bad in sorted(n for n in names if introspective(n)):
-                self.refuse(node, M.introspection(bad if bad != "__" else ast.unparse(name)))
+                self.refuse(node, M.introspection(bad if bad != "__" else self.shown(name)))
         self.exprs(node.args)
         for k in node.keywords:
             if k.arg is not None and k.arg.startswith("__"):

@@ -389,7 +389,7 @@ class Gate(ExpressionRules, DynamicRules):
             # as this class (its own attributes readable): only a decorator that returns the class itself.
             if not (value.kind == V.KNOWN and value.name in CLASS_DECORATORS
                     and not (isinstance(deco, ast.Call) and deco.args)):
-                self.refuse(deco, M.decorator(ast.unparse(deco)))
+                self.refuse(deco, M.decorator(self.shown(deco, whole=True)))
         self.class_stack.append(node)
         self._class_depth.append(self.depth)
         with self.owned_by(node.name):
@@ -409,4 +409,4 @@ class Gate(ExpressionRules, DynamicRules):
         obj = v.obj if v.kind in (V.KNOWN, V.BUILTIN) else None
         if not isinstance(obj, type) or issubclass(obj, (torch.Tensor, numpy.ndarray, type)) or obj in (
                 memoryview, bytearray, property, staticmethod, classmethod, super):
-            self.refuse(base, M.base_class(ast.unparse(base)))
+            self.refuse(base, M.base_class(self.shown(base, whole=True)))
