@@ -110,8 +110,9 @@ def markdown(assignment: Assignment) -> str:
     lines.append("- double-underscore names (`x.__class__`, `__dict__`, `__import__`) and the interpreter's frame, "
                  "code, generator and traceback attributes (`gi_frame`, `f_back`, `co_code`, `tb_frame`), however "
                  "they are spelt; `getattr`/`setattr`/`hasattr` with other names; `type(name, bases, dict)`; "
-                 "`\"{0.x}\".format(...)` fields that read attributes or items (use an f-string); metaclasses and "
-                 "class keywords; `async`; a module used as a value (`m = torch`).")
+                 "`\"{0.x}\".format(...)` fields that read attributes or items (use an f-string); metaclasses, "
+                 "class keywords and class decorators other than `@dataclass`; `async`; a module used as a value "
+                 "(`m = torch`); a `coding:` line other than UTF-8.")
     tasks = [(t, shortcuts(assignment, t)) for t in assignment.tasks]
     tasks = [(t, names) for t, names in tasks if names]
     autograd = autograd_names(assignment)

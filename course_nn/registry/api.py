@@ -126,8 +126,7 @@ ATTRIBUTES = (
     group("a Function class", "", "apply"),
     group("torch.nn.Module", "", "parameters named_parameters buffers named_buffers children named_children "
           "modules named_modules train eval training zero_grad state_dict load_state_dict register_parameter "
-          "register_buffer add_module register_module get_parameter get_submodule get_buffer forward "
-          "extra_repr"),
+          "register_buffer add_module register_module forward extra_repr"),
     group("results and number types", "", "values indices eigenvalues eigenvectors U S Vh Q R L eps tiny "
           "resolution bits smallest_normal is_signed index"),
     group("random generators", "", "manual_seed initial_seed integers random standard_normal permutation "
@@ -176,7 +175,8 @@ REFUSALS = (
              "input", "help", "exit", "quit", "memoryview", "delattr", "id"),
             _PROCESS, "call the function you mean directly"),
     Refusal(("operator.attrgetter", "operator.methodcaller", "operator.itemgetter", "functools.wraps",
-             "functools.update_wrapper", "dataclasses.make_dataclass", "typing.get_type_hints"),
+             "functools.update_wrapper", "dataclasses.make_dataclass", "typing.get_type_hints", ".get_submodule",
+             ".get_parameter", ".get_buffer"),
             "it reads attributes or evaluates text by name", "write `x.name` out"),
 )
 

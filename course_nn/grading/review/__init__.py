@@ -27,15 +27,14 @@ source; the runtime recorders in the child stay, to teach honest students.
 
 from __future__ import annotations
 
-import ast
-
 from course_nn.grading.review.flags import review_flags
 from course_nn.grading.review.rules import Gate
 from course_nn.grading.review.shortcuts import canonical, runtime_shortcuts
+from course_nn.grading.review.source import parse
 from course_nn.grading.review.verdict import Verdict, Violation
 from course_nn.registry import Assignment
 
-__all__ = ["Verdict", "Violation", "canonical", "check", "review_flags", "runtime_shortcuts"]
+__all__ = ["Verdict", "Violation", "canonical", "check", "parse", "review_flags", "runtime_shortcuts"]
 
 
 # A graded file is a few hundred lines; the gate runs in the grader, not in the sandbox, so a file
@@ -43,21 +42,25 @@ __all__ = ["Verdict", "Violation", "canonical", "check", "review_flags", "runtim
 MAX_SOURCE = 500_000
 
 
+def _unreadable(why: str) -> Verdict:
+    return Verdict([Violation(0, "", why, True, None)])
+
+
 def check(source: str, assignment: Assignment) -> Verdict:
-    """Run the gate over a submission's source."""
+    """Run the gate over a submission's source. Never raises for anything a file contains."""
     if len(source) > MAX_SOURCE:
-        return Verdict([Violation(1, "", f"the file has {len(source)} characters, more than a graded file may "
-                                  f"({MAX_SOURCE}): submit only your own code", True, None)])
+        return _unreadable(f"the file has {len(source)} characters, more than a graded file may "
+                           f"({MAX_SOURCE}): submit only your own code")
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return Verdict(syntax_error=True)  # the import fails in the child and says why
-    except (ValueError, RecursionError):  # NUL bytes, absurd nesting: nothing that could be graded
-        return Verdict([Violation(0, "", "the file cannot be read as Python source", True, None)])
-    gate = Gate(source, tree, assignment)
+    except ValueError as err:
+        return _unreadable(str(err))
     try:
+        gate = Gate(source, tree, assignment)
         found = gate.run(tree)
-    except RecursionError:
-        found = [Violation(0, "", "the file nests expressions too deeply to be checked", True, None)]
+    except (RecursionError, MemoryError):  # a backstop: MAX_DEPTH keeps the passes well inside the limit
+        return _unreadable("the file nests expressions too deeply to be checked")
     return Verdict(found, all_ops=gate.all_ops,
                    task_names=frozenset(n for t in assignment.tasks for n in (t.name, *t.extra)))

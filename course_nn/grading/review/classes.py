@@ -216,16 +216,22 @@ class Classes:
             self._merged[key] = m
         return key
 
-    def nested_class(self, fid: int, attr: str) -> int | None:
+    def nested_class(self, fid: int, attr: str) -> tuple[int, bool] | None:
         """The family of the class defined as ``attr`` in a class body of family ``fid`` (merged when
-        several), or None: a class attribute that is a class stays a class to the gate."""
+        several), and whether ``attr`` may also be something else; None when no class body defines a
+        class of that name. A class attribute that is a class stays a class to the gate: exactly that
+        class when nothing else can bind the name (another statement in a class body of the family, or
+        a store on its receivers), else one of several things, with the strictest rules (never a value)."""
         fam = self.family(fid)
         found: set[int] = set()
         for c in fam.classes if fam else []:
             found |= self.nested.get((self._family_of[id(c)], attr), set())
         if not found:
             return None
-        return next(iter(found)) if len(found) == 1 else self.merge(frozenset(found))
+        other = (attr in fam.values or any(attr.startswith(p) for p in fam.patterns)
+                 or attr in self.resolver.index.stores  # `x.data = ...` is allowed on any object
+                 or any(b.kind != "class" for c in fam.classes for b in self.scopes.opened[id(c)].bindings.get(attr, ())))
+        return (next(iter(found)) if len(found) == 1 else self.merge(frozenset(found))), other
 
     def is_trusted_method(self, node: ast.AST) -> bool:
         return id(node) in self.method_family
@@ -235,7 +241,11 @@ class Classes:
         kinds = []
         for deco in fn.decorator_list:
             target = deco.func if isinstance(deco, ast.Call) else deco
-            kinds.append(_decorator_objects().get(id(self.resolver.static(target))))
+            # Called with a callable (`lru_cache(f)`, `torch.no_grad(f)`, `staticmethod(f)`), each of these
+            # returns a wrapper of *that* callable, which then receives the method: options are constants.
+            options = [*deco.args, *(k.value for k in deco.keywords)] if isinstance(deco, ast.Call) else []
+            plain = all(isinstance(o, ast.Constant) for o in options)
+            kinds.append(_decorator_objects().get(id(self.resolver.static(target))) if plain else None)
         if None in kinds:
             return  # an unlisted decorator receives the function: its first argument is not trusted
         params = [*fn.args.posonlyargs, *fn.args.args]

@@ -4,7 +4,7 @@ A dynamic lookup is admitted only where the gate can read every name it may prod
 
 - a name it can list: a string, a conditional between strings, a dict of strings indexed, a
   variable or own attribute only ever bound to those — then each name is checked as if written
-  ``x.name``; on hw2, names drawn only from the Functions handed to MLP are admitted on any object;
+  ``x.name`` (on hw2 the names of the Functions handed to MLP are listed attributes);
 - on a trusted receiver (``self``), a computed name with a fixed start (``f"weight_{d}"``) that
   no attribute the object already has begins with, and that the family itself assigns.
 
@@ -28,6 +28,8 @@ MAX_DEPTH = 8
 
 class DynamicRules:
     _escaping: set[int] | None = None
+    _strings: dict[tuple, frozenset[str] | None] | None = None
+
     def dynamic_call(self, node: ast.Call, kind: str) -> Value:
         args = node.args
         if len(args) < 2 or node.keywords or any(isinstance(a, ast.Starred) for a in args):
@@ -53,10 +55,8 @@ class DynamicRules:
         elif kind == "setattr":
             if recv.kind != V.TRUSTED and not (recv.kind == V.UNKNOWN and name in self.index.stores):
                 self.refuse(node, M.store(name))
-        elif recv.kind != V.MODULE and name in self.index.handed:
-            return  # one of the Functions handed to the file, on whatever object holds them
-        else:
-            self.member(node, recv, name, VALUE)
+        else:  # as if written `recv.name`: a handed Function's name is listed on objects the gate cannot
+            self.member(node, recv, name, VALUE)  # type, never a way around an own class's method rules
 
     def _prefix_ok(self, prefix: str, fam: Family) -> bool:
         """A computed name that can only be one the family sets itself (never one the object has)."""
@@ -83,11 +83,14 @@ class DynamicRules:
             fid = self.classes.receiver(node.value)
             fam = self.classes.family(fid) if fid is not None else None
             if fam is None or any(node.attr.startswith(p) for p in fam.patterns) or node.attr not in \
-                    self.classes.own_names(fam):
-                return None
+                    self.classes.own_names(fam) or node.attr in self.index.stores:
+                return None  # (`grad`, `data`, `requires_grad` may be set from outside, on any object)
             assigned = list(fam.values.get(node.attr, []))
             for c in fam.classes:
-                assigned += [b.value for b in self.scopes.opened[id(c)].bindings.get(node.attr, [])]
+                body = self.scopes.opened[id(c)].bindings.get(node.attr, [])
+                if any(b.kind == "annassign" for b in body):
+                    return None  # a dataclass or NamedTuple field: its value is whatever the caller passed
+                assigned += [b.value for b in body]
             if not assigned or any(v is None for v in assigned):
                 return None
             return self._union(assigned, depth)
@@ -103,6 +106,14 @@ class DynamicRules:
         return frozenset(found)
 
     def _name_strings(self, node: ast.Name, depth: int) -> frozenset[str] | None:
+        if self._strings is None:
+            self._strings = {}
+        key = (node.id, id(self.scopes.scope_of(node)), depth)  # remembered: linear time on long chains
+        if key not in self._strings:
+            self._strings[key] = self._bound_strings(node, depth)
+        return self._strings[key]
+
+    def _bound_strings(self, node: ast.Name, depth: int) -> frozenset[str] | None:
         found, builtin = self.resolver.lookup(node)
         if builtin or not found:
             return None

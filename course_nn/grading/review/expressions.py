@@ -7,10 +7,11 @@ Each ``e_<Node>`` method checks one construct and returns what the gate knows of
 from __future__ import annotations
 
 import ast
+import types
 
 from course_nn.grading.review import messages as M
 from course_nn.grading.review import values as V
-from course_nn.grading.review.classes import REGISTERS
+from course_nn.grading.review.classes import REGISTERS, constant_prefix
 from course_nn.grading.review.index import introspective
 from course_nn.grading.review.shortcuts import AUTOGRAD_CALLABLES, AUTOGRAD_METHODS, canonical, ops_of
 from course_nn.grading.review.values import BASE, CALLEE, CLASSREF, VALUE, Value
@@ -70,6 +71,9 @@ class ExpressionRules:
             if bv is None:
                 self.refuse(node, M.builtin_rebound(name) if found else M.builtin(self.policy, name))
                 return V.UNKNOWN_VALUE
+            if found and name in SPECIAL_BUILTINS:  # maybe the built-in, maybe not: its call rules must hold
+                self.refuse(node, M.special_rebound(name))
+                return V.REFUSED_VALUE
             vals.append(bv)
         modules = {v.name for v in vals if v.kind == V.MODULE}
         if modules and (len(modules) > 1 or any(v.kind != V.MODULE for v in vals)):
@@ -97,17 +101,16 @@ class ExpressionRules:
 
     def member(self, node: ast.AST, base: Value, attr: str, use: str, explicit: bool = False) -> Value:
         """``base.attr`` read: what it is, or a refusal."""
-        shown = ast.unparse(node.func if isinstance(node, ast.Call) else node)
         if base.kind == V.REFUSED:
             return V.REFUSED_VALUE
         if base.kind == V.MODULE:
             m = self.index.member(base.name, attr)
             if m is None:
-                self.refuse(node, M.not_listed(self.policy, f"{base.name}.{attr}", shown))
+                self.refuse(node, M.not_listed(self.policy, f"{base.name}.{attr}", self.shown(node)))
                 return V.REFUSED_VALUE
             if m.module:
                 return V.module(m.qualified)
-            self.known_shortcut(node, m.obj, m.qualified, shown)
+            self.known_shortcut(node, m.obj, m.qualified, self.shown(node))
             return V.known(m.qualified, m.obj)
         if base.kind == V.KNOWN:
             try:
@@ -116,13 +119,21 @@ class ExpressionRules:
                 sub = None
             listed = self.index.objects.get(id(sub)) if sub is not None else None
             if listed:
-                self.known_shortcut(node, sub, listed, shown)
+                self.known_shortcut(node, sub, listed, self.shown(node))
                 return V.known(listed, sub)
+            if isinstance(base.obj, type) and isinstance(sub, types.FunctionType):
+                self.refuse(node, M.unbound(self.shown(node), attr))  # torch.nn.Module.train(anything): any `self`
+                return V.REFUSED_VALUE
             return self.generic(node, attr)
         if base.kind in (V.OWN_CLASS, V.TRUSTED, V.INSTANCE) and base.obj != "mixed":
-            inner = self.classes.nested_class(base.family, attr)
-            if inner is not None:  # TorchFunctions.Linear, self.Block: a class, with a class's rules
-                return V.Value(V.OWN_CLASS, attr, inner, inner)
+            nested = self.classes.nested_class(base.family, attr)
+            if nested is not None:  # TorchFunctions.Linear, self.Block: a class, with a class's rules
+                inner, other = nested
+                if not other:
+                    return V.Value(V.OWN_CLASS, attr, inner, inner)
+                if self.classes.family(inner).guarded:  # maybe that class, maybe something else
+                    self.refuse(node, M.nested_rebound(attr))
+                    return V.REFUSED_VALUE
         if base.kind == V.OWN_CLASS:
             fam = self.classes.family(base.family)
             if fam is not None and attr in fam.trusted_methods:
@@ -130,7 +141,12 @@ class ExpressionRules:
                     self.refuse(node, M.own_method(base.name, attr))
                 return V.UNKNOWN_VALUE
             own_names = self.classes.own_names(fam) if fam is not None and base.obj != "mixed" else set()
-            if attr in own_names or attr in self.index.attributes:
+            if attr in own_names:
+                return V.UNKNOWN_VALUE
+            if fam is not None and any(isinstance(getattr(k, attr, None), types.FunctionType) for k in fam.bases):
+                self.refuse(node, M.unbound(self.shown(node), attr))  # a listed base's method, through the class: any `self`
+                return V.REFUSED_VALUE
+            if attr in self.index.attributes:
                 return V.UNKNOWN_VALUE
             self.refuse(node, M.attribute(self.policy, attr, False))
             return V.UNKNOWN_VALUE
@@ -151,6 +167,14 @@ class ExpressionRules:
                 self.refuse(node, M.attribute(self.policy, attr, False))
             return V.UNKNOWN_VALUE
         return self.generic(node, attr)
+
+    @staticmethod
+    def shown(node: ast.AST, whole: bool = False) -> str:
+        """How a message quotes an expression (a call by its callee unless ``whole``). Unparsed only when
+        a message needs it: on long attribute chains over a huge literal, unparsing every attribute
+        read took quadratic time."""
+        text = ast.unparse(node.func if isinstance(node, ast.Call) and not whole else node)
+        return text if len(text) <= 80 else text[:77] + "..."
 
     def generic(self, node: ast.AST, attr: str) -> Value:
         """An attribute of a value the gate cannot type: only the listed names."""
@@ -216,9 +240,13 @@ class ExpressionRules:
 
     def arguments(self, node: ast.Call) -> Value:
         if isinstance(node.func, ast.Attribute) and node.func.attr in REGISTERS and node.args:
-            name = node.args[0]  # self.register_buffer(NAME, ...) sets attribute NAME
-            if isinstance(name, ast.Constant) and isinstance(name.value, str) and introspective(name.value):
-                self.refuse(node, M.introspection(name.value))
+            name = node.args[0]  # self.register_buffer(NAME, ...) sets attribute NAME, read through __getattr__
+            names = self.static_strings(name)
+            if names is None:  # computed: its fixed start must rule out `__deepcopy__` and friends
+                start = constant_prefix(name)
+                names = frozenset({start}) if start[:1].isalpha() else frozenset({"__"})
+            for bad in sorted(n for n in names if introspective(n)):
+                self.refuse(node, M.introspection(bad if bad != "__" else self.shown(name)))
         self.exprs(node.args)
         for k in node.keywords:
             if k.arg is not None and k.arg.startswith("__"):
@@ -231,9 +259,9 @@ class ExpressionRules:
         runs on the caller's own receiver. Refused (False) otherwise where the method trusts its first."""
         fam = None
         if base.kind in (V.OWN_CLASS, V.TRUSTED, V.INSTANCE) and base.obj != "mixed":
-            inner = self.classes.nested_class(base.family, attr)
-            if inner is not None:  # TorchFunctions.Linear, self.Block: a class, with a class's rules
-                return V.Value(V.OWN_CLASS, attr, inner, inner)
+            nested = self.classes.nested_class(base.family, attr)
+            if nested is not None and not nested[1]:
+                return False  # TorchFunctions.Linear(...): a class called (member() gives it a class's rules)
         if base.kind == V.OWN_CLASS:
             fam = self.classes.family(base.family)
             if fam is None or attr not in fam.trusted_methods:
@@ -270,7 +298,15 @@ class ExpressionRules:
 
     def super_call(self, node: ast.Call) -> Value:
         if not node.args and not node.keywords:
-            return Value(V.SUPER, "super()")
+            # super() binds to the first argument of the function it is written in: only an instance
+            # method's trusted `self` keeps its methods bound (in a classmethod, super().forward is B.forward
+            # itself, callable on anything)
+            fn = self.functions[-1] if self.functions else None
+            fid = self.classes.method_family.get(id(fn))
+            if fid is not None and not self.classes.family(fid).function:
+                return Value(V.SUPER, "super()")
+            self.refuse(node, M.super_use())
+            return V.REFUSED_VALUE
         if len(node.args) == 2 and not node.keywords:
             cls = self.expr(node.args[0], CLASSREF)
             if cls.kind == V.OWN_CLASS and self.classes.receiver(node.args[1]) is not None:
@@ -291,21 +327,54 @@ class ExpressionRules:
         return V.UNKNOWN_VALUE
 
     def e_Compare(self, node: ast.Compare, use: str) -> Value:
-        for operand in [node.left, *node.comparators]:
-            if (isinstance(operand, ast.Call) and isinstance(operand.func, ast.Name) and len(operand.args) == 1
-                    and not operand.keywords and self.name_value(operand.func).name == "type"):
-                self.expr(operand.args[0])  # type(x) is int: compared, never used
+        """``type(x) is int``: ``type(x)`` is only ever compared, and only where no object's own method
+        receives it — ``is``/``is not``, or ``==``/``!=`` against a class (whose metaclass compares);
+        ``type(x) == grab`` would hand the class to ``grab.__eq__``, ``in`` to ``__contains__``."""
+        operands = [node.left, *node.comparators]
+        typed = [self._type_of(o) for o in operands]
+        values: list[Value] = []
+        for i, operand in enumerate(operands):
+            beside_type = (i > 0 and typed[i - 1]) or (i + 1 < len(operands) and typed[i + 1])
+            if typed[i]:
+                self.expr(operand.args[0])  # type: ignore[attr-defined]
+                values.append(V.UNKNOWN_VALUE)
             else:
-                self.expr(operand)
+                values.append(self.expr(operand, CLASSREF if beside_type else VALUE))
+        if any(typed) and len(node.ops) > 1:  # `type(x) != C == grab` compares C with grab too
+            self.refuse(node, M.type_call(1))
+        for i, op in enumerate(node.ops):
+            if not (typed[i] or typed[i + 1]) or isinstance(op, (ast.Is, ast.IsNot)):
+                continue
+            if isinstance(op, (ast.Eq, ast.NotEq)):
+                ok = (typed[i] and typed[i + 1]) or self._a_class(values[i + 1] if typed[i] else values[i])
+            else:  # type(x) in (int, float): a written-out tuple or list of classes
+                right = operands[i + 1]
+                ok = (typed[i] and isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, (ast.Tuple, ast.List))
+                      and all(self._a_class(self.expr(e, CLASSREF)) for e in right.elts))
+            if not ok:
+                self.refuse(node, M.type_call(1))
         return V.UNKNOWN_VALUE
+
+    @staticmethod
+    def _a_class(v: Value) -> bool:
+        return (v.kind == V.OWN_CLASS and v.obj != "mixed") or (v.kind in (V.KNOWN, V.BUILTIN)
+                                                                 and isinstance(v.obj, type))
+
+    def _type_of(self, operand: ast.AST) -> bool:
+        """Whether ``operand`` is ``type(x)`` (the built-in, one argument)."""
+        return (isinstance(operand, ast.Call) and isinstance(operand.func, ast.Name) and len(operand.args) == 1
+                and not operand.keywords and not isinstance(operand.args[0], ast.Starred)
+                and self.name_value(operand.func).name == "type")
 
     def e_Subscript(self, node: ast.Subscript, use: str) -> Value:
         key = node.slice
         if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.startswith("__"):
             self.refuse(node, M.dunder_key(key.value))
-        inner = CLASSREF if use == CLASSREF else VALUE  # list[MLP] in an annotation names MLP
-        self.expr(node.value, inner)
-        self.expr(key, inner)
+        inner = CLASSREF if use == CLASSREF else VALUE
+        generic = self.expr(node.value, inner)
+        # list[MLP], Optional[MLP] in an annotation name MLP; `grab[MLP]` would hand the class to an object's
+        # own __getitem__ (a defaultdict keeps it): only a listed generic may receive a class there
+        self.expr(key, CLASSREF if inner == CLASSREF and generic.kind in (V.KNOWN, V.BUILTIN) else VALUE)
         return V.UNKNOWN_VALUE
 
     def e_Dict(self, node: ast.Dict, use: str) -> Value:
@@ -346,10 +415,13 @@ class ExpressionRules:
         return V.UNKNOWN_VALUE
 
     def _parts(self, node: ast.AST, use: str) -> Value:
-        inner = CLASSREF if use == CLASSREF and isinstance(node, (ast.Tuple, ast.List, ast.BinOp)) else VALUE
+        # (A, B) and A | None name classes where a class may go; any other operator would hand the class to
+        # the other operand's own method (`A + grab` calls grab.__radd__(A))
+        union = isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr)
+        inner = CLASSREF if use == CLASSREF and (union or isinstance(node, (ast.Tuple, ast.List))) else VALUE
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
-                self.expr(child, inner)  # (A, B) and A | None name classes where a class may go
+                self.expr(child, inner)
         return V.UNKNOWN_VALUE
 
     e_BoolOp = e_BinOp = e_UnaryOp = e_IfExp = e_Set = e_Starred = e_Slice = _parts

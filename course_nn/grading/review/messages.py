@@ -91,6 +91,11 @@ def builtin_rebound(name: str) -> str:
             "binding runs: pick another name")
 
 
+def special_rebound(name: str) -> str:
+    return (f"`{name}` is bound in this file and is also Python's `{name}` where that binding has not run (or "
+            "was skipped): pick another name for your value")
+
+
 def dynamic_name(policy: Policy) -> str:
     handed = ", ".join(policy.handed)
     pick = (f"; to pick one of the given Functions by name, spell the name out: `getattr(functions, NAME)` with "
@@ -108,7 +113,8 @@ def builtin_as_value(name: str) -> str:
 def type_call(args: int) -> str:
     if args == 3:
         return "`type(name, bases, dict)` builds a class from a dictionary: write a `class` statement instead"
-    return "`type(x)` may only be compared (`type(x) is int`); use `isinstance(x, ...)` for anything else"
+    return ("`type(x)` may only be compared with `is` (`type(x) is int`) or with `==` to a class; use "
+            "`isinstance(x, ...)` for anything else")
 
 
 def format_fields() -> str:
@@ -124,6 +130,16 @@ def own_method(cls: str, name: str) -> str:
 def class_body_method(name: str) -> str:
     return (f"a class body may not use its method `{name}` as a value (it could then run on another object "
             f"than `self`): call it on an instance, `self.{name}(...)`")
+
+
+def alias_chain(name: str) -> str:
+    return (f"`{name}` is itself another name for a class: name the class directly (`Square = MulSelf`, not "
+            "an alias of an alias)")
+
+
+def unbound(shown: str, attr: str) -> str:
+    return (f"`{shown}` is a method taken from its class, which runs on whatever object is passed first: "
+            f"call it on the object itself (`x.{attr}(...)`)")
 
 
 def own_class_value(cls: str) -> str:
@@ -146,8 +162,18 @@ def class_keywords() -> str:
 
 
 def decorator(shown: str) -> str:
-    return (f"`@{shown}` on a class runs your code on the class itself: only listed decorators (such as "
-            "`@dataclass`) may decorate a class")
+    return (f"`@{shown}` on a class replaces the class with whatever the decorator returns: only "
+            "`@dataclass` (or `@dataclass(frozen=True, ...)`) may decorate a class")
+
+
+def nested_rebound(name: str) -> str:
+    return (f"`{name}` names a class with methods defined in a class body, and is bound another way too: "
+            "give the class and the other value different names")
+
+
+def nested_listed(name: str) -> str:
+    return (f"a class with methods defined in a class body may not be called `{name}`, a name any object's "
+            "attribute may have: rename it, or define it at the top level of the file")
 
 
 def dunder_def(name: str) -> str:
@@ -164,7 +190,8 @@ def dunder_key(key: str) -> str:
 
 
 def super_use() -> str:
-    return "`super()` may only be called as `super().method(...)`, or as `super(ThisClass, self)`"
+    return ("`super()` may only be called as `super().method(...)` in a method of your class that takes `self`, "
+            "or as `super(ThisClass, self)`")
 
 
 def construct(node: ast.AST) -> str:

@@ -22,10 +22,31 @@ class Resolver:
     def __init__(self, scopes: Scopes, index: Index):
         self.scopes = scopes
         self.index = index
-        self.classes = None  # set once the file's classes are analysed (classes.Classes)
+        self._classes = None
+        # Every answer below is a function of (binding or name in its scope, depth): remembered, so a file
+        # that binds each of a chain of names many times costs linear time, not (bindings per name)**depth.
+        self._memo: dict[tuple, object] = {}
+
+    @property
+    def classes(self):
+        """The file's classes (classes.Classes), set once they are analysed."""
+        return self._classes
+
+    @classes.setter
+    def classes(self, value) -> None:
+        self._classes = value
+        self._memo.clear()  # values computed without the classes are not the same values
+
+    def _remembered(self, key: tuple, compute):
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     # -- bindings
     def binding_value(self, b: Binding, depth: int = 0) -> V.Value:
+        return self._remembered(("binding", id(b), depth), lambda: self._binding_value(b, depth))
+
+    def _binding_value(self, b: Binding, depth: int) -> V.Value:
         if b.kind in ("assign", "annassign", "walrus") and self.classes:
             fid = self.classes.tuple_families.get(id(b.node))
             if fid is not None:  # Pair = namedtuple("Pair", "first second")
@@ -57,6 +78,10 @@ class Resolver:
 
     def quiet_value(self, node: ast.Name, depth: int = 0) -> V.Value:
         """What a name is, without reporting anything (for aliases of own classes)."""
+        key = ("name", node.id, id(self.scopes.scope_of(node)), depth)
+        return self._remembered(key, lambda: self._quiet_value(node, depth))
+
+    def _quiet_value(self, node: ast.Name, depth: int) -> V.Value:
         found, builtin = self.lookup(node)
         vals = [self.binding_value(b, depth) for b in found]
         if builtin:
@@ -68,6 +93,9 @@ class Resolver:
         strictest of them); a mix of own classes and anything else keeps only the listed attributes."""
         if not vals:
             return V.UNKNOWN_VALUE
+        method = next((v for v in vals if v.kind == V.METHOD), None)
+        if method is not None:  # a class body's method, maybe rebound: still never a value
+            return method
         own = [v for v in vals if v.kind == V.OWN_CLASS]
         if not own or len(own) == len(vals) and all(v == own[0] for v in own):
             return V.join(vals)
@@ -123,18 +151,8 @@ class Resolver:
         """A listed object, an own ``ClassDef`` (a tuple of them for a name bound to several), a listed
         built-in, or None (unknown)."""
         if isinstance(node, ast.Name):
-            found, builtin = self.lookup(node)
-            if not found:
-                v = self.builtin_value(node.id) if builtin else None
-                return v.obj if v else None
-            classes = self._own_classes(found, depth) if not builtin else None
-            if classes:
-                return classes[0] if len(classes) == 1 else tuple(classes)
-            vals = [self.import_value(b) for b in found if b.kind == "import"]
-            if len(vals) == len(found) and not builtin:
-                v = V.join(vals)
-                return self.index.modules.get(v.name) if v.kind == V.MODULE else v.obj
-            return None
+            key = ("static", node.id, id(self.scopes.scope_of(node)), depth)
+            return self._remembered(key, lambda: self._static_name(node, depth))
         if isinstance(node, ast.Attribute):
             base = self.static(node.value)
             path = self.index.module_name(base) if base is not None and type(base).__name__ == "module" else None
@@ -143,4 +161,18 @@ class Resolver:
                 return m.obj if m else None
             if isinstance(base, type) and not introspective(node.attr):
                 return getattr(base, node.attr, None)
+        return None
+
+    def _static_name(self, node: ast.Name, depth: int) -> object:
+        found, builtin = self.lookup(node)
+        if not found:
+            v = self.builtin_value(node.id) if builtin else None
+            return v.obj if v else None
+        classes = self._own_classes(found, depth) if not builtin else None
+        if classes:
+            return classes[0] if len(classes) == 1 else tuple(classes)
+        vals = [self.import_value(b) for b in found if b.kind == "import"]
+        if len(vals) == len(found) and not builtin:
+            v = V.join(vals)
+            return self.index.modules.get(v.name) if v.kind == V.MODULE else v.obj
         return None

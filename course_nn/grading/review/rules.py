@@ -28,6 +28,8 @@ from course_nn.registry import Assignment
 ALLOWED_DUNDER_DEFS = frozenset({"__init__", "__post_init__", "__repr__", "__str__", "__len__", "__getitem__",
                                  "__iter__", "__contains__", "__call__", "__eq__", "__ne__", "__lt__", "__le__",
                                  "__gt__", "__ge__", "__hash__"})
+# Class decorators that return the very class they are given (with keyword options only).
+CLASS_DECORATORS = frozenset({"dataclasses.dataclass"})
 # Metadata a module may assign.
 DUNDER_STORES = frozenset({"__all__", "__version__", "__author__", "__doc__"})
 
@@ -51,6 +53,7 @@ class Gate(ExpressionRules, DynamicRules):
         self.in_forward = False
         self.class_stack: list[ast.ClassDef] = []
         self.depth = 0  # functions and lambdas around the current node
+        self.functions: list[ast.AST] = []  # ... and which they are, innermost last
 
     # -- recording
     def refuse(self, node: ast.AST, rule: str) -> None:
@@ -76,6 +79,7 @@ class Gate(ExpressionRules, DynamicRules):
     @contextlib.contextmanager
     def function(self, node: ast.AST):
         self.depth += 1
+        self.functions.append(node)
         saved = self.in_forward
         if self.owner is not None and getattr(node, "name", "") in ("forward", "setup_context"):
             self.in_forward = True
@@ -83,6 +87,7 @@ class Gate(ExpressionRules, DynamicRules):
             yield
         finally:
             self.in_forward = saved
+            self.functions.pop()
             self.depth -= 1
 
     @contextlib.contextmanager
@@ -166,7 +171,13 @@ class Gate(ExpressionRules, DynamicRules):
         # where it would become an attribute the gate does not follow
         alias = (len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Name)
                  and not self.in_class_body())
-        self.expr(node.value, CLASSREF if alias else V.VALUE)
+        value = self.expr(node.value, CLASSREF if alias else V.VALUE)
+        if alias and value.kind == V.OWN_CLASS and any(
+                b.kind in ("assign", "annassign", "walrus") and isinstance(b.value, ast.Name)
+                for b in self.resolver.lookup(node.value)[0]):
+            # an alias of an alias: the gate follows such chains only a few names deep, so a longer one
+            # could turn a class into a value it no longer recognises; one step is all a file needs
+            self.refuse(node, M.alias_chain(node.value.id))
         for t in node.targets:
             self.bind_target(t)
 
@@ -178,7 +189,8 @@ class Gate(ExpressionRules, DynamicRules):
         self.bind_target(target)
 
     def s_AnnAssign(self, node: ast.AnnAssign) -> None:
-        self.expr(node.annotation, CLASSREF)
+        # In a class body the annotation is a value: @dataclass keeps it as the field's `.type`
+        self.expr(node.annotation, V.VALUE if self.in_class_body() else CLASSREF)
         self.expr(node.value)
         self.bind_target(node.target)
 
@@ -273,7 +285,8 @@ class Gate(ExpressionRules, DynamicRules):
         elif isinstance(p, ast.MatchClass):
             cls = self.expr(p.cls, CLASSREF)
             # `case C(x=...)` reads attribute x of the subject: the rules of `subject.x`
-            receiver = V.Value(V.TRUSTED, "", None, cls.family) if cls.kind == V.OWN_CLASS else V.UNKNOWN_VALUE
+            exact = cls.kind == V.OWN_CLASS and cls.obj != "mixed"  # else maybe another class at run time
+            receiver = V.Value(V.TRUSTED, "", None, cls.family) if exact else V.UNKNOWN_VALUE
             for attr in p.kwd_attrs:
                 if introspective(attr):
                     self.refuse(p, M.introspection(attr))
@@ -314,6 +327,8 @@ class Gate(ExpressionRules, DynamicRules):
             self.refuse(node, M.relative_import())
             return
         if module == "__future__":
+            for alias in node.names:  # `from __future__ import annotations as __name__` binds a name too
+                self.bind_name(alias.asname or alias.name, node)
             return
         if not self.index.importable(module):
             self.refuse(node, M.imported(self.policy, module))
@@ -356,6 +371,11 @@ class Gate(ExpressionRules, DynamicRules):
         if getattr(node, "type_params", None):
             self.refuse(node, M.construct(node))
         self.bind_name(node.name, node)
+        if (self.class_stack and self.in_class_body() and self.classes.family(self.classes.family_of(node)).guarded
+                and (node.name in self.index.attributes or node.name in self.index.handed)):
+            # `[Outer][0].apply` reads a listed name on an object the gate cannot type: that must never be
+            # a class whose methods trust their first argument
+            self.refuse(node, M.nested_listed(node.name))
         if node.keywords:
             self.refuse(node, M.class_keywords())
             self.exprs([k.value for k in node.keywords])
@@ -365,8 +385,11 @@ class Gate(ExpressionRules, DynamicRules):
             value = self.expr(deco.func if isinstance(deco, ast.Call) else deco, V.CALLEE)
             if isinstance(deco, ast.Call):
                 self.arguments(deco)
-            if value.kind != V.KNOWN:
-                self.refuse(deco, M.decorator(ast.unparse(deco)))
+            # The class's name is bound to whatever the decorator returns, and the gate keeps treating it
+            # as this class (its own attributes readable): only a decorator that returns the class itself.
+            if not (value.kind == V.KNOWN and value.name in CLASS_DECORATORS
+                    and not (isinstance(deco, ast.Call) and deco.args)):
+                self.refuse(deco, M.decorator(self.shown(deco, whole=True)))
         self.class_stack.append(node)
         self._class_depth.append(self.depth)
         with self.owned_by(node.name):
@@ -381,9 +404,9 @@ class Gate(ExpressionRules, DynamicRules):
         import torch
 
         v = self.expr(base, CLASSREF)
-        if v.kind == V.OWN_CLASS or (v.kind == V.KNOWN and v.obj is typing.NamedTuple):
-            return
+        if (v.kind == V.OWN_CLASS and v.obj != "mixed") or (v.kind == V.KNOWN and v.obj is typing.NamedTuple):
+            return  # (a name bound to an own class *and* something else could be an array type at run time)
         obj = v.obj if v.kind in (V.KNOWN, V.BUILTIN) else None
         if not isinstance(obj, type) or issubclass(obj, (torch.Tensor, numpy.ndarray, type)) or obj in (
                 memoryview, bytearray, property, staticmethod, classmethod, super):
-            self.refuse(base, M.base_class(ast.unparse(base)))
+            self.refuse(base, M.base_class(self.shown(base, whole=True)))
