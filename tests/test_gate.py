@@ -503,3 +503,15 @@ def test_the_gate_is_closed_under_listed_attributes():
                 assert not any(value is r for r in refused), where
                 nxt.append((value, where))
         frontier = nxt
+
+
+def test_a_listed_function_rewrapped_after_the_index_was_built_stays_allowed(monkeypatch):
+    """Importing torch._dynamo (a grading does) replaces torch.manual_seed with a wrapper: the
+    listed name must stay allowed, while an unlisted name bound to a listed object stays refused."""
+    import torch
+    index_for(HW1.rules)  # built before the rewrap, as in a long-lived grader
+    original = torch.manual_seed
+    monkeypatch.setattr(torch, "manual_seed", lambda seed: original(seed))
+    assert not review.check("import torch\ntorch.manual_seed(0)\n", HW1).escapes
+    assert not review.check("from torch import manual_seed as seed\nseed(0)\n", HW1).escapes
+    assert review.check("import torch\ntorch.initial_seed()\n", HW1).escapes
