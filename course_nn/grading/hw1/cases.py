@@ -1,0 +1,75 @@
+"""hw1's cases: what the parent asks each Function, visible ones from the public seed, hidden ones
+from the secret one, and the references the parent adds while the child works."""
+
+from __future__ import annotations
+
+import torch
+
+from course_nn.grading.cases import streams
+from course_nn.grading.hw1.inputs import randn
+from course_nn.grading.hw1.specs import (
+    SPECS,
+    default_needs,
+    differentiable,
+    make_inputs,
+    reference,
+    reference_grads,
+)
+from course_nn.registry import Assignment
+
+EPS = 1e-6  # finite-difference step of the split gradcheck (float64)
+
+def _grad_output(g, out: torch.Tensor) -> torch.Tensor:
+    if out.dim() == 0:  # a loss: a random upstream scalar catches "forgot to multiply by grad_output"
+        return (torch.rand((), generator=g, dtype=torch.float64) + 0.5).to(out.dtype)
+    return randn(g, *out.shape, dtype=out.dtype)
+
+
+def precompute(cases: dict[str, list[dict]]) -> None:
+    """Fill in the references while the child works. Call only after the cases were sent to it:
+    the keys added here never reach student code."""
+    for task, task_cases in cases.items():
+        for case in task_cases:
+            if case["kind"] == "gradcheck":
+                continue
+            inputs64 = [x.double() if differentiable(x) else x for x in case["inputs"]]
+            case["_ref_out"] = reference(task, inputs64)
+            case["_ref_grads"] = reference_grads(task, case["inputs"], case["needs"], case["grad_output"])
+
+
+def _case(task, g, kind, label, visible, dtype=torch.float64, device="cpu", needs=None, **kw) -> dict:
+    inputs = make_inputs(task, g, dtype, **kw)
+    needs = list(needs) if needs is not None else default_needs(task, inputs)
+    out = reference(task, [x.double() if differentiable(x) else x for x in inputs]).to(dtype)
+    return {"task": task, "kind": kind, "label": label, "visible": visible, "inputs": inputs,
+            "needs": needs, "grad_output": _grad_output(g, out), "device": device, "dtype": str(dtype)}
+
+
+def _gradcheck_case(task, g, label, visible) -> dict:
+    case = _case(task, g, "gradcheck", label, visible, small=True)
+    points = [(i, j) for i, x in enumerate(case["inputs"]) if case["needs"][i] and differentiable(x)
+              for j in range(x.numel())]
+    case["eps"] = EPS
+    case["points"] = torch.tensor(points, dtype=torch.int64).reshape(-1, 2)
+    return case
+
+
+def make_cases(assignment: Assignment, seed: int, visible_only: bool, devices: tuple[str, ...] = ("cpu",),
+               public_seed: int = 0) -> dict[str, list[dict]]:
+    """All cases per task: visible ones from the public seed, hidden ones from ``seed``."""
+    cases: dict[str, list[dict]] = {t.name: [] for t in assignment.tasks}
+    for task, visible, tag, g in streams(assignment, seed, visible_only, public_seed):
+        name, todo = task.name, cases[task.name]
+        n64, n32 = (2, 1) if visible else (4, 2)
+        todo += [_case(name, g, "main", f"{tag} random float64 #{i + 1}", visible) for i in range(n64)]
+        todo += [_case(name, g, "main", f"{tag} random float32 #{i + 1}", visible, dtype=torch.float32)
+                 for i in range(n32)]
+        if not visible:
+            for dev in devices:
+                if dev != "cpu":
+                    todo += [_case(name, g, "main", f"{tag} {dev} {dt}", visible, dtype=dt, device=dev)
+                             for dt in (torch.float64, torch.float32)]
+        todo += [_gradcheck_case(name, g, f"{tag} gradcheck #{i + 1}", visible) for i in range(1 if visible else 2)]
+        for label, opts in SPECS[name].edge_cases:
+            todo.append(_case(name, g, "edge", f"{tag} {label}", visible, **opts))
+    return cases

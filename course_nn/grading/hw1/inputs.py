@@ -1,0 +1,73 @@
+"""hw1's random inputs: shapes random and non-square, values away from kinks unless a case is about them.
+
+Each Function's generator takes (g, n, d, dtype, small, variant) and returns forward's arguments;
+``n`` (batch) and ``d`` are drawn for every Function. The contract's own cases (other shapes, the
+accuracy traps) are drawn in ``cases.py`` from the helpers here.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def size(g: torch.Generator, lo: int, hi: int, avoid: tuple[int, ...] = ()) -> int:
+    while True:
+        n = int(torch.randint(lo, hi + 1, (1,), generator=g))
+        if n not in avoid:
+            return n
+
+
+def randn(g, *shape, dtype=torch.float64, scale=1.0):
+    return torch.randn(*shape, generator=g, dtype=torch.float64).mul(scale).to(dtype)
+
+
+def away_from_zero(g, *shape, dtype=torch.float64):
+    mag = torch.rand(*shape, generator=g, dtype=torch.float64) * 1.9 + 0.1
+    sign = torch.randint(0, 2, shape, generator=g).double() * 2 - 1
+    return (mag * sign).to(dtype)
+
+
+def probs(g, n, c, dtype=torch.float64):
+    return torch.softmax(randn(g, n, c, scale=2.0), dim=1).to(dtype)
+
+
+
+def elementwise_inputs(g, n, d, dtype, small, variant) -> list:
+    return [randn(g, n, d, dtype=dtype, scale=800.0 if variant == "large" else 2.0)]
+
+
+
+def relu_inputs(g, n, d, dtype, small, variant) -> list:
+    z = away_from_zero(g, n, d, dtype=dtype)
+    if variant == "zeros":
+        z.view(-1)[:: 2] = 0.0  # exactly at the kink
+    return [z]
+
+
+
+def quadratic_inputs(g, n, d, dtype, small, variant) -> list:
+    k = 1 if variant == "n1" else size(g, 2, 4 if small else 6)
+    return [randn(g, k, dtype=dtype), randn(g, k, k, dtype=dtype)]
+
+
+
+def linear_inputs(g, n, d, dtype, small, variant) -> list:
+    fan_in = size(g, 2, 4 if small else 9, avoid=(n,))
+    fan_out = fan_in if variant == "square" else size(g, 2, 4 if small else 9, avoid=(n, fan_in))
+    bias = None if variant == "nobias" else randn(g, fan_out, dtype=dtype)
+    return [randn(g, n, fan_in, dtype=dtype), randn(g, fan_out, fan_in, dtype=dtype), bias]
+
+
+
+def pair_inputs(g, n, d, dtype, small, variant) -> list:
+    return [randn(g, n, d, dtype=dtype), randn(g, n, d, dtype=dtype)]
+
+
+
+def cross_entropy_inputs(g, n, d, dtype, small, variant) -> list:
+    c = size(g, 3, 5 if small else 8, avoid=(n,))
+    logits = randn(g, n, c, dtype=dtype, scale=1e4 if variant == "large" else 2.0)
+    if variant == "probs":
+        return [logits, probs(g, n, c, dtype)]
+    return [logits, torch.randint(0, c, (n,), generator=g)]
+
