@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from course_nn.grading.cases import conform
 from course_nn.grading.hw1.checks import (
     check_backward,
     check_edge,
@@ -12,6 +13,7 @@ from course_nn.grading.hw1.checks import (
 )
 from course_nn.grading.hw1.compliance import check_compliance
 from course_nn.grading.hw1.hints import _LazyHints
+from course_nn.grading.hw1.schema import result_schema
 from course_nn.grading.outcome import Outcome, failures_then_tips, is_tip, unrunnable
 from course_nn.registry import Assignment, Task
 
@@ -52,16 +54,19 @@ def _fraction(results, checker) -> tuple[float, list[str]]:
     return passed / len(results), failures_then_tips(lines)
 
 
-
 def score_task(assignment: Assignment, task: Task, cases: list[dict], results: list[dict] | None,
                failure: str | None) -> list[Outcome]:
     """One Outcome per category for one Function."""
     keys = [c.key for c in assignment.categories]
+    refused: list[str] = []
+    if results is not None:  # every field checked before anything below (unrunnable included) reads it
+        results = [r if isinstance(r, dict) else {"error": "a malformed result came back for this case"}
+                   for r in results][:len(cases)]
+        results += [{"error": "no result came back for this case"}] * (len(cases) - len(results))
+        results, refused = conform(cases, results, result_schema)
     early = unrunnable(assignment, task, results, failure, "class")
     if early is not None:
         return early
-    results = [r if isinstance(r, dict) else {"error": "a malformed result came back for this case"} for r in results]
-    results += [{"error": "no result came back for this case"}] * (len(cases) - len(results))
     pairs = list(zip(cases, results))
     nie = _not_implemented(pairs)
     by_kind = {kind: [(c, r) for c, r in pairs if c["kind"] == kind] for kind in ("main", "edge", "gradcheck")}
@@ -89,5 +94,5 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
             lines = [nie] + [ln for ln in lines if "not implemented" not in ln]
         if comp and not nie and k in gated and frac > 0:
             frac, lines = 0.0, [f"no credit: {comp[0]}"] + lines
-        outcomes.append(Outcome(name, k, frac, lines))
+        outcomes.append(Outcome(name, k, frac, lines, refused if k == "compliance" else []))
     return outcomes
