@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from course_nn.grading.cases import streams
-from course_nn.grading.hw1.inputs import randn
+from course_nn.grading.hw1.inputs import randn, shape_text, size
 from course_nn.grading.hw1.specs import (
     SPECS,
     default_needs,
@@ -18,6 +18,7 @@ from course_nn.grading.hw1.specs import (
 from course_nn.registry import Assignment
 
 EPS = 1e-6  # finite-difference step of the split gradcheck (float64)
+
 
 def _grad_output(g, out: torch.Tensor) -> torch.Tensor:
     if out.dim() == 0:  # a loss: a random upstream scalar catches "forgot to multiply by grad_output"
@@ -70,6 +71,45 @@ def make_cases(assignment: Assignment, seed: int, visible_only: bool, devices: t
                     todo += [_case(name, g, "main", f"{tag} {dev} {dt}", visible, dtype=dt, device=dev)
                              for dt in (torch.float64, torch.float32)]
         todo += [_gradcheck_case(name, g, f"{tag} gradcheck #{i + 1}", visible) for i in range(1 if visible else 2)]
-        for label, opts in SPECS[name].edge_cases:
+        for label, opts in (*SPECS[name].edge_cases, *contract_cases(name, g)):
             todo.append(_case(name, g, "edge", f"{tag} {label}", visible, **opts))
     return cases
+
+
+# ----------------------------------------------------------------------------------------------
+# The contract's corners, each its own edge case named after what it tests: every combination of
+# needs_input_grad (the random cases have all of them), and the shapes the docstrings promise.
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def needs_cases(task: str) -> list[tuple[str, dict]]:
+    """("only bias needs a gradient", options) for every proper, non-empty subset of the inputs that
+    may need a gradient, per variant of the inputs (Linear with and without a bias)."""
+    spec = SPECS[task]
+    out = []
+    for variant, prefix, indices in spec.grad_inputs:
+        n_inputs = len(spec.input_names)
+        for mask in range(1, 2 ** len(indices) - 1):
+            chosen = [i for k, i in enumerate(indices) if mask >> k & 1]
+            names = [spec.input_names[i] for i in chosen]
+            verb = "needs a gradient" if len(names) == 1 else "need gradients"
+            options: dict = {"needs": [i in chosen for i in range(n_inputs)]}
+            if variant:
+                options["variant"] = variant
+            out.append((f"{prefix}only {_names(names)} {verb}", options))
+    return out
+
+
+def shape_cases(g: torch.Generator) -> list[tuple[str, dict]]:
+    """A 0-dim, a 1-D and a 3-D input, for the Functions whose inputs may have any shape."""
+    one = (size(g, 2, 9),)
+    three = tuple(size(g, 2, 4) for _ in range(3))
+    return [(f"a {kind} input {shape_text(shape)}", {"shape": shape})
+            for kind, shape in (("0-dim", ()), ("1-D", one), ("3-D", three))]
+
+
+def contract_cases(task: str, g: torch.Generator) -> list[tuple[str, dict]]:
+    return needs_cases(task) + (shape_cases(g) if SPECS[task].any_shape else [])

@@ -38,12 +38,27 @@ def error_text(task: str, where: str, message: str, case: dict | None = None, ex
     """An exception from the student's code, naming the case (its message only on visible cases)."""
     if exc == "NotImplementedError" or (not exc and "NotImplementedError" in message):
         return not_implemented_text(task, where, message, case)
-    hint = next((h for text, h in SPECS[task].error_hints if text in message), "")
+    hint = next((h for text, h in SPECS[task].error_hints if text in message), "") or general_error_hint(message, case)
     if any(s in message for s in AUTOGRAD_ERRORS) and where == "backward":
         hint = "backward must compute the gradient by hand from saved tensors, without autograd"
     if case is None:
         return f"{task}.{where} raised {message}" + likely(hint)
     return case_error(f"{task}.{where}", case, message, exc) + likely(hint)
+
+
+UNBOUND = ("a gradient is assigned only inside an `if`: start from `grad_x = grad_w = ... = None` and fill in "
+           "what ctx.needs_input_grad asks for, so every name exists whichever inputs need a gradient")
+
+
+def general_error_hint(message: str, case: dict | None) -> str:
+    """The likely mistake behind an exception any Function can raise ("" when none is known)."""
+    if "cannot access local variable" in message or "referenced before assignment" in message:
+        return UNBOUND
+    first = case["inputs"][0] if case is not None and case.get("inputs") else None
+    if "values to unpack (expected 2" in message and isinstance(first, torch.Tensor) and first.dim() != 2:
+        return (f"this case's inputs are {first.dim()}-dimensional, and the Function takes any shape: use "
+                "x.numel() (or sizes that do not assume 2-D) instead of unpacking x.shape")
+    return ""
 
 
 def type_text(kind: str, visible: bool) -> str:

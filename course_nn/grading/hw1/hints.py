@@ -107,10 +107,12 @@ def shape_hint(task: str, name: str, got: torch.Tensor, want: torch.Tensor) -> s
     if got.dim() == want.dim() + 1 and tuple(got.shape[1:]) == tuple(want.shape):  # at batch size 1 too
         return (f"one gradient per example: `{name}` is shared by every example, so its gradient is the sum "
                 f"over the batch (dim 0)" + (" — grad_outputᵀ · x does that sum for you" if name == "weight" else ""))
+    if got.numel() == want.numel() and got.dim() < want.dim():
+        return ("a dimension of size 1 was dropped (a squeeze(), or indexing with [0]?): every gradient keeps "
+                "its input's shape, even where a size is 1")
     if got.numel() == want.numel():
         return "same number of elements: a reshape or transpose is off"
     return "each gradient has exactly its input's shape"
-
 
 
 def _ratios(task: str, pairs: list[tuple[dict, dict]]) -> dict[str, str]:

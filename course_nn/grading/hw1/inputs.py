@@ -18,11 +18,11 @@ def size(g: torch.Generator, lo: int, hi: int, avoid: tuple[int, ...] = ()) -> i
 
 
 def randn(g, *shape, dtype=torch.float64, scale=1.0):
-    return torch.randn(*shape, generator=g, dtype=torch.float64).mul(scale).to(dtype)
+    return torch.randn(shape, generator=g, dtype=torch.float64).mul(scale).to(dtype)
 
 
 def away_from_zero(g, *shape, dtype=torch.float64):
-    mag = torch.rand(*shape, generator=g, dtype=torch.float64) * 1.9 + 0.1
+    mag = torch.rand(shape, generator=g, dtype=torch.float64) * 1.9 + 0.1
     sign = torch.randint(0, 2, shape, generator=g).double() * 2 - 1
     return (mag * sign).to(dtype)
 
@@ -31,40 +31,46 @@ def probs(g, n, c, dtype=torch.float64):
     return torch.softmax(randn(g, n, c, scale=2.0), dim=1).to(dtype)
 
 
+def shape_text(shape: tuple[int, ...]) -> str:
+    """A shape as Python writes the tuple: (3, 4), (3,), ()."""
+    return "(" + ", ".join(str(s) for s in shape) + (",)" if len(shape) == 1 else ")")
 
-def elementwise_inputs(g, n, d, dtype, small, variant) -> list:
-    return [randn(g, n, d, dtype=dtype, scale=800.0 if variant == "large" else 2.0)]
+
+# The generators: (g, shape, dtype, small, variant) -> forward's arguments. ``shape`` is (N, D), drawn
+# for every Function, or a contract case's own shape (0-dim, 1-D, 3-D) for the Functions of any shape.
 
 
+def elementwise_inputs(g, shape, dtype, small, variant) -> list:
+    return [randn(g, *shape, dtype=dtype, scale=800.0 if variant == "large" else 2.0)]
 
-def relu_inputs(g, n, d, dtype, small, variant) -> list:
-    z = away_from_zero(g, n, d, dtype=dtype)
+
+def relu_inputs(g, shape, dtype, small, variant) -> list:
+    z = away_from_zero(g, *shape, dtype=dtype)
     if variant == "zeros":
         z.view(-1)[:: 2] = 0.0  # exactly at the kink
     return [z]
 
 
-
-def quadratic_inputs(g, n, d, dtype, small, variant) -> list:
+def quadratic_inputs(g, shape, dtype, small, variant) -> list:
     k = 1 if variant == "n1" else size(g, 2, 4 if small else 6)
     return [randn(g, k, dtype=dtype), randn(g, k, k, dtype=dtype)]
 
 
-
-def linear_inputs(g, n, d, dtype, small, variant) -> list:
-    fan_in = size(g, 2, 4 if small else 9, avoid=(n,))
-    fan_out = fan_in if variant == "square" else size(g, 2, 4 if small else 9, avoid=(n, fan_in))
+def linear_inputs(g, shape, dtype, small, variant) -> list:
+    n = shape[0]
+    fan_in = 1 if variant == "in1" else size(g, 2, 4 if small else 9, avoid=(n,))
+    fan_out = fan_in if variant == "square" else 1 if variant == "out1" else \
+        size(g, 2, 4 if small else 9, avoid=(n, fan_in))
     bias = None if variant == "nobias" else randn(g, fan_out, dtype=dtype)
     return [randn(g, n, fan_in, dtype=dtype), randn(g, fan_out, fan_in, dtype=dtype), bias]
 
 
-
-def pair_inputs(g, n, d, dtype, small, variant) -> list:
-    return [randn(g, n, d, dtype=dtype), randn(g, n, d, dtype=dtype)]
-
+def pair_inputs(g, shape, dtype, small, variant) -> list:
+    return [randn(g, *shape, dtype=dtype), randn(g, *shape, dtype=dtype)]
 
 
-def cross_entropy_inputs(g, n, d, dtype, small, variant) -> list:
+def cross_entropy_inputs(g, shape, dtype, small, variant) -> list:
+    n = shape[0]
     c = size(g, 3, 5 if small else 8, avoid=(n,))
     logits = randn(g, n, c, dtype=dtype, scale=1e4 if variant == "large" else 2.0)
     if variant == "probs":

@@ -36,12 +36,16 @@ from course_nn.grading.hw1.mistakes import (
 class FunctionSpec:
     """Everything the grader knows about one Function; the hooks default to "nothing special"."""
 
-    # (g, n, d, dtype, small, variant) -> forward's arguments; n (batch) and d are drawn for every Function
+    # (g, shape, dtype, small, variant) -> forward's arguments (inputs.py)
     inputs: Callable[..., list]
     reference: Callable[..., torch.Tensor]  # torch's built-in: the thing students may not call
     input_names: tuple[str, ...]  # forward's arguments as the handout names them
     edge_cases: tuple[tuple[str, dict], ...]  # (label, options of the case)
     needs: tuple[bool, ...] | None = None  # which inputs get a gradient; None: every floating tensor
+    # (variant, label prefix, indices of the inputs that may need a gradient): the contract cases draw every
+    # other combination of needs_input_grad over them (all of them: the random cases)
+    grad_inputs: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
+    any_shape: bool = False  # forward takes inputs of any shape: the contract draws 0-dim, 1-D and 3-D ones
     shared: tuple[str, ...] = ()  # inputs the whole batch shares: their gradient is a sum over it
     error_hints: tuple[tuple[str, str], ...] = ()  # (text in an exception's message, likely mistake)
     overflow_hint: str = "the output has nan or inf"  # forward gave nan/inf where torch's is finite
@@ -63,38 +67,33 @@ class FunctionSpec:
 SPECS: dict[str, FunctionSpec] = {
     "Square": FunctionSpec(
         inputs.elementwise_inputs, lambda x: x * x, ("x",),
-        (("batch size 1", {"batch": 1}), ("float32 inputs", {"dtype": torch.float32}))),
+        (("batch size 1", {"batch": 1}), ("float32 inputs", {"dtype": torch.float32})), any_shape=True),
     "QuadraticForm": FunctionSpec(
-        inputs.quadratic_inputs, lambda v, a: v @ a @ v, ("v", "A"),
-        (("n = 1", {"variant": "n1"}), ("only v needs a gradient", {"needs": [True, False]}),
-         ("only A needs a gradient", {"needs": [False, True]})),
-        grad_hint=quadratic_grad_hint),
+        inputs.quadratic_inputs, lambda v, a: v @ a @ v, ("v", "A"), (("n = 1", {"variant": "n1"}),),
+        grad_inputs=(("", "", (0, 1)),), grad_hint=quadratic_grad_hint),
     "Sigmoid": FunctionSpec(
         inputs.elementwise_inputs, torch.sigmoid, ("z",),
         (("batch size 1", {"batch": 1}), ("large |z| (±800): no overflow to nan", {"variant": "large"}),
          ("float32 inputs", {"dtype": torch.float32})),
         overflow_hint=OVERFLOW + "write g(z) = 1 / (1 + exp(-z)), which is finite for any z",
-        forward_hint=sigmoid_forward_hint, grad_hint=sigmoid_grad_hint),
+        forward_hint=sigmoid_forward_hint, grad_hint=sigmoid_grad_hint, any_shape=True),
     "ReLU": FunctionSpec(
         inputs.relu_inputs, torch.relu, ("z",),
         (("inputs exactly 0 (any value in [0, 1] at the kink)", {"variant": "zeros"}),
          ("batch size 1", {"batch": 1})),
-        grad_hint=relu_grad_hint, accept=relu_accept),
+        grad_hint=relu_grad_hint, accept=relu_accept, any_shape=True),
     "Linear": FunctionSpec(
         inputs.linear_inputs, F.linear, ("x", "weight", "bias"),
         (("with bias=None", {"variant": "nobias"}), ("batch size 1", {"batch": 1}),
-         ("square weight (in = out)", {"variant": "square"}),
-         ("only weight and bias need gradients", {"needs": [False, True, True]}),
-         ("only x needs a gradient", {"needs": [True, False, False]}),
-         ("with bias=None, only weight needs a gradient", {"variant": "nobias", "needs": [False, True, False]})),
-        shared=("weight", "bias"),
+         ("square weight (in = out)", {"variant": "square"}), ("in_features = 1", {"variant": "in1"}),
+         ("out_features = 1", {"variant": "out1"})),
+        grad_inputs=(("", "", (0, 1, 2)), ("nobias", "with bias=None, ", (0, 1))), shared=("weight", "bias"),
         error_hints=(("cannot be multiplied", LAYOUT), ("size mismatch", LAYOUT),
                      ("NoneType", "bias can be None: then y = x Wᵀ and the bias gradient is None")),
         forward_hint=linear_forward_hint, shape_hint=linear_shape_hint),
     "SquaredError": FunctionSpec(
         inputs.pair_inputs, F.mse_loss, ("pred", "target"),
-        (("batch size 1", {"batch": 1}), ("only pred needs a gradient", {"needs": [True, False]}),
-         ("only target needs a gradient", {"needs": [False, True]})),
+        (("batch size 1", {"batch": 1}),), grad_inputs=(("", "", (0, 1)),), any_shape=True,
         mean_over=" (over all M = N·D elements)"),
     "CrossEntropy": FunctionSpec(
         inputs.cross_entropy_inputs, F.cross_entropy, ("logits", "target"),
@@ -110,11 +109,12 @@ SPECS: dict[str, FunctionSpec] = {
 
 
 def make_inputs(task: str, g: torch.Generator, dtype, small: bool = False, batch: int | None = None,
-                variant: str = "") -> list:
-    """Random inputs for one call of ``task`` (a list in forward's argument order)."""
+                variant: str = "", shape: tuple[int, ...] | None = None) -> list:
+    """Random inputs for one call of ``task`` (a list in forward's argument order); ``shape`` is a
+    contract case's own shape, else (N, D) is drawn (N = ``batch`` when given)."""
     n = batch if batch is not None else inputs.size(g, 3, 4 if small else 7)
     d = inputs.size(g, 2, 4 if small else 9, avoid=(n,))
-    return SPECS[task].inputs(g, n, d, dtype, small, variant)
+    return SPECS[task].inputs(g, (n, d) if shape is None else tuple(shape), dtype, small, variant)
 
 
 def reference(task: str, inputs: list) -> torch.Tensor:
