@@ -14,6 +14,8 @@ Rules (the autograder checks them):
   F.cross_entropy, F.mse_loss, ...) and do not call autograd (torch.autograd.grad, .backward(),
   torch.func) anywhere in this file. Primitives such as exp, log, clamp, where, sum, mm, matmul,
   logsumexp are fine.
+- Write each derivative's formula: a numerical derivative (finite differences, the complex step)
+  in forward or backward earns no backward, gradcheck or edge credit.
 - Save tensors for backward with ``ctx.save_for_backward(...)`` only; keep plain Python values
   (flags, sizes) as ctx attributes.
 - Never modify an input or ``grad_output`` in place (no ``+=``, ``*=``, ``.add_()`` on them).

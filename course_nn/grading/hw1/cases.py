@@ -21,8 +21,9 @@ EPS = 1e-6  # finite-difference step of the split gradcheck (float64)
 
 
 def _grad_output(g, out: torch.Tensor) -> torch.Tensor:
-    if out.dim() == 0:  # a loss: a random upstream scalar catches "forgot to multiply by grad_output"
-        return (torch.rand((), generator=g, dtype=torch.float64) + 0.5).to(out.dtype)
+    if out.dim() == 0:  # a loss: a random upstream scalar catches "forgot to multiply by grad_output"; kept
+        # away from 1 so that g · input never looks like an input nudged by a finite-difference step
+        return (torch.rand((), generator=g, dtype=torch.float64) * 1.5 + 1.5).to(out.dtype)
     return randn(g, *out.shape, dtype=out.dtype)
 
 
@@ -38,12 +39,15 @@ def precompute(cases: dict[str, list[dict]]) -> None:
             case["_ref_grads"] = reference_grads(task, case["inputs"], case["needs"], case["grad_output"])
 
 
-def _case(task, g, kind, label, visible, dtype=torch.float64, device="cpu", needs=None, **kw) -> dict:
+def _case(task, g, kind, label, visible, dtype=torch.float64, device="cpu", needs=None, tol=None, **kw) -> dict:
     inputs = make_inputs(task, g, dtype, **kw)
     needs = list(needs) if needs is not None else default_needs(task, inputs)
     out = reference(task, [x.double() if differentiable(x) else x for x in inputs]).to(dtype)
-    return {"task": task, "kind": kind, "label": label, "visible": visible, "inputs": inputs,
+    case = {"task": task, "kind": kind, "label": label, "visible": visible, "inputs": inputs,
             "needs": needs, "grad_output": _grad_output(g, out), "device": device, "dtype": str(dtype)}
+    if tol is not None:
+        case["tol"] = [float(t) for t in tol]  # tighter than the dtype's (an accuracy case)
+    return case
 
 
 def _gradcheck_case(task, g, label, visible) -> dict:
@@ -70,9 +74,14 @@ def make_cases(assignment: Assignment, seed: int, visible_only: bool, devices: t
                 if dev != "cpu":
                     todo += [_case(name, g, "main", f"{tag} {dev} {dt}", visible, dtype=dt, device=dev)
                              for dt in (torch.float64, torch.float32)]
+        wide = SPECS[name].wide
+        todo.append(_case(name, g, "main", f"{tag} a wide input" + (f" {shape_text(wide['shape'])}" if "shape" in wide
+                                                                     else ""), visible, **wide))
         todo += [_gradcheck_case(name, g, f"{tag} gradcheck #{i + 1}", visible) for i in range(1 if visible else 2)]
-        for label, opts in (*SPECS[name].edge_cases, *contract_cases(name, g)):
+        for label, opts in (*SPECS[name].edge_cases, *contract_cases(name, g, visible)):
             todo.append(_case(name, g, "edge", f"{tag} {label}", visible, **opts))
+        for label, opts in SPECS[name].accuracy:
+            todo.append({**_case(name, g, "edge", f"{tag} {label}", visible, **opts), "accuracy": True})
     return cases
 
 
@@ -111,5 +120,7 @@ def shape_cases(g: torch.Generator) -> list[tuple[str, dict]]:
             for kind, shape in (("0-dim", ()), ("1-D", one), ("3-D", three))]
 
 
-def contract_cases(task: str, g: torch.Generator) -> list[tuple[str, dict]]:
-    return needs_cases(task) + (shape_cases(g) if SPECS[task].any_shape else [])
+def contract_cases(task: str, g: torch.Generator, visible: bool) -> list[tuple[str, dict]]:
+    """The contract's corners for one seed: the needs_input_grad combinations on the visible inputs
+    only (whether a branch runs does not depend on the values), the shapes on both."""
+    return (needs_cases(task) if visible else []) + (shape_cases(g) if SPECS[task].any_shape else [])

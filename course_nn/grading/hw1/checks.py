@@ -17,10 +17,14 @@ AUTOGRAD_ERRORS = ("does not require grad", "does not have a grad_fn", "Inferenc
 
 
 
-def compare(actual: torch.Tensor, expected: torch.Tensor, dtype) -> Mismatch | None:
-    """None when close enough for ``dtype``; otherwise the worst entry."""
-    rtol, atol = TOL.get(dtype, TOL[torch.float32])
+def compare(actual: torch.Tensor, expected: torch.Tensor, dtype, tol=None) -> Mismatch | None:
+    """None when close enough for ``dtype`` (or the case's own ``tol``, (rtol, atol)); otherwise the worst entry."""
+    rtol, atol = tol if tol is not None else TOL.get(dtype, TOL[torch.float32])
     return mismatch(actual, expected, rtol, atol)
+
+
+NUMERICAL = ("on these inputs only the derivative's formula is accurate to float64: a finite-difference "
+             "(numerical) derivative is off here — derive the formula and code it")
 
 
 def _where(case: dict) -> str:
@@ -55,9 +59,13 @@ def general_error_hint(message: str, case: dict | None) -> str:
     if "cannot access local variable" in message or "referenced before assignment" in message:
         return UNBOUND
     first = case["inputs"][0] if case is not None and case.get("inputs") else None
-    if "values to unpack (expected 2" in message and isinstance(first, torch.Tensor) and first.dim() != 2:
+    if not isinstance(first, torch.Tensor) or first.dim() == 2:
+        return ""
+    if "values to unpack (expected 2" in message:
         return (f"this case's inputs are {first.dim()}-dimensional, and the Function takes any shape: use "
                 "x.numel() (or sizes that do not assume 2-D) instead of unpacking x.shape")
+    if "tuple index out of range" in message and first.dim() == 0:
+        return "this case's inputs are 0-dimensional (shape ()), so x.shape[0] does not exist: use x.numel()"
     return ""
 
 
@@ -111,7 +119,7 @@ def check_forward(task: str, case: dict, r: dict, hints: dict | None = None) -> 
     if d.get("out_device") and d["out_device"].split(":")[0] != case["device"]:
         problems.append(f"{task}.forward {where}: output is on {d['out_device']} for inputs on {case['device']} — "
                         "create new tensors on the input's device")
-    m = compare(out, ref, dtype)
+    m = compare(out, ref, dtype, case.get("tol"))
     if m:
         hint = forward_hint(task, case, out, ref, (hints or {}).get("out"))
         problems.append(f"{task}.forward {where}: output{index_text(m.index)} {value_text(m, case['visible'])}"
@@ -154,9 +162,11 @@ def _grad_problem(task: str, case: dict, d: dict, i: int, got, want, hints: dict
         problems.append(f"gradient for `{name}` is {got.dtype}, expected {dtype} — avoid hard-coded dtypes; "
                         "build new tensors with zeros_like / new_ones")
     want = SPECS[task].accept(case, got, want)
-    m = compare(got, want, dtype)
+    m = compare(got, want, dtype, case.get("tol"))
     if m:
         hint = grad_hint(task, name, case, got, want, i, (hints or {}).get(name))
+        if case.get("accuracy") and not hint:
+            hint = NUMERICAL
         problems.append(f"dJ/d{name}{index_text(m.index)} {value_text(m, case['visible'])}"
                         + (f"; likely mistake: {hint}" if hint else ""))
     return f"{task}.backward {where}: " + "; ".join(problems) if problems else None

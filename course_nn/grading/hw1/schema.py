@@ -82,5 +82,5 @@ def result_schema(case) -> Schema:
     if case["kind"] == "gradcheck":
         probed = Record({"gradcheck": _gradcheck(n_inputs, len(case["points"]))}, {"tampered": Strings()})
     else:
-        probed = Record({"direct": _direct(n_inputs), "apply": APPLY}, {"tampered": Strings()})
+        probed = Record({"direct": _direct(n_inputs)}, {"apply": APPLY, "tampered": Strings()})
     return OneOf((probed, MISSING, ESCAPED))

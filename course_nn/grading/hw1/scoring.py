@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from course_nn.grading.cases import conform
 from course_nn.grading.hw1.checks import (
     check_backward,
@@ -14,7 +16,8 @@ from course_nn.grading.hw1.checks import (
 from course_nn.grading.hw1.compliance import check_compliance
 from course_nn.grading.hw1.hints import _LazyHints
 from course_nn.grading.hw1.schema import result_schema
-from course_nn.grading.outcome import Outcome, failures_then_tips, is_tip, unrunnable
+from course_nn.grading.hw1.specs import SPECS
+from course_nn.grading.outcome import TIP, Outcome, failures_then_tips, is_tip, unrunnable
 from course_nn.registry import Assignment, Task
 
 
@@ -38,6 +41,24 @@ def _unreadable(task: str, case: dict, r: dict) -> list[str]:
     return [f"{task} [{case['label']}]: " + (str(error) if error else "no usable result came back for this case")]
 
 
+_EXTRA_GRADIENT = re.compile(r"^" + re.escape(TIP) + r"(\w+)\.backward returned a gradient for `(\w+)` although ")
+
+
+def _merge_extra_gradient_tips(lines: list[str]) -> list[str]:
+    """One tip for every input that got a gradient it did not need (the contract draws each combination,
+    so a backward that ignores needs_input_grad would otherwise get one tip per input, cut at two)."""
+    found = [(m.group(2), line) for line in dict.fromkeys(lines) if (m := _EXTRA_GRADIENT.match(line))]
+    if len(found) < 2:
+        return lines
+    order = SPECS[_EXTRA_GRADIENT.match(found[0][1]).group(1)].input_names
+    names = sorted(dict.fromkeys(n for n, _ in found), key=lambda n: order.index(n) if n in order else len(order))
+    first = next(line for n, line in found if n == names[0])
+    head, sep, tail = first.partition(" — allowed")
+    merged = head + (f" (and for {', '.join(f'`{n}`' for n in names[1:])} likewise)" if len(names) > 1 else "") + sep + tail
+    kept = [line for line in lines if not _EXTRA_GRADIENT.match(line)]
+    return kept + [merged]
+
+
 def _fraction(results, checker) -> tuple[float, list[str]]:
     """The share of cases whose problems are only tips, and their distinct lines (failures first)."""
     if not results:
@@ -51,7 +72,7 @@ def _fraction(results, checker) -> tuple[float, list[str]]:
             problems = _unreadable(case["task"], case, r)
         passed += all(is_tip(p) for p in problems)
         lines += problems
-    return passed / len(results), failures_then_tips(lines)
+    return passed / len(results), failures_then_tips(_merge_extra_gradient_tips(lines))
 
 
 def score_task(assignment: Assignment, task: Task, cases: list[dict], results: list[dict] | None,

@@ -7,7 +7,7 @@ the mistakes typical of it; everything else in the package is the same for every
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -46,6 +46,10 @@ class FunctionSpec:
     # other combination of needs_input_grad over them (all of them: the random cases)
     grad_inputs: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
     any_shape: bool = False  # forward takes inputs of any shape: the contract draws 0-dim, 1-D and 3-D ones
+    # Inputs where a numerical derivative (finite differences) is inaccurate, each with its tolerance
+    # (rtol, atol) when tighter than the dtype's: (label, options). An analytic backward passes them.
+    accuracy: tuple[tuple[str, dict], ...] = ()
+    wide: dict = field(default_factory=lambda: {"batch": 2, "shape": (2, 96)})  # a wide main case's options
     shared: tuple[str, ...] = ()  # inputs the whole batch shares: their gradient is a sum over it
     error_hints: tuple[tuple[str, str], ...] = ()  # (text in an exception's message, likely mistake)
     overflow_hint: str = "the output has nan or inf"  # forward gave nan/inf where torch's is finite
@@ -67,40 +71,48 @@ class FunctionSpec:
 SPECS: dict[str, FunctionSpec] = {
     "Square": FunctionSpec(
         inputs.elementwise_inputs, lambda x: x * x, ("x",),
-        (("batch size 1", {"batch": 1}), ("float32 inputs", {"dtype": torch.float32})), any_shape=True),
+        (("batch size 1", {"batch": 1}), ("float32 inputs", {"dtype": torch.float32})), any_shape=True,
+        accuracy=(("large |x| (about 1e8)", {"variant": "huge"}),)),
     "QuadraticForm": FunctionSpec(
         inputs.quadratic_inputs, lambda v, a: v @ a @ v, ("v", "A"), (("n = 1", {"variant": "n1"}),),
-        grad_inputs=(("", "", (0, 1)),), grad_hint=quadratic_grad_hint),
+        grad_inputs=(("", "", (0, 1)),), grad_hint=quadratic_grad_hint,
+        accuracy=(("entries about 1e6", {"variant": "huge"}),), wide={"variant": "wide"}),
     "Sigmoid": FunctionSpec(
         inputs.elementwise_inputs, torch.sigmoid, ("z",),
         (("batch size 1", {"batch": 1}), ("large |z| (±800): no overflow to nan", {"variant": "large"}),
          ("float32 inputs", {"dtype": torch.float32})),
         overflow_hint=OVERFLOW + "write g(z) = 1 / (1 + exp(-z)), which is finite for any z",
-        forward_hint=sigmoid_forward_hint, grad_hint=sigmoid_grad_hint, any_shape=True),
+        forward_hint=sigmoid_forward_hint, grad_hint=sigmoid_grad_hint, any_shape=True,
+        accuracy=(("z from +16 to +19 (relative tolerance 1e-7)",
+                   {"variant": "saturated", "shape": (4, 16), "tol": (1e-7, 0.0)}),)),
     "ReLU": FunctionSpec(
         inputs.relu_inputs, torch.relu, ("z",),
         (("inputs exactly 0 (any value in [0, 1] at the kink)", {"variant": "zeros"}),
          ("batch size 1", {"batch": 1})),
-        grad_hint=relu_grad_hint, accept=relu_accept, any_shape=True),
+        grad_hint=relu_grad_hint, accept=relu_accept, any_shape=True,
+        accuracy=(("tiny |z| (about 1e-9)", {"variant": "tiny", "tol": (1e-6, 0.0)}),)),
     "Linear": FunctionSpec(
         inputs.linear_inputs, F.linear, ("x", "weight", "bias"),
         (("with bias=None", {"variant": "nobias"}), ("batch size 1", {"batch": 1}),
          ("square weight (in = out)", {"variant": "square"}), ("in_features = 1", {"variant": "in1"}),
          ("out_features = 1", {"variant": "out1"})),
         grad_inputs=(("", "", (0, 1, 2)), ("nobias", "with bias=None, ", (0, 1))), shared=("weight", "bias"),
+        accuracy=(("entries about 1e6", {"variant": "huge"}),), wide={"batch": 2, "variant": "wide"},
         error_hints=(("cannot be multiplied", LAYOUT), ("size mismatch", LAYOUT),
                      ("NoneType", "bias can be None: then y = x Wᵀ and the bias gradient is None")),
         forward_hint=linear_forward_hint, shape_hint=linear_shape_hint),
     "SquaredError": FunctionSpec(
         inputs.pair_inputs, F.mse_loss, ("pred", "target"),
         (("batch size 1", {"batch": 1}),), grad_inputs=(("", "", (0, 1)),), any_shape=True,
+        accuracy=(("large and tiny differences together (relative tolerance 1e-6)",
+                   {"variant": "mixed", "tol": (1e-6, 0.0)}),),
         mean_over=" (over all M = N·D elements)"),
     "CrossEntropy": FunctionSpec(
         inputs.cross_entropy_inputs, F.cross_entropy, ("logits", "target"),
         (("logits 1e4 (finite and stable)", {"variant": "large"}),
          ("probability targets", {"variant": "probs"}), ("batch size 1", {"batch": 1}),
          ("float32 inputs, logits 1e4", {"variant": "large", "dtype": torch.float32})),
-        needs=(True, False),  # the target gets no gradient
+        needs=(True, False), wide={"batch": 2, "variant": "wide"},  # the target gets no gradient
         error_hints=(("expected scalar type Long", "with probability targets (a float (N, C) target) there is no "
                                                    f"class index to gather: use {PROBABILITY_LOSS}"),),
         overflow_hint=OVERFLOW + "subtract each row's maximum logit before exp (stable softmax)",
