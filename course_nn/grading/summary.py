@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_nn.grading import markdown
 from course_nn.registry import Assignment
 
 # Parts of a feedback line that differ between students with the same mistake.
@@ -71,7 +72,10 @@ class ClassSummary:
             stats = self.checks.setdefault((task, tags[2]), CheckStats(task, tags[2], float(test["max_score"])))
             stats.scores.append(float(test.get("score", 0.0)))
             if float(test.get("score", 0.0)) < float(test["max_score"]) - 1e-9:
-                for line in str(test.get("output", "")).splitlines():
+                output = str(test.get("output", ""))
+                if test.get("output_format") == "md":
+                    output = markdown.plain(output)  # the hint is written again, escaped, below
+                for line in output.splitlines():
                     line = line.strip().removeprefix("- ")
                     if line and line != "ok" and not line.lower().startswith("tip"):  # tips cost nothing
                         seen.add((task, hint_of(line)))
@@ -90,12 +94,14 @@ class ClassSummary:
         cats = {c.key: i for i, c in enumerate(a.categories)}
         for (task, check), s in sorted(self.checks.items(),
                                        key=lambda kv: (order.get(kv[0][0], 99), cats.get(kv[0][1], 99))):
-            lines.append(f"| {task} | {check} | {s.mean:.2f} | {s.max_score:g} | {s.lost} |")
+            lines.append(f"| {markdown.inline(task)} | {markdown.inline(check)} | {s.mean:.2f} | {s.max_score:g} "
+                         f"| {s.lost} |")
         lines += ["", "## Most frequent hints", ""]
         if not self.hints:
             lines.append("No check failed.")
         for (task, hint), count in self.hints.most_common(top):
-            lines.append(f"- {count} student{'s' if count != 1 else ''} ({task}): {hint}")
+            lines.append(f"- {count} student{'s' if count != 1 else ''} ({markdown.inline(task)}): "
+                         f"{markdown.inline(hint, code=True)}")  # student text (exceptions) escaped
         return "\n".join(lines) + "\n"
 
     def printed(self, top: int = 3) -> str:
