@@ -40,7 +40,8 @@ _MODEL = {"shapes": Items(Items(Int(0), 8), 64), "submodules": Strings(64), "loa
           "dtypes": Strings(64)}
 MLP = Record(_MODEL, {"calls": _CALLS, "out": PLAIN, "out_type": SHORT, "no_graph": Bool(),
                       "grads": Items(Maybe(Tensor()), 64), "x_grad": Maybe(Tensor()), "weights": Items(PLAIN, 64),
-                      "train_loss": Float(), "flow_out": Maybe(Tensor()), "tampered": Strings()})
+                      "train_loss": Float(), "flow_out": Maybe(Tensor()), "flow_grads": Items(Maybe(Tensor()), 64),
+                      "tampered": Strings()})
 SGD = Record({"value_type": SHORT, "params": Items(Maybe(Tensor()), 64), "grads": Items(Maybe(Tensor()), 64),
               "requires_grad": Items(Bool(), 64), "is_leaf": Items(Bool(), 64)}, {"tampered": Strings()})
 EPOCH = Record({"value": Maybe(Float()), "value_type": SHORT, "loss_calls": Int(0), "params": Items(PLAIN, 64)},
