@@ -117,8 +117,13 @@ class OneOf(Schema):
     options: tuple[Schema, ...]
 
     def check(self, value, where):
-        problems = [o.check(value, where) for o in self.options]
-        return None if any(p is None for p in problems) else problems[0]
+        first = None
+        for option in self.options:
+            problem = option.check(value, where)
+            if problem is None:
+                return None
+            first = first or problem
+        return first
 
 
 @dataclass(frozen=True)
@@ -158,13 +163,15 @@ class Record(Schema):
     def check(self, value, where):
         if type(value) is not dict:
             return f"{where}: {_kind(value)} where a table belongs"
-        missing = [k for k in self.required if k not in value]
-        if missing:
-            return f"{where}: no field {missing[0]!r}"
-        unknown = [k for k in value if k not in self.required and k not in self.optional]
-        if unknown and not self.open:
-            return f"{where}: an unexpected field {str(unknown[0])[:40]!r}"
-        for key, schema in (*self.required.items(), *self.optional.items()):
-            if key in value and (w := schema.check(value[key], f"{where}.{key}")):
+        for key in self.required:
+            if key not in value:
+                return f"{where}: no field {key!r}"
+        for key, item in value.items():
+            schema = self.required.get(key) or self.optional.get(key) if type(key) is str else None
+            if schema is None:
+                if self.open:
+                    continue
+                return f"{where}: an unexpected field {str(key)[:40]!r}"
+            if (w := schema.check(item, f"{where}.{key}")):
                 return w
         return self.rule(value) if self.rule is not None else None
