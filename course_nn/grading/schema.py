@@ -13,10 +13,9 @@ a subclass of a plain type never passes.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import torch
 
 
 class Schema:
@@ -31,8 +30,17 @@ def why(schema: Schema, value: object, where: str = "result") -> str | None:
     return schema.check(value, where)
 
 
+def _tensor_type():
+    """torch.Tensor, imported on first use: the engine imports this module before it starts the child,
+    and its own torch import is meant to overlap the child's."""
+    import torch
+
+    return torch.Tensor
+
+
 def _kind(value: object) -> str:
-    return "a tensor" if isinstance(value, torch.Tensor) else f"a {type(value).__name__}"
+    torch = sys.modules.get("torch")  # a value can only be a tensor once torch is imported
+    return "a tensor" if torch is not None and isinstance(value, torch.Tensor) else f"a {type(value).__name__}"
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,7 @@ class Tensor(Schema):
     max_numel: int = 1 << 22
 
     def check(self, value, where):
-        if type(value) is not torch.Tensor:
+        if type(value) is not _tensor_type():
             return f"{where}: {_kind(value)} where a tensor belongs"
         if value.is_complex():
             return f"{where}: a complex tensor"
