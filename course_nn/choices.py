@@ -14,6 +14,8 @@ TASKS: tuple[str, ...] = CLASSIFICATION_2D + REGRESSION_1D + IMAGE_TASKS
 
 MODELS: tuple[str, ...] = ("mlp", "logreg")
 ACTIVATIONS: tuple[str, ...] = ("relu", "sigmoid")
+#: Hand-crafted feature maps applied to the inputs before the first layer (course_nn/train/features.py).
+FEATURES: tuple[str, ...] = ("raw", "quadratic")
 #: "auto" is cuda when torch sees a GPU, else cpu.
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "grade-batch": ("course_nn.grading.cli_batch", "grade a folder of submissions into a CSV gradebook"),
     "autograder": ("course_nn.grading.cli_autograder", "build the zip a Gradescope assignment takes"),
     "handout": ("course_nn.handout.cli_handout", "generate, check and bundle the student handouts from solutions/"),
+    "submit": ("course_nn.notebook.cli_submit", "write the file to upload from a notebook handout's graded cells"),
     "bench": ("course_nn.bench.cli_bench", "benchmark hand-written Functions against torch's built-ins"),
 }
 

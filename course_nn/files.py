@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -115,3 +115,37 @@ def check_output_dir(path: str | Path, flag: str) -> Path:
     if why is not None:
         raise UsageError(f"{flag} {path}: cannot write in it ({why}); pick a folder you can write to")
     return p
+
+
+# ----------------------------------------------------------------------------- inputs are never outputs
+# No command writes over a file it reads, a submission, or anything inside a submission folder: every
+# output location goes through refuse_overwrite before any work starts.
+
+
+def _within(path: Path, other: Path) -> bool:
+    """``path`` is ``other`` or lies inside it (both resolved: links and .. cannot hide it)."""
+    return path == other or other in path.parents
+
+
+def refuse_overwrite(output: str | Path, flag: str, reads: Iterable[str | Path | None] = (),
+                     submissions: Iterable[str | Path] = (), shown: str = "") -> None:
+    """UsageError (one line) when writing ``output`` would replace a file (or land in a folder) this
+    command reads (``reads``), or replace a submission or land inside a submission folder
+    (``submissions``: student files and folders). ``flag`` names the option in the message, or
+    ``shown`` says what the output is when it was derived from the option."""
+    from course_nn.errors import UsageError
+
+    out = Path(output).resolve()
+    what = shown or (f"{flag} {output}" if flag else str(output))
+    for sub in submissions:
+        if _within(out, Path(sub).resolve()):
+            kind = "is the submission" if out == Path(sub).resolve() else "is inside the submission folder"
+            raise UsageError(f"{what} {kind} {sub}; student work is never written over: give "
+                             f"{flag + ' ' if flag else ''}a path outside it")
+    for read in reads:
+        if read is None:
+            continue
+        src = Path(read).resolve()
+        if _within(out, src):
+            kind = "is" if out == src else "is inside"
+            raise UsageError(f"{what} {kind} {read}, which this command reads; write the output somewhere else")

@@ -170,7 +170,8 @@ def test_quick_bench_writes_json_with_finite_ratios(bench_main, tmp_path, capsys
     out = tmp_path / "bench.json"
     code = bench_main(["bench", "--quick", "--skip-grade", "--json", str(out)])
     assert code == 0
-    assert "step_time_ratio" in capsys.readouterr().out  # the table
+    table = capsys.readouterr().out
+    assert "step_time_ratio" in table and "ddp spiral (2-64-64-2, global batch 16): 1 process" in table
     result = json.loads(out.read_text())
     ratio_keys = [
         "step_time_ratio", "saved_bytes_ratio", "teaching_step_time_ratio", "teaching_saved_bytes_ratio",
@@ -199,6 +200,11 @@ def test_quick_bench_writes_json_with_finite_ratios(bench_main, tmp_path, capsys
         layer = result["layers"][batch]["CrossEntropy"]
         assert layer["tuned_us"] > 0 and layer["teaching_us"] > 0 and layer["builtin_us"] > 0
     assert result["function_overhead"]["custom_function_us"] > 0
+    # the trainer's step with 2 processes (torch.distributed) against 1, for the spiral MLP and a larger one
+    for name, sizes in (("spiral", [2, 64, 64, 2]), ("mlp784", [784, 256, 256, 10])):
+        ddp = result["ddp"][name]
+        assert ddp["sizes"] == sizes and ddp["one_process_ms"] > 0 and ddp["two_processes_ms"] > 0
+        assert ddp["ddp_step_time_ratio"] == pytest.approx(ddp["two_processes_ms"] / ddp["one_process_ms"], rel=1e-3)
     assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left no temp file
 
 
@@ -240,7 +246,8 @@ def test_impl_flag_benchmarks_another_file(bench_main, tmp_path):
         "        return g * p / len(t), None\n"
     )
     out = tmp_path / "b.json"
-    assert bench_main(["bench", "--impl", str(impl), "--quick", "--skip-grade", "--batches", "2", "--json", str(out)]) == 0
+    assert bench_main(["bench", "--impl", str(impl), "--quick", "--skip-grade", "--skip-ddp", "--batches", "2",
+                       "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["impl"] == str(impl)
     assert result["headline_batch"] == 2 and result["step_time_ratio"] > 0

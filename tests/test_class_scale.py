@@ -45,7 +45,12 @@ def graded_this_run(proc: subprocess.CompletedProcess) -> int:
     return int(line.split("; ")[-1].split()[0])
 
 
+def proc_result(stdout: str) -> subprocess.CompletedProcess:
+    return subprocess.CompletedProcess([], 0, stdout, "")
+
+
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_a_rerun_grades_only_what_changed_and_force_regrades_all(tmp_path):
     make_class(tmp_path, {"ann": (), "bob": (), "cat": ("linear_bias_not_summed",)})
     first = batch(tmp_path)
@@ -63,6 +68,7 @@ def test_a_rerun_grades_only_what_changed_and_force_regrades_all(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_an_interrupted_batch_keeps_a_readable_gradebook_and_resumes(tmp_path):
     make_class(tmp_path, {f"s{i}": () for i in range(6)})
     cmd = [sys.executable, "-m", "course_nn", "grade-batch", str(tmp_path / "subs"), "-a", "hw1", "--jobs", "1",
@@ -84,6 +90,7 @@ def test_an_interrupted_batch_keeps_a_readable_gradebook_and_resumes(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_ctrl_c_keeps_finished_results_and_says_how_to_resume(tmp_path):
     make_class(tmp_path, {f"s{i}": () for i in range(6)})
     cmd = [sys.executable, "-m", "course_nn", "grade-batch", str(tmp_path / "subs"), "-a", "hw1", "--jobs", "1",
@@ -96,11 +103,18 @@ def test_ctrl_c_keeps_finished_results_and_says_how_to_resume(tmp_path):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-1500:]
     assert "interrupted" in err and "again" in err and "Traceback" not in err
-    assert 2 <= len(rows(tmp_path)) <= 6
+    done = len(rows(tmp_path))
+    assert 2 <= done <= 6
     assert (tmp_path / "grades_summary.md").is_file()
+    # the counts say what finished, not what was planned ("graded 2 of 6 ... 6 graded this run" was wrong)
+    line = next(ln for ln in out.splitlines() if "graded this run" in ln)
+    assert line.startswith(f"graded {done} of 6 submissions") and graded_this_run(proc_result(out)) == done
+    assert f"({6 - done} not reached: interrupted)" in line if done < 6 else "not reached" not in line
+    assert f"interrupted: {done} of 6 students are in" in err
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_the_summary_counts_planted_mistakes(tmp_path):
     make_class(tmp_path, {"ann": (), "bob": ("linear_bias_not_summed",), "cat": ("linear_bias_not_summed",),
                           "dan": ("sigmoid_ignores_grad_output",)})
@@ -159,6 +173,7 @@ class Square(Function):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("children", ["zygote", "fresh"])
+@pytest.mark.sandbox
 def test_a_student_cannot_read_the_class_files_or_the_gradebook(children):
     """bob, graded after alice, reads her submission, her results and the gradebook, and raises
     them where a visible case shows an exception. The class lives outside /tmp (the child's /tmp is
@@ -188,6 +203,7 @@ def test_a_student_cannot_read_the_class_files_or_the_gradebook(children):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_a_progress_bar_on_a_terminal_still_gets_forked_workers(tmp_path):
     """On a terminal the progress bar runs a thread; the workers must be forked before it starts,
     or every batch an instructor watches would fall back to fresh interpreters."""
@@ -205,3 +221,94 @@ def test_a_progress_bar_on_a_terminal_still_gets_forked_workers(tmp_path):
     assert proc.returncode == 0
     how = next(ln for ln in proc.stdout.splitlines() if ln.startswith("how: "))
     assert "fresh interpreters" not in how, how
+
+
+# ----------------------------------------------------------------------------- grades_summary.md
+
+HW1 = __import__("course_nn.registry", fromlist=["get"]).get("hw1")
+
+
+def _student(score: float, *tests: dict, status: str = "ok") -> dict:
+    return {"score": score, "tests": list(tests), "extra_data": {"status": status}}
+
+
+def _test(task: str, check: str, score: float, max_score: float, output: str = "") -> dict:
+    return {"name": f"{task}: {check}", "score": score, "max_score": max_score, "output": output,
+            "tags": ["hw1", "task", check]}
+
+
+@pytest.mark.slow
+def test_each_mistake_is_one_hint_in_the_graders_words_whatever_the_check(tmp_path):
+    from course_nn.grading import engine, report
+
+    path = tmp_path / "functions.py"  # two classic mistakes, each seen by backward, gradcheck and edge
+    path.write_text("\n\n".join([BASE, *((SUBMISSIONS / f"{m}.py").read_text()
+                                         for m in ("linear_bias_mean_not_sum", "sigmoid_backward_uses_input"))]))
+    data = report.results_json(engine.grade(path, HW1, seed=3, isolate=False))
+    lines = [ln for t in data["tests"] if t["name"].startswith("Linear") for ln in t["output"].splitlines()]
+    assert any("finite differences" in ln for ln in lines)  # the symptom gradcheck words differently
+    s = summary.ClassSummary(HW1)
+    s.add(data)
+    assert dict(s.hints) == {
+        ("Linear", "Divided by the batch size N once too often?"): 1,
+        ("Sigmoid", "You used the input z where the derivative needs the output σ(z): dσ/dz = σ(z)(1 − σ(z)); "
+                    "save the output"): 1}
+
+
+def test_missing_and_wrong_assignment_files_are_counted_apart_once():
+    from course_nn.grading import report
+
+    s = summary.ClassSummary(HW1)
+    s.add(_student(90.0, _test("Linear", "backward", 1.25, 11.25,
+                               "Linear.backward [visible #1]: dJ/dbias[0] expected 1, got 2; likely mistake: "
+                               "divided by the batch size N once too often?")))
+    s.add(report.failure_results("subs/dave: no functions.py inside", extra={"status": "missing"}))
+    s.add(report.failure_results("mlp.py does not match hw1: it defines MLP from hw2",
+                                 extra={"status": "wrong assignment"}))
+    text = s.markdown()
+    assert s.totals == [90.0] and "1 submissions, mean 90.00" in text
+    assert "1 missing, 1 wrong assignment" in text and "1 missing, 1 wrong assignment" in s.printed()
+    assert "not defined" not in text and "mlp.py" not in text  # none of their text reaches the hints
+
+
+def test_a_task_that_could_not_run_counts_as_zero_in_each_of_its_checks():
+    s = summary.ClassSummary(HW1)
+    sigmoid = HW1.task("Sigmoid")
+    s.add(_student(80.0, {"name": "Sigmoid: every check (it could not run)", "score": 0.0,
+                          "max_score": float(sigmoid.points), "output": "Sigmoid.forward raised ValueError",
+                          "tags": ["hw1", "task1_3", "all"]}))
+    rows = [ln for ln in s.markdown().splitlines() if ln.startswith("| Sigmoid |")]
+    assert [ln.split("|")[2].strip() for ln in rows] == [c.key for c in HW1.categories]  # no "all" row
+    for c in HW1.categories:
+        stats = s.checks[("Sigmoid", c.key)]
+        assert stats.scores == [0.0] and stats.max_score == pytest.approx(HW1.max_score(sigmoid, c)) and stats.lost == 1
+
+
+def test_the_top_hints_have_one_order_whatever_order_students_finish_in():
+    line = "{task}.backward [visible #1]: wrong; likely mistake: {hint}"
+    students = [_student(50.0, _test(task, "backward", 0.0, 4.5, line.format(task=task, hint=hint)))
+                for task, hint in [("Linear", "b?"), ("Sigmoid", "a?"), ("Linear", "a?"), ("Sigmoid", "a?"),
+                                   ("ReLU", "c?")]]
+    texts = []
+    for order in (students, students[::-1], students[2:] + students[:2]):
+        s = summary.ClassSummary(HW1)
+        for st in order:
+            s.add(st)
+        texts.append((s.markdown(), s.printed()))
+    assert texts[0] == texts[1] == texts[2]
+    hints = [ln for ln in texts[0][0].splitlines() if ln.startswith("- ")]
+    # by count, then the registry's task order (Sigmoid, ReLU, Linear), then the text
+    assert hints == ["- 2 students (Sigmoid): A?", "- 1 student (ReLU): C?", "- 1 student (Linear): A?",
+                     "- 1 student (Linear): B?"]
+
+
+def test_scores_fall_in_ten_point_bins(tmp_path):
+    s = summary.ClassSummary(HW1)
+    for score in (0.0, 9.99, 10.0, 55.0, 99.9, 100.0):
+        s.add(_student(score))
+    assert [(lo, hi) for lo, hi, _ in s.bins()] == [(float(x), float(x + 10)) for x in range(0, 100, 10)]
+    assert [n for _, _, n in s.bins()] == [2, 1, 0, 0, 0, 1, 0, 0, 0, 2]
+    text = s.markdown()
+    assert "| 0 ≤ score < 10 | 2 |" in text and "| 90 ≤ score ≤ 100 | 2 |" in text
+    s.histogram(tmp_path / "h.png")
+    assert (tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

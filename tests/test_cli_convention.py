@@ -61,6 +61,9 @@ def subparser(*path: str) -> argparse.ArgumentParser:
     (["train", "--task", "spirals"], "unknown task 'spirals' (--task); choose one of spiral, xor, circles"),
     (["compare", "--model", "cnn"], "unknown model 'cnn' (--model); choose one of mlp, logreg"),
     (["train", "--activation", "tanh"], "unknown activation 'tanh' (--activation); choose one of relu, sigmoid"),
+    (["train", "--features", "cubic"], "unknown features 'cubic' (--features); choose one of raw, quadratic"),
+    (["train", "--nproc", "0"], "--nproc '0' is below 1"),
+    (["train", "--threads", "many"], "--threads 'many' is not a whole number"),
     (["trace", "--net", "cnn"], "unknown net 'cnn' (--net); choose one of mlp, relu, regression, paths"),
     (["check", "x.py", "-a", "hw9"], "unknown assignment 'hw9' (--assignment); choose one of hw1, hw2"),
     (["train", "--hidden", "64,,64"], "--hidden '64,,64': a size is missing"),
@@ -80,7 +83,8 @@ def test_bad_value_is_one_line_exit_2_before_torch_is_imported(args, words):
 
 
 @pytest.mark.parametrize(("command", "values"), [
-    ("train", ["auto", "cpu", "cuda", "spiral", "fashion-mnist", "mlp", "logreg", "relu", "sigmoid"]),
+    ("train", ["auto", "cpu", "cuda", "spiral", "fashion-mnist", "mlp", "logreg", "relu", "sigmoid", "raw",
+               "quadratic", "--nproc", "--threads", "--hw2", "GLOBAL batch"]),
     ("compare", ["auto", "cpu", "cuda", "sine", "mnist", "mlp", "logreg", "relu", "sigmoid", "float32"]),
     ("trace", ["mlp", "relu", "regression", "paths"]),
     ("bench", ["cpu", "cuda"]),
@@ -126,6 +130,7 @@ def test_hidden_seed_is_the_flag_and_hidden_is_a_deprecated_alias(capsys):
         assert next(a for a in parser._actions if "--hidden" in a.option_strings).help == argparse.SUPPRESS
 
 
+@pytest.mark.sandbox
 def test_the_old_hidden_spelling_still_grades_with_that_seed(tmp_path):
     seed = tmp_path / "seed.json"
     seed.write_text(json.dumps({"seed": 4242}))
@@ -200,6 +205,7 @@ def test_a_failed_zip_write_leaves_the_old_zip_and_no_temp_file(command, tmp_pat
 # ----------------------------------------------------------------------------- closed stdout
 
 
+@pytest.mark.sandbox
 def test_a_closed_stdout_ends_quietly():
     """course-nn grade ... | head: the reader is gone before grade prints; no traceback, 0 or 141."""
     proc = subprocess.Popen([sys.executable, "-m", "course_nn", "grade", str(SOLUTION), "-a", "hw1"],

@@ -73,6 +73,7 @@ def test_check_prints_a_table_and_exit_status(tmp_path):
     assert data["score"] == 0 and all(t["visibility"] == "visible" for t in data["tests"])
 
 
+@pytest.mark.sandbox
 def test_grade_writes_results_json_and_exits_0_whatever_the_score(tmp_path):
     out = tmp_path / "out" / "results.json"
     out.parent.mkdir()  # --json's folder must exist (a typo must not create folders)
@@ -83,6 +84,7 @@ def test_grade_writes_results_json_and_exits_0_whatever_the_score(tmp_path):
     assert not list(out.parent.glob(".*.tmp"))  # written atomically, nothing left behind
 
 
+@pytest.mark.sandbox
 def test_grade_batch_one_bad_submission_never_stops_the_batch(tmp_path):
     subs = tmp_path / "submissions"
     for name, text in [("alice", SOLUTION.read_text()), ("bob", "def broken(:\n"), ("carol", STUB.read_text()),
@@ -90,11 +92,18 @@ def test_grade_batch_one_bad_submission_never_stops_the_batch(tmp_path):
         (subs / name).mkdir(parents=True)
         (subs / name / "functions.py").write_text(text)
     (subs / "dave").mkdir()  # submitted nothing
+    (subs / "frank").mkdir()  # hw2's file handed in for hw1
+    (subs / "frank" / "mlp.py").write_text((ROOT / "solutions" / "hw2_mlp" / "mlp.py").read_text())
     book = tmp_path / "grades.csv"
     result = course_nn("grade-batch", str(subs), "--assignment", "hw1", "--jobs", "2", "--csv", str(book), "--quiet")
     assert result.returncode == 0, result.stderr
     rows = {r["student"]: r for r in csv.DictReader(book.open())}
-    assert set(rows) == {"alice", "bob", "carol", "dave", "erin"}
+    assert set(rows) == {"alice", "bob", "carol", "dave", "erin", "frank"}
+    # as check and grade say it: the wrong assignment, a 0, the reason naming what it defines
+    assert rows["frank"]["status"] == "wrong assignment" and float(rows["frank"]["score"]) == 0
+    assert "does not match hw1" in rows["frank"]["error"] and "hw2" in rows["frank"]["error"]
+    frank = json.loads((tmp_path / "grades_results" / "frank" / "results.json").read_text())
+    assert frank["extra_data"]["status"] == "wrong assignment" and "does not match hw1" in frank["output"]
     assert float(rows["alice"]["score"]) == pytest.approx(100)
     assert float(rows["alice"]["Linear"]) == pytest.approx(25)
     assert rows["alice"]["status"] == "ok" and rows["alice"]["error"] == ""
@@ -111,6 +120,7 @@ def test_grade_batch_one_bad_submission_never_stops_the_batch(tmp_path):
     assert "import error" in bob["output"] and "SyntaxError" in bob["output"]
 
 
+@pytest.mark.sandbox
 def test_gradescope_zip_grades_a_submission_end_to_end(tmp_path):
     zip_path = tmp_path / "hw1_autograder.zip"
     built = course_nn("autograder", "build", "-a", "hw1", "--out", str(zip_path))

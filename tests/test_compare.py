@@ -148,3 +148,22 @@ def test_compare_defaults_to_the_functions_py_of_a_student_bundle(tmp_path, monk
     rc, out, _ = compare(capsys, "--hidden", "4")
     assert rc == 0, out
     assert out.startswith(f"comparing {tmp_path / 'functions.py'}")
+
+
+@pytest.mark.parametrize("mistake", ["relu_grad_output_in_place", "relu_saved_input_in_place"])
+def test_a_backward_writing_in_place_is_named_with_checks_hint(tmp_path, capsys, mistake):
+    from course_nn import registry
+    from course_nn.grading import engine
+
+    student = planted(tmp_path, mistake)
+    rc, out, _ = compare(capsys, "--impl", str(student), "--hidden", "8,8")
+    assert rc == 1
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("first gradient difference along backpropagation: layer2 ReLU.backward")
+    assert last.endswith("look at ReLU.backward")
+    lines = {line.split("  ")[1].strip(): line for line in out.splitlines() if line.startswith("  ")}
+    # the copy it was handed is what changed: every gradient, Linear's included, is still right
+    assert not [where for where, line in lines.items() if "DIFFERS" in line and "ReLU.backward" not in where]
+    result = engine.grade(student, registry.get("hw1"), visible_only=True, isolate=False)
+    said = {ln.split("]: ", 1)[1] for o in result.outcomes if o.task == "ReLU" for ln in o.lines if "]: " in ln}
+    assert any(f"ReLU.backward: {hint}" in last for hint in said)  # the words `course-nn check` uses

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from test_security import (  # the attacks share their markers, paths and way to plant code
+    CONTAIN,
     HW1,
     ROOT,
     SOLUTION,
@@ -170,11 +171,13 @@ def test_kill_everything_visible_leaves_the_grader_and_the_shared_zygote_serving
     forked from the same zygote, keeps full credit."""
     result = grade(hostile(tmp_path / "sub", KILL_EVERYTHING), HW1, seed=3, timeout=30)
     assert result.score == 0
-    zygote = sandbox._ZYGOTE.proc.pid if grade.keywords["zygote"] and sandbox._ZYGOTE is not None else None
+    current = sandbox.current_zygote()
+    zygote = current.proc.pid if grade.keywords["zygote"] and current is not None else None
     honest = grade(SOLUTION, HW1, seed=3)
     assert honest.score == pytest.approx(HW1.total_points), report.table(honest)
     if zygote is not None:  # the very same zygote forked the honest child: it was never hit
-        assert sandbox._ZYGOTE is not None and sandbox._ZYGOTE.proc.pid == zygote and sandbox._ZYGOTE.alive()
+        current = sandbox.current_zygote()
+        assert current is not None and current.proc.pid == zygote and current.alive()
         assert not any("zygote failed" in n or "zygote off" in n for n in honest.notes), honest.notes
 
 
@@ -187,8 +190,7 @@ print("ADD_KEY", rc, ctypes.get_errno(), flush=True)
 '''
 
 
-@needs_namespaces
-@pytest.mark.skipif(__import__("platform").machine() not in ("x86_64", "aarch64"), reason="keyring call numbers")
+@pytest.mark.skipif(not CONTAIN.seccomp, reason="no seccomp filter on this machine (x86_64 and aarch64 only)")
 def test_the_kernel_keyrings_are_shut(tmp_path, grade):
     """A uid's keyring outlives every grading and every namespace: a first submission could leave
     hidden inputs there for its resubmission (or for a classmate) to read. The child's seccomp
@@ -201,8 +203,8 @@ def test_the_kernel_keyrings_are_shut(tmp_path, grade):
 
 UNIX_SOCKET = '''
 import socket
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 try:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # refused here already by the seccomp filter
     s.connect({path!r})
     s.sendall(b"out of the sandbox")
     print("CONNECTED", flush=True)

@@ -53,6 +53,7 @@ def test_correct_hw1_in_every_style_earns_full_credit(tmp_path, path):
 
 
 @pytest.mark.parametrize("name", ["fair_pytorch_docs", "fair_lecture_style_prints"])
+@pytest.mark.sandbox
 def test_correct_hw1_earns_full_credit_in_the_sandbox(tmp_path, name):
     result = engine.grade(submission(tmp_path, "functions.py", SUBMISSIONS / "hw1" / f"{name}.py"), HW1,
                           seed=7)

@@ -156,6 +156,7 @@ def gradescope(ag: Path, files: dict[str, str], hidden: bool = True) -> tuple[su
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_gradescope_grades_a_single_misnamed_upload_with_a_visible_note(tmp_path):
     run, data = gradescope(tmp_path, {"functions (1).py": SOLUTION.read_text()})
     assert run.returncode == 0, run.stderr
@@ -179,6 +180,7 @@ def test_gradescope_writes_results_json_even_when_the_grader_fails(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_gradescope_leaves_results_json_when_stopped_by_its_time_limit(tmp_path):
     ag = tmp_path
     (ag / "submission").mkdir()

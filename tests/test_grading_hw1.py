@@ -80,11 +80,13 @@ def reference_result():
     return grade(SOLUTION)
 
 
+@pytest.mark.sandbox
 def test_reference_earns_full_marks_in_the_sandbox(reference_result):
     assert reference_result.score == pytest.approx(HW1.total_points)
     assert all(o.passed for o in reference_result.outcomes)
 
 
+@pytest.mark.sandbox
 def test_results_json_follows_gradescope_and_names_begin_with_the_class(reference_result, tmp_path):
     out = tmp_path / "results.json"
     report.write_results(reference_result, out)
@@ -232,6 +234,7 @@ def test_planted_mistakes_start_from_a_base_that_earns_full_marks(tmp_path):
     assert result.score == pytest.approx(HW1.total_points), report.details(result)
 
 
+@pytest.mark.sandbox
 def test_setup_context_style_earns_full_marks(tmp_path):
     result = grade(write(tmp_path, SETUP_CONTEXT_STYLE))
     assert result.score == pytest.approx(HW1.total_points), report.details(result)
@@ -317,6 +320,7 @@ AUTOGRAD_EVERYWHERE = textwrap.dedent("""
 @pytest.mark.parametrize("patch", ["", "for name, mod in list(sys.modules.items()):\n"
                                        "    if name.startswith('probe_hw'):\n"
                                        "        mod._recorded = lambda seen, record, call: call()"])
+@pytest.mark.sandbox
 def test_autograd_and_builtins_everywhere_earn_at_most_honest_forwards(tmp_path, patch):
     source = AUTOGRAD_EVERYWHERE.replace("PATCH_RECORDERS", patch)
     result = grade(write(tmp_path, source))
@@ -332,7 +336,7 @@ def test_autograd_and_builtins_everywhere_earn_at_most_honest_forwards(tmp_path,
         assert outcome(result, "Square", "compliance").lines  # with a reason
 
 
-@pytest.mark.parametrize("isolate", [True, False])  # in-process too: the probe hands backward a copy
+@pytest.mark.parametrize("isolate", [pytest.param(True, marks=pytest.mark.sandbox), False])  # in-process too: the probe hands backward a copy
 def test_in_place_grad_output_is_caught(tmp_path, isolate):
     result = grade(planted(tmp_path, "relu_grad_output_in_place"), isolate=isolate)
     assert_only_task_loses(result, "ReLU")
@@ -361,6 +365,7 @@ def test_relu_gradient_one_at_zero_is_accepted(tmp_path):
 # Submissions that attack the grader
 
 
+@pytest.mark.sandbox
 def test_monkeypatching_fake_results_and_os_exit_earn_nothing(tmp_path):
     out = tmp_path / "results.json"
     evil = textwrap.dedent(f"""
@@ -389,12 +394,14 @@ def test_monkeypatching_fake_results_and_os_exit_earn_nothing(tmp_path):
     assert review and "os._exit" in review[0]["output"]  # flagged for the instructor
 
 
+@pytest.mark.sandbox
 def test_sys_exit_at_import_scores_zero_with_reason(tmp_path):
     result = grade(write(tmp_path, "raise SystemExit(0)\n"))  # what sys.exit does, without an import
     assert result.score == 0
     assert all("sys.exit" in o.lines[0] for o in result.outcomes)
 
 
+@pytest.mark.sandbox
 def test_syntax_error_scores_zero_with_the_line(tmp_path):
     result = grade(planted(tmp_path, extra="def broken(:\n"))
     assert result.score == 0
@@ -402,6 +409,7 @@ def test_syntax_error_scores_zero_with_the_line(tmp_path):
 
 
 @pytest.mark.slow  # waits out a 3 s timeout
+@pytest.mark.sandbox
 def test_hang_in_one_backward_costs_that_function_only(tmp_path):
     result = grade(planted(tmp_path, "linear_backward_hangs"), timeout=3)
     assert by_task(result)["Linear"] == 0
@@ -413,6 +421,7 @@ def test_hang_in_one_backward_costs_that_function_only(tmp_path):
 
 
 @pytest.mark.slow  # allocates up to the memory cap
+@pytest.mark.sandbox
 def test_memory_past_the_cap_fails_that_function_with_a_message(tmp_path):
     result = grade(planted(tmp_path, "square_forward_hogs_memory"), memory_bytes=512 << 20)
     assert by_task(result)["Square"] == 0
@@ -421,12 +430,14 @@ def test_memory_past_the_cap_fails_that_function_with_a_message(tmp_path):
     assert by_task(result)["Linear"] == pytest.approx(full("Linear"))
 
 
+@pytest.mark.sandbox
 def test_importing_solutions_earns_nothing(tmp_path):
     result = grade(write(tmp_path, "from solutions.hw1_autograd.functions import *\n"))
     assert result.score == 0
     assert "solutions" in result.outcomes[0].lines[0]  # the refused import is named
 
 
+@pytest.mark.sandbox
 def test_stubs_score_zero_with_not_implemented_everywhere():
     result = grade(STUB)
     assert result.score == 0
@@ -434,6 +445,7 @@ def test_stubs_score_zero_with_not_implemented_everywhere():
         assert o.lines and o.lines[0].startswith("not implemented"), (o.task, o.category, o.lines)
 
 
+@pytest.mark.sandbox
 def test_visible_only_check_matches_in_process_selftest():
     sandboxed = engine.grade(SOLUTION, HW1, visible_only=True)
     in_process = engine.grade(SOLUTION, HW1, visible_only=True, isolate=False)

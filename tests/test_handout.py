@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -78,7 +79,7 @@ def test_student_bundle_has_stubs_tests_handout_and_no_solution_line(tmp_path, a
     assert sync.leaks(files, ROOT / "solutions") == []
     secret = sync.secret_lines(ROOT / "solutions")
     assert secret, "the reference should have solution lines"
-    text = b"\n".join(files.values()).decode()
+    text = b"\n".join(files.values()).decode(errors="replace")  # pictures are bytes
     assert not [line for line in secret if line in text]
 
 
@@ -93,6 +94,44 @@ def test_bundle_to_a_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "hw1_autograd" / "functions.py").read_text() == \
         (ROOT / "assignments" / "hw1_autograd" / "functions.py").read_text()
+
+
+PICTURE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img [^>]*src=\"([^\"]+)\"")  # ![alt](path), <img src="path">
+
+
+@pytest.mark.parametrize("assignment", registry.ASSIGNMENTS)
+@pytest.mark.parametrize("form", ["zip", "folder"])
+def test_a_bundle_ships_every_picture_its_handout_shows(tmp_path, assignment, form):
+    a = registry.get(assignment)
+    out = tmp_path / ("bundle.zip" if form == "zip" else "out")
+    result = course_nn("handout", "build", "-a", assignment, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    if form == "zip":
+        with zipfile.ZipFile(out) as zf:
+            files = {n.split("/", 1)[1]: zf.read(n) for n in zf.namelist()}
+    else:
+        files = {p.relative_to(out / a.folder).as_posix(): p.read_bytes()
+                 for p in (out / a.folder).rglob("*") if p.is_file()}
+    shown_in_repo = {m.group(1) or m.group(2) for m in PICTURE.finditer((ROOT / "assignments" / a.folder /
+                                                                          "README.md").read_text())}
+    for rel in [r for r in files if r.endswith(".md")]:
+        for m in PICTURE.finditer(files[rel].decode()):
+            link = m.group(1) or m.group(2)
+            if "://" in link:
+                continue
+            shipped = os.path.normpath(os.path.join(os.path.dirname(rel), link))
+            assert not shipped.startswith(".."), f"{rel} shows {link}, outside the bundle"
+            assert shipped in files, f"{rel} shows {link}, which the bundle lacks"
+            assert files[shipped][:8] == b"\x89PNG\r\n\x1a\n" or shipped.endswith(".svg")
+    if assignment == "hw1":  # the trace picture the repository's handout shows from ../../docs/img
+        assert "../../docs/img/trace_sigmoid.png" in shown_in_repo
+        assert files["img/trace_sigmoid.png"] == (ROOT / "docs" / "img" / "trace_sigmoid.png").read_bytes()
+
+
+def test_a_handout_showing_a_missing_picture_is_not_built(tmp_path):
+    (tmp_path / "README.md").write_text("# hw\n\n![the graph](../docs/img/no_such_picture.png)\n")
+    with pytest.raises(CourseError, match="no_such_picture.png, which does not exist"):
+        sync.with_images(tmp_path, {"README.md": (tmp_path / "README.md").read_bytes()})
 
 
 def _public_tests(submission: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -136,3 +175,15 @@ def test_a_line_the_handout_shows_in_public_is_not_a_secret(tmp_path):
     tests.write_text(tests.read_text() + f"\n\nif False:\n    {shown}\n")  # now public in the handout
     assert sync.leaks({"a.py": f"{shown}\n".encode()}, copy) == []
     assert sync.leaks({"a.py": f"{kept}\n".encode()}, copy)  # a real solution line is still caught
+
+
+def test_the_install_lines_name_the_wheel_this_version_builds_and_a_cpu_torch():
+    """pip install course-nn finds nothing on PyPI: students install the wheel the course builds."""
+    from course_nn import __version__
+
+    wheel = f"course_nn-{__version__}-py3-none-any.whl"
+    for readme in (ROOT / "README.md", *(ROOT / "solutions").glob("*/README.md")):
+        text = readme.read_text()
+        assert "pip install course-nn" not in text, readme
+        assert set(re.findall(r"course_nn-[\w.]+-py3-none-any\.whl", text)) == {wheel}, readme
+        assert "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu" in text, readme

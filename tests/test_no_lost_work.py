@@ -90,24 +90,74 @@ def test_an_unwritable_output_is_one_line_before_any_work(tmp_path, args, needle
     assert time.monotonic() - started < 30
 
 
+# ----------------------------------------------------------------------------- inputs are never outputs
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["grade-batch", "{subs}", "-a", "hw1", "--csv", "{subs}/alice/functions.py"], "inside the submission folder"),
+    (["grade-batch", "{subs}", "-a", "hw1", "--csv", "{subs}/bob.py"], "is the submission"),
+    (["grade-batch", "{subs}", "-a", "hw1", "--csv", "{tmp}/g.csv", "--results-dir", "{subs}/alice/results"],
+     "inside the submission folder"),
+    (["grade-batch", "{subs}", "-a", "hw1", "--csv", "{tmp}/g.csv", "--results-dir", "{subs}"],
+     "inside the submission folder"),  # <results-dir>/alice/results.json would land in alice's folder
+    (["grade-batch", "{subs}", "-a", "hw1", "--hidden-seed", "{seed}", "--csv", "{seed}"], "which this command reads"),
+    (["grade", "{subs}/alice/functions.py", "--json", "{subs}/alice/functions.py"], "is the submission"),
+    (["grade", "{subs}/alice", "-a", "hw1", "--json", "{subs}/alice/results.json"], "inside the submission folder"),
+    (["grade", "{subs}/bob.py", "-a", "hw1", "--hidden-seed", "{seed}", "--json", "{seed}"], "which this command reads"),
+    (["check", "{subs}/alice/functions.py", "--json", "{subs}/alice/functions.py"], "is the submission"),
+    (["trace", "--impl", "{subs}/alice/functions.py", "--json", "{subs}/alice/functions.py"], "which this command reads"),
+    (["handout", "build", "-a", "hw1", "--out", "{root}/assignments"], "which this command reads"),
+    (["handout", "build", "-a", "hw1", "--out", "{root}/solutions/hw1.zip"], "which this command reads"),
+    (["autograder", "build", "-a", "hw1", "--out", "{root}/course_nn/hw1_autograder.zip"], "which this command reads"),
+    (["bench", "--impl", "{subs}/alice/functions.py", "--json", "{subs}/alice/functions.py"], "which this command reads"),
+    (["train", "--impl", "{subs}/alice/functions.py", "--summary", "{subs}/alice/functions.py", "--logdir", "{tmp}/runs"],
+     "which this command reads"),
+])
+def test_no_command_writes_over_what_it_reads_or_a_submission(tmp_path, capsys, args, needle):
+    from course_nn.cli import main as cli_main
+
+    subs = tmp_path / "subs"
+    (subs / "alice").mkdir(parents=True)
+    (subs / "alice" / "functions.py").write_text(SOLUTION.read_text())
+    (subs / "bob.py").write_text(SOLUTION.read_text())
+    (tmp_path / "seed.json").write_text('{"seed": 3}')
+    names = {"subs": subs, "tmp": tmp_path, "seed": tmp_path / "seed.json", "root": ROOT}
+    watched = [*tmp_path.rglob("*"), *(ROOT / "assignments" / "hw1_autograd").rglob("*")]
+    before = {p: p.read_bytes() for p in watched if p.is_file()}
+    try:
+        code = cli_main([a.format(**names) for a in args])
+        err = capsys.readouterr().err.strip()
+        assert code == 2, err
+        assert len(err.splitlines()) == 1 and needle in err and "Traceback" not in err
+        assert {p: p.read_bytes() for p in watched if p.is_file()} == before  # every input as it was
+        assert sorted(tmp_path.rglob("*")) == sorted(p for p in watched if p.is_relative_to(tmp_path))  # nothing new
+    finally:
+        for made in (ROOT / "course_nn" / "hw1_autograder.zip", ROOT / "solutions" / "hw1.zip"):
+            made.unlink(missing_ok=True)
+
+
 # ----------------------------------------------------------------------------- grade-batch
 
 
 def _grader_processes() -> set[int]:
-    """Every process running the grader, a worker, a zygote or a child forked from one."""
+    """Every process of this checkout running the grader, a worker, a zygote or a child forked from
+    one (other checkouts on a shared machine run graders of their own)."""
     found = set()
     for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
             cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
+            ours = str(ROOT).encode() in cmd or os.readlink(f"/proc/{entry}/cwd") == str(ROOT)
         except (OSError, ValueError):
             continue
-        if any(part in cmd for part in (b"zygote.py", b"contain.py", b"course_nn\x00grade-batch", b"runner.py")):
+        if ours and any(part in cmd for part in (b"zygote.py", b"contain.py", b"course_nn\x00grade-batch",
+                                                   b"runner.py")):
             found.add(int(entry))
     return found
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("children", ["zygote", "fresh"])
+@pytest.mark.sandbox
 def test_grade_batch_writes_each_result_as_soon_as_it_is_graded(tmp_path, children):
     """...and a grader killed outright (kill -9) leaves no student process behind, whether its
     children are forked by the zygote or fresh interpreters."""
@@ -155,6 +205,7 @@ def test_a_grader_failure_is_never_a_students_score(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_grade_batch_skips_its_own_outputs_inside_the_submissions_folder(tmp_path):
     subs = tmp_path / "subs"
     (subs / "alice").mkdir(parents=True)
@@ -169,6 +220,7 @@ def test_grade_batch_skips_its_own_outputs_inside_the_submissions_folder(tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_grade_batch_progress_is_plain_lines_off_a_terminal(tmp_path):
     subs = tmp_path / "subs"
     for name in ("alice", "bob"):
@@ -184,6 +236,7 @@ def test_grade_batch_progress_is_plain_lines_off_a_terminal(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_grade_a_folder_only_when_it_holds_exactly_one_submission(tmp_path):
     for name in ("alice", "bob"):
         (tmp_path / name).mkdir()
@@ -218,6 +271,7 @@ def test_status_names_match_the_gradebook_documentation():
 # ----------------------------------------------------------------------------- small ones
 
 
+@pytest.mark.sandbox
 def test_a_sigmoid_backward_that_uses_its_input_gets_the_hint_from_the_grader(tmp_path):
     from course_nn.grading import engine
 

@@ -40,7 +40,6 @@ print("INT80 SIGNAL", os.WTERMSIG(status) if os.WIFSIGNALED(status) else None, f
 '''
 
 
-@needs_namespaces
 @pytest.mark.skipif(platform.machine() != "x86_64" or not CONTAIN.seccomp, reason="x86_64 ABIs, seccomp")
 def test_the_keyrings_stay_shut_through_the_x32_and_i386_abis(tmp_path, grade):
     """The filter matches the native ABI's numbers only: a call through x32 (number | 0x40000000)
@@ -228,7 +227,6 @@ for what, call in [("fadvise", lambda: os.posix_fadvise(fd, 0, 4096, os.POSIX_FA
 '''
 
 
-@needs_namespaces
 @pytest.mark.skipif(not CONTAIN.seccomp, reason="no seccomp filter on this machine")
 def test_the_page_cache_cannot_carry_bits_between_gradings(tmp_path, grade):
     """The page cache is shared by the whole machine: one grading could evict or load pages of a

@@ -25,11 +25,12 @@ from course_nn.grading import engine, report, review, sandbox
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "hw1_autograd" / "functions.py"
 SOLUTION2 = ROOT / "solutions" / "hw2_mlp" / "mlp.py"
+SUBMISSIONS_DIR = ROOT / "tests" / "submissions" / "hw1"
 HW1 = registry.get("hw1")
 HW2 = registry.get("hw2")
 
 IS_ROOT = os.geteuid() == 0
-CONTAIN = sandbox.containment()
+CONTAIN = sandbox.containment(student_check=True)  # the layers this machine allows (grading may be refused: conftest)
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root (the grader drops to 'nobody', as on Gradescope)")
 needs_namespaces = pytest.mark.skipif(not CONTAIN.namespaces, reason="unshare (PID/mount/net namespaces) unavailable")
 
@@ -122,7 +123,7 @@ def test_forged_result_frames_earn_nothing(tmp_path, grade):
     path = write(tmp_path / "sub", builtins + FORGE)
     result = grade(path, HW1, seed=11)
     assert result.score == 0, report.table(result)
-    compliance = " ".join(o.lines[0] for o in result.outcomes if o.category == "compliance")
+    compliance = " ".join(line for o in result.outcomes if o.category == "compliance" for line in o.lines)
     assert "sys._getframe" in compliance or "import sys" in compliance
 
 
@@ -183,22 +184,22 @@ def test_cases_without_a_well_formed_result_fail():
 
 
 @pytest.mark.parametrize(("name", "line", "rule"), [
-    ("disable torch function", "torch._C.DisableTorchFunction().__enter__()", "private"),
-    ("pop the mode stack", "torch.overrides._pop_mode_temporarily", "module"),
-    ("aten alias", "torch.ops.aten.relu.default(torch.zeros(1))", "module"),
-    ("C++ cross entropy", "torch._C._nn.cross_entropy_loss", "module"),
-    ("engine directly", "torch.autograd.Variable._execution_engine", "private"),
-    ("threads", "import threading", "import only torch and math"),
-    ("eval", "eval('1')", "not allowed"),
-    ("importlib", "import importlib", "import only torch and math"),
-    ("torch.os", "torch.os.getpid()", "module"),
-    ("tensor subclass", "class Later(torch.Tensor):\n    pass", "subclassing torch.Tensor"),
+    ("disable torch function", "torch._C.DisableTorchFunction().__enter__()", "torch._C"),
+    ("pop the mode stack", "torch.overrides._pop_mode_temporarily", "torch.overrides"),
+    ("aten alias", "torch.ops.aten.relu.default(torch.zeros(1))", "torch.ops"),
+    ("C++ cross entropy", "torch._C._nn.cross_entropy_loss", "torch._C"),
+    ("engine directly", "torch.autograd.Variable._execution_engine", "torch.autograd.Variable"),
+    ("threads", "import threading", "not a module a graded file may import"),
+    ("eval", "eval('1')", "`eval`"),
+    ("importlib", "import importlib", "not a module a graded file may import"),
+    ("torch.os", "torch.os.getpid()", "torch.os"),
+    ("tensor subclass", "class Later(torch.Tensor):\n    pass", "may not be a base class"),
     ("dunder hook", "class T:\n    def __torch_function__(cls, *a):\n        pass", "__torch_function__"),
     ("rebinding __name__", "__name__ = '__main__'", "__name__"),
     # found by a red-team pass
-    ("getattr on a renamed self", "def f(self):\n    self = torch\n    return getattr(self, 'sys')", "not allowed"),
-    ("match class pattern", "match torch:\n    case object(sys=s):\n        pass", "class pattern"),
-    ("generator frame", "def g():\n    yield\nb = g().gi_frame.f_builtins", "not an attribute"),
+    ("getattr on a renamed self", "def f(self):\n    self = torch\n    return getattr(self, 'sys')", "module `torch`"),
+    ("match class pattern", "match torch:\n    case object(sys=s):\n        pass", "`.sys`"),
+    ("generator frame", "def g():\n    yield\nb = g().gi_frame.f_builtins", "interpreter's own objects"),
     ("typing evaluates strings", "import typing\nh = typing.get_type_hints", "typing.get_type_hints"),
     ("__name__ by match capture", "match '__main__':\n    case __name__:\n        pass", "may not be bound"),
     ("dunder key", "d = {}\nd['__import__']", "double-underscore keys"),
@@ -309,16 +310,31 @@ def test_honest_styles_pass_the_gate():
 # 3. Secrets: fresh hidden cases, no solutions, no hidden inputs in feedback, no symlinks
 
 
-def test_hidden_cases_are_fresh_every_grading_and_reproducible_by_run_id():
-    a = engine.hidden_seed(20261126, "run-a")
-    b = engine.hidden_seed(20261126, "run-b")
-    assert a != b and engine.hidden_seed(20261126, "run-a") == a
-    hw1 = engine.scoring_module(HW1)
-    x = hw1.make_cases(HW1, a, False)["Linear"]
-    y = hw1.make_cases(HW1, b, False)["Linear"]
-    hidden = [(c, d) for c, d in zip(x, y) if not c["visible"]]
-    assert hidden and not all(c["inputs"][0].shape == d["inputs"][0].shape and
-                              bool((c["inputs"][0] == d["inputs"][0]).all()) for c, d in hidden)
+def _hidden_linear_inputs(seed: int, run_id: str) -> list:
+    cases = engine.scoring_module(HW1).make_cases(HW1, engine.hidden_seed(seed, run_id), False)["Linear"]
+    return [c["inputs"][0] for c in cases if not c["visible"]]
+
+
+def _same_tensors(xs: list, ys: list) -> bool:
+    return len(xs) == len(ys) and all(x.shape == y.shape and bool((x == y).all()) for x, y in zip(xs, ys))
+
+
+def test_hidden_cases_follow_the_files_content_and_the_secret(tmp_path):
+    """The same bytes graded twice: the same run id, hidden cases and score. One byte changed: new
+    hidden cases (answers precomputed for the old ones fail); --replay of the old id brings them back."""
+    buggy = SUBMISSIONS_DIR / "msg_relu_two_at_kink.py"
+    path = write(tmp_path / "a", (SUBMISSIONS_DIR / "correct_base.py").read_text() + "\n\n" + buggy.read_text())
+    first = engine.grade(path, HW1, seed=7, isolate=False)
+    again = engine.grade(write(tmp_path / "b", path.read_text()), HW1, seed=7, isolate=False)  # a copy elsewhere
+    assert again.run_id == first.run_id and again.score == first.score
+    assert [o.lines for o in again.outcomes] == [o.lines for o in first.outcomes]
+    changed = write(tmp_path / "c", path.read_text() + "#")
+    other = engine.grade(changed, HW1, seed=7, isolate=False)
+    assert other.run_id != first.run_id
+    assert not _same_tensors(_hidden_linear_inputs(7, other.run_id), _hidden_linear_inputs(7, first.run_id))
+    assert not _same_tensors(_hidden_linear_inputs(8, first.run_id), _hidden_linear_inputs(7, first.run_id))  # the secret
+    replayed = engine.grade(changed, HW1, seed=7, isolate=False, run_id=first.run_id)
+    assert [o.lines for o in replayed.outcomes] == [o.lines for o in first.outcomes]
 
 
 def test_a_grading_names_its_run_id_and_replays_it(tmp_path):
@@ -416,7 +432,9 @@ def test_symlinked_submissions_are_refused(tmp_path, grade):
 @needs_root
 def test_root_with_an_interpreter_nobody_cannot_reach_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
     sandbox.containment.cache_clear()
-    monkeypatch.setattr(sandbox, "_world_reachable", lambda path: False)
+    from course_nn.grading.sandbox import modes
+
+    monkeypatch.setattr(modes, "_world_reachable", lambda path: False)
     try:
         code = cli_main(["grade", str(SOLUTION), "--json", str(tmp_path / "r.json")])
     finally:
@@ -536,10 +554,14 @@ time.sleep(30)
 
 
 def test_sandbox_folders_are_private(tmp_path):
-    box = sandbox.prepare(SOLUTION, "functions.py")
+    """A grading's folder is its uid's alone (0700): another grading's uid cannot even enter it."""
+    uid = 1_900_065_000 if IS_ROOT else None
+    box = sandbox.prepare(SOLUTION, "functions.py", uid)
     try:
-        assert box.root.stat().st_mode & 0o777 == 0o711  # nobody may pass, never list
-        assert box.box.name.startswith("box-") and len(box.box.name) > 12
+        st = box.box.stat()
+        assert st.st_mode & 0o777 == 0o700
+        assert st.st_uid == (uid if IS_ROOT else os.getuid())
+        assert box.scratch.stat().st_uid == st.st_uid and box.target.stat().st_uid == os.getuid()
     finally:
         box.cleanup()
     assert not box.root.exists()

@@ -311,3 +311,35 @@ def test_help_explains_itself(capsys):
     assert exc.value.code == 0
     for words in ("--net", "--out", "--json", "--logdir", "inherits", "course-nn trace --impl functions.py"):
         assert words in out
+
+
+# ----------------------------------------------------------------------------- writing into what it was given
+
+
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions" / "hw1"
+
+
+def check_says(student: Path, task: str) -> set[str]:
+    """What `course-nn check` says about ``task``'s backward: each failing line after its case label."""
+    from course_nn import registry
+    from course_nn.grading import engine
+
+    result = engine.grade(student, registry.get("hw1"), visible_only=True, isolate=False)
+    return {line.split("]: ", 1)[1] for o in result.outcomes if o.task == task and o.category == "backward"
+            for line in o.lines if "]: " in line}
+
+
+@pytest.mark.parametrize("mistake, what", [("relu_grad_output_in_place", "dJ/da1, the upstream gradient"),
+                                           ("relu_saved_input_in_place", "its input z1")])
+def test_a_backward_writing_in_place_is_the_wrong_node_with_checks_hint(tmp_path, capsys, mistake, what):
+    student = tmp_path / "functions.py"
+    student.write_text("\n\n".join((SUBMISSIONS / f"{m}.py").read_text() for m in ("correct_base", mistake)))
+    rc, out, err = run_cli(capsys, "--impl", str(student), "--net", "relu", "--json", str(tmp_path / "t.json"))
+    assert rc == 1 and err == ""
+    report = json.loads((tmp_path / "t.json").read_text())
+    assert report["first_wrong"] == "ReLU" and report["first_wrong_node"] == "relu1"
+    nodes = {n["name"]: n for n in report["nodes"]}
+    assert nodes["relu1"]["status"] == "wrong" and what in nodes["relu1"]["reason"]
+    assert [n["status"] for name, n in nodes.items() if name != "relu1"] == ["ok"] * 3  # nobody else blamed
+    assert nodes["relu1"]["likely_mistake"] in check_says(student, "ReLU")  # the grader's very words
+    assert "first wrong node along backpropagation: relu1 (ReLU)" in out

@@ -34,6 +34,7 @@ def planted(tmp_path: Path, hw: str, *mistakes: str) -> Path:
     ("hw2", ()),
     ("hw2", ("count_parameters_without_biases", "collapse_linear_wrong_order")),
 ])
+@pytest.mark.sandbox
 def test_forked_children_score_exactly_like_fresh_ones(tmp_path, hw, mistakes):
     a = registry.get(hw)
     path = planted(tmp_path, hw, *mistakes)
@@ -48,6 +49,7 @@ def test_forked_children_score_exactly_like_fresh_ones(tmp_path, hw, mistakes):
         assert forked.score < a.total_points
 
 
+@pytest.mark.sandbox
 def test_a_hang_restarts_from_the_zygote_and_costs_one_function(tmp_path):
     path = planted(tmp_path, "hw1")
     path.write_text(path.read_text() + """
@@ -68,6 +70,7 @@ class Linear(Function):
     assert all(v == pytest.approx(5.0) for k, v in by_task.items() if k != "Linear"), by_task
 
 
+@pytest.mark.sandbox
 def test_the_zygote_holds_one_thread_and_no_course_code():
     contain = sandbox.containment()
     zygote, why = sandbox.zygote_for(contain)
@@ -80,6 +83,7 @@ def test_the_zygote_holds_one_thread_and_no_course_code():
     assert b"COURSE_NN" not in environ
 
 
+@pytest.mark.sandbox
 def test_a_zygote_that_cannot_fork_falls_back_to_a_fresh_child_and_says_so(tmp_path, monkeypatch):
     path = planted(tmp_path, "hw1")
     contain = sandbox.containment()
@@ -95,6 +99,7 @@ def test_a_zygote_that_cannot_fork_falls_back_to_a_fresh_child_and_says_so(tmp_p
     assert any("zygote failed" in n and "fresh interpreter" in n for n in result.notes), result.notes
 
 
+@pytest.mark.sandbox
 def test_one_zygote_serves_every_worker_of_a_batch(tmp_path):
     """Two clients of one shared zygote (as two forked workers hold them) each get their own children."""
     contain = sandbox.containment()
@@ -107,14 +112,15 @@ def test_one_zygote_serves_every_worker_of_a_batch(tmp_path):
             client = copy.copy(zygote)
             client.sock, client.clients = zygote.clients[index], [zygote.clients[index]]
             assert client.threads == 1  # each socket gets the zygote's hello
-            child = sandbox.Child(sandbox.prepare(path, HW1.submission), contain, sandbox.secret_paths(), 1 << 30,
-                                  client)
+            grading = sandbox.Grading(contain, path, HW1.submission)
+            child = grading.child(1 << 30, client)
             try:
                 assert not child.fallback
-                kind, frame = child.read(time.monotonic() + 60, 0)
+                kind, frame = child.read(time.monotonic() + 60)
                 assert kind == "frame" and frame == {"event": "ready"}
             finally:
                 child.kill()
+                grading.close()
     finally:
         zygote.close()
     assert zygote.proc.poll() is not None
@@ -134,6 +140,7 @@ def test_the_grader_forks_its_workers_only_with_one_thread(monkeypatch):
         pool.shutdown()
 
 
+@pytest.mark.sandbox
 def test_cgroups_left_by_a_killed_grader_are_swept_but_a_new_one_is_not(tmp_path):
     """A grader killed with kill -9 cannot remove its child's cgroup; the next grader removes the old
     empty ones, never a fresh one (another grader's child may be about to join it)."""

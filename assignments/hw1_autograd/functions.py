@@ -11,9 +11,8 @@ Jacobian is diagonal and the product is just ``grad_output * local_derivative``.
 
 Rules (the autograder checks them):
 - Do not call torch's built-in version of what you implement (torch.sigmoid, F.relu, F.linear,
-  F.cross_entropy, F.mse_loss, ...) and do not call autograd (torch.autograd.grad, .backward(),
-  torch.func) anywhere in this file. Primitives such as exp, log, clamp, where, sum, mm, matmul,
-  logsumexp are fine.
+  F.cross_entropy, F.mse_loss, ...) and do not call autograd (torch.autograd.grad, .backward())
+  anywhere in this file. Primitives such as exp, log, clamp, where, sum, mm, matmul, logsumexp are fine.
 - Write each derivative's formula: a numerical derivative (finite differences, the complex step)
   in forward or backward earns no backward, gradcheck or edge credit.
 - Save tensors for backward with ``ctx.save_for_backward(...)`` only; keep plain Python values
@@ -21,6 +20,15 @@ Rules (the autograder checks them):
 - Never modify an input or ``grad_output`` in place (no ``+=``, ``*=``, ``.add_()`` on them).
 - Return one gradient per input of ``forward``, with exactly that input's shape and dtype, or
   ``None`` where ``ctx.needs_input_grad`` says the input needs none.
+
+What this file may use (generated from the course registry; README.md lists every name):
+- imports: torch, numpy, math, functools, itertools, operator, random, numbers, dataclasses, typing,
+  collections (and listed submodules: torch.nn.functional, numpy.linalg, ...).
+- calls and attributes: tensor and array math, Python's arithmetic helpers and built-ins, your own
+  classes' attributes on self/ctx; never files, eval/exec/open, double-underscore or frame names, or
+  modules as values. Anything else costs every check.
+- shortcuts (cost that Function its credit): each Function's own built-in under any alias
+  (torch.sigmoid, x.sigmoid(), torch.special.expit, nn.Sigmoid, ...) and autograd.
 
 Self-check:  course-nn check functions.py     or     pytest -m task1_3   (one task at a time)
 """

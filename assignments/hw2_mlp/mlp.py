@@ -10,7 +10,16 @@ Conventions used throughout:
 - A layer maps x -> W x + b with W of shape (out, in), as torch.nn.Linear does; on a batch of
   row vectors X (N, in) that is X Wᵀ + b.
 
-Allowed: torch and Python's standard library. Only this one file is submitted.
+What this file may use (generated from the course registry; README.md lists every name):
+- imports: torch, numpy, math, functools, itertools, operator, random, numbers, dataclasses, typing,
+  collections (and listed submodules: torch.nn.functional, numpy.linalg, ...).
+- calls and attributes: tensor and array math, Python's arithmetic helpers and built-ins, your own
+  classes' attributes on self/ctx; never files, eval/exec/open, double-underscore or frame names, or
+  modules as values. Anything else costs every check.
+- choosing a given Function by name: getattr(functions, NAME) with NAME one of Linear, ReLU,
+  Sigmoid, written out in this file.
+
+Only this one file is submitted.
 
 Self-check:  course-nn check mlp.py     or     pytest -m task2_3   (one task at a time)
 """
@@ -208,3 +217,26 @@ def train_epoch(model: torch.nn.Module, batches: Iterable[tuple[torch.Tensor, to
     losses computed before each update, as a Python float.
     """
     raise NotImplementedError("train_epoch is not implemented yet (hw2 task 10)")
+
+
+# ----------------------------------------------------------------------------------------------
+# Task 11 — features by hand: a map that makes the circles linearly separable
+
+
+def feature_map(X: torch.Tensor) -> torch.Tensor:
+    """Features of 2-D points in which a *linear* classifier separates the ``circles`` data.
+
+    The data (the trainer's ``--task circles``): class 1 fills the disc of radius 0.5 around the
+    origin, class 0 the ring 0.7 < r < 1 around it. A linear classifier draws a straight line in
+    the (x₁, x₂) plane, and no line cuts a disc from the ring that surrounds it: on the raw inputs
+    it stays near chance. But it draws a hyperplane in *whatever features it is given*. Choose
+    features in which inside and outside differ along one direction and a threshold on that
+    direction — a hyperplane in feature space — is a circle back in the plane. (A hidden layer
+    learns such features from data; here you write them by hand.)
+
+    Shapes: X (N, 2), float32 or float64 -> a float tensor (N, k) with 1 <= k <= 32, finite.
+    Each row's features depend on that row only: the same point gets the same features whatever
+    else is in the batch. Do not modify X. The grader trains a logistic regression on your
+    features of fresh circles data and needs >= 99% test accuracy; X itself earns nothing.
+    """
+    raise NotImplementedError("feature_map is not implemented yet (hw2 task 11)")

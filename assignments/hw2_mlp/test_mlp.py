@@ -23,6 +23,7 @@ from mlp import (
     TorchFunctions,
     collapse_linear,
     count_parameters,
+    feature_map,
     perceptron_predict,
     perceptron_train,
     relu_interpolant,
@@ -137,3 +138,37 @@ def test_train_epoch():
     before = [p.detach().clone() for p in model.parameters()]
     train_epoch(model, batches, F.cross_entropy, lr=0.5)
     assert any(not torch.equal(a, p) for a, p in zip(before, model.parameters()))  # with lr > 0 it learns
+
+
+def circles(n, seed):
+    """The trainer's circles: class 1 in the disc r < 0.5, class 0 on the ring 0.7 < r < 1."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 2, (n,), generator=g)
+    u = torch.rand(n, generator=g)
+    r = torch.where(y == 1, 0.5 * u.sqrt(), 0.7 + 0.3 * u)
+    angle = 2 * math.pi * torch.rand(n, generator=g)
+    return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], dim=1), y
+
+
+def linear_classifier_accuracy(features, y, n_train):
+    """Logistic regression (gradient descent) on the standardised features of the first n_train
+    points; its accuracy on the others."""
+    f = features.detach().double()
+    f = (f - f[:n_train].mean(0)) / f[:n_train].std(0).clamp_min(1e-12)
+    w = torch.zeros(f.shape[1], dtype=torch.float64, requires_grad=True)
+    b = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    for _ in range(500):
+        loss = F.binary_cross_entropy_with_logits(f[:n_train] @ w + b, y[:n_train].double())
+        gw, gb = torch.autograd.grad(loss, [w, b])
+        with torch.no_grad():
+            w -= 1.0 * gw
+            b -= 1.0 * gb
+    return ((f[n_train:] @ w + b >= 0).long() == y[n_train:]).double().mean().item()
+
+
+def test_feature_map():
+    X, y = circles(600, seed=1)
+    features = feature_map(X.clone())
+    assert features.dim() == 2 and features.shape[0] == 600  # one row of features per point
+    assert linear_classifier_accuracy(X, y, 300) < 0.8  # on the raw inputs a line cannot do it...
+    assert linear_classifier_accuracy(features, y, 300) >= 0.99  # ...on your features it must

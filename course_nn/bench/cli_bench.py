@@ -17,6 +17,11 @@ ratios "hand-written over built-in" (below 1.0 = the hand-written side is faster
   grade_seconds, grade_over_import_torch   'course-nn grade' of the reference solution vs 'python -c "import torch"'
   grade_batch_seconds_per_submission, grade_batch_over_import_torch, grade_batch_rerun_seconds
                                            'course-nn grade-batch' of 20 copies, --jobs = cores, and its cached rerun
+                      (grade_mode: the containment mode they ran in; as root where namespaces work, the same
+                      keys prefixed container_ measure container mode, forced with COURSE_NN_CONTAINMENT=container)
+  ddp.<model>.ddp_step_time_ratio   the trainer's step with 2 processes (DistributedDataParallel, gloo on
+                      the CPU, nccl on GPUs, each process half the global batch) over 1 process, for the
+                      2-64-64-2 spiral MLP at batch 16 and a 784-256-256-10 MLP at batch 512 (--skip-ddp)
 
 --impl benchmarks any functions.py in place of the teaching reference, e.g. a student's. The default run
 takes two to four minutes on 2 CPU cores; --quick (numbers are noise) checks that everything runs.
@@ -65,7 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="tiny iteration counts: checks that it runs, numbers are noise")
     parser.add_argument("--compile", action="store_true", help="also time both models under torch.compile (slow to compile)")
     parser.add_argument("--skip-grade", action="store_true", help="do not time 'course-nn grade'")
+    parser.add_argument("--skip-ddp", action="store_true",
+                        help="do not time the trainer's step with 2 processes against 1 (torch.distributed)")
     parser.add_argument("--grade-repeats", type=t.positive_int, metavar="N", help="timed grading runs (default: 5)")
+    parser.add_argument("--skip-container-grade", action="store_true",
+                        help="as root, do not also time grading in container mode (no namespaces, as in a default "
+                             "Docker container)")
 
 
 def _default_impl() -> Path:
@@ -88,6 +98,27 @@ def _grade_submission(impl: Path) -> Path:
 
 def _fmt(value: float | int | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
+
+
+def _grade_lines(result: dict[str, Any], prefix: str, mode: str) -> list[str]:
+    """The grading and grade-batch lines of one containment mode (``prefix`` of its keys)."""
+    r = {key[len(prefix):]: value for key, value in result.items() if key.startswith(prefix)} if prefix else result
+    where = f" ({mode} mode)" if mode else ""
+    if r.get("grade_seconds") is not None:
+        lines = [f"grading{where}: {r['grade_seconds']:.2f} s, import torch: {r['import_torch_seconds']:.2f} s,"
+                 f" {prefix}grade_over_import_torch {r['grade_over_import_torch']:.2f}"]
+    else:
+        lines = [f"grading{where}: not timed ({r.get('grade_note')})"]
+    if r.get("grade_batch_seconds_per_submission") is not None:
+        lines.append(
+            f"grade-batch{where} of {r['grade_batch_copies']} with --jobs {r['grade_batch_jobs']}:"
+            f" {r['grade_batch_seconds_per_submission']:.2f} s per submission,"
+            f" {prefix}grade_batch_over_import_torch {r['grade_batch_over_import_torch']:.2f};"
+            f" unchanged rerun {r['grade_batch_rerun_seconds']:.1f} s;"
+            f" steady state {r.get('grade_batch_steady_seconds_per_submission') or float('nan'):.2f} s per student")
+    elif r.get("grade_batch_note"):
+        lines.append(f"grade-batch{where}: not timed ({r['grade_batch_note']})")
+    return lines
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -148,28 +179,19 @@ def format_table(result: dict[str, Any]) -> str:
                 f"torch.compile at batch {comp['batch']}: tuned {comp['tuned_ms_per_step']:.3f} ms/step,"
                 f" torch {comp['builtin_ms_per_step']:.3f} ms/step, step_time_ratio {comp['step_time_ratio']:.3f}"
             )
-    if result.get("grade_seconds") is not None:
-        lines.append(
-            f"grading: {result['grade_seconds']:.2f} s, import torch: {result['import_torch_seconds']:.2f} s,"
-            f" grade_over_import_torch {result['grade_over_import_torch']:.2f}"
-        )
-    else:
-        lines.append(f"grading: not timed ({result.get('grade_note')})")
-    if result.get("grade_batch_seconds_per_submission") is not None:
-        lines.append(
-            f"grade-batch of {result['grade_batch_copies']} with --jobs {result['grade_batch_jobs']}:"
-            f" {result['grade_batch_seconds_per_submission']:.2f} s per submission,"
-            f" grade_batch_over_import_torch {result['grade_batch_over_import_torch']:.2f};"
-            f" unchanged rerun {result['grade_batch_rerun_seconds']:.1f} s;"
-            f" steady state {result.get('grade_batch_steady_seconds_per_submission') or float('nan'):.2f} s per student")
-    elif result.get("grade_batch_note"):
-        lines.append(f"grade-batch: not timed ({result['grade_batch_note']})")
+    lines += _grade_lines(result, "", result.get("grade_mode") or "")
+    if any(key.startswith("container_") for key in result):
+        lines += _grade_lines(result, "container_", "container")
     noisy = [e["batch"] for e in result["batches"].values() if e.get("timing_noise", 1.0) > NOISY]
     if noisy:
         lines.append(
             f"warning: timings at batch {', '.join(map(str, noisy))} were disturbed by other processes even after"
             f" retries (load average {result['machine'].get('load_average_1min')}); rerun on a quieter machine"
         )
+    if result.get("ddp"):
+        from course_nn.bench.ddp import format_lines
+
+        lines += format_lines(result["ddp"])
     m = result["machine"]
     lines.append(
         f"machine: {m['cpu_model']}, {m['logical_cores']} logical cores, torch {m['torch_version']},"
@@ -191,6 +213,10 @@ def format_table(result: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     batches = args.batches  # flags were checked by argparse (course_nn.cli_types)
     impl = args.impl if args.impl is not None else _default_impl()
+    if args.json is not None:
+        from course_nn.files import refuse_overwrite
+
+        refuse_overwrite(args.json, "--json", reads=[impl])
 
     import torch  # heavy: only once the arguments are known to be good
 
@@ -214,11 +240,16 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         compile=args.compile,
         grade=not args.skip_grade,
+        container_grade=not args.skip_container_grade,
         grade_submission=None if args.skip_grade else _grade_submission(impl),
         log=lambda msg: print(f"course-nn bench: {msg}", file=sys.stderr, flush=True),
         **settings,
     )
     result = run_bench(cfg)
+    if not args.skip_ddp:
+        from course_nn.bench import ddp
+
+        result["ddp"] = ddp.measure(impl, args.device, quick=args.quick, log=cfg.log)
     print(format_table(result))
     if args.json is not None:
         write_json(args.json, result)

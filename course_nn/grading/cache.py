@@ -34,7 +34,8 @@ def grader_version() -> str:
 def submission_key(path: Path, assignment: str, seed: int | None) -> str:
     """What decides a student's grade, as one hash."""
     digest = hashlib.sha256(f"{assignment}\0{seed}\0{grader_version()}\0".encode())
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*.py") if p.is_file() and not p.is_symlink())
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix in (".py", ".ipynb")
+                                                  and p.is_file() and not p.is_symlink())
     for f in files:
         digest.update(str(f.relative_to(path) if path.is_dir() else f.name).encode() + b"\0")
         digest.update(f.read_bytes() + b"\0")

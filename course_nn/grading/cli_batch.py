@@ -4,28 +4,33 @@ Each student's folder is graded like `course-nn grade` (sandboxed, hidden tests,
 one bad submission never stops the batch — it gets a row with its status and reason. A progress
 bar shows how far the batch is (a plain line per student when stderr is not a terminal); --jobs
 grades several students at once. No student's code can see the class folder, another student's
-results or the gradebook: each child's file system holds only the system, torch and its own file.
+results or the gradebook: each child's file system holds only the system, torch and its own file
+(without namespaces, as in a default Docker container: each student runs as a uid of its own that
+Landlock, or the folders' permissions, keep out; grading is refused while neither would).
 
 Where it writes is checked before anything is graded: the CSV's folder must exist, and
 --results-dir (default: <csv name>_results/ next to the CSV) is created if missing. Each student's
 results.json and the CSV are written as soon as that student is graded, so an interrupted batch
-keeps what it finished. The command's own outputs are skipped if they lie inside DIR.
+keeps what it finished. The command's own outputs are skipped if they lie inside DIR; none may lie
+inside a student's folder or replace a student's file (refused in one line before anything runs).
 
 The status column: ok, empty (no code), import error (syntax error or a crash at import), not
-started (the unchanged stub), missing (no submission file; score 0), or grader error (the grader
-failed, not the student: the score is left blank, never recorded as 0). The error column gives
+started (the unchanged stub), missing (no submission file; score 0), wrong assignment (another
+assignment's file, e.g. hw2's mlp.py for hw1; score 0), or grader error (the grader failed, not the
+student: the score is left blank, never recorded as 0). The error column gives
 the one-line reason, the note column a misnamed file that was graded anyway.
 
 Reruns are cheap: a student is graded again only when their files, the assignment, the hidden-case
 seed or the grader itself changed (the last grading is cached beside their results.json); --force
 regrades everyone. Ctrl-C keeps every finished result and writes the gradebook and summary of what
-is done. torch is imported twice per batch, not once per student: by this command, whose workers
+is done; the totals count what finished ("N graded this run", and how many were not reached). torch is imported twice per batch, not once per student: by this command, whose workers
 are forked from it, and by one zygote, which forks one contained child per student (--no-zygote
 starts a fresh interpreter per student instead). The line "how: ..." says how the workers started.
 
 What the class got wrong goes beside the CSV: <name>_summary.md (per task and check, the mean and
-how many students lost points; the most frequent hints with their counts) and <name>_histogram.png,
-and a short summary is printed at the end.
+how many students lost points; the most frequent hints with their counts, one per mistake, in a
+fixed order; the scores in 10-point bins; missing and wrong-assignment files counted apart) and
+<name>_histogram.png, and a short summary is printed at the end.
 
 Example:
   course-nn grade-batch submissions/ --assignment hw1 --jobs 4 --csv grades.csv
@@ -86,7 +91,7 @@ def _students(folder: Path, outputs: list[Path]) -> tuple[list[tuple[str, Path]]
     """(student name, path) per student, and the entries skipped as this command's outputs."""
     found, skipped = [], []
     for entry in sorted(folder.iterdir()):
-        if entry.name.startswith((".", "_")) or not (entry.is_dir() or entry.suffix == ".py"):
+        if entry.name.startswith((".", "_")) or not (entry.is_dir() or entry.suffix in (".py", ".ipynb")):
             continue
         if _is_output(entry, outputs):
             skipped.append(entry.name)
@@ -131,13 +136,27 @@ def _grade_student(student: str, path: str, assignment: str, seed: int | None, o
                 write_json(out, report.failure_results(str(err), extra={"status": status.MISSING}))
                 row["seconds"] = round(time.monotonic() - started, 2)
                 return row
+        wrong = options.wrong_assignment(target, a)
+        if wrong is not None:  # another assignment's file: the student's 0, as check and grade say
+            reason = f"{wrong[1]} (handed in for the wrong assignment?)"
+            row.update(score=0.0, status=status.WRONG_ASSIGNMENT, error=reason)
+            write_json(out, report.failure_results(reason, extra={"status": status.WRONG_ASSIGNMENT,
+                                                                  "status_reason": reason}))
+            row["seconds"] = round(time.monotonic() - started, 2)
+            return row
         result = engine.grade(target, a, seed=seed, timeout=timeout, memory_bytes=memory, zygote=zygote,
                               hide=[Path(p) for p in hide])
         state = status.of_result(result)
-        row.update(score=round(result.score, 4), status=state.name, error=state.reason)
+        if state.name == status.GRADER_ERROR:  # no score, no results.json, not cached: graded again next run
+            row.update(status=state.name, error=state.reason)
+            row["seconds"] = round(time.monotonic() - started, 2)
+            return row
+        found = row["note"]  # results.json adds how the file was read (result.source_notes) itself
+        row.update(score=round(result.score, 4), status=state.name, error=state.reason,
+                   note="; ".join(filter(None, [found, *result.source_notes])))
         for task, (earned, _possible) in result.points_by_task().items():
             row[task] = round(earned, 4)
-        report.write_results(result, out, [row["note"]] if row["note"] else None)
+        report.write_results(result, out, [found] if found else None)
         if key:
             from course_nn.grading import cache
 
@@ -268,6 +287,13 @@ def _grade_todo(args, a, todo: list[tuple[str, Path, str]], seed: int | None, se
     pool = zygote = None
     how = ""
     interrupted = False
+    # What no child may read: the seed, and the class's own files (other students' work, their
+    # results, the gradebook and what the class got wrong).
+    hide = tuple(str(p) for p in ([Path(seed_file)] if seed_file else [])
+                 + [Path(args.folder), results_dir, csv_path, *_summary_paths(csv_path)])
+    from course_nn.grading import sandbox
+
+    sandbox.ready([Path(p) for p in hide])  # refused in one line when a child could read them
     try:
         pool, zygote, how = _start_workers(a, min(args.jobs, len(todo)), args.no_zygote)
         # The workers are forked: threads here are safe now (a terminal's progress bar runs one),
@@ -276,10 +302,6 @@ def _grade_todo(args, a, todo: list[tuple[str, Path, str]], seed: int | None, se
         from course_nn.grading import summary
 
         threading.Thread(target=summary.preload, daemon=True).start()
-        # What no child may read: the seed, and the class's own files (other students' work, their
-        # results, the gradebook and what the class got wrong).
-        hide = tuple(str(p) for p in ([Path(seed_file)] if seed_file else [])
-                     + [Path(args.folder), results_dir, csv_path, *_summary_paths(csv_path)])
         futures = {pool.submit(_grade_one, name, str(path), a.name, seed, str(results_dir / name / "results.json"),
                                args.timeout, args.memory, key, hide, not args.no_zygote): name
                    for name, path, key in todo}
@@ -301,6 +323,23 @@ def _grade_todo(args, a, todo: list[tuple[str, Path, str]], seed: int | None, se
         if zygote is not None:
             zygote.close()
     return interrupted, how
+
+
+def _refuse_overwriting_students(folder: Path, csv_path: Path, results_dir: Path, seed_file: str) -> None:
+    """Every file this batch writes stays out of every submission in ``folder`` (a .py file, or a
+    folder holding one) and off the seed file (files.refuse_overwrite): checked before anything else."""
+    from course_nn.files import refuse_overwrite
+
+    entries = [e for e in sorted(folder.iterdir()) if not e.name.startswith((".", "_"))
+               and ((e.is_file() and e.suffix == ".py") or (e.is_dir() and any(e.rglob("*.py"))))]
+    reads = [seed_file or None]
+    for out in (csv_path, *_summary_paths(csv_path)):
+        refuse_overwrite(out, "--csv", reads=reads, submissions=entries)
+    refuse_overwrite(results_dir, "--results-dir", reads=reads, submissions=entries)
+    for entry in entries:  # each student's results.json goes to <results-dir>/<student>/
+        name = entry.stem if entry.is_file() else entry.name
+        refuse_overwrite(results_dir / name / "results.json", "--results-dir", reads=reads, submissions=entries,
+                         shown=f"--results-dir {results_dir}: {name}'s results.json")
 
 
 def _summary_paths(csv_path: Path) -> tuple[Path, Path]:
@@ -344,10 +383,11 @@ def run(args: argparse.Namespace) -> int:
     a = registry.get(args.assignment)
     csv_path = check_output_file(args.csv, "--csv", "grades.csv")
     results_dir = Path(args.results_dir) if args.results_dir else csv_path.with_name(csv_path.stem + "_results")
+    seed, seed_file = options.hidden_seed(a, args.hidden_seed)
+    _refuse_overwriting_students(folder, csv_path, results_dir, seed_file)
     students, skipped = _students(folder, [csv_path.resolve(), results_dir.resolve()])
     if not students:
         raise UsageError(f"{folder}: no student folders or .py files inside")
-    seed, seed_file = options.hidden_seed(a, args.hidden_seed)
     check_output_dir(results_dir, "--results-dir")
     if skipped:
         print(f"skipped {', '.join(s + '/' for s in skipped)} in {folder}: this command's own output, not a student",
@@ -367,7 +407,9 @@ def run(args: argparse.Namespace) -> int:
               f"{len(todo)} to grade", file=sys.stderr)
         _write_csv(csv_path, rows, columns)
     started = time.monotonic()
+    cached = len(rows)
     interrupted, how = _grade_todo(args, a, todo, seed, seed_file, results_dir, csv_path, rows, columns)
+    this_run = len(rows) - cached  # what finished, not what was planned: an interrupt stops short
     _write_csv(csv_path, rows, columns)
     failed = [r for r in rows if r["status"] == status.GRADER_ERROR]
     graded = [float(r["score"]) for r in rows if r["score"] != ""]
@@ -376,7 +418,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"graded {len(graded)} of {len(students)} submissions of {a.name}: mean {mean} / {a.total_points:g}, "
           f"{len(failed)} grader error(s) -> {csv_path}, {results_dir}/<student>/results.json"
           + (f" (hidden cases from {seed_file})" if seed_file else " (no hidden-case seed file: public fallback seed)")
-          + f"; {len(todo)} graded this run in {took:.1f} s")
+          + f"; {this_run} graded this run in {took:.1f} s"
+          + (f" ({len(todo) - this_run} not reached: interrupted)" if interrupted else ""))
     if how:
         print(f"how: {how}")
     print(_summarise(a, rows, results_dir, csv_path))

@@ -1,16 +1,17 @@
 """The grading engine: run a submission in a sandboxed child, score what it returns, here.
 
 The trusted parent never imports student code. It checks the source with the static gate
-(review.py), issues numbered cases (cases.py), runs the child in the sandbox (sandbox.py), accepts
+(review/), issues numbered cases (cases.py), runs the child in the sandbox (sandbox/), accepts
 exactly one well-formed result per case, and scores with the assignment's scorer. A task that
-hangs costs its limit once: the child is killed and a fresh one carries on with the rest.
+hangs costs its limit once: the child is killed and a fresh one carries on with the rest. A child
+that does not start, or dies without a cause the grader can prove, is started once more; a second
+time the result is a grader error, with no score (never the student's 0).
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
-import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +19,13 @@ from pathlib import Path
 from course_nn.errors import UsageError
 from course_nn.grading import cases as case_lib
 from course_nn.grading import plugin, review, sandbox
+from course_nn.grading import submission as submitted
 from course_nn.grading.outcome import Outcome, all_failed
 from course_nn.grading.plugin import GraderPlugin
 from course_nn.registry import Assignment
 
 STARTUP_LIMIT = 120.0  # importing torch in the child; not the student's time
+GATE_LINES = 100  # offending lines listed per row (a file can hold thousands; feedback stays readable)
 PUBLIC_SEED = 0
 
 
@@ -36,6 +39,9 @@ class GradeResult:
     notes: list[str] = field(default_factory=list)  # instructor-facing notes about the run
     output: str = ""  # what the submission printed (capped)
     run_id: str = ""  # reproduces this grading's hidden cases (instructor only): grade --replay RUN_ID
+    source_notes: list[str] = field(default_factory=list)  # for the student: how the file was read (submission.py)
+    gate: list[str] = field(default_factory=list)  # every line the static gate refused or charged (student-facing)
+    grader_error: str = ""  # the grader failed (no trustworthy run): never a score, see status.GRADER_ERROR
 
     def points_by_task(self) -> dict[str, tuple[float, float]]:
         """(earned, possible) per task, in the registry's order: the one place points are summed."""
@@ -73,8 +79,8 @@ def resolve_submission(path: str | Path, assignment: Assignment) -> Path:
         if found[0].is_symlink() or any(q.is_symlink() for q in found[0].relative_to(p).parents if q != Path(".")):
             raise UsageError(f"{found[0]}: is a symbolic link; submit the file itself")
         return found[0]
-    if p.suffix != ".py":
-        raise UsageError(f"{p}: expected a Python file ({assignment.submission})")
+    if p.suffix not in submitted.SUFFIXES:
+        raise UsageError(f"{p}: expected a Python file ({assignment.submission}) or the course's notebook (.ipynb)")
     return p
 
 
@@ -83,11 +89,18 @@ def scoring_module(assignment: Assignment) -> GraderPlugin:
     return plugin.load(assignment)
 
 
-def hidden_seed(secret: int, run_id: str) -> int:
-    """The hidden cases' seed: the course's secret mixed with this run's randomness.
+def run_id_of(content: bytes) -> str:
+    """A grading's run id: drawn from the submission's bytes, so the same file graded twice gets the
+    same hidden cases (and score), and a file changed by one byte gets new ones."""
+    return hashlib.sha256(b"course-nn run\0" + content).hexdigest()[:16]
 
-    Answers precomputed for last run's inputs are useless this run; the run id (kept in the
-    instructor notes) reproduces a grading exactly.
+
+def hidden_seed(secret: int, run_id: str) -> int:
+    """The hidden cases' seed: the course's secret mixed with the run id (``run_id_of`` the submission).
+
+    Without the secret the cases cannot be derived from the file, and answers precomputed for one
+    file's cases fail once the file changes; the run id (kept in the instructor notes) reproduces a
+    grading exactly.
     """
     digest = hashlib.sha256(f"{secret}:{run_id}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
@@ -102,35 +115,41 @@ def _memory_text(memory_bytes: int) -> str:
            "(e.g. forming a full Jacobian, or an outer product of the batch)"
 
 
+RETRIES = 1  # a child that dies without a cause the grader can prove is started once more
+
+
 def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: float, memory_bytes: int,
-                 hide: list[Path] | tuple[Path, ...] = (), zygote: bool = False
-                 ) -> tuple[dict, dict[str, list], dict[str, str], list[str], str]:
-    """Run every task's cases in sandboxed children. Returns cases, results, failures, notes, output.
+                 hide: list[Path] | tuple[Path, ...] = (), zygote: bool = False, source: bytes | None = None,
+                 student_check: bool = False
+                 ) -> tuple[dict, dict[str, list], dict[str, str], list[str], str, str]:
+    """Run every task's cases in sandboxed children. Returns cases, results, failures, notes, output
+    and the grader's own error ("" unless no trustworthy run was possible: a child that could not
+    start, or one that died twice without a cause the grader can prove — never the student's 0).
+    ``source``: the graded text (UTF-8) the child imports instead of the file's bytes (submission.py).
 
     ``make_cases`` is called after the first child has started, so that the parent's work (and
     its torch import) overlaps with the child's.
     """
-    contain = sandbox.containment()
-    notes = [contain.describe()]
-    if not contain.user and not contain.namespaces and sandbox.protect_parent():
-        notes.append("grader made non-dumpable: a same-user child cannot read its memory")
-    if not sandbox.become_subreaper():
-        notes.append("could not become a child subreaper: processes a submission detaches may outlive grading")
+    contain = sandbox.containment(student_check)
+    if contain.error:
+        why = f"the grader cannot start a sandboxed child here: {contain.error}"
+        return make_cases(), {}, {t.name: f"not graded: {why}" for t in assignment.tasks}, [contain.describe()], "", why
     forker = None
     early_cases = None
+    zygote_note = ""
     if zygote:
         sandbox.zygote_for(contain, wait=False)  # its torch import overlaps the cases being built here
         early_cases = make_cases()
         forker, why = sandbox.zygote_for(contain)
-        notes.append(why or "zygote: the child was forked from an interpreter that had imported torch")
-    box = sandbox.prepare(submission, assignment.submission)
-    hidden = sandbox.secret_paths(list(hide))
-    before = sandbox.own_children()
+        zygote_note = why or "zygote: the child was forked from an interpreter that had imported torch"
+    grading = sandbox.Grading(contain, submission, assignment.submission, hide, source)
+    notes = grading.notes + ([zygote_note] if zygote_note else [])
     answers: dict[str, dict] = {}
     failures: dict[str, str] = {}
     output = bytearray()
-    known: set[int] = set()
-    child: sandbox.Child | None = sandbox.Child(box, contain, hidden, memory_bytes, forker)
+    grader_error = ""
+    retries = RETRIES
+    child: sandbox.Child | None = grading.child(memory_bytes, forker)
     try:
         cases = early_cases if early_cases is not None else make_cases()
         precomputed = False
@@ -140,69 +159,86 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
                      if any(bool(c.get("visible")) == visible for c in cases[t.name])]
         while remaining:
             if child is None:
-                child = sandbox.Child(box, contain, hidden, memory_bytes, forker)
-            kind, frame = child.read(time.monotonic() + STARTUP_LIMIT, 0)
-            if kind != "frame" or type(frame) is not dict or frame.get("event") != "ready":
-                reason = f"the grader's child process did not start ({child.exit_text()})"
-                for t, _visible in remaining:
-                    failures[t] = reason
-                notes.append(reason + ": " + bytes(child.output[-2000:]).decode(errors="replace"))
-                break
-            child.base_rss = child.rss()
-            if child.fallback and child.fallback not in notes:
-                notes.append(child.fallback)
-            wanted = set(remaining)
-            child.send({"probe": scoring_module(assignment).PROBE, "module_name": Path(assignment.submission).stem,
-                        "units": [list(u) for u in remaining],
-                        "cases": [c.sent() for t in dict.fromkeys(t for t, _ in remaining) for c in cases[t]
-                                  if (t, bool(c.get("visible"))) in wanted],
-                        "memory_bytes": 0 if uses_cuda else memory_bytes})
-            if not precomputed:
-                precomputed = True
-                scoring_module(assignment).precompute(cases)  # overlaps the child
-            remaining = _collect(child, remaining, answers, failures, timeout, memory_bytes)
+                child = grading.child(memory_bytes, forker)
+            kind, frame = child.read(time.monotonic() + STARTUP_LIMIT)
+            started = kind == "frame" and type(frame) is dict and frame.get("event") == "ready"
+            if not started:  # no student code has run yet: whatever happened is the grader's
+                unexplained = f"the grader's child process did not start ({child.exit_text()})"
+                notes.append(unexplained + ": " + bytes(child.output[-2000:]).decode(errors="replace"))
+            else:
+                child.watch(0 if uses_cuda else memory_bytes)
+                if child.fallback and child.fallback not in notes:
+                    notes.append(child.fallback)
+                wanted = set(remaining)
+                child.send({"probe": scoring_module(assignment).PROBE, "module_name": Path(assignment.submission).stem,
+                            "units": [list(u) for u in remaining],
+                            "cases": [c.sent() for t in dict.fromkeys(t for t, _ in remaining) for c in cases[t]
+                                      if (t, bool(c.get("visible"))) in wanted],
+                            "memory_bytes": 0 if uses_cuda else memory_bytes})
+                if not precomputed:
+                    precomputed = True
+                    scoring_module(assignment).precompute(cases)  # overlaps the child
+                remaining, unexplained = _collect(child, remaining, answers, failures, timeout, memory_bytes)
             child.kill()
-            known |= child.tree
+            grading.ended(child)
             output += child.output
             child = None
+            if unexplained:
+                if retries:
+                    retries -= 1
+                    notes.append(f"started the child again: {unexplained}")
+                    forker = forker if started else None  # a child that did not start: a fresh interpreter next
+                    continue
+                grader_error = f"{unexplained}, twice"
+                failures.update({t.name: f"not graded: {grader_error}" for t in assignment.tasks})
+                break
     finally:
         if child is not None:
             child.kill()
-            known |= child.tree
-        strays = sandbox.kill_strays(before, known)
-        if strays:
-            notes.append(f"killed {strays} process(es) the submission left running after it exited")
-        box.cleanup()
+            grading.ended(child)
+        notes += grading.close()
     results: dict[str, list] = {}
     for t in cases:
         if t not in failures:
             results[t], refused = case_lib.accept(cases[t], answers.get(t, {}))
             notes += refused
-    return cases, results, failures, notes, bytes(output[:sandbox.OUTPUT_CAP]).decode(errors="replace")
+    return cases, results, failures, notes, bytes(output[:sandbox.OUTPUT_CAP]).decode(errors="replace"), grader_error
+
+
+def _death_of(child: sandbox.Child, kind: str) -> tuple[str, str]:
+    """(cause, text) of a child that stopped answering: "timeout" and "memory" are the grader's own
+    findings; for an ended process, the child's death (see Child.death)."""
+    if kind in ("timeout", "memory", "garbled", "frame"):
+        return kind, ""
+    return child.death()
 
 
 def _collect(child: sandbox.Child, units: list[tuple[str, bool]], answers: dict, failures: dict, timeout: float,
-             memory_bytes: int) -> list[tuple[str, bool]]:
+             memory_bytes: int) -> tuple[list[tuple[str, bool]], str]:
     """Read one child's frames into ``answers`` (task -> case id -> result). Returns the units still to
-    run after a hang or crash (a failed task's other units are dropped), else []."""
+    run after a hang or crash (a failed task's other units are dropped), else [], and why the child
+    died when that was no cause the grader can prove (the units are then all still to run)."""
     tasks = list(dict.fromkeys(t for t, _ in units))
-    kind, frame = child.read(time.monotonic() + timeout, memory_bytes)
+    kind, frame = child.read(time.monotonic() + timeout)
     if kind != "frame" or type(frame) is not dict or frame.get("event") != "import":
+        cause, text = _death_of(child, kind)
+        if cause == "unexplained":
+            return units, f"the child died while importing the file: {text}"
         why = {"timeout": f"importing your file took longer than {timeout:g} s (code at module level that loops?)",
-               "memory": _memory_text(memory_bytes)}.get(kind, f"your file ended the grader's process while "
-                                                                f"being imported: {child.exit_text()}")
+               "memory": _memory_text(memory_bytes)}.get(cause, f"your file ended the grader's process while "
+                                                                f"being imported: {text or kind}")
         for t in tasks:
             failures[t] = why
-        return []
+        return [], ""
     if not frame.get("ok"):
         for t in tasks:
             failures[t] = f"your file could not be imported: {str(frame.get('error'))[:600]}"
-        return []
+        return [], ""
     done: set[int] = set()
     current: int | None = None
     while True:
         deadline = time.monotonic() + (timeout if current is not None else STARTUP_LIMIT)
-        kind, frame = child.read(deadline, memory_bytes)
+        kind, frame = child.read(deadline)
         event = frame.get("event") if kind == "frame" and type(frame) is dict else None
         unit = frame.get("unit") if event else None
         if event == "start" and type(unit) is int and 0 <= unit < len(units) and unit not in done:
@@ -215,20 +251,23 @@ def _collect(child: sandbox.Child, units: list[tuple[str, bool]], answers: dict,
             current = None
             continue
         if event == "done":
-            return []
+            return [], ""
         # A hang, a crash, a memory blow-up, or garbage on the channel while running ``current``.
         if current is None:
             current = next((i for i in range(len(units)) if i not in done), None)
             if current is None:
-                return []
+                return [], ""
         task = units[current][0]
+        cause, text = _death_of(child, kind if kind != "frame" else "frame")
+        if cause == "unexplained":
+            return [u for i, u in enumerate(units) if i not in done], f"the child died during {task}: {text}"
         failures[task] = {
             "timeout": f"{task} took longer than {timeout:g} s and was stopped (an endless loop?)",
             "memory": f"{task} {_memory_text(memory_bytes)}",
             "garbled": f"{task}: the grader's channel was corrupted (does your code write to file descriptors?)",
             "frame": f"{task}: the grader received a message it did not ask for",
-        }.get(kind, f"{task}: {child.exit_text()}")
-        return [u for i, u in enumerate(units) if i not in done and u[0] not in failures]
+        }.get(cause, f"{task}: {text}")
+        return [u for i, u in enumerate(units) if i not in done and u[0] not in failures], ""
 
 
 def run_in_process(submission: Path, assignment: Assignment, cases: dict[str, list[dict]]) -> dict[str, list]:
@@ -279,15 +318,16 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
     scores zero. A shortcut (a built-in or autograd doing a Function's work) costs that Function its
     compliance and gated credit, and its forward credit when the shortcut sits in forward.
     """
-    escapes = verdict.escapes
+    escapes = [v.text() for v in verdict.escapes][:GATE_LINES]
+    count = len(verdict.escapes)
+    more = f" (and {count - 1} more line(s) below: fix them all, then resubmit)" if count > 1 else ""
     seen_ops: dict[str, list[str]] = {}  # task -> what its runs' recorders saw, judged once
     for o in outcomes:
         task = assignment.task(o.task)
-        if escapes:
-            if o.category == "compliance":
-                o.lines = [f"your file breaks a rule of graded code: {v.text()}" for v in escapes[:4]]
-            else:
-                o.lines = [f"no credit: {escapes[0].text()}"] + o.lines[:2]
+        if escapes:  # every offending line, in every row it zeroes: one resubmission fixes them all
+            head = "your file breaks a rule of graded code, so no check of any task earns credit"
+            head = head if o.category == "compliance" else f"no credit: {head}"
+            o.lines = [f"{head}{more}: {escapes[0]}", *escapes[1:], *o.lines[:2]]  # and what the run showed
             o.fraction = 0.0
             continue
         shortcuts = verdict.shortcuts(task)
@@ -302,9 +342,9 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
             gated.add("forward")
         if o.category in gated:
             if o.category == "compliance":
-                o.lines = texts[:4] + [ln for ln in o.lines if ln not in texts][:2]
+                o.lines = texts + [ln for ln in o.lines if ln not in texts][:2]
             elif o.fraction > 0:
-                o.lines = [f"no credit: {texts[0]}"] + o.lines
+                o.lines = [f"no credit: {texts[0]}", *texts[1:]] + o.lines
             o.fraction = 0.0
 
 
@@ -332,27 +372,37 @@ def _score_guarded(scorer: GraderPlugin, assignment: Assignment, task, cases: li
 def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = False, seed: int | None = None,
           timeout: float = 30.0, memory_bytes: int = 2 << 30, isolate: bool = True,
           devices: tuple[str, ...] | None = None, run_id: str | None = None,
-          hide: list[Path] | tuple[Path, ...] = (), zygote: bool = False) -> GradeResult:
+          hide: list[Path] | tuple[Path, ...] = (), zygote: bool = False, student_check: bool = False) -> GradeResult:
     """Grade one submission. Never raises for anything the submission does; only for bad PATH
     (and, when isolating as root, for an interpreter the sandbox user cannot run).
 
-    ``seed`` is the course's secret hidden-case seed; each run mixes it with a fresh ``run_id``
-    (pass one back to reproduce a grading). ``hide`` adds paths the child must not read. ``zygote``
+    ``seed`` is the course's secret hidden-case seed; it is mixed with ``run_id``, by default drawn
+    from the submission's content (the same file always gets the same cases; pass a run id back to
+    reproduce a grading of another version). ``hide`` adds paths the child must not read. ``zygote``
     forks the child from a per-process interpreter that has imported torch (class-scale grading).
+    ``student_check``: a student checking their own file (visible cases only), which is never refused:
+    as root with no user to drop to, the child runs as root (its notes say so).
     """
     started = time.monotonic()
     submission = resolve_submission(path, assignment)
-    if isolate:
-        sandbox.containment()  # refuse before any work when student code would run as root
+    student_check = student_check and visible_only  # no secret case ever runs next to root's child
+    if isolate:  # refuse before any work: student code as root, or secrets a child could read
+        sandbox.ready(hide, student_check)
     notes: list[str] = []
-    run_id = run_id or secrets.token_hex(8)
+    run_id = run_id or run_id_of(submission.read_bytes())
     if seed is None and not visible_only:
         notes.append("no hidden-case seed given: hidden cases use the public fallback seed")
     secret = hidden_seed(seed if seed is not None else PUBLIC_SEED + 1, run_id)
     notes.append(f"run id {run_id} (reproduce these hidden cases with --replay {run_id})")
 
     restore_threads: list[int] = []
-    source = submission.read_text(errors="replace")
+    read = submitted.read(submission, assignment)  # any encoding, or a notebook's marked cells
+    if read.problem:  # nothing to run: the student's import error, in one line
+        outcomes = [o for t in assignment.tasks for o in all_failed(
+            t.name, [c.key for c in assignment.categories], f"your file could not be imported: {read.problem}")]
+        return GradeResult(assignment, submission, outcomes, time.monotonic() - started, visible_only, notes,
+                           run_id=run_id, source_notes=list(read.notes))
+    source = read.text
     verdicts: list[review.Verdict] = []
 
     def build_cases():
@@ -366,16 +416,18 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
         raw = scoring_module(assignment).make_cases(assignment, secret, visible_only, devs, public_seed=PUBLIC_SEED)
         return case_lib.issue(raw)
 
-    output = ""
+    output = grader_error = ""
     if isolate:
-        cases, results, failures, run_notes, output = run_isolated(submission, assignment, build_cases,
-                                                                   timeout, memory_bytes, hide, zygote)
+        cases, results, failures, run_notes, output, grader_error = run_isolated(
+            submission, assignment, build_cases, timeout, memory_bytes, hide, zygote, source.encode("utf-8"),
+            student_check)
         notes += run_notes
     else:
         cases = build_cases()
         failures = {}
         try:
-            results = run_in_process(submission, assignment, cases)
+            with submitted.as_file(submission, read, assignment.submission) as importable:
+                results = run_in_process(importable, assignment, cases)
         except BaseException as exc:  # noqa: BLE001 - the student's import failing is a result, not a crash
             from course_nn.grading.child.runner import describe_exception
 
@@ -402,4 +454,5 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
 
         torch.set_num_threads(restore_threads[0])
     return GradeResult(assignment, submission, outcomes, time.monotonic() - started, visible_only, notes, output,
-                       run_id)
+                       run_id, list(read.notes), gate=[v.text() for v in verdict.violations][:GATE_LINES],
+                       grader_error=grader_error)

@@ -99,3 +99,21 @@ def difference(what: str, actual: torch.Tensor, expected: torch.Tensor, visible:
         return f"{what} has shape {shape_text(actual)}, expected {shape_text(expected)}"
     m = mismatch(actual, expected, rtol, atol)
     return None if m is None else f"{what}{index_text(m.index)}: {value_text(m, visible)}"
+
+
+# A backward that writes into a tensor it was given: the one wording the grader, compare and trace use.
+GRAD_OUTPUT_IN_PLACE = "modified grad_output in place (e.g. grad_output *= ...); autograd may reuse it — compute a new tensor"
+
+
+def input_in_place(name: str) -> str:
+    """The wording for a backward that changed the saved input ``name`` in place."""
+    return f"modified the saved input `{name}` in place; compute new tensors instead"
+
+
+def changed(before: torch.Tensor, after: torch.Tensor) -> bool:
+    """Did a tensor handed to student code change (in place)? NaNs in the same places count as unchanged."""
+    if before.shape != after.shape or before.dtype != after.dtype:
+        return True
+    if before.is_floating_point():
+        return not bool(torch.isclose(before, after, rtol=0, atol=0, equal_nan=True).all())
+    return not torch.equal(before, after)

@@ -40,10 +40,12 @@ def add_hidden_seed(parser: argparse.ArgumentParser) -> None:
 
 
 def _defined_names(path: Path) -> set[str]:
-    """Top-level classes and functions a file defines (empty when it does not parse)."""
+    """Top-level classes and functions a file (or a notebook's marked cells) defines; empty when it does not parse."""
+    from course_nn.grading import submission
+
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-    except (SyntaxError, ValueError, OSError):
+        tree = ast.parse(submission.read(path, None).text)
+    except (SyntaxError, ValueError):
         return set()
     return {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
 
@@ -54,9 +56,13 @@ def _task_names(name: str) -> set[str]:
 
 def _guess(path: Path) -> str | None:
     """The assignment of a file: by its name (functions.py, mlp.py), else by what it defines."""
+    from course_nn.grading import submission
+
     by_file = submission_to_assignment()
     if path.name in by_file:
         return by_file[path.name]
+    if path.suffix == submission.NOTEBOOK:
+        return submission.notebook_assignment(path)
     defined = _defined_names(path)
     matches = [a for a in registry.ASSIGNMENTS if defined & _task_names(a)]
     return matches[0] if len(matches) == 1 else None
@@ -71,6 +77,8 @@ def assignment_for(path: str, name: str | None) -> Assignment:
     guess = _guess(p) if p.is_file() else None
     if guess is None and p.is_dir():
         guess = next((a for f, a in submission_to_assignment().items() if any(p.rglob(f))), None)
+    if guess is None and p.is_dir():  # a folder with the course's notebook: its graded cells say which
+        guess = next(filter(None, map(_guess, sorted(p.glob("*.ipynb")))), None)
     if guess is None:
         raise UsageError(f"cannot tell the assignment from {path!r}; add --assignment hw1 or hw2")
     return registry.get(guess)
@@ -91,17 +99,28 @@ def submission_path(path: str, name: str | None) -> tuple[str, Assignment, str |
     return str(found), assignment, note
 
 
-def check_matches(path: str, assignment: Assignment) -> None:
-    """UsageError when the file is clearly another assignment's (e.g. mlp.py graded as hw1)."""
+def wrong_assignment(path: str | Path, assignment: Assignment) -> tuple[str, str] | None:
+    """(the assignment the file clearly belongs to, one line saying so) when it is another
+    assignment's file (e.g. hw2's mlp.py graded as hw1), else None. check, grade and grade-batch
+    all decide it here."""
     defined = _defined_names(Path(path))
     if not defined or defined & _task_names(assignment.name):
-        return
+        return None
     for other in registry.ASSIGNMENTS:
         found = sorted(defined & _task_names(other))
         if other != assignment.name and found:
-            raise UsageError(f"{path} does not match {assignment.name}: it defines {', '.join(found[:3])} from "
-                             f"{other}, and none of {assignment.name}'s {', '.join(t.name for t in assignment.tasks[:3])}, "
-                             f"...; use --assignment {other} (or drop --assignment)")
+            return other, (f"{Path(path).name} does not match {assignment.name}: it defines {', '.join(found[:3])} from "
+                           f"{other}, and none of {assignment.name}'s "
+                           f"{', '.join(t.name for t in assignment.tasks[:3])}, ...")
+    return None
+
+
+def check_matches(path: str, assignment: Assignment) -> None:
+    """UsageError when the file is clearly another assignment's (e.g. mlp.py graded as hw1)."""
+    wrong = wrong_assignment(path, assignment)
+    if wrong is not None:
+        other, line = wrong
+        raise UsageError(f"{line}; use --assignment {other} (or drop --assignment)")
 
 
 def hidden_seed(assignment: Assignment, explicit: str | None) -> tuple[int | None, str]:

@@ -160,7 +160,7 @@ def results_json(result: GradeResult, notes: list[str] | None = None) -> dict:
     return {
         "score": round(result.score, 4),
         "execution_time": round(result.seconds, 3),
-        "output": _summary(result, tests, status, notes or []),
+        "output": _summary(result, tests, status, [*(notes or []), *result.source_notes]),
         "output_format": "md",
         "test_output_format": "text",
         "visibility": "visible",

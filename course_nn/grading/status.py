@@ -19,6 +19,8 @@ EMPTY = "empty"
 IMPORT_ERROR = "import error"
 NOT_STARTED = "not started"
 MISSING = "missing"  # no submission file at all (a student's score of 0)
+WRONG_ASSIGNMENT = "wrong assignment"  # another assignment's file (hw2's mlp.py handed in for hw1): a 0
+NOT_GRADED = (MISSING, WRONG_ASSIGNMENT)  # nothing of this assignment was graded: not the class's mistakes
 GRADER_ERROR = "grader error"  # the grader failed: never a student's score
 
 
@@ -55,12 +57,15 @@ def of_source(source: str, submission: str) -> Status | None:
 
 def of_result(result) -> Status:
     """The status of a graded submission (``engine.GradeResult``)."""
+    from course_nn.grading import submission
+
     a: Assignment = result.assignment
-    try:
-        source = Path(result.submission).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        source = None
-    decided = of_source(source, a.submission) if source is not None else None
+    if getattr(result, "grader_error", ""):
+        return Status(GRADER_ERROR, f"the grader failed, not the submission: {result.grader_error}")
+    read = submission.read(result.submission, a)
+    if read.problem:  # not UTF-8 text, a broken notebook: the student's import error
+        return Status(IMPORT_ERROR, read.problem)
+    decided = of_source(read.text, a.submission)
     if decided is not None:
         return decided
     outcomes = result.outcomes
@@ -80,7 +85,10 @@ _SKIP = ("__MACOSX", "__pycache__")
 
 
 def _python_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.py") if p.is_file()
+    """.py files and notebooks (.ipynb: graded by their marked cells, see submission.py)."""
+    from course_nn.grading.submission import SUFFIXES
+
+    return sorted(p for p in folder.rglob("*") if p.suffix in SUFFIXES and p.is_file()
                   and not any(part.startswith(".") or part in _SKIP for part in p.relative_to(folder).parts))
 
 
@@ -97,13 +105,15 @@ def find_submission(folder: Path, assignment: Assignment, for_student: bool = Fa
         return _for_student(folder, assignment)
     exact = [p for p in _python_files(folder) if p.name == want]
     if len(exact) == 1:
-        return exact[0], None
+        return exact[0], _notebooks_not_graded(folder, exact[0])
     if len(exact) > 1:
         listed = ", ".join(str(p.relative_to(folder)) for p in exact[:4])
         raise UsageError(f"{folder} holds {len(exact)} files named {want} ({listed}); grade one file at a time"
                          + (", or use 'course-nn grade-batch' for a folder with one subfolder per student"
                             if batch_hint else ""))
     others = _python_files(folder)
+    if len(others) == 1 and others[0].suffix == ".ipynb":
+        return others[0], None  # the course's notebook: its marked cells are the file (notes say so)
     if len(others) == 1:
         name = others[0].relative_to(folder)
         return others[0], (f"your file is named {name}, not {want}; it was graded anyway, but name it "
@@ -116,14 +126,23 @@ def find_submission(folder: Path, assignment: Assignment, for_student: bool = Fa
                      + (" (or use 'course-nn grade-batch' for a folder of students)" if batch_hint else ""))
 
 
+def _notebooks_not_graded(folder: Path, graded: Path) -> str | None:
+    """A note when a notebook came along with the graded .py file: only one of them is graded."""
+    books = [str(p.relative_to(folder)) for p in _python_files(folder) if p.suffix == ".ipynb"]
+    if not books:
+        return None
+    return (f"{graded.name} was graded; {', '.join(books[:2])} (uploaded with it) was not: upload only the file "
+            f"you want graded ({graded.name}, or the notebook alone)")
+
+
 def _for_student(folder: Path, assignment: Assignment) -> tuple[Path, str | None]:
     want = assignment.submission
     found = _python_files(folder) if folder.is_dir() else []
     exact = [p for p in found if p.name == want]
     if len(exact) == 1:
-        return exact[0], None
+        return exact[0], _notebooks_not_graded(folder, exact[0])
     if len(found) == 1:
         return find_submission(folder, assignment)
     names = ", ".join(str(p.relative_to(folder)) for p in found[:4]) or "no Python file"
     raise UsageError(f"Nothing was graded: the upload holds {names}. Upload exactly one file, named {want} "
-                     f"(rename your file to {want} before uploading), and submit again.")
+                     f"(rename your file to {want} before uploading) or the course's notebook, and submit again.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -12,6 +13,7 @@ from pathlib import Path
 from course_nn import registry
 from course_nn.errors import CourseError, UsageError
 from course_nn.files import atomic_write
+from course_nn.handout import notebook, rules
 from course_nn.handout.markers import solution_lines, strip_solutions
 from course_nn.registry import Assignment
 
@@ -28,8 +30,37 @@ def _handout_file(rel: Path, assignment: Assignment) -> bool:
                                     or (rel.name.startswith("test_") and rel.suffix == ".py"))
 
 
-def generated_files(solutions: Path, assignment: Assignment) -> dict[str, str]:
-    """Relative path -> content of the student folder, exactly as sync writes it."""
+def notebook_name(assignment: Assignment) -> str:
+    """The notebook handout's file name, e.g. hw1_autograd.ipynb."""
+    return f"{assignment.folder}.ipynb"
+
+
+def with_rules(rel: Path, text: str, assignment: Assignment, filename: str = "<file>") -> str:
+    """The handout's "What your file may use" regions regenerated from the registry (rules.py)."""
+    if rel.name == "README.md":
+        return rules.fill(text, assignment, "md", filename)
+    if rel.name == assignment.submission:
+        return rules.fill(text, assignment, "py", filename)
+    return text
+
+
+def stale_rules(solutions: Path, assignment: Assignment) -> dict[Path, tuple[str, str]]:
+    """solutions/ files whose rules region differs from the registry: path -> (committed, generated)."""
+    stale = {}
+    for name in ("README.md", assignment.submission):
+        path = solutions / assignment.folder / name
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            new = with_rules(Path(name), text, assignment, str(path))
+            if new != text:
+                stale[path] = (text, new)
+    return stale
+
+
+def generated_files(solutions: Path, assignment: Assignment, install: str | None = None,
+                    github: str | None = None) -> dict[str, str]:
+    """Relative path -> content of the student folder, exactly as sync writes it (the notebook
+    installs ``install`` on Colab; default: the registry's INSTALL)."""
     src = solutions / assignment.folder
     if not src.is_dir():
         raise UsageError(f"{src}: missing; each assignment's reference lives in solutions/{assignment.folder}/")
@@ -42,10 +73,14 @@ def generated_files(solutions: Path, assignment: Assignment) -> dict[str, str]:
             raise CourseError(f"{path}: not a handout file, so it would not be copied to students; only "
                               f"{assignment.submission}, README.md, conftest.py and test_*.py are. Rename "
                               "instructor-only files to hidden* (never copied) or move them out of solutions/")
-        text = path.read_text(encoding="utf-8")
+        text = with_rules(rel, path.read_text(encoding="utf-8"), assignment, str(path))
         if path.suffix == ".py":
             text = strip_solutions(text, assignment, str(path))
         files[rel.as_posix()] = text
+    if assignment.submission in files and "README.md" in files:
+        files[notebook_name(assignment)] = notebook.build(
+            assignment, files["README.md"], files[assignment.submission], src,
+            registry.INSTALL if install is None else install, registry.COLAB_GITHUB if github is None else github)
     return files
 
 
@@ -54,6 +89,9 @@ def sync(root: Path, names: list[str]) -> list[str]:
     changed = []
     for name in names:
         a = registry.get(name)
+        for path, (_old, new) in stale_rules(root / "solutions", a).items():
+            path.write_text(new, encoding="utf-8")  # the reference carries the same generated rules
+            changed.append(str(path.relative_to(root)))
         want = generated_files(root / "solutions", a)
         dst = root / "assignments" / a.folder
         for rel, text in want.items():
@@ -75,6 +113,10 @@ def check(root: Path, names: list[str]) -> str:
     diffs = []
     for name in names:
         a = registry.get(name)
+        for path, (old, new) in stale_rules(root / "solutions", a).items():
+            rel = path.relative_to(root)
+            diffs += difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                          f"{rel} (committed)", f"{rel} (rules generated from the registry)")
         want = generated_files(root / "solutions", a)
         dst = root / "assignments" / a.folder
         have = {p.relative_to(dst).as_posix(): p.read_text(encoding="utf-8")
@@ -109,9 +151,50 @@ def leaks(files: dict[str, bytes], solutions: Path) -> list[str]:
         if _private(Path(rel)):
             found.append(f"{rel}: instructor-only file")
             continue
-        lines = {line.strip() for line in data.decode("utf-8", errors="replace").splitlines()}
+        text = data.decode("utf-8", errors="replace")
+        if rel.endswith(".ipynb"):  # what the cells show, not the JSON's escaped strings
+            text = notebook.cell_text(text)
+        lines = {line.strip() for line in text.splitlines()}
         found += [f"{rel}: {line}" for line in sorted(lines & secret)]
     return found
+
+
+# ![alt](path "title") and <img src="path">: the pictures a Markdown handout shows
+IMAGE_LINK = re.compile(r"""!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)|<img\s[^>]*?src=["']([^"']+)["']""")
+IMAGES_DIR = "img"
+
+
+def image_links(markdown: str) -> list[str]:
+    """Every local picture a Markdown text shows (web addresses left out), in order."""
+    links = [m.group(1) or m.group(2) for m in IMAGE_LINK.finditer(markdown)]
+    return [link for link in links if not re.match(r"^[a-z][a-z0-9+.-]*:", link, re.I)]
+
+
+def with_images(src: Path, files: dict[str, bytes]) -> dict[str, bytes]:
+    """``files`` plus every picture its Markdown files show: a picture outside the bundle (the
+    handout's ../../docs/img/trace_sigmoid.png) is shipped in img/ and the link rewritten to it, so a
+    student's bundle shows what the course repository shows. A missing picture stops the build."""
+    files = dict(files)
+    for rel in [r for r in files if r.endswith(".md")]:
+        text = files[rel].decode("utf-8")
+        here = (src / rel).parent
+        for link in dict.fromkeys(image_links(text)):
+            picture = (here / link).resolve()
+            if not picture.is_file():
+                raise CourseError(f"{src / rel} shows the picture {link}, which does not exist; fix the link or "
+                                  "add the picture, then build again")
+            inside = picture.is_relative_to(src.resolve()) and picture.relative_to(src.resolve()).as_posix() in files
+            if inside:
+                continue
+            shipped = f"{IMAGES_DIR}/{picture.name}"
+            if files.get(shipped, picture.read_bytes()) != picture.read_bytes():
+                raise CourseError(f"{src / rel}: two different pictures named {picture.name}; rename one")
+            files[shipped] = picture.read_bytes()
+            target = os.path.relpath(src / shipped, here).replace(os.sep, "/")
+            text = text.replace(f"]({link})", f"]({target})").replace(f'src="{link}"', f'src="{target}"') \
+                       .replace(f"src='{link}'", f"src='{target}'")
+        files[rel] = text.encode("utf-8")
+    return files
 
 
 _DISPOSABLE = ("__pycache__", ".pytest_cache")  # caches pytest leaves in a bundle: safe to replace
@@ -126,6 +209,7 @@ def bundle_files(root: Path, name: str) -> dict[str, bytes]:
         raise CourseError(f"assignments/{a.folder} is out of date with solutions/; run 'course-nn handout sync' first")
     files = {p.relative_to(src).as_posix(): p.read_bytes() for p in sorted(src.rglob("*"))
              if p.is_file() and not _private(p.relative_to(src))}
+    files = with_images(src, files)
     problems = leaks(files, root / "solutions")
     if problems:
         raise CourseError("refusing to build: solution text would leak into the bundle: " + "; ".join(problems[:3]))
@@ -153,6 +237,25 @@ def foreign_files(dest: Path, files: dict[str, bytes]) -> list[str]:
 def target(out: Path, name: str) -> Path:
     """Where ``build`` writes: the zip itself, or OUT/<hw folder>/."""
     return out if out.suffix == ".zip" else out / registry.get(name).folder
+
+
+def build_notebook(root: Path, name: str, out: Path, install: str | None = None, github: str | None = None,
+                   force: bool = False) -> Path:
+    """Write the notebook handout to ``out`` (a .ipynb file, or a folder that gets <hw folder>.ipynb),
+    generated as sync writes it but with ``install``/``github`` in place of the registry's."""
+    a = registry.get(name)
+    if check(root, [name]):
+        raise CourseError(f"assignments/{a.folder} is out of date with solutions/; run 'course-nn handout sync' first")
+    target = out if out.suffix == ".ipynb" else out / notebook_name(a)
+    text = generated_files(root / "solutions", a, install, github)[notebook_name(a)]
+    problems = leaks({target.name: text.encode("utf-8")}, root / "solutions")
+    if problems:
+        raise CourseError("refusing to build: solution text would leak into the notebook: " + "; ".join(problems[:3]))
+    if target.is_file() and not force and target.read_text(encoding="utf-8", errors="replace") != text:
+        raise UsageError(f"{target} already exists and differs (a student's work?); it would be lost. "
+                         "Write to another --out, or add --force to replace it")
+    atomic_write(target, lambda f: f.write(text.encode("utf-8")))
+    return target
 
 
 def build(root: Path, name: str, out: Path, force: bool = False) -> list[str]:

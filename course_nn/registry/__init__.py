@@ -1,7 +1,9 @@
-"""One registry per assignment: its tasks, their points, markers and forbidden built-ins.
+"""One registry per assignment: its tasks, their points, markers, shortcuts and allow-list.
 
 Points are written once, on the task. Each grading category (forward, backward, ...) takes a
 fixed share of a task's points, so every test's ``max_score`` is derived, never typed twice.
+What a graded file may import and call is the assignment's ``policy`` (policy.py, api.py): the
+static gate refuses everything else, and the handouts' rules text is generated from it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
+
+from course_nn.registry.api import BASE
+from course_nn.registry.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -27,8 +32,13 @@ class Task:
     name: str  # the graded class or function, exactly as the submission defines it
     points: float
     summary: str
-    forbidden: frozenset[str] = field(default_factory=frozenset)  # torch callables (by __name__) not allowed
+    # Shortcuts: torch callables (by __name__, every alias) that do this task's work. Allowed in the
+    # file, but a line using one costs this task its compliance and gated credit.
+    forbidden: frozenset[str] = field(default_factory=frozenset)
     extra: tuple[str, ...] = ()  # other names this task's solution blocks live in (hw2's MLP helpers)
+    # Names this task's solution needs beyond the assignment's policy ("torch.cos", ".cos" for an
+    # attribute); admitted file-wide (see policy.py).
+    allowed: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,8 @@ class Assignment:
     grader: str = ""
     # Whether graded code may call autograd itself (hw2 trains with loss.backward(); hw1 must not).
     autograd_allowed: bool = False
+    # What a graded file may import, call and touch (policy.py); tasks' ``allowed`` names add to it.
+    policy: Policy = BASE
 
     def task(self, name: str) -> Task:
         for t in self.tasks:
@@ -66,9 +78,21 @@ class Assignment:
         return round(task.points * category.weight, 6)
 
     @property
+    def rules(self) -> Policy:
+        """The allow-list the gate applies to this assignment's files: the policy and every task's extras."""
+        return self.policy.with_names(frozenset(n for t in self.tasks for n in t.allowed), "for single tasks")
+
+    @property
     def total_points(self) -> float:
         return sum(t.points for t in self.tasks)
 
+
+#: What a notebook handout installs on Google Colab: a pip requirement (the course's wheel URL, a
+#: git+https:// link, or a name on its package index). Set once here; `handout build --install` overrides it.
+INSTALL = "course-nn"
+#: OWNER/REPO[@BRANCH] of the public repository that holds assignments/, for the notebooks' "Open in
+#: Colab" badge ("" = no badge in the notebooks; `handout build --format ipynb` prints the line to paste).
+COLAB_GITHUB = ""
 
 ASSIGNMENTS = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("hw")))
 

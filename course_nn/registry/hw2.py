@@ -1,6 +1,12 @@
 """hw2 — from perceptrons to a multilayer perceptron trained with SGD."""
 
 from course_nn.registry import Assignment, Category, Task
+from course_nn.registry.api import BASE
+from course_nn.registry.policy import group
+
+# The Functions the grader hands to MLP (``functions=``): attributes of that object, and the only
+# names ``getattr(functions, NAME)`` may look up (the gate proves NAME is one of them).
+HANDED = ("Linear", "ReLU", "Sigmoid")
 
 ASSIGNMENT = Assignment(
     name="hw2",
@@ -8,6 +14,7 @@ ASSIGNMENT = Assignment(
     number=2,
     folder="hw2_mlp",
     autograd_allowed=True,
+    policy=BASE.extend(handed=HANDED, attributes=(group("the Functions handed to MLP", "", " ".join(HANDED)),)),
     submission="mlp.py",
     title="Perceptrons, universal approximation and the MLP",
     categories=(
@@ -23,9 +30,12 @@ ASSIGNMENT = Assignment(
         Task(4, "xor_perceptrons", 10, "three perceptrons that classify XOR-style data"),
         Task(5, "relu_interpolant", 10, "a one-hidden-layer ReLU network through given knots"),
         Task(6, "step_approximation", 10, "a one-hidden-layer step network within a tolerance of f"),
-        Task(7, "collapse_linear", 10, "a stack of linear layers as one linear layer"),
+        Task(7, "collapse_linear", 5, "a stack of linear layers as one linear layer"),
         Task(8, "MLP", 20, "forward and gradients of an MLP built from the hw1 Functions; trains on spiral"),
         Task(9, "sgd_step", 10, "one in-place gradient-descent step, gradients cleared"),
         Task(10, "train_epoch", 10, "one epoch of minibatch SGD, returns the mean loss"),
+        # 5 points from collapse_linear's 10: both are short constructions about what a linear map can
+        # and cannot do (stacks collapse; a line on hand-made features separates the circles)
+        Task(11, "feature_map", 5, "hand-made features in which a linear classifier separates the circles"),
     ),
 )

@@ -8,7 +8,8 @@ written (autograd would silently sum an unsummed bias gradient). The same networ
 torch's built-ins from the same weights and data, and every node gets a status:
 
   ok        equals torch
-  wrong     differs from torch for the very inputs and upstream gradient it received: look here
+  wrong     differs from torch for the very inputs and upstream gradient it received, or its
+            backward wrote into grad_output or an input in place (the hint check gives): look here
   error     raised, or returned a wrong shape, a wrong number of gradients or a None
   inherits  computes what torch computes from what it received, but what it received already
             differed (or it was never reached)
@@ -20,7 +21,7 @@ outputs are added: its gradient is the sum (+=) of both paths).
 
 Prints a table (node, forward value, gradient, yours, torch's, status; from the loss towards the
 input) and what is red and why. Exit status 0 when nothing is red, 1 when a node is wrong or
-raised, 2 for bad input.
+raised, 2 for bad input (--out or --json onto the traced functions.py included).
 
 examples:
   course-nn trace --impl functions.py --out trace.png
@@ -119,7 +120,22 @@ def check_args(args: argparse.Namespace) -> Path | None:
         _writable_file(out, "--out")
     if args.json is not None:
         _writable_file(Path(args.json), "--json")
+    _refuse_overwriting_inputs(args)
     return _run_dir(args)
+
+
+def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
+    """--out and --json never replace the Functions file being traced (files.refuse_overwrite)."""
+    from course_nn.files import refuse_overwrite
+    from course_nn.impl import impl_file
+
+    outputs = [(flag, value) for flag, value in (("--out", args.out), ("--json", args.json)) if value is not None]
+    if outputs:
+        source = impl_file(args.impl)
+        for flag, value in outputs:
+            refuse_overwrite(value, flag, reads=[source])
+    if args.out is not None and args.json is not None and Path(args.out).resolve() == Path(args.json).resolve():
+        raise UsageError(f"--out and --json are both {args.out}; give two different files")
 
 
 def _write_tensorboard(run_dir: Path, tr, text: str) -> None:
@@ -143,8 +159,9 @@ def run(args: argparse.Namespace) -> int:
     from course_nn.files import atomic_write, write_json
     from course_nn.impl import load_functions
     from course_nn.trace import draw
+    from course_nn.trace.export import to_json
     from course_nn.trace.nets import build_net
-    from course_nn.trace.record import to_json, trace
+    from course_nn.trace.record import trace
 
     run_dir = check_args(args)
     fns = load_functions(args.impl)

@@ -10,7 +10,8 @@ torch's side runs the same nodes with the built-ins (F.linear, torch.sigmoid, ..
 vector-Jacobian product per node. Each student node then gets a status:
 
   error     its forward or backward raised, or returned a wrong shape, a wrong count or a None
-  wrong     given the very inputs and upstream gradient it received, it disagrees with torch
+  wrong     given the very inputs and upstream gradient it received, it disagrees with torch, or its
+            backward wrote into the upstream gradient or an input it was given (in place)
   inherits  it agrees with torch on what it received, but what it received already differed
             (or its backward was never reached because another node failed)
   ok        every value equals torch's
@@ -25,7 +26,15 @@ from typing import Any
 import torch
 
 from course_nn.grading import hw1
-from course_nn.grading.feedback import close, index_text, mismatch, shape_text
+from course_nn.grading.feedback import (
+    GRAD_OUTPUT_IN_PLACE,
+    changed,
+    close,
+    index_text,
+    input_in_place,
+    mismatch,
+    shape_text,
+)
 from course_nn.impl import ARGUMENTS, Functions, describe_failure, torch_functions
 from course_nn.trace.nets import Add, Net, Node
 
@@ -100,7 +109,8 @@ def _apply(fn: Any, args: list[Any]) -> tuple[Any, Callable[[torch.Tensor], list
         out = fn.apply(*args)
 
         def backward(upstream: torch.Tensor) -> list[Any]:
-            result = fn.backward(out.grad_fn, upstream)
+            with torch.no_grad():  # as autograd (and the grader) call it: no graph of its own
+                result = fn.backward(out.grad_fn, upstream)
             result = list(result) if isinstance(result, tuple) else [result]
             # saved inputs require grad, so a direct call may return tensors attached to a graph
             return [g.detach() if isinstance(g, torch.Tensor) else g for g in result]
@@ -125,6 +135,8 @@ class _Run:
     errors: dict[str, str] = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)  # node -> "forward" or "backward" (of an error)
     hints: dict[str, str] = field(default_factory=dict)
+    args: dict[str, list[Any]] = field(default_factory=dict)  # the very tensors forward got (and may have saved)
+    in_place: dict[str, tuple[str, str]] = field(default_factory=dict)  # node -> (reason, hint): its backward wrote into them
 
 
 def _grader_hint(hint: Callable[..., str], *args: Any) -> str:
@@ -183,6 +195,7 @@ def run_side(net: Net, pick: Callable[[str], Any], fns: Functions | None = None,
         needs = [n in net.params or n not in net.leaves for n in node.inputs]
         args = [values[n].detach().clone().requires_grad_(need) for n, need in zip(node.inputs, needs)]
         run.inputs[node.name], run.needs[node.name] = [a.detach().clone() for a in args], needs
+        run.args[node.name] = args
         try:
             out, backs[node.name] = _apply(pick(node.op), args)
         except Exception as err:  # noqa: BLE001 - a student's forward can raise anything
@@ -216,12 +229,15 @@ def _backward(net: Net, run: _Run, backs: dict[str, Callable], fns: Functions | 
         upstream = grads[node.output]
         run.upstream[node.name] = upstream.clone()
         run.stages[node.name] = "backward"  # read only if this node fails
+        given = upstream.clone()  # a copy: an in-place edit cannot spoil the record, and is seen below
+        before = [a.detach().clone() for a in run.args[node.name]]
         try:
-            returned = backs[node.name](upstream.clone())  # a copy: an in-place edit cannot spoil the record
+            returned = backs[node.name](given)
         except Exception as err:  # noqa: BLE001
             run.errors[node.name] = _failure_line(fns, err, f"{node.op}.backward")
             blocked.update(node.inputs)
             continue
+        _note_in_place(node, run, upstream, given, before)
         run.returned[node.name] = returned
         n = len(node.inputs)
         if len(returned) < n or any(g is not None for g in returned[n:]):
@@ -241,6 +257,20 @@ def _backward(net: Net, run: _Run, backs: dict[str, Callable], fns: Functions | 
                 continue
             g = returned[i].detach()
             grads[name] = grads[name] + g if name in grads else g.clone()  # the lecture's +=
+
+
+def _note_in_place(node: Node, run: _Run, upstream: torch.Tensor, given: torch.Tensor, before: list) -> None:
+    """Record (reason, hint) when ``node``'s backward changed grad_output or an input in place: the
+    hint is the grader's own line for that mistake."""
+    if changed(upstream, given):
+        run.in_place[node.name] = (f"{node.op}.backward changed dJ/d{node.output}, the upstream gradient "
+                                   "(grad_output) it was given, in place", GRAD_OUTPUT_IN_PLACE)
+        return
+    for i, (was, arg) in enumerate(zip(before, run.args[node.name])):
+        if changed(was, arg.detach()):
+            run.in_place[node.name] = (f"{node.op}.backward changed its input {node.inputs[i]} in place",
+                                       input_in_place(_arguments(node)[i]))
+            return
 
 
 # ----------------------------------------------------------------------------- comparing the sides
@@ -349,6 +379,9 @@ def compare_runs(net: Net, student: _Run, reference: _Run) -> list[NodeTrace]:
                 t.reason = f"{node.op}: its values could not be compared with torch's ({type(err).__name__}: {err})"
             if t.status == "ok" and not _agrees_with_torch(t):
                 t.status = "inherits"
+            if t.status != "wrong" and node.name in student.in_place:  # its own mistake, whatever it inherits
+                t.status, t.stage = "wrong", "backward"
+                t.reason, t.hint = student.in_place[node.name]
         traces.append(t)
     _explain_inherits(traces)
     return traces
@@ -393,46 +426,3 @@ def trace(fns: Functions, net: Net, impl: str, seed: int) -> Trace:
     student = run_side(net, _student_pick(fns), fns, reference.outputs)
     return Trace(net, impl, seed, compare_runs(net, student, reference))
 
-
-# ----------------------------------------------------------------------------- JSON
-
-
-def _plain(x: Any) -> Any:
-    if isinstance(x, torch.Tensor):
-        return x.detach().double().tolist() if x.is_floating_point() else x.tolist()
-    if x is None:
-        return None
-    return repr(x)
-
-
-def to_json(tr: Trace) -> dict[str, Any]:
-    """Every recorded value, full precision. ``first_wrong`` and each node's name/op/status are pinned."""
-    first = tr.first_wrong
-    return {
-        "net": tr.net.name,
-        "description": tr.net.description,
-        "impl": tr.impl,
-        "seed": tr.seed,
-        "first_wrong": first.node.op if first is not None else None,
-        "first_wrong_node": first.node.name if first is not None else None,
-        "leaves": {name: _plain(v) for name, v in tr.net.leaves.items()},
-        "nodes": [_node_json(t) for t in tr.nodes],
-    }
-
-
-def _node_json(t: NodeTrace) -> dict[str, Any]:
-    return {
-        "name": t.node.name,
-        "op": t.node.op,
-        "status": t.status,
-        "reason": t.reason or None,
-        "likely_mistake": t.hint or None,
-        "inputs": {name: _plain(x) for name, x in zip(t.node.inputs, t.inputs)},
-        "output_name": t.node.output,
-        "output": _plain(t.output),
-        "torch_output": _plain(t.torch_output),
-        "upstream": _plain(t.upstream),
-        "torch_upstream": _plain(t.torch_upstream),
-        "grads": {g.tensor: {"arg": g.arg, "yours": _plain(g.yours), "torch": _plain(g.torch),
-                             "torch_same_inputs": _plain(g.local)} for g in t.grads},
-    }

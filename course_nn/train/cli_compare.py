@@ -13,7 +13,9 @@ every intermediate is compared:
 The student's backward methods are called directly, one Function at a time, with the ctx autograd
 itself made for that call (the grad_fn of the forward through .apply), exactly as the grader does:
 every gradient is compared as returned, so an unsummed bias gradient of shape (N, out) is found
-instead of being summed away by autograd. torch's side is ordinary autograd.
+instead of being summed away by autograd. Each backward gets a copy of its upstream gradient: one
+that writes into it (or into a saved input) in place is a difference of its own, named with the hint
+`course-nn check` gives, and cannot spoil the layers below. torch's side is ordinary autograd.
 
 For each mismatch it prints the layer, the parameter, the first differing index, the expected
 (torch) and actual (student) values and the relative error, and ends with the first difference

@@ -71,6 +71,7 @@ class Call:
     ctx: object  # the grad_fn autograd made for this call: the ctx backward gets in training
     grad_in: tuple  # key of the upstream gradient, e.g. ("z", 2)
     grads_out: tuple  # keys of the returned gradients, one per forward input (None: not compared)
+    inputs: tuple = ()  # the tensors forward received (and may have saved): backward must not change them
 
 
 def _leaf(t):
@@ -83,40 +84,66 @@ def _forward_calls(model, x, y, classification: bool):
     fns, calls, zs, acts = model.fns, [], [], [x]
     n = len(model.layers)
     for i, layer in enumerate(model.layers, start=1):
-        z = fns.Linear.apply(acts[-1] if i == 1 else _leaf(acts[-1]), _leaf(layer.weight), _leaf(layer.bias))
-        calls.append(Call(fns.Linear, z.grad_fn, ("z", i), (("a", i - 1) if i > 1 else None, ("W", i), ("b", i))))
+        args = (acts[-1] if i == 1 else _leaf(acts[-1]), _leaf(layer.weight), _leaf(layer.bias))
+        z = fns.Linear.apply(*args)
+        calls.append(Call(fns.Linear, z.grad_fn, ("z", i), (("a", i - 1) if i > 1 else None, ("W", i), ("b", i)),
+                          args))
         zs.append(z)
         if i < n:
             act = fns.ReLU if model.activation == "relu" else fns.Sigmoid
-            a = act.apply(_leaf(z))
-            calls.append(Call(act, a.grad_fn, ("a", i), (("z", i),)))
+            args = (_leaf(z),)
+            a = act.apply(*args)
+            calls.append(Call(act, a.grad_fn, ("a", i), (("z", i),), args))
             acts.append(a)
     loss_fn = fns.CrossEntropy if classification else fns.SquaredError
-    loss = loss_fn.apply(_leaf(zs[-1]), y)
-    calls.append(Call(loss_fn, loss.grad_fn, ("J", 0), (("z", n), None)))
+    args = (_leaf(zs[-1]), y)
+    loss = loss_fn.apply(*args)
+    calls.append(Call(loss_fn, loss.grad_fn, ("J", 0), (("z", n), None), args))
     return calls, zs, acts, loss
 
 
 def _direct_backward(calls: list[Call], loss):
     """Call each Function's backward directly, from the loss down, as the grader does. Returns
-    ({key: gradient as returned}, the exception that stopped it or None)."""
+    ({key: gradient as returned}, the exception that stopped it or None, {key of the first gradient
+    a backward returned: what it changed in place})."""
     import torch
 
     grads: dict[tuple, object] = {("J", 0): torch.ones_like(loss.detach())}
+    in_place: dict[tuple, str] = {}
     for call in reversed(calls):
         upstream = grads.get(call.grad_in)
         if upstream is None:
             break
+        given = upstream.clone()  # a copy, as the grader hands it: an in-place edit is seen, not spread
+        before = [t.detach().clone() if isinstance(t, torch.Tensor) else None for t in call.inputs]
         try:
             with torch.no_grad():
-                out = call.fn.backward(call.ctx, upstream)
+                out = call.fn.backward(call.ctx, given)
         except Exception as err:  # the student's backward raised: compare what came before
-            return grads, err
+            return grads, err, in_place
         out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
         for key, grad in zip(call.grads_out, out):
             if key is not None:
                 grads[key] = grad
-    return grads, None
+        what = _changed_in_place(call, upstream, given, before)
+        if what:
+            in_place[next(k for k in call.grads_out if k is not None)] = what
+    return grads, None, in_place
+
+
+def _changed_in_place(call: Call, upstream, given, before: list) -> str:
+    """The grader's words for what ``call``'s backward wrote into (grad_output, a saved input), or ""."""
+    from course_nn.grading.feedback import GRAD_OUTPUT_IN_PLACE, changed, input_in_place
+    from course_nn.impl import ARGUMENTS
+
+    name = f"{call.fn.__name__}.backward"
+    if changed(upstream, given):
+        return f"{name}: {GRAD_OUTPUT_IN_PLACE}"
+    args = ARGUMENTS.get(call.fn.__name__, ())
+    for i, (was, now) in enumerate(zip(before, call.inputs)):
+        if was is not None and changed(was, now.detach()):
+            return f"{name}: {input_in_place(args[i] if i < len(args) else f'input {i}')}"
+    return ""
 
 
 def _hints(act_fn: str, zs, acts, grads) -> dict[str, str]:
@@ -178,9 +205,6 @@ def run_compare(args: argparse.Namespace) -> tuple[list[Check], list[Check], str
         calls, az, aa, aloss = _forward_calls(nets["actual"], x, y, data.is_classification)
     except Exception as err:  # the student's forward: nothing to compare without its values
         raise _student_error(student, err, "actual") from None
-    grads, failure = _direct_backward(calls, aloss)
-    if failure is not None:
-        failure = describe_failure(student, failure, fallback=True)
     act_fn = "ReLU" if args.activation == "relu" else "Sigmoid"
     loss_fn = "CrossEntropy" if data.is_classification else "SquaredError"
     n_layers = len(ez)
@@ -190,28 +214,33 @@ def run_compare(args: argparse.Namespace) -> tuple[list[Check], list[Check], str
         ok, detail = compare_tensors(e, a, rtol, atol)
         bucket.append(Check(where, culprit, ok, detail))
 
+    # the forward values are compared before any backward runs (a backward may write into them)
     for k in range(n_layers):
         add(forward, f"layer{k + 1} output z{k + 1} = a{k} W{k + 1}ᵀ + b{k + 1}", "Linear.forward", ez[k], az[k])
         if k < n_layers - 1:
             add(forward, f"layer{k + 1} activation a{k + 1} = {act_fn}(z{k + 1})", f"{act_fn}.forward", ea[k + 1], aa[k + 1])
     add(forward, f"loss J = {loss_fn}(z{n_layers}, y)", f"{loss_fn}.forward", eloss, aloss)
+    grads, failure, in_place = _direct_backward(calls, aloss)
+    if failure is not None:
+        failure = describe_failure(student, failure, fallback=True)
 
-    # (stage, where, culprit, expected, actual) in the order backpropagation computes them
+    # (stage, where, culprit, expected, key of the actual gradient) in the order backpropagation computes them
     enets = nets["expected"].layers
     steps = [("loss", f"dJ/dz{n_layers} (gradient of the loss w.r.t. the network output)", f"{loss_fn}.backward",
-              ez[-1].grad, grads.get(("z", n_layers)))]
+              ez[-1].grad, ("z", n_layers))]
     for k in range(n_layers - 1, -1, -1):
         layer = f"layer{k + 1}"
         steps.append((layer, f"{layer} bias gradient dJ/db{k + 1}", "Linear.backward (grad_bias)",
-                      enets[k].bias.grad, grads.get(("b", k + 1))))
+                      enets[k].bias.grad, ("b", k + 1)))
         steps.append((layer, f"{layer} weight gradient dJ/dW{k + 1}", "Linear.backward (grad_weight)",
-                      enets[k].weight.grad, grads.get(("W", k + 1))))
+                      enets[k].weight.grad, ("W", k + 1)))
         if k > 0:
             steps.append((layer, f"{layer} input gradient dJ/da{k}", "Linear.backward (grad_x)", ea[k].grad,
-                          grads.get(("a", k))))
+                          ("a", k)))
             steps.append((f"layer{k}", f"layer{k} dJ/dz{k} through {act_fn}", f"{act_fn}.backward",
-                          ez[k - 1].grad, grads.get(("z", k))))
-    backward = _backward_checks(steps, failure, rtol, atol, hints=_hints(act_fn, az, aa, grads))
+                          ez[k - 1].grad, ("z", k)))
+    backward = _backward_checks(steps, grads, failure, rtol, atol, hints=_hints(act_fn, az, aa, grads),
+                                in_place=in_place)
 
     sizes = "-".join(str(s) for s in nets["actual"].sizes)
     header = (f"comparing {student.source or student.name} with torch's built-ins: {args.task}, {args.model} {sizes} "
@@ -229,13 +258,19 @@ def _student_error(student, err: Exception, side: str) -> Exception:
     return err if failure is None else CourseError(failure.line)
 
 
-def _backward_checks(steps: list[tuple], failure, rtol: float, atol: float,
-                     hints: dict[str, str] | None = None) -> list[Check]:
+def _backward_checks(steps: list[tuple], grads: dict, failure, rtol: float, atol: float,
+                     hints: dict[str, str] | None = None, in_place: dict[tuple, str] | None = None) -> list[Check]:
     """Compare the gradients in backpropagation order. When the student's backward raised
     (``failure``), the first gradient it never produced becomes a difference carrying the error,
-    and the comparison stops there (everything after it is missing for the same reason)."""
+    and the comparison stops there (everything after it is missing for the same reason). A
+    backward that wrote into what it was given (``in_place``, keyed by the first gradient it
+    returned) is a difference of its own, just before its gradients."""
     checks = []
-    for stage, where, culprit, expected, actual in steps:
+    for stage, where, culprit, expected, key in steps:
+        actual = grads.get(key)
+        if key in (in_place or {}):
+            owner = in_place[key].split(":", 1)[0]
+            checks.append(Check(f"{stage} {owner} leaves what it was given unchanged", owner, False, in_place[key]))
         if failure is not None and actual is None:
             checks.append(Check(f"{stage} backward raised an error", failure.owner or culprit, False, failure.line))
             return checks

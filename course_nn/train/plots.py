@@ -10,7 +10,6 @@ import numpy as np
 import torch
 
 from course_nn.data import TaskData
-from course_nn.train.model import Network
 
 GRID = 160  # pixels per side of the decision-boundary grid
 
@@ -33,11 +32,13 @@ def _to_rgb(fig) -> np.ndarray:
 
 
 @torch.no_grad()
-def decision_boundary(model: Network, data: TaskData, max_points: int = 600) -> np.ndarray:
+def decision_boundary(model: torch.nn.Module, data: TaskData, title: str = "", max_points: int = 600) -> np.ndarray:
     """Predicted regions of a 2-class, 2-D classifier with the training points on top.
 
     The background is P(class 1) = softmax(logits)[1] on a GRID×GRID grid (blue 0 … red 1), the black
-    line is the decision boundary P = 0.5; points are coloured by their true class.
+    line is the decision boundary P = 0.5; points are coloured by their true class. The grid is in
+    input space: a model with a feature map maps each grid point itself, so a linear boundary in
+    feature space shows as the curve it is in the plane. ``title`` names the model (e.g. its features).
     """
     device = next(model.parameters()).device
     x = data.x_train.cpu()
@@ -60,21 +61,23 @@ def decision_boundary(model: Network, data: TaskData, max_points: int = 600) -> 
                linewidths=0.3)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
-    ax.set_title(f"{data.name}: predicted regions, boundary P=0.5", fontsize=9)
+    ax.set_title(f"{data.name}: predicted regions, boundary P=0.5" + (f"\n{title}" if title else ""), fontsize=9)
     ax.tick_params(labelsize=7)
     return _to_rgb(fig)
 
 
 @torch.no_grad()
-def fit(model: Network, data: TaskData, max_points: int = 400) -> np.ndarray:
+def fit(model: torch.nn.Module, data: TaskData, max_points: int = 400) -> np.ndarray:
     """A 1-D regressor: the target function, the network's output, the training points, and each
     unit of the last hidden layer's contribution to the output, v_j · h_j(x) (thin lines).
 
     The output is exactly Σ_j v_j h_j(x) + c, so the thin lines are the pieces the network adds up.
+    A model without ``forward_all`` (a student's hw2 MLP) shows its output only.
     """
     device = next(model.parameters()).device
     x = torch.linspace(-1.1, 1.1, 300).unsqueeze(1)
-    outs = model.forward_all(x.to(device=device, dtype=data.x_train.dtype))
+    xd = x.to(device=device, dtype=data.x_train.dtype)
+    outs = model.forward_all(xd) if hasattr(model, "forward_all") else [model(xd)]
     pred = outs[-1].float().cpu().squeeze(1).numpy()
     xs = x.squeeze(1).numpy()
 

@@ -1,22 +1,28 @@
 """Containment of one child: the last trusted code between a fork and student code.
 
-One definition for both ways a child starts. ``sandbox.Child`` execs ``python -I -B contain.py
-FD`` (a fresh interpreter; the request is JSON on pipe FD), and the zygote (zygote.py) calls
-``spawn`` for each child it forks. Either way, ``spawn`` forks G straight into a new PID
-namespace (G is its PID 1: whatever G starts dies with it) and G, before student code:
+One definition for both ways a child starts and for every mode. ``sandbox.Child`` execs ``python
+-I -B contain.py FD`` (a fresh interpreter; the request is JSON on pipe FD), and the zygote
+(zygote.py) calls ``spawn`` for each child it forks. Either way, ``spawn`` forks G (straight into a
+new PID namespace where the kernel allows it: G is its PID 1 and whatever G starts dies with it)
+and G, before student code:
 
-1. joins the child's cgroup and sets rlimits (file size, open files, no core dumps, processes);
-2. enters new mount, network and IPC namespaces and builds a new root from an allow-list: the
-   system folders, the interpreter and torch, its sandbox, all read-only; a fresh small /tmp,
-   /var/tmp and /dev/shm; a minimal /dev; its own /proc. Nothing else of the host is there;
-3. drops to the sandbox user (root grader) and every capability (always: without root the
-   namespaces live in a user namespace, whose root G would otherwise stay, able to undo the mounts);
-4. sets no_new_privs and a seccomp filter that shuts what the namespaces leave shared (the kernel
-   keyrings, page-cache residency probes), re-arms the parent-death signal (changing uid cleared it) and checks
+1. joins the child's cgroup (when there is one), sets rlimits (file size, open files, no core
+   dumps, processes) and keeps only its three pipes;
+2. *namespace mode*: enters new mount, network and IPC namespaces and builds a new root from an
+   allow-list (mounts.py);
+3. drops to its uid (a root grader leases one per grading: uids.py) with no groups, and every
+   capability (always: without root the namespaces live in a user namespace, whose root G would
+   otherwise stay, able to undo the mounts);
+4. sets no_new_privs; *container mode* (no namespaces, as in a default Docker container):
+   Landlock limits it to reading the allow-list and writing its own scratch folder, no TCP, no
+   signal or abstract socket outside its domain (landlock.py, where the kernel has it);
+5. installs the seccomp filter (syscall_filter.py: no sockets, no SysV/POSIX IPC, no keyrings,
+   no page-cache probes, no SIGKILL at G from inside), re-arms the parent-death signal (changing uid cleared it) and checks
    its lifeline, so no child outlives the process that forked it.
 
-Standard library only (the zygote and the fresh child import torch themselves): the probe that
-decides whether namespaces work here runs this file too (``--probe``), without torch.
+Every layer asked for is applied or G dies before student code (fail closed). The probe that
+decides the mode runs this very path (``--probe``), then checks from inside what applied.
+Standard library only (the zygote and the fresh child import torch themselves).
 """
 
 from __future__ import annotations
@@ -24,146 +30,25 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import re
 import resource
 import select
 import signal
 import sys
 
+try:
+    from . import landlock, mounts, syscall_filter
+except ImportError:  # run as a script (python -I), or imported by zygote.py: the siblings by path
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import landlock
+    import mounts
+    import syscall_filter
+
 libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWIPC = 0x00020000, 0x10000000, 0x08000000
 CLONE_NEWNET, CLONE_NEWPID = 0x40000000, 0x20000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
-MS_REC, MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 16384, 1 << 18, 1 << 21, 1 << 24
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 38, 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
-# A remount of an inherited mount must keep its flags: inside a user namespace they are locked.
-KEPT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
-              "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME, "strictatime": MS_STRICTATIME}
-
-
-def _call(rc: int, what: str) -> None:
-    if rc != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def _b(text: str | None):
-    return None if text is None else text.encode()
-
-
-def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    _call(libc.mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data)), f"mount {target}")
-
-
-def _unescape(field: str) -> str:
-    """mountinfo writes space, tab, newline and backslash in a path as octal escapes (\\040 ...)."""
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
-
-
-def _mounts() -> dict[str, int]:
-    """Every mount point and the per-mount flags it has now (MS_RDONLY included)."""
-    found: dict[str, int] = {}
-    with open("/proc/self/mountinfo") as fh:
-        for line in fh:
-            fields = line.split()
-            flags = 0
-            for opt in fields[5].split(","):
-                flags |= KEPT_FLAGS.get(opt, 0) | (MS_RDONLY if opt == "ro" else 0)
-            found[_unescape(fields[4])] = flags
-    return found
-
-
-def _read_only(point: str, flags: int) -> None:
-    mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | (flags & ~MS_RDONLY))
-
-
-DEVICES = ("null", "zero", "full", "random", "urandom")  # and the GPU's, when there is one
-SCRATCH_MOUNTS = ("/tmp", "/var/tmp", "/dev", "/dev/shm", "/proc")  # the only writable mounts
-MNT_DETACH = 2
-SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
-
-
-def _bind_read_only(source: str, target: str) -> None:
-    """``source`` (and what is mounted below it) at ``target``, read-only; a symbolic link (merged
-    /usr: /bin -> usr/bin) is copied as a link."""
-    if os.path.islink(source):
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        os.symlink(os.readlink(source), target)
-        return
-    if os.path.isdir(source):
-        os.makedirs(target, exist_ok=True)
-    else:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        open(target, "a").close()
-    mount(source, target, None, MS_BIND | MS_REC)
-    for point, flags in _mounts().items():
-        if point == target or point.startswith(target.rstrip("/") + "/"):
-            try:
-                _read_only(point, flags)
-            except OSError:
-                pass  # checked: the root and the working folder must end up read-only
-
-
-def _pivot_root(new_root: str) -> None:
-    """Make ``new_root`` the root of this mount namespace and let go of the old one entirely (not a
-    chroot: nothing of the old tree stays reachable)."""
-    import platform
-
-    os.chdir(new_root)
-    number = SYS_PIVOT_ROOT.get(platform.machine())
-    if number is None:
-        raise OSError(f"pivot_root: unknown system call number on {platform.machine()}")
-    _call(libc.syscall(number, b".", b"."), "pivot_root")  # the old root now sits on top of the new one
-    _call(libc.umount2(b".", MNT_DETACH), "umount old root")
-    os.chdir("/")
-
-
-def mount_view(req: dict) -> None:
-    """G, as (namespace) root in its new mount namespace: a new root that holds only what the child
-    needs — the system folders, the interpreter and torch (``req["allow"]``), its sandbox — all
-    read-only, with a fresh /tmp, /var/tmp and /dev/shm, a minimal /dev and its own /proc. Nothing
-    else of the host exists for it: not the course, not other students, not the gradebook, not a
-    socket in /run. ``req["hide_*"]`` still covers secrets that live inside an allowed folder."""
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
-    new = req["anchor"]
-    mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    for scratch in ("/tmp", "/var/tmp"):
-        os.makedirs(new + scratch)
-        mount("tmpfs", new + scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={req['tmpfs']},mode=1777")
-    os.makedirs(new + "/dev")
-    mount("tmpfs", new + "/dev", "tmpfs", MS_NOSUID, "size=64k,mode=755")
-    for name in [*DEVICES, *(d for d in os.listdir("/dev") if d.startswith("nvidia"))]:
-        if os.path.exists("/dev/" + name):
-            _bind_read_only("/dev/" + name, new + "/dev/" + name)
-    os.makedirs(new + "/dev/shm")
-    mount("tmpfs", new + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={req['tmpfs']},mode=1777")
-    allowed = sorted(p for p in req["allow"] if os.path.lexists(p))
-    for path in allowed:
-        if not any(path.startswith(q.rstrip("/") + "/") for q in allowed if q != path):  # a parent is bound
-            _bind_read_only(path, new + path)
-    if req["box"]:
-        _bind_read_only(req["box"], new + req["anchor"] + "/box")
-    os.makedirs(new + "/proc", exist_ok=True)
-    mount("proc", new + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)  # this PID namespace's /proc
-    for d in req["hide_dirs"]:
-        if os.path.isdir(new + d):
-            mount("tmpfs", new + d, "tmpfs", 0, "size=4k,mode=000")
-    for f in req["hide_files"]:
-        if os.path.isfile(new + f):
-            mount("/dev/null", new + f, None, MS_BIND)
-    _pivot_root(new)
-    _read_only("/", _mounts().get("/", 0))
-    for point in sorted(_writable(), reverse=True):  # a submount that refused to be read-only goes
-        libc.umount2(point.encode(), MNT_DETACH)
-    left = _writable() or ([req["workdir"]] if os.statvfs(req["workdir"]).f_flag & os.ST_RDONLY == 0 else [])
-    if left:
-        raise OSError(f"could not make {left[0]} read-only")
-
-
-def _writable() -> list[str]:
-    return [p for p, flags in _mounts().items() if not flags & MS_RDONLY and p not in SCRATCH_MOUNTS]
+_call = mounts._call
 
 
 class _CapHeader(ctypes.Structure):
@@ -192,62 +77,37 @@ def _clear_capabilities() -> None:
     _call(libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
 
 
-class _SockFilter(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
-
-
-class _SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
-
-
-# What a namespace does not separate, refused to every child (as Docker's default profile does for
-# the first): the kernel keyrings (a uid's keyring outlives each grading and is shared by everything
-# running as that uid), and the calls that ask the page cache whether a file's pages are resident
-# without reading them (one grading could leave bits there for the next). Per architecture: the
-# audit id of its native ABI, calls refused outright, and preadv2/pwritev2 (refused with RWF_NOWAIT).
-FILTERED_CALLS = {
-    # add_key, request_key, keyctl, fadvise64, readahead, cachestat, mincore
-    "x86_64": (0xC000003E, (248, 249, 250, 221, 187, 451, 27), (327, 328)),
-    "aarch64": (0xC00000B7, (217, 218, 219, 223, 213, 451, 232), (286, 287)),
-}
-BPF_LD_W_ABS, BPF_JEQ_K, BPF_JGE_K, BPF_JSET_K, BPF_RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
-SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS = 0x7FFF0000, 0x00050000, 0x80000000
-PR_SET_SECCOMP, SECCOMP_MODE_FILTER, EPERM, X32_BIT, RWF_NOWAIT = 22, 2, 1, 0x40000000, 0x8
-ARG5_LOW = 16 + 8 * 5  # seccomp_data: nr, arch, instruction pointer, then six 64-bit arguments
-
-
-def _filter_program(audit: int, refused: tuple[int, ...], nowait: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
-    """The BPF program, written with labels and then resolved to relative jumps."""
-    code: list[tuple[int, object, object, int]] = [
-        (BPF_LD_W_ABS, 0, 0, 4), (BPF_JEQ_K, 1, 0, audit), (BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS),
-        (BPF_LD_W_ABS, 0, 0, 0), (BPF_JGE_K, "refuse", 0, X32_BIT)]  # another ABI: killed; x32: refused
-    code += [(BPF_JEQ_K, "refuse", 0, nr) for nr in refused] + [(BPF_JEQ_K, "flags", 0, nr) for nr in nowait]
-    code += [(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW)]
-    labels = {"flags": len(code)}
-    code += [(BPF_LD_W_ABS, 0, 0, ARG5_LOW), (BPF_JSET_K, "refuse", 0, RWF_NOWAIT), (BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW)]
-    labels["refuse"] = len(code)
-    code += [(BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | EPERM)]
-    return [(op, labels[jt] - i - 1 if isinstance(jt, str) else jt, jf, k) for i, (op, jt, jf, k) in enumerate(code)]
-
-
-def _seccomp_filter() -> None:
-    """Install the filter (x86_64 and aarch64 only: the grader asks for it only there, and where the
-    kernel has seccomp)."""
-    import platform
-
-    prog = _filter_program(*FILTERED_CALLS[platform.machine()])
-    filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
-    fprog = _SockFprog(len(prog), filters)
-    _call(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
-
-
 def _limits(req: dict) -> None:
     for name, value in req["rlimits"].items():
         resource.setrlimit(getattr(resource, name), (value, value))
 
 
-def enter(req: dict, fds: list[int], parent: int, lifeline: int) -> None:
-    """G: from a fresh fork to the moment student code may run (steps 1-4 above)."""
+def _become(req: dict) -> None:
+    """Another uid (when the grader is root) and no capability in any set."""
+    _drop_bounding_set()
+    if req["uid"] is not None:
+        os.setgroups([])
+        os.setresgid(req["gid"], req["gid"], req["gid"])
+        os.setresuid(req["uid"], req["uid"], req["uid"])
+    _clear_capabilities()  # root of a user namespace keeps its uid: its powers go here
+    _call(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def _confine(req: dict) -> dict:
+    """Landlock (container mode) and the seccomp filter; returns what applied."""
+    applied = {"landlock": 0, "seccomp": False}
+    if req["landlock"]:
+        read = [*req["allow"], "/proc", req["box"]]
+        applied["landlock"] = landlock.restrict(read, req["scratch"], mounts.device_files(), req["landlock"])
+    if req["seccomp"]:
+        syscall_filter.install(os.getpid())
+        applied["seccomp"] = True
+    return applied
+
+
+def enter(req: dict, fds: list[int], parent: int, lifeline: int) -> dict:
+    """G: from a fresh fork to the moment student code may run (steps 1-5 above). Returns the
+    layers that applied."""
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() not in (parent, 0):  # the parent is already gone (0: it is outside our PID namespace)
         os._exit(1)
@@ -261,17 +121,10 @@ def enter(req: dict, fds: list[int], parent: int, lifeline: int) -> None:
     os.closerange(4, 65536)  # the parent's sockets and every other descriptor stay behind
     if req["namespaces"]:
         _call(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC), "unshare")
-        mount_view(req)
+        mounts.mount_view(req)
     os.chdir(req["workdir"])
-    _drop_bounding_set()
-    if req["uid"] is not None:
-        os.setgroups([])
-        os.setgid(req["gid"])
-        os.setuid(req["uid"])
-    _clear_capabilities()  # root of a user namespace keeps its uid: its powers go here
-    _call(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    if req["seccomp"]:
-        _seccomp_filter()
+    _become(req)
+    applied = _confine(req)
     # Changing uid cleared the parent-death signal: set it again, then make sure the parent did
     # not die in between (its end of the lifeline closes with it).
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -280,6 +133,7 @@ def enter(req: dict, fds: list[int], parent: int, lifeline: int) -> None:
     os.close(3)
     os.environ.clear()
     os.environ.update(req["env"])
+    return applied
 
 
 _OWN_PID_NS = -1  # the caller's own PID namespace, to return to after each child (see spawn)
@@ -309,7 +163,7 @@ def spawn(req: dict, fds: list[int], child_main, again: bool = True) -> int:
             _call(libc.setns(_OWN_PID_NS, CLONE_NEWPID), "setns")
     if pid == 0:
         try:
-            enter(req, fds, me, life_r)
+            req["applied"] = enter(req, fds, me, life_r)
             child_main(req)
         except BaseException as exc:  # noqa: BLE001 - report on the child's stderr, then die
             try:
@@ -359,8 +213,48 @@ def exec_runner(req: dict) -> None:
     G is root of a namespace mapped to the grader's own uid, so it owns whatever the grader owns. An
     interpreter started before the new root would stay reachable through /proc/self/exe on the
     host's writable mount (chmod, xattrs on a grader-owned pyenv or conda binary); exec'd from here,
-    its binary is the read-only bind. (As root the child is nobody and owns nothing: a fork is enough.)"""
+    its binary is the read-only bind. (As root the child has a uid of its own that owns nothing but
+    its sandbox: a fork is enough.)"""
     os.execv(sys.executable, [sys.executable, "-I", "-B", req["runner"], req["target"]])
+
+
+def report_probe(req: dict) -> None:
+    """G in a probe: check from inside what the containment did, write it as one JSON line on
+    stdout, and end. The grader trusts a mode only when what it asked for is seen here."""
+    import socket
+
+    seen = {**req.get("applied", {}), "uid": os.getuid(), "pid": os.getpid()}
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
+        seen["socket"] = True
+    except OSError:
+        seen["socket"] = False
+    try:
+        with open(req["canary"], "rb"):
+            seen["canary_read"] = True  # a world-readable file outside the allow-list
+    except OSError:
+        seen["canary_read"] = False
+    for folder in req["scratch"]:
+        try:
+            with open(os.path.join(folder, "probe"), "wb"):
+                seen["scratch_written"] = True
+        except OSError:
+            seen["scratch_written"] = False
+    os.write(1, (json.dumps(seen) + "\n").encode())
+    os._exit(0)
+
+
+def _exit_as(status: int) -> None:
+    """End this process as G ended: with its exit code, or killed by its signal (so the grader
+    tells a student's own exit from a kill)."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if sig != signal.SIGKILL:
+            signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+        os.kill(os.getpid(), signal.SIGKILL)  # a signal whose default is to be ignored
+    os._exit(os.waitstatus_to_exitcode(status))
 
 
 def main() -> None:
@@ -377,7 +271,7 @@ def main() -> None:
     if os.getppid() != req["parent"]:
         os._exit(1)  # the grader died before the signal was armed
     if probe:
-        child_main = lambda _req: os._exit(0)  # noqa: E731 - the containment worked: nothing to run
+        child_main = report_probe
     elif req["userns"]:
         child_main = exec_runner
     else:
@@ -392,8 +286,7 @@ def main() -> None:
     for fd in (0, 1, 2):  # the grader must see EOF on the child's pipes when G ends, not when we do
         os.dup2(devnull, fd)
     _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    os._exit(code if code >= 0 else 128 - code)
+    _exit_as(status)
 
 
 if __name__ == "__main__":

@@ -331,6 +331,20 @@ def _probe_train_epoch(module, case: dict) -> dict:
             "params": [plain(p) for p in model.parameters()]}
 
 
+def _probe_feature_map(module, case: dict) -> dict:
+    """The submission's features of the parent's points: of all of them, of a reordered subset and
+    of one point (is each row's feature vector its own?). The labels never come here: the parent
+    trains and scores its own classifier on what comes back."""
+    X = case["X"]
+    given = X.clone()
+    value = module.feature_map(given)
+    subset = module.feature_map(X[case["subset"]].clone())
+    k = int(case["single"])
+    single = module.feature_map(X[k:k + 1].clone())
+    return {"value": plain(value), "value_type": _type_name(value), "subset_value": plain(subset),
+            "single_value": plain(single), "inputs_after": [plain(given)]}
+
+
 def run_case(module, case: dict, submission: str) -> dict:
     """Run one parent-chosen case against ``case['task']`` of the submission.
 
@@ -375,6 +389,8 @@ def _run_case(module, case: dict, submission: str) -> dict:
             return _probe_sgd_step(module, case)
         if task == "train_epoch":
             return _probe_train_epoch(module, case)
+        if task == "feature_map":
+            return _probe_feature_map(module, case)
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise

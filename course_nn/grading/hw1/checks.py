@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 
+from course_nn.grading import feedback  # in-place wording: compare and trace say it alike
 from course_nn.grading.feedback import Mismatch, index_text, likely, mismatch, shape_text, value_text
 from course_nn.grading.hw1.hints import forward_hint, grad_hint, shape_hint
 from course_nn.grading.hw1.specs import SPECS, differentiable, reference, reference_grads
@@ -193,14 +194,12 @@ def check_backward(task: str, case: dict, r: dict, hints: dict | None = None) ->
                 if (p := _grad_problem(task, case, d, i, got, want, hints))]
     after = d.get("grad_output_after")
     if after is not None and not torch.equal(after.to(case["grad_output"].dtype), case["grad_output"]):
-        problems.append(f"{task}.backward {where}: modified grad_output in place (e.g. grad_output *= ...); "
-                        "autograd may reuse it — compute a new tensor")
+        problems.append(f"{task}.backward {where}: {feedback.GRAD_OUTPUT_IN_PLACE}")
     for i, (before, after_fwd, after_all) in enumerate(zip(inputs, d.get("inputs_after_forward") or [],
                                                           d.get("inputs_after") or [])):
         if isinstance(before, torch.Tensor) and after_fwd is not None and after_all is not None \
                 and not torch.equal(after_fwd, after_all):
-            problems.append(f"{task}.backward {where}: modified the saved input `{names[i]}` in place; "
-                            "compute new tensors instead")
+            problems.append(f"{task}.backward {where}: {feedback.input_in_place(names[i])}")
     attrs = sorted(set(d.get("ctx_tensor_attrs") or []) | set(r.get("apply", {}).get("ctx_tensor_attrs") or []))
     if attrs:
         extra = ""

@@ -2,7 +2,7 @@
 
 The child (``child/probe_hw2.py``) only reports what the submission returned; every expected value
 is computed here. The grader follows the handout: ``perceptron`` (tasks 1–4), ``approximation``
-(5–7) and ``mlp`` (8–10) each keep a task's cases, reference, check and hints together, and
+(5–7), ``mlp`` (8–10) and ``features`` (11) each keep a task's cases, reference, check and hints together, and
 ``GRADERS`` below is the one table of them. This module is the plugin the registry names
 (``grading/plugin.py``): it makes the cases and scores each task. Hidden cases come from a secret
 seed and their feedback never prints expected values.
@@ -22,7 +22,7 @@ import torch
 
 from course_nn.grading.cases import conform, streams
 from course_nn.grading.feedback import likely
-from course_nn.grading.hw2 import approximation, mlp, perceptron
+from course_nn.grading.hw2 import approximation, features, mlp, perceptron
 from course_nn.grading.hw2.common import Cases, Check
 from course_nn.grading.hw2.schema import result_schema
 from course_nn.grading.outcome import Outcome, case_error, unrunnable
@@ -40,6 +40,8 @@ class TaskGrader:
     check: Callable[[dict, dict], Check]  # (case, result) -> (problems, contract problems)
     error_hints: tuple[tuple[str, str], ...] = ()  # (text in an exception's message, likely mistake)
     kind: str = "function"  # what the submission defines under the task's name (said when it is missing)
+    # (case, result) -> the share of a failing case's credit it still earns (None: a failing case earns 0)
+    credit: Callable[[dict, dict], float] | None = None
 
 
 GRADERS: dict[str, TaskGrader] = {
@@ -54,6 +56,7 @@ GRADERS: dict[str, TaskGrader] = {
     "MLP": TaskGrader(mlp.cases_mlp, mlp.check_mlp, mlp.MLP_ERRORS, kind="class"),
     "sgd_step": TaskGrader(mlp.cases_sgd, mlp.check_sgd, mlp.SGD_ERRORS),
     "train_epoch": TaskGrader(mlp.cases_epoch, mlp.check_epoch),
+    "feature_map": TaskGrader(features.cases_features, features.check_features, credit=features.credit_features),
 }
 
 
@@ -144,6 +147,19 @@ def _not_implemented(task: Task, cases: list[dict], results: list) -> str | None
     return None
 
 
+def _case_credit(task: Task, case: dict, problems: list[str], r: dict) -> float:
+    """1 for a case without problems; a failing one earns what its task's ``credit`` grants (if any)."""
+    if not problems:
+        return 1.0
+    credit = GRADERS[task.name].credit
+    if credit is None or not isinstance(r, dict) or r.get("error"):
+        return 0.0
+    try:
+        return max(0.0, min(1.0, float(credit(case, r))))
+    except Exception:  # a malformed result earns nothing, never crashes grading
+        return 0.0
+
+
 def score_task(assignment: Assignment, task: Task, cases: list[dict], results: list[dict] | None,
                failure: str | None) -> list[Outcome]:
     """One Outcome per category: main cases, edge cases, contract (visible and hidden cases alike)."""
@@ -165,12 +181,12 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
     checked = [(c, _run_check(task, c, r)) for c, r in zip(cases, results)]
     scores: dict[str, tuple[float, list[str]]] = {}
     for key in ("main", "edge"):
-        part = [(c, p) for c, (p, _) in checked if c["kind"] == key]
+        part = [(c, p, r) for (c, (p, _)), r in zip(checked, results) if c["kind"] == key]
         if not part:
             scores[key] = (0.0, ["no cases ran"])
             continue
-        passed = sum(not p for _, p in part)
-        scores[key] = (passed / len(part), _dedupe([_head(task, c, line) for c, p in part for line in p]))
+        passed = sum(_case_credit(task, c, p, r) for c, p, r in part)
+        scores[key] = (passed / len(part), _dedupe([_head(task, c, line) for c, p, _ in part for line in p]))
     ran = [c for (c, (p, _)), r in zip(checked, results) if not r.get("error")]
     contract, seen = [], set()
     for c, (_, k) in checked:  # one line per contract problem, named after the first case that shows it

@@ -120,3 +120,9 @@ def train_epoch(model, batches, loss_fn, lr):
         sgd_step(model.parameters(), lr)
         losses.append(loss.item())
     return sum(losses) / len(losses) if losses else 0.0
+
+
+def feature_map(X):
+    # the lecture's quadratic features: x1, x2, x1², x2², x1·x2 (the circle is x1² + x2² = const)
+    x1, x2 = X[:, 0], X[:, 1]
+    return torch.stack([x1, x2, x1 * x1, x2 * x2, x1 * x2], dim=1)
