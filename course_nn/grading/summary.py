@@ -45,8 +45,9 @@ def diagnosis(line: str) -> str | None:
         return _tidy(message.rsplit("likely mistake:", 1)[1]) or None
     if "?" in message:
         end = message.rfind("?")
-        start = max(message.rfind(" — ", 0, end), message.rfind(": ", 0, end))
-        question = _tidy(message[start + 3 if message[start:start + 3] == " — " else start + 2:end + 1])
+        dash, colon = message.rfind(" — ", 0, end), message.rfind(": ", 0, end)
+        begin = dash + 3 if dash > colon else colon + 2 if colon >= 0 else 0  # the question alone
+        question = _tidy(message[begin:end + 1])
         if len(question) > 12:
             return question
     return None
