@@ -312,3 +312,13 @@ def test_scores_fall_in_ten_point_bins(tmp_path):
     assert "| 0 ≤ score < 10 | 2 |" in text and "| 90 ≤ score ≤ 100 | 2 |" in text
     s.histogram(tmp_path / "h.png")
     assert (tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("line, hint", [
+    ("shape for `z` is wrong?", "Shape for `z` is wrong?"),  # a bare question keeps its first letter
+    ("Linear.backward [visible #1]: did you forget to sum over the batch?", "Did you forget to sum over the batch?"),
+    ("ReLU.backward [visible #2]: wrong at z = 0 — did you use z > 0 where z >= 0 was meant?",
+     "Did you use z > 0 where z >= 0 was meant?"),
+])
+def test_a_question_in_feedback_is_the_hint_word_for_word(line, hint):
+    assert summary.diagnosis(line) == hint

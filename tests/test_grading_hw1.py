@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -477,3 +478,51 @@ def test_typical_mistakes_get_a_likely_mistake_hint(tmp_path, task, mistake, hin
     lines = " ".join(line for o in result.outcomes if o.task == task for line in o.lines)
     assert hint in lines, lines[:2000]
     assert all(o.passed for o in result.outcomes if o.task != task)
+
+
+# ------------------------------------------------------------------------------------------------
+# The whole contract is drawn (issue 22): every needs_input_grad combination, every promised shape
+
+
+def test_every_needs_input_grad_combination_and_promised_shape_is_drawn():
+    from itertools import combinations
+
+    from course_nn.grading import hw1
+
+    for visible_only in (True, False):
+        cases = hw1.make_cases(HW1, 17, visible_only)
+        for task, spec in hw1.SPECS.items():
+            drawn = {(c["inputs"][2] is None if task == "Linear" else False, tuple(c["needs"]))
+                     for c in cases[task] if c["kind"] != "gradcheck"}
+            for variant, _prefix, indices in spec.grad_inputs or (("", "", (0,)),):
+                for k in range(1, len(indices) + 1):
+                    for chosen in combinations(indices, k):
+                        needs = tuple(i in chosen for i in range(len(spec.input_names)))
+                        assert (variant == "nobias", needs) in drawn, (task, variant, needs)
+            ndims = {c["inputs"][0].dim() for c in cases[task]}
+            if spec.any_shape:
+                assert {0, 1, 2, 3} <= ndims, (task, ndims)
+        linear = cases["Linear"]
+        assert any(c["inputs"][1].shape[1] == 1 for c in linear)  # in_features = 1
+        assert any(c["inputs"][1].shape[0] == 1 for c in linear)  # out_features = 1
+        assert any(c["inputs"][0].shape[0] == 1 for c in linear)  # batch 1
+        labels = [c["label"] for c in linear]
+        assert any(label.endswith("only bias needs a gradient") for label in labels)
+        assert any(label.endswith("with bias=None, only x needs a gradient") for label in labels)
+        assert any(re.search(r"a 3-D input \(\d, \d, \d\)$", c["label"]) for c in cases["SquaredError"])
+
+
+@pytest.mark.parametrize(("mistake", "task", "case", "hint"), [
+    ("linear_backward_only_bias_unbound", "Linear", "[visible only bias needs a gradient] raised UnboundLocalError",
+     "assigned only inside an `if`"),
+    ("squared_error_two_dim_only", "SquaredError", "[visible a 3-D input (", "takes any shape"),
+    ("linear_bias_grad_squeezed", "Linear", "[visible out_features = 1]: gradient for `bias` has shape (), expected (1,)",
+     "a dimension of size 1 was dropped"),
+])
+def test_a_bug_only_a_contract_corner_shows_loses_points_with_the_case_named(tmp_path, mistake, task, case, hint):
+    result = grade_in_process(planted(tmp_path, mistake))
+    assert_only_task_loses(result, task)
+    edge = outcome(result, task, "edge")
+    assert edge.fraction < 1
+    line = next((ln for ln in edge.lines if case in ln), None)
+    assert line is not None and hint in line, edge.lines

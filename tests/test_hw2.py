@@ -217,3 +217,34 @@ def test_an_unlucky_spiral_never_costs_a_correct_mlp_and_a_broken_one_still_fail
     result = engine.grade(broken, HW2, seed=SEED, run_id=RUN_ID, isolate=False)
     edge = next(o for o in result.outcomes if o.task == "MLP" and o.category == "edge")
     assert any("test accuracy" in line and "below" in line for line in edge.lines), edge.lines
+
+
+# The MLP's data flow (issue 21): the Functions handed in must carry the computation. Each case's
+# stand-ins add a shift to their outputs and scale the gradients they send back; the parent checks
+# both, so calling .apply beside the real computation — even after learning the shift — earns nothing.
+DECOYS = [
+    ("mlp_decoy_apply_calls", "the MLP's output does not go through the supplied functions"),
+    ("mlp_decoy_learns_the_shift", "the MLP's backward pass does not go through the supplied functions"),
+]
+
+
+@pytest.mark.parametrize(("what", "message"), DECOYS, ids=[d[0] for d in DECOYS])
+def test_decoy_apply_calls_earn_nothing_for_the_mlp(tmp_path, reference_result, what, message):
+    result = engine.grade(planted(tmp_path, what), HW2, seed=SEED, run_id=RUN_ID, isolate=False)
+    mlp = {o.category: o for o in result.outcomes if o.task == "MLP"}
+    assert all(o.fraction == 0 for o in mlp.values()), {k: (o.fraction, o.lines[:1]) for k, o in mlp.items()}
+    assert any(message in line for line in mlp["main"].lines), mlp["main"].lines
+    assert any("spiral" in line and message[:30] in line for line in mlp["edge"].lines)  # training earns nothing
+    earned, full = _by_task(result), _by_task(reference_result)
+    assert {t: earned[t] for t in earned if t != "MLP" and earned[t] < full[t] - 1e-9} == {}
+
+
+def test_the_marks_of_the_given_functions_are_fresh_per_hidden_grading():
+    from course_nn.grading.hw2 import flow
+
+    cases = [engine.scoring_module(HW2).make_cases(HW2, seed, False)["MLP"] for seed in (1, 2)]
+    marks = [[c["perturb"] for c in cs if not c["visible"]] for cs in cases]
+    assert marks[0] != marks[1]
+    for case in cases[0]:
+        assert set(case["perturb"]) == set(flow.KINDS)
+        assert all(0.1 <= abs(shift) <= 0.3 and 1.2 <= gain <= 1.6 for shift, gain in case["perturb"].values())

@@ -20,7 +20,7 @@ import pytest
 from test_notebook_handout import committed, completed
 
 from course_nn import registry
-from course_nn.grading import engine, status, submission
+from course_nn.grading import engine, markdown, status, submission
 
 ROOT = Path(__file__).resolve().parents[1]
 HW1 = registry.get("hw1")
@@ -262,12 +262,13 @@ def test_gradescope_grades_an_uploaded_notebook_and_says_which_cells_and_encodin
     nb = json.dumps(completed(committed("hw1"), "hw1"))
     data = gradescope_upload(tmp_path / "a", {"hw1_autograd.ipynb": nb})
     assert data["score"] == pytest.approx(100)
-    assert "graded the 7 cells of hw1_autograd.ipynb marked as graded" in data["output"]
+    assert "graded the 7 cells of hw1_autograd.ipynb marked as graded" in markdown.plain(data["output"])
     broken = gradescope_upload(tmp_path / "b", {"hw1_autograd.ipynb": nb[:-20]})
-    assert broken["score"] == 0 and "its JSON is broken" in broken["output"]
+    assert broken["score"] == 0 and "its JSON is broken" in markdown.plain(broken["output"])
     assert broken["extra_data"]["status"] == status.IMPORT_ERROR  # the student's, not "the course's side"
     both = gradescope_upload(tmp_path / "c", {"functions.py": TEXT, "hw1_autograd.ipynb": nb})
-    assert both["score"] == pytest.approx(100) and "hw1_autograd.ipynb (uploaded with it) was not" in both["output"]
+    assert both["score"] == pytest.approx(100)
+    assert "hw1_autograd.ipynb (uploaded with it) was not" in markdown.plain(both["output"])
     null = gradescope_upload(tmp_path / "d", {"functions.py": TEXT.encode().replace(b"import torch\n", b"\x00\n", 1)})
     assert null["score"] == 0 and null["extra_data"]["status"] == status.IMPORT_ERROR
     assert "save the file as UTF-8" in null["output"] and "course's side" not in null["output"]

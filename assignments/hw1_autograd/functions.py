@@ -13,6 +13,8 @@ Rules (the autograder checks them):
 - Do not call torch's built-in version of what you implement (torch.sigmoid, F.relu, F.linear,
   F.cross_entropy, F.mse_loss, ...) and do not call autograd (torch.autograd.grad, .backward())
   anywhere in this file. Primitives such as exp, log, clamp, where, sum, mm, matmul, logsumexp are fine.
+- Write each derivative's formula: a numerical derivative (finite differences, the complex step)
+  in forward or backward earns no backward, gradcheck or edge credit.
 - Save tensors for backward with ``ctx.save_for_backward(...)`` only; keep plain Python values
   (flags, sizes) as ctx attributes.
 - Never modify an input or ``grad_output`` in place (no ``+=``, ``*=``, ``.add_()`` on them).
@@ -43,7 +45,7 @@ class Square(Function):
     The Jacobian is diagonal, ∂y/∂x = diag(2x), so the vector-Jacobian product is elementwise:
         dJ/dx = dJ/dy · diag(2x) = 2 x ⊙ dJ/dy
 
-    Shapes: x (any shape) -> y (same shape). dtype and device follow x.
+    Shapes: x (any shape: 0-dim, 1-D, 2-D, 3-D, ...) -> y (same shape). dtype and device follow x.
     """
 
     @staticmethod
@@ -84,7 +86,7 @@ class Sigmoid(Function):
         dJ/dz = dJ/dg ⊙ g (1 − g)
     Saving the output g (not the input z) means backward need not recompute e^{-z}.
 
-    Shapes: z (any shape) -> g (same shape). dtype and device follow z.
+    Shapes: z (any shape: 0-dim, 1-D, 2-D, 3-D, ...) -> g (same shape). dtype and device follow z.
     """
 
     @staticmethod
@@ -104,7 +106,7 @@ class ReLU(Function):
     where z > 0, the mask can be read off the output:
         dJ/dz = dJ/dg ⊙ [g > 0]          ([·] is 1 where true, 0 where false)
 
-    Shapes: z (any shape) -> g (same shape). dtype and device follow z.
+    Shapes: z (any shape: 0-dim, 1-D, 2-D, 3-D, ...) -> g (same shape). dtype and device follow z.
     """
 
     @staticmethod
@@ -125,9 +127,9 @@ class Linear(Function):
         dJ/db = Σ_n G_{n,:}  sum over the batch    -> (out,)
     The bias feeds every example, so its gradient accumulates (+=) over the batch.
 
-    Shapes: x (N, in), weight (out, in), bias (out,) or None -> y (N, out).
-    Returns (grad_x, grad_weight, grad_bias); None where ``ctx.needs_input_grad`` is False or
-    bias is None.
+    Shapes: x (N, in), weight (out, in), bias (out,) or None -> y (N, out); N, in and out may be 1.
+    Returns (grad_x, grad_weight, grad_bias), each exactly its input's shape; None where
+    ``ctx.needs_input_grad`` is False (any combination of the three) or bias is None.
     """
 
     @staticmethod
@@ -147,7 +149,7 @@ class SquaredError(Function):
         dJ/dpred   =  g · 2 (pred − target) / M
         dJ/dtarget = −g · 2 (pred − target) / M
 
-    Shapes: pred (any shape), target (same shape) -> J () (0-dim).
+    Shapes: pred (any shape: 0-dim, 1-D, 2-D, 3-D, ...), target (same shape) -> J () (0-dim).
     Returns (grad_pred, grad_target); None where ``ctx.needs_input_grad`` is False.
     """
 

@@ -9,8 +9,10 @@ the list of cases it is graded on or answer for cases it was not asked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from course_nn.grading import schema as schema_lib
 from course_nn.grading.child import framing
 
 MAX_RESULT_ELEMENTS = 1 << 22  # per tensor in a result; the cases are small
@@ -127,3 +129,24 @@ def accept(cases: list[Case], answered: object) -> tuple[list[dict], list[str]]:
     if extra:
         notes.append(f"the child answered {len(extra)} case(s) it was not asked; ignored")
     return results, notes
+
+
+UNREADABLE = "the grader could not read this case's result, so it earns nothing (the course staff can see why)"
+
+
+def conform(cases: list, results: list, schema: Callable[[object], schema_lib.Schema]) -> tuple[list, list[str]]:
+    """Each result checked against ``schema(case)`` before any scoring reads it: one that does not
+    conform becomes a grader-made error for its case (a plain message for the student, the reason in
+    the instructor notes). Results a previous step already replaced by such an error pass as they are.
+    """
+    out, notes = [], []
+    for case, r in zip(cases, results):
+        why = schema_lib.why(schema(case), r)
+        if why is None:
+            out.append(r)
+            continue
+        task = getattr(case, "task", None) or (case.get("task") if isinstance(case, dict) else "?")
+        label = case.get("label", "") if hasattr(case, "get") else ""
+        notes.append(f"{task} [{label}]: result refused ({why})")
+        out.append({"error": UNREADABLE, "stage": "grader"})
+    return out, notes

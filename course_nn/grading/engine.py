@@ -348,6 +348,27 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
             o.fraction = 0.0
 
 
+SCORING_FAILED = ("the grader could not score {task} from what your code returned, so it earns nothing here "
+                  "(the course staff can see why)")
+
+
+def _score_guarded(scorer: GraderPlugin, assignment: Assignment, task, cases: list, results: list | None,
+                   failure: str | None, notes: list[str]) -> list[Outcome]:
+    """The plugin's score_task, where an exception fails this task with a plain line and never the
+    grading: the results come from the child, which runs student code and may have sent anything
+    that passes the frame and schema checks. The exception goes to the instructor notes, so a
+    grader bug an honest file meets is still seen (and honest files are tested for full credit)."""
+    try:
+        return scorer.score_task(assignment, task, cases, results, failure)
+    except Exception as exc:  # noqa: BLE001 - see above: a task's failure, never the grader's
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb is not None else ""
+        notes.append(f"scoring {task.name} failed: {type(exc).__name__}: {str(exc)[:300]}{where}")
+        return all_failed(task.name, [c.key for c in assignment.categories], SCORING_FAILED.format(task=task.name))
+
+
 def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = False, seed: int | None = None,
           timeout: float = 30.0, memory_bytes: int = 2 << 30, isolate: bool = True,
           devices: tuple[str, ...] | None = None, run_id: str | None = None,
@@ -417,19 +438,13 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
     outcomes: list[Outcome] = []
     flags = review.review_flags(source, assignment)
     for i, task in enumerate(assignment.tasks):
-        try:
-            task_outcomes = scorer.score_task(assignment, task, cases[task.name], results.get(task.name),
-                                              failures.get(task.name))
-        except Exception:  # noqa: BLE001 - only a file that escaped the gate can send results scoring chokes on
-            if not verdict.escapes:
-                raise  # an honest file: this is the grader's bug, not the student's score
-            task_outcomes = all_failed(task.name, [c.key for c in assignment.categories],
-                                       "your file's results could not be read")
+        task_outcomes = _score_guarded(scorer, assignment, task, cases[task.name], results.get(task.name),
+                                       failures.get(task.name), notes)
         # Module-level flags are listed once, with the first task, not repeated for every task.
         flagged = flags.get(task.name, []) + ([f"module level: {f}" for f in flags.get("*", [])] if i == 0 else [])
         for o in task_outcomes:
             if o.category == "compliance":
-                o.review = flagged
+                o.review = flagged + o.review
         outcomes += task_outcomes
     _apply_gate(assignment, outcomes, verdict, results)
     if verdict.violations:

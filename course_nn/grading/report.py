@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_nn.files import write_json
+from course_nn.grading import markdown
 from course_nn.grading import status as statuses
 from course_nn.grading.engine import GradeResult
 from course_nn.grading.outcome import Outcome
@@ -24,7 +25,18 @@ def _cap(text: str, limit: int) -> str:
 
 
 def _test_output(lines: list[str]) -> str:
-    return _cap("\n".join(lines) if lines else "ok", MAX_TEST_OUTPUT)
+    """A test's output: Markdown (escaped, see markdown.py) where the grader wrote a `code` name, else
+    plain text; either way each feedback line stays one line, whatever student text it holds."""
+    if any("`" in line for line in lines):  # cut between paragraphs, never inside an escape
+        kept, size = [], 0
+        for i, line in enumerate(lines):
+            part = markdown.paragraphs([line])
+            if kept and size + len(part) > MAX_TEST_OUTPUT:
+                return "\n\n".join(kept + [f"... ({len(lines) - i} more lines cut)"])
+            kept.append(part[:MAX_TEST_OUTPUT].rstrip("\\"))
+            size += len(part) + 2
+        return "\n\n".join(kept)
+    return _cap("\n".join(markdown.one_line(line) for line in lines) if lines else "ok", MAX_TEST_OUTPUT)
 
 
 @dataclass
@@ -96,7 +108,7 @@ def _test(result: GradeResult, row: Row) -> dict:
 
 
 def _format(test: dict) -> dict:
-    """Backticks in a message are Markdown: ask Gradescope to render them as such."""
+    """Backticks in a message are Markdown (and the output was escaped as such): ask Gradescope to render it."""
     if "`" in test["output"]:
         test["output_format"] = "md"
     return test
@@ -108,9 +120,9 @@ def _summary(result: GradeResult, tests: list[dict], status: statuses.Status, no
     a = result.assignment
     later = any(t["visibility"] in LATER and t["max_score"] > 0 for t in tests)
     out = [f"**{a.name} ({a.title})**", ""]
-    if not status.ok:
-        out += [f"**{status.name}**: {status.reason}", ""]
-    out += [f"Note: {n}" for n in notes] + ([""] if notes else [])
+    if not status.ok:  # the reason and the notes can hold student text (an exception, a file name): escaped
+        out += [f"**{status.name}**: {markdown.inline(status.reason, code=True)}", ""]
+    out += [f"Note: {markdown.inline(n, code=True)}" for n in notes] + ([""] if notes else [])
     per: dict[str, list[float]] = {t.name: [0.0, 0.0] for t in a.tasks}
     for t in tests:  # from the tests themselves: exactly what the student can see next to this
         if t["max_score"] > 0 and not (later and t["visibility"] in LATER):

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_nn.grading import markdown
 from course_nn.grading import status as statuses
 from course_nn.registry import Assignment
 
@@ -44,8 +45,9 @@ def diagnosis(line: str) -> str | None:
         return _tidy(message.rsplit("likely mistake:", 1)[1]) or None
     if "?" in message:
         end = message.rfind("?")
-        start = max(message.rfind(" — ", 0, end), message.rfind(": ", 0, end))
-        question = _tidy(message[start + 3 if message[start:start + 3] == " — " else start + 2:end + 1])
+        dash, colon = message.rfind(" — ", 0, end), message.rfind(": ", 0, end)
+        begin = dash + 3 if dash > colon else colon + 2 if colon >= 0 else 0  # the question alone
+        question = _tidy(message[begin:end + 1])
         if len(question) > 12:
             return question
     return None
@@ -120,7 +122,10 @@ class ClassSummary:
             for check, max_score, score in self._checks_of(task, tags[2], test):
                 self.checks.setdefault((task, check), CheckStats(task, check, max_score)).scores.append(score)
             if float(test.get("score", 0.0)) < float(test["max_score"]) - 1e-9:
-                for line in str(test.get("output", "")).splitlines():
+                output = str(test.get("output", ""))
+                if test.get("output_format") == "md":
+                    output = markdown.plain(output)  # the hint is written again, escaped, below
+                for line in output.splitlines():
                     line = line.strip().removeprefix("- ")
                     if line and line != "ok" and not line.lower().startswith("tip"):  # tips cost nothing
                         failing.setdefault(task, []).append(line)
@@ -175,12 +180,14 @@ class ClassSummary:
         cats = {c.key: i for i, c in enumerate(a.categories)}
         for (task, check), s in sorted(self.checks.items(),
                                        key=lambda kv: (order.get(kv[0][0], 99), cats.get(kv[0][1], 99))):
-            lines.append(f"| {task} | {check} | {s.mean:.2f} | {s.max_score:g} | {s.lost} |")
+            lines.append(f"| {markdown.inline(task)} | {markdown.inline(check)} | {s.mean:.2f} | {s.max_score:g} "
+                         f"| {s.lost} |")
         lines += ["", "## Most frequent hints", ""]
         if not self.hints:
             lines.append("No check failed.")
         for (task, hint), count in self.top_hints(top):
-            lines.append(f"- {count} student{'s' if count != 1 else ''} ({task}): {hint}")
+            lines.append(f"- {count} student{'s' if count != 1 else ''} ({markdown.inline(task)}): "
+                         f"{markdown.inline(hint, code=True)}")  # student text (exceptions) escaped
         lines += ["", f"## Scores ({BIN_WIDTH}-point bins)", "", "| score | students |", "|---|---|"]
         for low, high, count in self.bins():
             lines.append(f"| {low:g} ≤ score {'≤' if high >= a.total_points else '<'} {high:g} | {count} |")

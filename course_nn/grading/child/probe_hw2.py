@@ -6,7 +6,9 @@ dicts), what it left in the inputs it was given, and — for the MLP — which o
 Functions it called. The parent computes every expected value itself.
 
 The MLP is built with torch-backed Functions supplied here (``TorchFunctions``), so hw2 is graded
-independently of the student's hw1. ``train_epoch`` runs with a correct ``sgd_step`` patched into
+independently of the student's hw1. Each case's Functions add a shift the parent drew to their
+outputs and scale the gradients they send back (``torch_functions``), so the parent can tell an
+output computed through them from one computed beside them. ``train_epoch`` runs with a correct ``sgd_step`` patched into
 the submission's namespace, so a mistake in ``sgd_step`` costs only that task.
 """
 
@@ -69,21 +71,77 @@ def _type_name(value) -> str:
     return ("tensor subclass " if issubclass(t, torch.Tensor) and t not in _EXACT_TENSORS else "") + name
 
 
-def _counted(fn, calls: dict, name: str):
-    def apply(*args, **kwargs):
-        calls[name] = calls.get(name, 0) + 1
-        return fn(*args, **kwargs)
+class _GivenLinear(torch.autograd.Function):
+    """F.linear plus a shift; backward scales the gradient for x by a gain (see ``torch_functions``)."""
 
-    return apply
+    @staticmethod
+    def forward(ctx, x, weight, bias, shift, gain):
+        ctx.save_for_backward(x, weight)
+        ctx.gain, ctx.has_bias = gain, bias is not None
+        return F.linear(x, weight, bias) + shift
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        grad_x = ctx.gain * g.matmul(weight)
+        grad_w = g.reshape(-1, g.shape[-1]).t().matmul(x.reshape(-1, x.shape[-1]))
+        grad_b = g.reshape(-1, g.shape[-1]).sum(0) if ctx.has_bias else None
+        return grad_x, grad_w, grad_b, None, None
 
 
-def torch_functions(calls: dict):
+class _GivenActivation(torch.autograd.Function):
+    """ReLU or sigmoid plus a shift; backward scales the gradient by a gain."""
+
+    @staticmethod
+    def forward(ctx, z, relu, shift, gain):
+        out = torch.relu(z) if relu else torch.sigmoid(z)
+        ctx.save_for_backward(z if relu else out)
+        ctx.relu, ctx.gain = relu, gain
+        return out + shift
+
+    @staticmethod
+    def backward(ctx, g):
+        (saved,) = ctx.saved_tensors
+        local = (saved > 0).to(g.dtype) if ctx.relu else saved * (1 - saved)
+        return ctx.gain * g * local, None, None, None
+
+
+def _linear_args(x, weight, bias=None):
+    return x, weight, bias
+
+
+def torch_functions(calls: dict, perturb: dict | None = None):
     """A stand-in for the student's hw1 module: torch's built-ins behind ``.apply``, counted.
 
-    Named like the handout's ``TorchFunctions``, so an error message names nothing of the grader's."""
-    ns = {}
-    for name, fn in (("Linear", F.linear), ("ReLU", torch.relu), ("Sigmoid", torch.sigmoid)):
-        ns[name] = type(name, (), {"apply": staticmethod(_counted(fn, calls, name))})
+    ``perturb`` ({"Linear": [shift, gain], "ReLU": ..., "Sigmoid": ...}, drawn per case by the parent,
+    and used while ``perturb.get("on", True)``) makes each Function add its shift to its output and
+    scale the gradient it sends back to its input by its gain: an output (and gradients) built
+    through the Functions handed in carries them, one computed beside them does not, and the parent
+    computes what it must be. Named like the handout's ``TorchFunctions``, so an error message names
+    nothing of the grader's."""
+    def active(name: str):
+        on = perturb is not None and perturb.get("on", True) and name in perturb
+        return [float(v) for v in perturb[name]] if on else None
+
+    def linear(*args, **kwargs):
+        calls["Linear"] = calls.get("Linear", 0) + 1
+        x, weight, bias = _linear_args(*args, **kwargs)
+        p = active("Linear")
+        return F.linear(x, weight, bias) if p is None else _GivenLinear.apply(x, weight, bias, *p)
+
+    def activation(name: str, relu: bool):
+        def apply(z):
+            calls[name] = calls.get(name, 0) + 1
+            p = active(name)
+            if p is None:
+                return torch.relu(z) if relu else torch.sigmoid(z)
+            return _GivenActivation.apply(z, relu, *p)
+
+        return apply
+
+    ns = {"Linear": type("Linear", (), {"apply": staticmethod(linear)}),
+          "ReLU": type("ReLU", (), {"apply": staticmethod(activation("ReLU", True))}),
+          "Sigmoid": type("Sigmoid", (), {"apply": staticmethod(activation("Sigmoid", False))})}
     return type("TorchFunctions", (), ns)
 
 
@@ -113,8 +171,9 @@ def _step_target(case: dict):
     return f, calls
 
 
-def _mlp_model(module, case: dict, calls: dict, dtype):
-    model = module.MLP(list(case["sizes"]), activation=case["activation"], functions=torch_functions(calls))
+def _mlp_model(module, case: dict, calls: dict, dtype, perturb: dict | None = None):
+    model = module.MLP(list(case["sizes"]), activation=case["activation"],
+                       functions=torch_functions(calls, perturb))
     if not issubclass(type(model), torch.nn.Module):
         raise TypeError(f"MLP(...) built a {_type_name(model)}, not a torch.nn.Module")
     model.to(dtype)
@@ -135,7 +194,7 @@ def _mlp_model(module, case: dict, calls: dict, dtype):
 
 def _probe_mlp_forward(module, case: dict) -> dict:
     calls: dict = {}
-    model, params, info = _mlp_model(module, case, calls, torch.float64)
+    model, params, info = _mlp_model(module, case, calls, torch.float64, dict(case.get("perturb") or {}))
     res = dict(info)
     if not info["loaded"]:
         return res
@@ -184,15 +243,20 @@ def train_spiral(forward, params: list, case: dict) -> None:
 def _probe_mlp_spiral(module, case: dict) -> dict:
     """Train the student's MLP with the grader's own loop (SGD with momentum); return the weights."""
     calls: dict = {}
-    model, params, info = _mlp_model(module, case, calls, torch.float32)
+    perturb = {**(case.get("perturb") or {}), "on": True}
+    model, params, info = _mlp_model(module, case, calls, torch.float32, perturb)
     res = dict(info)
     if not info["loaded"]:
         return res
     x, y = case["x"].float(), case["y"]
     calls.clear()
-    with torch.no_grad():
-        model(x[:2])  # one forward's calls: is the model built from the given Functions?
+    out = model(x[:8])  # one forward and backward with the Functions' marks: do they carry the computation?
     res["calls"] = dict(calls)
+    res["flow_out"] = plain(out) if type(out) is torch.Tensor else None
+    if type(out) is torch.Tensor and out.requires_grad:
+        grads = torch.autograd.grad(out.sum(), params, allow_unused=True)  # not into .grad: training is untouched
+        res["flow_grads"] = [plain(g) for g in grads]
+    perturb["on"] = False  # training uses the plain Functions
     train_spiral(model, params, case)
     res["weights"] = [plain(p) for p in params]
     logits = model(x)

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 import torch
 
-from course_nn.grading.cases import streams
+from course_nn.grading.cases import conform, streams
 from course_nn.grading.feedback import likely
 from course_nn.grading.hw2 import approximation, features, mlp, perceptron
 from course_nn.grading.hw2.common import Cases, Check
+from course_nn.grading.hw2.schema import result_schema
 from course_nn.grading.outcome import Outcome, case_error, unrunnable
 from course_nn.registry import Assignment, Task
 
@@ -163,11 +164,15 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
                failure: str | None) -> list[Outcome]:
     """One Outcome per category: main cases, edge cases, contract (visible and hidden cases alike)."""
     keys = [c.key for c in assignment.categories]
+    refused: list[str] = []
+    if results is not None:  # every field checked before anything below (unrunnable included) reads it
+        results = [r if isinstance(r, dict) else {"error": "a malformed result came back for this case"}
+                   for r in results][:len(cases)]
+        results += [{"error": "no result came back for this case"}] * (len(cases) - len(results))
+        results, refused = conform(cases, results, result_schema)
     early = unrunnable(assignment, task, results, failure, GRADERS[task.name].kind)
     if early is not None:
         return early
-    results = [r if isinstance(r, dict) else {"error": "a malformed result came back for this case"} for r in results]
-    results += [{"error": "no result came back for this case"}] * (len(cases) - len(results))
     if any(isinstance(r, dict) and r.get("tampered") for r in results):
         why = (f"{task.name}: your file replaced code the grader or torch relies on — a submission may only "
                "define its functions and classes")
@@ -199,5 +204,5 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
         frac, lines = scores[k]
         if nie:
             lines = [nie] + [ln for ln in lines if "not implemented" not in ln]
-        outcomes.append(Outcome(task.name, k, frac, lines))
+        outcomes.append(Outcome(task.name, k, frac, lines, refused if k == "compliance" else []))
     return outcomes

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from course_nn.data.tasks import spiral
 from course_nn.grading.feedback import HIDDEN, likely
+from course_nn.grading.hw2 import flow
 from course_nn.grading.hw2.common import (
     Cases,
     Check,
@@ -62,7 +63,7 @@ def _mlp_case(g, layers: int, activation: str, batch: int | None = None) -> dict
     sizes = layer_sizes(g, layers)
     n = batch if batch is not None else rand_int(g, 3, 6)
     return {"mode": "forward", "sizes": sizes, "activation": activation, "weights": mlp_weights(g, sizes),
-            "x": randn(g, n, sizes[0]), "grad_output": randn(g, n, sizes[-1])}
+            "x": randn(g, n, sizes[0]), "grad_output": randn(g, n, sizes[-1]), "perturb": flow.draw(g)}
 
 
 def _spiral_case(g) -> dict:
@@ -76,7 +77,7 @@ def _spiral_case(g) -> dict:
         weights += [(torch.rand(b, a, generator=init) * 2 - 1) * bound, torch.zeros(b)]
     return {"mode": "spiral", "sizes": list(SPIRAL["sizes"]), "activation": "relu", "weights": weights,
             "x": x, "y": y, "epochs": SPIRAL["epochs"], "batch": SPIRAL["batch"], "lr": SPIRAL["lr"],
-            "momentum": SPIRAL["momentum"], "seed": data_seed + 2, "test_seed": test_seed}
+            "momentum": SPIRAL["momentum"], "seed": data_seed + 2, "test_seed": test_seed, "perturb": flow.draw(g)}
 
 
 def cases_mlp(g: torch.Generator, visible: bool) -> Cases:
@@ -88,14 +89,6 @@ def cases_mlp(g: torch.Generator, visible: bool) -> Cases:
                 ("edge", "batch size 1", _mlp_case(g, 2, "sigmoid", batch=1))]
     out.append(("edge", f"trains on spiral to >= {SPIRAL_BAR:.0%} test accuracy", _spiral_case(g)))
     return out
-
-
-def _mlp_expected(case: dict) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
-    ws = [w.detach().double().requires_grad_(True) for w in case["weights"]]
-    x = case["x"].double().requires_grad_(True)
-    out = mlp_forward(ws, x, case["activation"])
-    grads = torch.autograd.grad((out * case["grad_output"].double()).sum(), [*ws, x])
-    return out.detach(), [g.detach() for g in grads[:-1]], grads[-1].detach()
 
 
 def _mlp_contract(case: dict, r: dict) -> list[str]:
@@ -133,13 +126,32 @@ MLP_VARIANTS = (
 )
 
 
+MLP_GENERAL = "each layer is x ← Linear(x, weight_d, bias_d), then the activation on every layer except the last"
+
+
 def _mlp_hint(case: dict, out: torch.Tensor) -> str:
     ws = [w.double() for w in case["weights"]]
-    x = case["x"].double()
-    for variant, text in MLP_VARIANTS:
-        if allclose(out, mlp_forward(ws, x, case["activation"], variant)):
-            return text
-    return "each layer is x ← Linear(x, weight_d, bias_d), then the activation on every layer except the last"
+    x, fns = case["x"].double(), flow.functions(case)
+    with torch.no_grad():
+        for variant, text in MLP_VARIANTS:
+            if allclose(out, flow.forward(fns, ws, x, case["activation"], variant)):
+                return text
+    return MLP_GENERAL
+
+
+def _flow(case: dict, r: dict) -> str:
+    """The spiral case's data-flow check: one forward and backward with the marked Functions, run
+    before training in float32 (hence the tolerance); "" when they carry the computation."""
+    out, grads = r.get("flow_out"), r.get("flow_grads") or []
+    want, want_grads, _ = flow.expected(case)
+    if not isinstance(out, torch.Tensor) or not allclose(out, want, 1e-4, 1e-5):
+        missing = flow.bypassed_in_forward(case, out, flow.spiral_input(case), 1e-4, 1e-5) \
+            if isinstance(out, torch.Tensor) else []
+        return flow.text(missing, "output") if missing else ""
+    if _grads_right(grads, None, want_grads, None, 1e-4, 1e-5):
+        return ""
+    missing = flow.bypassed_in_backward(case, grads, None, 1e-4, 1e-5)
+    return flow.text(missing, "backward pass") if missing else ""
 
 
 def _test_accuracy(case: dict, weights: list[torch.Tensor]) -> float:
@@ -175,6 +187,15 @@ def _check_spiral(case: dict, r: dict) -> list[str]:
             + likely("the network does not learn; check forward and that every weight gets a gradient")]
 
 
+GRADED = " — building the MLP from the given Functions is what this task grades"
+
+
+def _grads_right(grads: list, x_grad, want: list, want_x, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    pairs = list(zip(grads, want)) + ([(x_grad, want_x)] if want_x is not None else [])
+    return len(grads) == len(want) and all(isinstance(g, torch.Tensor) and allclose(g, w, rtol, atol)
+                                           for g, w in pairs)
+
+
 def _ignores_functions(contract: list[str]) -> list[str]:
     """Contract lines saying forward did not go through the supplied Functions: the point of the task."""
     return [line for line in contract if "supplied functions" in line and "torch.nn layers" not in line]
@@ -186,21 +207,34 @@ def check_mlp(case: dict, r: dict) -> Check:
         return contract[:1], contract
     ignored = _ignores_functions(contract)
     if ignored:  # correct numbers from torch.relu / nn.Linear are not an MLP built from the Functions
-        return [ignored[0] + " — building the MLP from the given Functions is what this task grades"], contract
+        return [ignored[0] + GRADED], contract
     if case["mode"] == "spiral":
+        beside = _flow(case, r)
+        if beside:
+            return [beside + GRADED], contract + [beside]
         return _check_spiral(case, r), contract
     out = r.get("out")
     if not isinstance(out, torch.Tensor):
         return [f"forward returned {r.get('out_type')}, expected a tensor"], contract
-    want_out, want_grads, want_x = _mlp_expected(case)
+    want_out, want_grads, want_x = flow.expected(case)
     line = differs("forward output", out, want_out, case)
     if line:
-        return [line + likely(_mlp_hint(case, out))], contract
+        hint = _mlp_hint(case, out)
+        missing = flow.bypassed_in_forward(case, out) if hint == MLP_GENERAL else []
+        if missing:  # right numbers, computed beside the Functions handed in
+            beside = flow.text(missing, "output")
+            return [beside + GRADED], contract + [beside]
+        return [line + likely(hint)], contract
     if r.get("no_graph"):
         return ["the output has no autograd graph (requires_grad is False)"
                 + likely("a detach() or torch.no_grad() in forward")], contract
     names = [f"{k}_{d}" for d in range(1, len(case["sizes"])) for k in ("weight", "bias")]
     grads = r.get("grads") or []
+    missing = [] if _grads_right(grads, r.get("x_grad"), want_grads, want_x) else \
+        flow.bypassed_in_backward(case, grads, r.get("x_grad"))
+    if missing:  # the output carries the shifts, but the gradients never went back through the Functions
+        beside = flow.text(missing, "backward pass")
+        return [beside + GRADED], contract + [beside]
     graph = ("the output is right but its graph is not: keep every step inside autograd (no .data, .detach(), "
              "new tensors from .item(), or in-place edits of intermediate results)")
     for name, got, want in zip(names, grads, want_grads):

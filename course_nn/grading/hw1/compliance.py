@@ -1,0 +1,109 @@
+"""Signs that autograd, a built-in or numerical differentiation did a Function's work."""
+
+from __future__ import annotations
+
+import torch
+
+from course_nn.grading.hw1.checks import AUTOGRAD_ERRORS
+from course_nn.grading.hw1.specs import SPECS
+from course_nn.registry import Task
+from course_nn.registry.hw1 import AUTOGRAD
+
+
+def check_compliance(task: Task, results: list[tuple[dict, dict]]) -> tuple[list[str], bool]:
+    """Certain signs that autograd or a built-in did the work (the evadable ones go to review).
+
+    Returns the problems and whether forward itself broke the rules (then forward earns nothing either).
+    """
+    problems: set[str] = set()
+    in_forward = False
+    for _case, r in results:
+        if r.get("tampered"):
+            problems.add(f"{task.name}: your file replaced code the grader or autograd relies on — "
+                         "a submission may only define its Functions")
+            in_forward = True
+        d = r.get("direct")
+        if not isinstance(d, dict):
+            continue
+        ops = set(d.get("ops") or [])
+        forward_ops = set(d.get("ops_forward") or [])
+        for name in sorted(ops & task.forbidden):
+            in_forward |= name in forward_ops
+            problems.add(f"{task.name} calls `{name}`, which is not allowed here — "
+                         + ("no autograd inside a Function: derive the gradient by hand" if name in AUTOGRAD
+                            else f"compute it from primitives (exp, log, sum, mm, where, ...) instead of torch's `{name}`"))
+        for op in sorted(o for o in ops if o.startswith("aten.") and o.endswith("_backward")):
+            problems.add(f"{task.name}: torch's own backward kernel `{op[5:]}` ran inside your Function — "
+                         "write the gradient formula yourself")
+        apply = r.get("apply") or {}
+        if apply.get("graph_on_ctx"):
+            problems.add(f"{task.name}: forward kept an autograd graph on ctx ({', '.join(apply['graph_on_ctx'])}) — "
+                         "forward must not record a graph for backward to differentiate")
+            in_forward = True
+        if (d.get("error_backward") and any(s in d["error_backward"] for s in AUTOGRAD_ERRORS)
+                and "apply" in r and not apply.get("error")):  # it fails alone, yet works inside autograd
+            problems.add(f"{task.name}.backward works only inside autograd (it failed when called directly): "
+                         "compute the gradient by hand from saved tensors")
+    return sorted(problems) + numerical_differentiation(task.name, results), in_forward
+
+
+# ----------------------------------------------------------------------------------------------
+# Numerical differentiation: the child's watch (probe_hw1._Watch) reports, per call, complex numbers,
+# nudged copies of an input and how much work ran; the verdict is taken here over all the cases.
+
+NO_CREDIT = ("a numerical derivative earns no backward, gradcheck or edge credit: derive dJ/d(input) by hand "
+             "and code the formula")
+GROWTH = 64  # values a backward may compute per input and output value before its work counts as grown
+
+
+def _tensors(case: dict) -> list[torch.Tensor]:
+    return [x for x in case["inputs"] if isinstance(x, torch.Tensor) and x.is_floating_point()]
+
+
+def _watched(case: dict) -> bool:
+    """Whether the child could see a nudged copy of this case's inputs (it watches those of 2+ elements)."""
+    return any(x.numel() >= 2 for x in _tensors(case))
+
+
+def _grew(case: dict, d: dict) -> bool:
+    """A backward that runs at least one op per input element and computes far more values than its
+    inputs and output hold — about numel² for a loop that evaluates the Function once per element. A
+    vectorised backward, a loop over rows and an analytic loop over elements all stay far below."""
+    w = d["watch_backward"]
+    sizes = [x.numel() for x in _tensors(case)]
+    out = d["out"].numel() if isinstance(d.get("out"), torch.Tensor) else 0
+    big = max(sizes, default=0)
+    return big >= 8 and w["ops"] >= big and w["produced"] > max(GROWTH * (sum(sizes) + out), big * big / 2)
+
+
+def numerical_differentiation(task: str, results: list[tuple[dict, dict]]) -> list[str]:
+    """One line when the Function differentiates numerically (else none): complex numbers in a real
+    Function (complex step), a nudged copy of an input in most cases (finite differences, Richardson),
+    or work that grows like numel² with one op per element (finite differences at any step size)."""
+    names = SPECS[task].input_names
+    watched = nudged = 0
+    nudged_inputs: set[str] = set()
+    complex_step = grown = False
+    for case, r in results:
+        d = r.get("direct")
+        if not isinstance(d, dict) or "watch_backward" not in d:
+            continue
+        watches = [w for w in (d.get("watch_forward"), d["watch_backward"]) if w]
+        complex_step |= any(w["complex"] for w in watches)
+        grown |= _grew(case, d)
+        if _watched(case):
+            watched += 1
+            hits = {names[i] for w in watches for i in w["perturbed"] if i < len(names)}
+            nudged += bool(hits)
+            nudged_inputs |= hits
+    if complex_step:
+        why = "it computes with complex numbers (a complex-step derivative, Im f(x + ih) / h)"
+    elif watched >= 3 and 2 * nudged >= watched:
+        listed = ", ".join(f"`{n}`" for n in sorted(nudged_inputs, key=names.index))
+        why = (f"it evaluates the Function at nudged copies of {listed} (finite differences, f(x ± h)) "
+               f"in {nudged} of {watched} cases")
+    elif grown:
+        why = "its work grows with the number of input elements: it re-evaluates the Function once per element"
+    else:
+        return []
+    return [f"{task} differentiates numerically — {why}; {NO_CREDIT}"]

@@ -1,0 +1,116 @@
+"""Whether the MLP's computation runs through the Functions handed to it (hw2 task 8).
+
+Counting ``.apply`` calls cannot tell a model built from the Functions from one that calls each once
+on a throw-away tensor and computes its output with primitives. So the Functions handed in are
+marked: for each case the parent draws a shift and a gain per Function, the child's stand-ins
+(``probe_hw2.torch_functions``) add the shift to their output and scale the gradient they send to
+their input by the gain, and the parent computes here, with the very same stand-ins, what output
+and gradients an MLP built from them must return. An output computed beside the Functions lacks the
+shifts; gradients that bypass them lack the gains. Which marks are missing says which Function was
+bypassed, and that is what the student reads.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from course_nn.grading.hw2.common import allclose, uniform
+
+KINDS = ("Linear", "ReLU", "Sigmoid")
+
+
+def draw(g: torch.Generator) -> dict[str, list[float]]:
+    """A shift of 0.1 to 0.3 (either sign) and a gain of 1.2 to 1.6 per Function, for one case."""
+    marks = {}
+    for kind in KINDS:
+        shift = float(uniform(g, 0.1, 0.3, 1)) * (1 if float(uniform(g, 0, 1, 1)) < 0.5 else -1)
+        marks[kind] = [shift, float(uniform(g, 1.2, 1.6, 1))]
+    return marks
+
+
+def functions(case: dict, shifts: tuple[str, ...] = KINDS, gains: tuple[str, ...] = KINDS):
+    """The Functions the child handed the MLP for ``case``, with only the given shifts and gains."""
+    from course_nn.grading.child.probe_hw2 import torch_functions
+
+    marks = case.get("perturb") or {}
+    chosen = {k: [v[0] if k in shifts else 0.0, v[1] if k in gains else 1.0] for k, v in marks.items()}
+    return torch_functions({}, chosen)
+
+
+def forward(fns, weights: list, x: torch.Tensor, activation: str, variant: str = "") -> torch.Tensor:
+    """The MLP through ``fns``: Linear, activation, ..., Linear (no activation after the last layer).
+
+    ``variant`` computes a typical wrong forward instead, to name the mistake in feedback:
+    "act_out" (activation on the output too), "no_last_bias", "no_bias", "no_act", "other_act".
+    """
+    act = fns.ReLU if (activation == "relu") != (variant == "other_act") else fns.Sigmoid
+    n = len(weights) // 2
+    for d in range(n):
+        bias = weights[2 * d + 1]
+        if variant == "no_bias" or (variant == "no_last_bias" and d == n - 1):
+            bias = None
+        x = fns.Linear.apply(x, weights[2 * d], bias)
+        if (d < n - 1 and variant != "no_act") or variant == "act_out":
+            x = act.apply(x)
+    return x
+
+
+def spiral_input(case: dict) -> torch.Tensor:
+    """The spiral case's data-flow input: the first 8 training points (the probe's one marked forward)."""
+    return case["x"][:8].float().double()
+
+
+def expected(case: dict, fns=None) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
+    """Output, parameter gradients and input gradient of the case's MLP built from ``fns`` (default:
+    the Functions handed in, marks and all), in float64; a spiral case: on its first 8 points, from
+    its initial weights, for the upstream gradient 1 (what probe_hw2 computes before training)."""
+    fns = fns or functions(case)
+    spiral = case.get("mode") == "spiral"
+    ws = [w.detach().double().requires_grad_(True) for w in case["weights"]]
+    x = (spiral_input(case) if spiral else case["x"].double()).requires_grad_(True)
+    out = forward(fns, ws, x, case["activation"])
+    upstream = torch.ones_like(out) if spiral else case["grad_output"].double()
+    grads = torch.autograd.grad((out * upstream).sum(), [*ws, x])
+    return out.detach(), [g.detach() for g in grads[:-1]], grads[-1].detach()
+
+
+def _missing(case: dict, matches) -> list[str]:
+    """The Functions whose marks are missing, when dropping exactly those explains what came back."""
+    act = "ReLU" if case["activation"] == "relu" else "Sigmoid"
+    for dropped in ((act,), ("Linear",), ("Linear", act)):
+        if matches(tuple(k for k in KINDS if k not in dropped)):
+            return list(dropped)
+    return []
+
+
+def bypassed_in_forward(case: dict, out: torch.Tensor, x: torch.Tensor | None = None,
+                        rtol: float = 1e-6, atol: float = 1e-9) -> list[str]:
+    """The Functions an output that misses the expected one was computed beside ([] when none explains it)."""
+    x = case["x"].double() if x is None else x
+
+    def matches(shifts):
+        with torch.no_grad():
+            want = forward(functions(case, shifts), [w.double() for w in case["weights"]], x, case["activation"])
+        return allclose(out, want, rtol, atol)
+
+    return _missing(case, matches)
+
+
+def bypassed_in_backward(case: dict, grads: list, x_grad=None, rtol: float = 1e-6, atol: float = 1e-9) -> list[str]:
+    """The Functions the gradients did not flow back through, when the output was right (``x_grad``
+    None: the parameters' gradients alone)."""
+    def matches(gains):
+        _, want, want_x = expected(case, functions(case, gains=gains))
+        pairs = list(zip(grads, want)) + ([(x_grad, want_x)] if x_grad is not None else [])
+        return len(grads) == len(want) and all(isinstance(g, torch.Tensor) and allclose(g, w, rtol, atol)
+                                               for g, w in pairs)
+
+    return _missing(case, matches)
+
+
+def text(kinds: list[str], where: str) -> str:
+    """The student's line: which of the Functions handed in the MLP computed beside."""
+    names = " and ".join(f"functions.{k}.apply" for k in kinds)
+    return (f"the MLP's {where} does not go through the supplied functions: {names} {'was' if len(kinds) == 1 else 'were'} "
+            "called beside the computation (or not at all) instead of carrying it — every layer's output must be "
+            "what functions.Linear.apply(x, W, b) and the activation's .apply return")

@@ -1,0 +1,163 @@
+"""No credit for numerical differentiation (issue 21), and full credit for every honest style.
+
+A backward that measures its derivative — finite differences element by element or vectorised,
+Richardson extrapolation, relative or unit steps, the complex step, a slope computed in forward —
+earns no backward, gradcheck or edge credit and is told why. Three signals, combined: the child's
+watch (complex numbers, nudged copies of an input, work that grows like numel²), and the parent's
+own accuracy cases (inputs where only the exact formula keeps float64's accuracy), which a
+submission cannot touch. The hostile files are in tests/submissions/hw1/numdiff_*.py; honest
+unusual styles (loops over rows or elements, recomputing from the saved input) are fair_*.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pytest
+import torch
+
+from course_nn import registry
+from course_nn.grading import engine, hw1, report, review
+from course_nn.grading.child import probe_hw1
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions" / "hw1"
+HW1 = registry.get("hw1")
+TASKS = [t.name for t in HW1.tasks]
+GATED = ("backward", "gradcheck", "edge")
+# The lecture-style fair file uses ctx.saved_variables on purpose (deprecated, still supported).
+pytestmark = pytest.mark.filterwarnings("ignore:'saved_variables' is deprecated")
+
+# (file, the Functions it differentiates numerically, what the finding must say)
+HOSTILE = [
+    ("numdiff_central_loop", TASKS, "nudged copies"),
+    ("numdiff_vectorised", ["Square", "Sigmoid", "ReLU"], "nudged copies of `"),
+    ("numdiff_relative_richardson", ["Square", "Sigmoid"], "nudged copies"),
+    ("numdiff_complex_step", ["Square", "Sigmoid", "Linear"], "complex numbers"),
+    ("numdiff_large_step_loop", ["Square", "QuadraticForm", "Linear", "SquaredError"], "grows with the number"),
+    ("numdiff_in_forward", ["Sigmoid"], "nudged copies of `z`"),
+    ("numdiff_vectorised_unit_step", ["Square"], "nudged copies of `x`"),
+]
+HONEST = [ROOT / "solutions" / "hw1_autograd" / "functions.py", SUBMISSIONS / "correct_base.py",
+          *sorted(SUBMISSIONS.glob("fair_*.py"))]
+
+
+def submission(tmp_path: Path, name: str) -> Path:
+    """A standalone numdiff file as it is; the others after the correct base (their classes replace its)."""
+    text = (SUBMISSIONS / f"{name}.py").read_text()
+    if name != "numdiff_central_loop":
+        text = (SUBMISSIONS / "correct_base.py").read_text() + "\n\n" + text
+    path = tmp_path / "functions.py"
+    path.write_text(text)
+    return path
+
+
+def grade(path: Path, **kw):
+    with contextlib.redirect_stdout(io.StringIO()):  # a chatty fair file prints
+        return engine.grade(path, HW1, isolate=kw.pop("isolate", False), seed=kw.pop("seed", 31), **kw)
+
+
+def outcome(result, task: str, category: str):
+    return next(o for o in result.outcomes if o.task == task and o.category == category)
+
+
+@pytest.fixture
+def gate_off(monkeypatch):
+    """Test only: the static gate passes anything, so that each finding here is this check's alone."""
+    monkeypatch.setattr(review, "check", lambda source, assignment: review.Verdict())
+
+
+@pytest.mark.parametrize(("name", "tasks", "evidence"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_a_numerical_derivative_earns_no_backward_gradcheck_or_edge_credit(tmp_path, gate_off, name, tasks, evidence):
+    result = grade(submission(tmp_path, name))
+    points = result.points_by_task()
+    for task in TASKS:
+        if task not in tasks:
+            assert points[task][0] == pytest.approx(points[task][1]), (task, report.details(result))
+            continue
+        for category in GATED:
+            o = outcome(result, task, category)
+            assert o.fraction == 0, (task, category, o.lines[:2])
+            assert "differentiates numerically" in o.lines[0]
+        finding = outcome(result, task, "compliance").lines[0]
+        assert finding.startswith(f"{task} differentiates numerically — ") and evidence in finding, finding
+        assert "earns no backward, gradcheck or edge credit" in finding
+
+
+def test_in_the_sandbox_with_the_gate_on_a_numerical_backward_earns_nothing_either(tmp_path):
+    result = grade(submission(tmp_path, "numdiff_vectorised"), isolate=True)
+    for task in ("Square", "Sigmoid", "ReLU"):
+        assert all(outcome(result, task, c).fraction == 0 for c in GATED), task
+    assert result.points_by_task()["Linear"][0] == pytest.approx(HW1.task("Linear").points)
+
+
+def test_the_parents_accuracy_cases_cost_points_even_where_the_watch_is_blinded(tmp_path, gate_off, monkeypatch):
+    # What a submission that defeated the child's watch would send: no finding at all. The accuracy
+    # cases are the parent's own computation: each numerical Function still fails them, with the hint.
+    monkeypatch.setattr(probe_hw1._Watch, "report",
+                        lambda self: {"complex": False, "perturbed": [], "produced": 0, "ops": 0})
+    result = grade(submission(tmp_path, "numdiff_vectorised"))
+    for task, case in (("Square", "large |x| (about 1e8)"), ("Sigmoid", "z from +16 to +19"),
+                       ("ReLU", "tiny |z| (about 1e-9)")):
+        edge = outcome(result, task, "edge")
+        assert edge.fraction < 1
+        line = next((ln for ln in edge.lines if case in ln), "")
+        assert "finite-difference (numerical) derivative is off here" in line, edge.lines
+        assert not any("differentiates numerically" in ln for o in result.outcomes for ln in o.lines)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+@pytest.mark.parametrize("path", HONEST, ids=lambda p: p.stem)
+def test_honest_backwards_in_every_style_are_never_taken_for_numerical_ones(tmp_path, path, seed):
+    # Loops over rows and over elements, sigmoid recomputed from the saved input, softmax recomputed
+    # from the saved logits, gradients for inputs that need none: full credit on hidden cases too.
+    target = tmp_path / "functions.py"
+    target.write_text(path.read_text())
+    result = grade(target, seed=seed)
+    assert not any("numerically" in ln for o in result.outcomes for ln in o.lines)
+    assert result.score == pytest.approx(HW1.total_points), report.details(result)
+
+
+def watched(call, *inputs) -> dict:
+    """What the child's watch reports for ``call`` run on ``inputs`` (the recorders as the probe runs them)."""
+    watch = probe_hw1._Watch(probe_hw1.watched_inputs(list(inputs)))
+    probe_hw1._recorded(set(), True, call, watch)
+    return watch.report()
+
+
+def test_the_watch_sees_nudges_of_every_kind_and_nothing_in_honest_arithmetic():
+    x = torch.randn(4, 5, dtype=torch.float64)
+    g = torch.randn(4, 5, dtype=torch.float64)
+
+    def one_element():
+        moved = x.clone()
+        moved.view(-1)[7] += 1e-6
+        return moved * moved
+
+    nudges = {"small step": lambda: (x + 1e-6) * (x + 1e-6), "unit shift": lambda: (x - 1) * (x - 1),
+              "relative step": lambda: torch.exp(x * (1 + 1e-3)), "one element": one_element}
+    for what, call in nudges.items():
+        assert watched(call, x)["perturbed"] == [0], what
+    honest = {"2 x g": lambda: 2 * x * g, "x + x": lambda: (x + x) * g, "sigmoid": lambda: torch.exp(-x) * g,
+              "mask": lambda: g * (x > 0), "clone": lambda: x.clone().double() * g, "x * 2.5": lambda: x * 2.5}
+    for what, call in honest.items():
+        assert watched(call, x)["perturbed"] == [], what
+    assert watched(lambda: (x.to(torch.complex128) + 1e-20j).imag, x)["complex"]
+    assert not watched(lambda: 2 * x, x)["complex"]
+
+
+def test_a_complex_gradient_is_reported_as_such_and_never_framed():
+    import types
+
+    module = types.ModuleType("functions")
+    exec(compile("import torch\nfrom torch.autograd import Function\n"
+                 "class Square(Function):\n"
+                 "    @staticmethod\n    def forward(ctx, x):\n        ctx.save_for_backward(x)\n        return x * x\n"
+                 "    @staticmethod\n    def backward(ctx, g):\n        (x,) = ctx.saved_tensors\n"
+                 "        return (2 * x * g).to(torch.complex128)\n", "functions.py", "exec"), module.__dict__)
+    case = next(c for c in hw1.make_cases(HW1, 1, True)["Square"] if c["kind"] == "main")
+    result = probe_hw1.run_case(module, case, "functions.py")
+    assert result["direct"]["grad_types"] == ["complex tensor"] and result["direct"]["grads"] == [None]
+    assert "returned a complex tensor for `x`" in hw1.check_backward("Square", case, result)[0]
