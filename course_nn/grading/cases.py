@@ -137,8 +137,12 @@ UNREADABLE = "the grader could not read this case's result, so it earns nothing 
 def conform(cases: list, results: list, schema: Callable[[object], schema_lib.Schema]) -> tuple[list, list[str]]:
     """Each result checked against ``schema(case)`` before any scoring reads it: one that does not
     conform becomes a grader-made error for its case (a plain message for the student, the reason in
-    the instructor notes). Results a previous step already replaced by such an error pass as they are.
+    the instructor notes). Results a previous step already replaced by such an error pass as they are;
+    one per case, whatever the child sent (a missing one is an error for its case, extra ones are dropped).
     """
+    results = [r if isinstance(r, dict) else {"error": "a malformed result came back for this case"}
+               for r in results][:len(cases)]
+    results += [{"error": "no result came back for this case"}] * (len(cases) - len(results))
     out, notes = [], []
     for case, r in zip(cases, results):
         why = schema_lib.why(schema(case), r)

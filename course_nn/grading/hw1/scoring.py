@@ -81,9 +81,6 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
     keys = [c.key for c in assignment.categories]
     refused: list[str] = []
     if results is not None:  # every field checked before anything below (unrunnable included) reads it
-        results = [r if isinstance(r, dict) else {"error": "a malformed result came back for this case"}
-                   for r in results][:len(cases)]
-        results += [{"error": "no result came back for this case"}] * (len(cases) - len(results))
         results, refused = conform(cases, results, result_schema)
     early = unrunnable(assignment, task, results, failure, "class")
     if early is not None:
