@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -222,3 +223,20 @@ def test_more_processes_than_gpus_is_one_line(tmp_path):
                      "--quiet", "--logdir", str(tmp_path / "runs"))
     assert done.returncode == 2 and "one GPU per process" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_stop_request_while_the_rank_exits_prints_no_traceback():
+    """The launcher stops the other ranks when one fails: a SIGTERM that lands in an exit hook
+    (torch's own run late at exit) must not print a KeyboardInterrupt traceback beside the one line."""
+    code = textwrap.dedent("""
+        import atexit, os, signal, weakref
+        import torch  # noqa: F401  (torch's exit hooks are registered first, as in a real rank)
+        from course_nn.train import distributed
+        class Held: pass
+        held = Held()
+        weakref.finalize(held, lambda: os.kill(os.getpid(), signal.SIGTERM))  # an exit hook stopped mid-way
+        signal.signal(signal.SIGTERM, distributed._stop_once)
+        atexit.register(distributed._exiting)
+    """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "Traceback" not in run.stderr and "KeyboardInterrupt" not in run.stderr, run.stderr

@@ -22,6 +22,7 @@ that fails later simply exits, and the launcher stops the rest (SIGTERM, handled
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import os
 import signal
@@ -147,6 +148,14 @@ def _stop_once(signum: int, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _exiting() -> None:
+    """At interpreter exit there is nothing left to stop: a SIGTERM from the launcher (another rank
+    failed) then raised KeyboardInterrupt inside whatever exit hook ran, and printed its traceback.
+    Registered after torch's own exit hooks, so it runs before them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def join(device_name: str) -> tuple[Ranks, torch.device]:
     """Join the process group torchrun set up (env://): gloo on the CPU, nccl on CUDA, each rank on
     its own GPU. Returns this rank and its device. Without torchrun: rank 0 of 1, no group."""
@@ -171,6 +180,7 @@ def join(device_name: str) -> tuple[Ranks, torch.device]:
             torch.cuda.set_device(device)
     signal.signal(signal.SIGTERM, _stop_once)
     signal.signal(signal.SIGINT, _stop_once)
+    atexit.register(_exiting)
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=COLLECTIVE_TIMEOUT,
                             **({"device_id": device} if device.type == "cuda" else {}))
     return ranks, device
