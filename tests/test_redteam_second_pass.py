@@ -1,0 +1,58 @@
+"""A second red-team pass against the merged grader (issue 21's "done when"), by someone who did not
+write it: new classes of attack, each a hostile part appended to the untouched stub (or planted in a
+correct file), asserting the credit it must not earn; honest code beside each fix keeps its credit.
+
+What this pass tried that stayed refused or earned nothing is listed in the pass's report; the tests
+here cover the holes it found (and, as strict xfails, the ones still open — remove the mark when fixed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from course_nn import registry
+from course_nn.grading import engine, report
+
+ROOT = Path(__file__).resolve().parents[1]
+HW1 = registry.get("hw1")
+PARTS = ROOT / "tests" / "submissions" / "hw1"
+STUB = ROOT / "assignments" / "hw1_autograd" / "functions.py"
+BASE = PARTS / "correct_base.py"
+
+
+def _write(tmp_path: Path, *texts: str) -> Path:
+    path = tmp_path / "functions.py"
+    path.write_text("\n\n".join(texts))
+    return path
+
+
+def _points(result) -> dict[str, float]:
+    return {task: earned for task, (earned, _possible) in result.points_by_task().items()}
+
+
+def test_functions_that_compute_nothing_earn_no_compliance_credit(tmp_path):
+    result = engine.grade(_write(tmp_path, STUB.read_text(), (PARTS / "idle_rule_followers.py").read_text()),
+                          HW1, seed=3, isolate=False)
+    assert result.score == 0, report.table(result)
+    lines = [ln for o in result.outcomes if o.category == "compliance" for ln in o.lines]
+    assert any("no forward or backward case right yet" in ln for ln in lines), lines
+
+
+def test_a_right_forward_with_a_wrong_backward_keeps_its_compliance_credit(tmp_path):
+    wrong_backward = '''
+class Square(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * x  # forgot the 2
+'''
+    result = engine.grade(_write(tmp_path, BASE.read_text(), wrong_backward), HW1, seed=3, isolate=False)
+    comp = next(o for o in result.outcomes if o.task == "Square" and o.category == "compliance")
+    assert comp.fraction == 1.0, comp.lines
