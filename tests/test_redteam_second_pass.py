@@ -56,3 +56,16 @@ class Square(Function):
     result = engine.grade(_write(tmp_path, BASE.read_text(), wrong_backward), HW1, seed=3, isolate=False)
     comp = next(o for o in result.outcomes if o.task == "Square" and o.category == "compliance")
     assert comp.fraction == 1.0, comp.lines
+
+
+# Open: numerical differentiation outside torch. The watch (probe_hw1._Watch) sees aten ops only; numpy's
+# arithmetic and Python floats never reach torch's dispatcher, and float64 central differences are
+# accurate enough for the accuracy cases. Strict: when a fix lands these fail, and the mark goes.
+@pytest.mark.xfail(strict=True, reason="open: numerical differentiation in numpy or Python floats is not seen")
+@pytest.mark.parametrize("name", ["numdiff_numpy_outside_torch", "numdiff_python_floats"])
+def test_numerical_differentiation_outside_torch_earns_no_backward_credit(tmp_path, name):
+    result = engine.grade(_write(tmp_path, BASE.read_text(), (PARTS / f"{name}.py").read_text()),
+                          HW1, seed=3, isolate=False)
+    earned = {(o.task, o.category): o.fraction for o in result.outcomes}
+    for task in ("Square", "Sigmoid", "ReLU"):
+        assert earned[(task, "backward")] == 0 and earned[(task, "gradcheck")] == 0, report.table(result)

@@ -3,7 +3,6 @@ forward returns zeros of a plausible shape, backward returns None for every inpu
 shortcut, no numerical derivative: the compliance check found nothing to object to, so each task's
 "backward is hand-written" share (5%) was earned by code that computes nothing."""
 
-import torch
 from torch.autograd import Function
 
 
