@@ -69,3 +69,13 @@ def test_numerical_differentiation_outside_torch_earns_no_backward_credit(tmp_pa
     earned = {(o.task, o.category): o.fraction for o in result.outcomes}
     for task in ("Square", "Sigmoid", "ReLU"):
         assert earned[(task, "backward")] == 0 and earned[(task, "gradcheck")] == 0, report.table(result)
+
+
+def test_hw2_constants_of_the_right_shapes_earn_nothing(tmp_path):
+    stub = ROOT / "assignments" / "hw2_mlp" / "mlp.py"
+    path = tmp_path / "mlp.py"
+    path.write_text(stub.read_text() + "\n\n" + (ROOT / "tests" / "submissions" / "hw2" / "idle_constants.py").read_text())
+    result = engine.grade(path, registry.get("hw2"), seed=3, isolate=False)
+    assert result.score == 0, report.table(result)
+    contract = next(o for o in result.outcomes if o.task == "perceptron_train" and o.category == "compliance")
+    assert "gets no random case right yet" in contract.lines[0], contract.lines
