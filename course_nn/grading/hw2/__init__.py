@@ -200,8 +200,9 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
                                      "no case ran without an error")]
     scores["compliance"] = (0.0 if contract else 1.0, contract)
     if scores["main"][0] == 0:  # constants of the right shapes pass every contract check and some edge cases
-        idle = [] if nie else [f"{task.name} gets no random case right yet, so its edge cases and contract earn "
-                               "nothing either: make the random cases pass first (see the first check)"]
+        first = next((c for c in cases if c["kind"] == "main"), None)
+        idle = [] if nie or first is None else [_head(task, first, "no random case is right yet, so the edge cases and "
+                                                      "the contract earn nothing either: make the random cases pass first")]
         for key in ("edge", "compliance"):
             scores[key] = (0.0, idle + scores[key][1] if scores[key][0] else scores[key][1] or idle)
     outcomes = []
