@@ -48,7 +48,10 @@ DOUBLED = "def feature_map(X):\n    return torch.cat([X, 3 * X - 1], dim=1)\n"  
 def test_the_raw_inputs_or_a_linear_map_of_them_earn_nothing(tmp_path, body):
     outcomes = grade(tmp_path, body)
     assert outcomes["main"].fraction == 0 and outcomes["edge"].fraction == 0
-    assert outcomes["compliance"].fraction == 1.0  # the shape and the contract are right
+    # the shape and the contract are right, but a map that earns nothing earns no contract credit either
+    # (issue 21: nothing appended to the untouched stub earns credit without doing the work)
+    assert outcomes["compliance"].fraction == 0
+    assert "no random case is right yet" in outcomes["compliance"].lines[0]
     line = outcomes["main"].lines[0]
     assert line.startswith("feature_map [visible fresh circles #1]: a logistic regression trained on your features")
     assert "99% needed" in line and "(credit 0% of this case)" in line

@@ -225,6 +225,8 @@ def test_an_unlucky_spiral_never_costs_a_correct_mlp_and_a_broken_one_still_fail
 DECOYS = [
     ("mlp_decoy_apply_calls", "the MLP's output does not go through the supplied functions"),
     ("mlp_decoy_learns_the_shift", "the MLP's backward pass does not go through the supplied functions"),
+    ("mlp_decoy_learns_the_gain", "the MLP ran a backward pass through the supplied functions"),
+    ("mlp_decoy_learns_the_gain_in_init", "the MLP ran a backward pass through the supplied functions"),
 ]
 
 

@@ -75,35 +75,50 @@ class _GivenLinear(torch.autograd.Function):
     """F.linear plus a shift; backward scales the gradient for x by a gain (see ``torch_functions``)."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, shift, gain):
+    def forward(ctx, x, weight, bias, shift, gain, calls):
         ctx.save_for_backward(x, weight)
-        ctx.gain, ctx.has_bias = gain, bias is not None
+        ctx.gain, ctx.has_bias, ctx.calls = gain, bias is not None, calls
         return F.linear(x, weight, bias) + shift
 
     @staticmethod
     def backward(ctx, g):
+        _count_backward(ctx.calls)
         x, weight = ctx.saved_tensors
         grad_x = ctx.gain * g.matmul(weight)
         grad_w = g.reshape(-1, g.shape[-1]).t().matmul(x.reshape(-1, x.shape[-1]))
         grad_b = g.reshape(-1, g.shape[-1]).sum(0) if ctx.has_bias else None
-        return grad_x, grad_w, grad_b, None, None
+        return grad_x, grad_w, grad_b, None, None, None
 
 
 class _GivenActivation(torch.autograd.Function):
     """ReLU or sigmoid plus a shift; backward scales the gradient by a gain."""
 
     @staticmethod
-    def forward(ctx, z, relu, shift, gain):
+    def forward(ctx, z, relu, shift, gain, calls):
         out = torch.relu(z) if relu else torch.sigmoid(z)
         ctx.save_for_backward(z if relu else out)
-        ctx.relu, ctx.gain = relu, gain
+        ctx.relu, ctx.gain, ctx.calls = relu, gain, calls
         return out + shift
 
     @staticmethod
     def backward(ctx, g):
+        _count_backward(ctx.calls)
         (saved,) = ctx.saved_tensors
         local = (saved > 0).to(g.dtype) if ctx.relu else saved * (1 - saved)
-        return ctx.gain * g * local, None, None, None
+        return ctx.gain * g * local, None, None, None, None
+
+
+def _count_backward(calls: dict) -> None:
+    """A marked Function's backward ran. The probe reads the count right after the model's first forward,
+    so any there were run while the model was built or in forward (a decoy measuring the gains through a
+    throw-away backward); ``_forget_calls`` keeps it."""
+    calls["backward"] = calls.get("backward", 0) + 1
+
+
+def _forget_calls(calls: dict) -> None:
+    """Count ``.apply`` calls from here on (those of ``__init__`` do not count); backward runs stay counted."""
+    for name in ("Linear", "ReLU", "Sigmoid"):
+        calls.pop(name, None)
 
 
 def _linear_args(x, weight, bias=None):
@@ -127,7 +142,7 @@ def torch_functions(calls: dict, perturb: dict | None = None):
         calls["Linear"] = calls.get("Linear", 0) + 1
         x, weight, bias = _linear_args(*args, **kwargs)
         p = active("Linear")
-        return F.linear(x, weight, bias) if p is None else _GivenLinear.apply(x, weight, bias, *p)
+        return F.linear(x, weight, bias) if p is None else _GivenLinear.apply(x, weight, bias, *p, calls)
 
     def activation(name: str, relu: bool):
         def apply(z):
@@ -135,7 +150,7 @@ def torch_functions(calls: dict, perturb: dict | None = None):
             p = active(name)
             if p is None:
                 return torch.relu(z) if relu else torch.sigmoid(z)
-            return _GivenActivation.apply(z, relu, *p)
+            return _GivenActivation.apply(z, relu, *p, calls)
 
         return apply
 
@@ -201,7 +216,7 @@ def _probe_mlp_forward(module, case: dict) -> dict:
     for p in params:
         p.grad = None
     x = case["x"].clone().requires_grad_(True)
-    calls.clear()
+    _forget_calls(calls)
     out = model(x)
     res["calls"] = dict(calls)
     res["out"] = plain(out)
@@ -249,7 +264,7 @@ def _probe_mlp_spiral(module, case: dict) -> dict:
     if not info["loaded"]:
         return res
     x, y = case["x"].float(), case["y"]
-    calls.clear()
+    _forget_calls(calls)
     out = model(x[:8])  # one forward and backward with the Functions' marks: do they carry the computation?
     res["calls"] = dict(calls)
     res["flow_out"] = plain(out) if type(out) is torch.Tensor else None

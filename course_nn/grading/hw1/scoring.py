@@ -103,8 +103,13 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
         comp = [f"{name} never ran forward and backward to the end, so it cannot be checked: {first}"]
     if nie:
         comp = [nie]
+    # The rules are credited for doing the work by hand: a Function that gets no case right (zeros
+    # out, None back) did none, so following them earns nothing either (not a gate: nothing else changes).
+    idle = [] if comp or fwd[0] > 0 or bwd[0] > 0 else [
+        f"{name} gets no forward or backward case right yet, so there is no hand-written work to credit: "
+        "make forward match first (see the forward check)"]
     scores = {"forward": fwd, "backward": bwd, "gradcheck": gc, "edge": edge,
-              "compliance": (0.0 if comp else 1.0, comp)}
+              "compliance": (0.0 if comp or idle else 1.0, comp or idle)}
     outcomes = []
     for k in keys:
         frac, lines = scores[k]

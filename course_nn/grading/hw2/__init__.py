@@ -196,6 +196,12 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
         contract = contract or [next((_head(task, c, p[0]) for c, (p, _) in checked if p),
                                      "no case ran without an error")]
     scores["compliance"] = (0.0 if contract else 1.0, contract)
+    if scores["main"][0] == 0:  # constants of the right shapes pass every contract check and some edge cases
+        first = next((c for c in cases if c["kind"] == "main"), None)
+        idle = [] if nie or first is None else [_head(task, first, "no random case is right yet, so the edge cases and "
+                                                      "the contract earn nothing either: make the random cases pass first")]
+        for key in ("edge", "compliance"):
+            scores[key] = (0.0, idle + scores[key][1] if scores[key][0] else scores[key][1] or idle)
     outcomes = []
     for k in keys:
         frac, lines = scores[k]

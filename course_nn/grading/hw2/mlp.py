@@ -110,6 +110,10 @@ def _mlp_contract(case: dict, r: dict) -> list[str]:
     if calls is not None and layers > 1 and not calls.get("ReLU" if other == "Sigmoid" else "Sigmoid", 0):
         out.append("forward never called the activation through the supplied functions "
                    "(functions.ReLU.apply / functions.Sigmoid.apply)")
+    if calls is not None and calls.get("backward", 0):
+        out.append("the MLP ran a backward pass through the supplied functions while it was built or in forward "
+                   "(torch.autograd.grad or .backward()); forward only computes the output — autograd runs backward "
+                   "once, from the loss")
     if any(m in ("Linear", "ReLU", "Sigmoid", "Sequential") for m in r.get("submodules", [])):
         out.append(f"the model holds torch.nn layers ({', '.join(r['submodules'])}); use parameters and the "
                    "supplied functions instead")

@@ -35,7 +35,7 @@ RAISED = Record({"error": TEXT}, {"exc_type": SHORT, "not_implemented": Bool(), 
 CALL = Record({"value": PLAIN, "value_type": SHORT, "inputs_after": PLAIN},
               {"f_calls": Int(0), "tampered": Strings()})
 
-_CALLS = Record(optional={"Linear": Int(0), "ReLU": Int(0), "Sigmoid": Int(0)})
+_CALLS = Record(optional={"Linear": Int(0), "ReLU": Int(0), "Sigmoid": Int(0), "backward": Int(0)})
 _MODEL = {"shapes": Items(Items(Int(0), 8), 64), "submodules": Strings(64), "loaded": Bool(),
           "dtypes": Strings(64)}
 MLP = Record(_MODEL, {"calls": _CALLS, "out": PLAIN, "out_type": SHORT, "no_graph": Bool(),
