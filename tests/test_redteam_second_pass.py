@@ -58,17 +58,74 @@ class Square(Function):
     assert comp.fraction == 1.0, comp.lines
 
 
-# Open: numerical differentiation outside torch. The watch (probe_hw1._Watch) sees aten ops only; numpy's
-# arithmetic and Python floats never reach torch's dispatcher, and float64 central differences are
-# accurate enough for the accuracy cases. Strict: when a fix lands these fail, and the mark goes.
-@pytest.mark.xfail(strict=True, reason="open: numerical differentiation in numpy or Python floats is not seen")
-@pytest.mark.parametrize("name", ["numdiff_numpy_outside_torch", "numdiff_python_floats"])
+# Numerical differentiation outside torch (numpy on a CPU copy, Python floats) is invisible to the watch
+# (child/numdiff_watch.py sees aten ops only), and float64 central differences pass the accuracy cases.
+# Honest code may compute its backward in numpy too (issue 22), so the policy is review by hand: the child
+# counts the values a backward takes out of torch, and a backward that takes its inputs' worth in half the
+# cases gets a tip (no points) and an instructor note naming it. Credit is unchanged.
+OUTSIDE = ["numdiff_numpy_outside_torch", "numdiff_python_floats"]
+LEFT_TORCH = "computed outside torch (numpy/Python numbers)"
+
+
+def _flags(result) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Per Function: the student's tips about leaving torch, and the staff's review-by-hand notes."""
+    tips = {o.task: [ln for ln in o.lines if "takes its values out of torch" in ln]
+            for o in result.outcomes if o.category == "backward"}
+    notes = {o.task: [ln for ln in o.review if LEFT_TORCH in ln] for o in result.outcomes if o.category == "compliance"}
+    return tips, notes
+
+
+@pytest.mark.parametrize("name", OUTSIDE)
+def test_numerical_differentiation_outside_torch_is_flagged_for_review_by_hand(tmp_path, name):
+    result = engine.grade(_write(tmp_path, BASE.read_text(), (PARTS / f"{name}.py").read_text()),
+                          HW1, seed=3, isolate=name == OUTSIDE[0])  # once through the sandboxed child
+    tips, notes = _flags(result)
+    for task in ("Square", "Sigmoid", "ReLU"):
+        assert tips[task] and tips[task][0].startswith("tip (no points lost): "), report.details(result)
+        assert "numerical derivative" in tips[task][0] and "tensor operations" in tips[task][0]
+        note = f"{task}.backward {LEFT_TORCH} in 10 of 10 cases: review by hand for numerical differentiation"
+        assert notes[task] == [note], notes
+        assert note in result.notes  # results.json's notes for the staff, and grade-batch's note column
+    for task in ("Linear", "SquaredError", "CrossEntropy"):  # the base's torch-only Functions: nothing
+        assert not tips[task] and not notes[task], (tips, notes)
+    data = report.results_json(result)
+    hidden = [t for t in data["tests"] if t["visibility"] == "hidden" and "review" in t["tags"]]
+    assert any("Sigmoid.backward " + LEFT_TORCH in t["output"] for t in hidden)
+    assert any("Sigmoid.backward " + LEFT_TORCH in n for n in data["extra_data"]["notes"])
+
+
+@pytest.mark.xfail(strict=True, reason="policy: review by hand, not charged (honest numpy backwards are fair)")
+@pytest.mark.parametrize("name", OUTSIDE)
 def test_numerical_differentiation_outside_torch_earns_no_backward_credit(tmp_path, name):
     result = engine.grade(_write(tmp_path, BASE.read_text(), (PARTS / f"{name}.py").read_text()),
                           HW1, seed=3, isolate=False)
     earned = {(o.task, o.category): o.fraction for o in result.outcomes}
     for task in ("Square", "Sigmoid", "ReLU"):
         assert earned[(task, "backward")] == 0 and earned[(task, "gradcheck")] == 0, report.table(result)
+
+
+def test_an_analytic_backward_in_numpy_keeps_full_credit_and_is_only_flagged(tmp_path):
+    result = engine.grade(_write(tmp_path, BASE.read_text(), (PARTS / "numpy_analytic_backward.py").read_text()),
+                          HW1, seed=3, isolate=False)
+    assert result.score == pytest.approx(HW1.total_points), report.details(result)
+    tips, notes = _flags(result)
+    assert tips["Sigmoid"] and notes["Sigmoid"], (tips, notes)  # a review flag, not a penalty
+    assert not any(tips[t] or notes[t] for t in tips if t != "Sigmoid"), (tips, notes)
+
+
+def test_torch_only_code_and_a_scalar_upstream_item_get_no_flag(tmp_path):
+    solution = (ROOT / "solutions" / "hw1_autograd" / "functions.py").read_text()
+    # The losses' upstream gradient is 0-dim: reading it as a Python number is no derivative outside torch.
+    scalar = (solution.replace("grad_output * local if", "grad_output.item() * local if")
+              .replace("-grad_output * local if", "-grad_output.item() * local if")
+              .replace("grad_output * (probs - y)", "grad_output.item() * (probs - y)"))
+    assert scalar.count("grad_output.item()") == 3
+    for text in (solution, scalar):
+        result = engine.grade(_write(tmp_path, text), HW1, seed=3, isolate=False)
+        assert result.score == pytest.approx(HW1.total_points), report.details(result)
+        tips, notes = _flags(result)
+        assert not any(tips.values()) and not any(notes.values()), (tips, notes)
+        assert not any(LEFT_TORCH in n for n in result.notes)
 
 
 def test_hw2_constants_of_the_right_shapes_earn_nothing(tmp_path):
