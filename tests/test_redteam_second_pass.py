@@ -75,7 +75,7 @@ def _flags(result) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     return tips, notes
 
 
-@pytest.mark.parametrize("name", OUTSIDE)
+@pytest.mark.parametrize("name", [pytest.param(OUTSIDE[0], marks=pytest.mark.sandbox), OUTSIDE[1]])
 def test_numerical_differentiation_outside_torch_is_flagged_for_review_by_hand(tmp_path, name):
     result = engine.grade(_write(tmp_path, BASE.read_text(), (PARTS / f"{name}.py").read_text()),
                           HW1, seed=3, isolate=name == OUTSIDE[0])  # once through the sandboxed child
@@ -92,6 +92,18 @@ def test_numerical_differentiation_outside_torch_is_flagged_for_review_by_hand(t
     hidden = [t for t in data["tests"] if t["visibility"] == "hidden" and "review" in t["tags"]]
     assert any("Sigmoid.backward " + LEFT_TORCH in t["output"] for t in hidden)
     assert any("Sigmoid.backward " + LEFT_TORCH in n for n in data["extra_data"]["notes"])
+
+
+def test_switching_off_the_count_of_values_leaving_torch_is_seen_as_tampering(tmp_path, monkeypatch, grade):
+    # The watch lives beside the probe in the sandbox (child/numdiff_watch.py); the runner fingerprints it
+    # with the probe. The gate (off here, so the finding is the fingerprint's alone) zeroes such a file anyway.
+    from course_nn.grading import review
+
+    monkeypatch.setattr(review, "check", lambda source, assignment: review.Verdict())
+    silence = "import sys\n\nsys.modules['numdiff_watch']._Watch.left = lambda self, name, args: None\n"
+    result = grade(_write(tmp_path, BASE.read_text(), (PARTS / f"{OUTSIDE[0]}.py").read_text(), silence), HW1, seed=3)
+    comp = next(o for o in result.outcomes if o.task == "Sigmoid" and o.category == "compliance")
+    assert comp.fraction == 0 and "replaced code the grader or autograd relies on" in comp.lines[0], comp.lines
 
 
 @pytest.mark.xfail(strict=True, reason="policy: review by hand, not charged (honest numpy backwards are fair)")
