@@ -148,3 +148,18 @@ def test_hw2_constants_of_the_right_shapes_earn_nothing(tmp_path):
     assert result.score == 0, report.table(result)
     contract = next(o for o in result.outcomes if o.task == "perceptron_train" and o.category == "compliance")
     assert "no random case is right yet" in contract.lines[0], contract.lines
+
+
+@pytest.mark.sandbox
+def test_grade_batch_lists_the_review_note_in_its_note_column(tmp_path):
+    from course_nn.grading import cli_batch
+
+    folder = tmp_path / "class" / "mallory"
+    folder.mkdir(parents=True)
+    _write(folder, BASE.read_text(), (PARTS / f"{OUTSIDE[0]}.py").read_text())
+    row = cli_batch._grade_student("mallory", str(folder), "hw1", 3, str(tmp_path / "mallory.json"), 30.0, 2 << 30,
+                                   zygote=False)
+    assert row["score"] == pytest.approx(HW1.total_points, abs=2), row  # credit kept: review by hand
+    for task in ("Square", "Sigmoid", "ReLU"):
+        assert f"{task}.backward {LEFT_TORCH}" in row["note"], row["note"]
+    assert "Linear.backward" not in row["note"] and "run id" not in row["note"], row["note"]
