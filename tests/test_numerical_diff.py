@@ -161,3 +161,27 @@ def test_a_complex_gradient_is_reported_as_such_and_never_framed():
     result = probe_hw1.run_case(module, case, "functions.py")
     assert result["direct"]["grad_types"] == ["complex tensor"] and result["direct"]["grads"] == [None]
     assert "returned a complex tensor for `x`" in hw1.check_backward("Square", case, result)[0]
+
+
+def test_backwards_watch_counts_the_values_taken_out_of_torch():
+    # numpy, __array__ and tolist take the whole tensor; item and float() one number. Only backward's
+    # watch counts (exits=True): forward's report has no such field.
+    import numpy as np
+
+    x = torch.randn(3, 4, dtype=torch.float64)
+
+    def leaves_torch():
+        x.numpy()
+        np.asarray(x[0])
+        x[1].tolist()
+        x.sum().item()
+        float(x[2, 0])
+        return x * 2
+
+    watch = probe_hw1._Watch(probe_hw1.watched_inputs([x]), exits=True)
+    probe_hw1._recorded(set(), True, leaves_torch, watch)
+    left = watch.report()["left_torch"]
+    assert left["elements"] == 12 + 4 + 4 + 1 + 1, left
+    assert left["ways"] == ["__array__", "__float__", "item", "numpy", "tolist"], left
+    assert "left_torch" not in watched(leaves_torch, x)  # forward's watch
+    assert watched(lambda: x * 2, x).keys() == {"complex", "perturbed", "produced", "ops"}

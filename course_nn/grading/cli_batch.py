@@ -18,7 +18,8 @@ The status column: ok, empty (no code), import error (syntax error or a crash at
 started (the unchanged stub), missing (no submission file; score 0), wrong assignment (another
 assignment's file, e.g. hw2's mlp.py for hw1; score 0), or grader error (the grader failed, not the
 student: the score is left blank, never recorded as 0). The error column gives
-the one-line reason, the note column a misnamed file that was graded anyway.
+the one-line reason, the note column a misnamed file that was graded anyway and what the grader
+flagged for review by hand (e.g. a backward computed outside torch).
 
 Reruns are cheap: a student is graded again only when their files, the assignment, the hidden-case
 seed or the grader itself changed (the last grading is cached beside their results.json); --force
@@ -152,8 +153,9 @@ def _grade_student(student: str, path: str, assignment: str, seed: int | None, o
             row["seconds"] = round(time.monotonic() - started, 2)
             return row
         found = row["note"]  # results.json adds how the file was read (result.source_notes) itself
+        flagged = [n for n in result.notes if any(n in o.review for o in result.outcomes)]  # review by hand
         row.update(score=round(result.score, 4), status=state.name, error=state.reason,
-                   note="; ".join(filter(None, [found, *result.source_notes])))
+                   note="; ".join(filter(None, [found, *result.source_notes, *flagged])))
         for task, (earned, _possible) in result.points_by_task().items():
             row[task] = round(earned, 4)
         report.write_results(result, out, [found] if found else None)

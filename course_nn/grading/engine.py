@@ -444,6 +444,7 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
         flagged = flags.get(task.name, []) + ([f"module level: {f}" for f in flags.get("*", [])] if i == 0 else [])
         for o in task_outcomes:
             if o.category == "compliance":
+                notes += o.review  # what the scorer flagged at run time (refused results, code left torch)
                 o.review = flagged + o.review
         outcomes += task_outcomes
     _apply_gate(assignment, outcomes, verdict, results)

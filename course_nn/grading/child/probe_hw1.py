@@ -14,7 +14,7 @@ Three ways the Function is called, per case:
 
 Everything the student's code returns is checked with ``type(x) is torch.Tensor`` before any method
 is called on it: a tensor subclass could run code (forbidden work, outside the recorders) on
-``.detach()`` or ``.clone()``. The recorders also watch for numerical differentiation (``_Watch``).
+``.detach()`` or ``.clone()``. The recorders also watch for numerical differentiation (numdiff_watch.py).
 """
 
 from __future__ import annotations
@@ -24,14 +24,23 @@ from torch.autograd import Function
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+try:  # sandbox: numdiff_watch.py sits beside this file
+    from numdiff_watch import _is_tensor, _Watch, watched_inputs
+except ImportError:
+    from course_nn.grading.child.numdiff_watch import _is_tensor, _Watch, watched_inputs
+
 
 class _FunctionRecorder(TorchFunctionMode):
-    def __init__(self, seen):
+    def __init__(self, seen, watch=None):
         super().__init__()
         self.seen = seen
+        self.watch = watch
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        self.seen.add(getattr(func, "__name__", str(func)))
+        name = getattr(func, "__name__", str(func))
+        self.seen.add(name)
+        if self.watch is not None:
+            self.watch.left(name, args)  # values handed to numpy or Python (backward's watch counts them)
         return func(*args, **(kwargs or {}))
 
 
@@ -51,139 +60,6 @@ class _DispatchRecorder(TorchDispatchMode):
         if self.watch is not None:
             self.watch.see(out, bool(getattr(func, "is_view", False)), func.overloadpacket.__name__.endswith("_"))
         return out
-
-
-def _leaves(value, found: list) -> list:
-    """The tensors in an op's arguments or result (in lists, tuples and dicts)."""
-    if isinstance(value, torch.Tensor):
-        found.append(value)
-    elif type(value) in (list, tuple, dict):
-        for v in (value.values() if type(value) is dict else value):
-            _leaves(v, found)
-    return found
-
-
-_EPS: dict = {}
-
-
-def _eps(dtype) -> float:
-    if dtype not in _EPS:
-        _EPS[dtype] = torch.finfo(dtype).eps
-    return _EPS[dtype]
-
-
-class _Input:
-    """One floating input of a case, as the watch compares against it (statistics computed on first use)."""
-
-    def __init__(self, index: int, x: torch.Tensor):
-        self.index, self.x, self.numel, self.eps = index, x.detach(), x.numel(), _eps(x.dtype)
-        self.version, self._stats = x._version, None  # the input itself, unchanged since: nothing to compare
-
-    def stats(self) -> tuple:
-        """(first two elements, the input as flat float64, mean |x|, max |x|)."""
-        if self._stats is None:
-            x64 = self.x.to("cpu", torch.float64).reshape(-1)
-            self._stats = (x64[:2].tolist(), x64, float(x64.abs().mean()), float(x64.abs().max()))
-        return self._stats
-
-
-def watched_inputs(inputs: list) -> list[_Input]:
-    """The inputs a watch compares against: floating tensors of two elements or more."""
-    return [_Input(i, x) for i, x in enumerate(inputs) if _is_tensor(x) and x.is_floating_point() and x.numel() >= 2]
-
-
-class _Watch:
-    """What numerical differentiation leaves in one call, seen at every aten op, for the parent to judge:
-    ``complex`` (a complex tensor in a real Function: the complex step), ``perturbed`` (inputs of which a
-    copy nudged by a small step, in one element or all, or by one uniform shift or scale appeared),
-    ``produced`` (values computed, views not counted: a loop that re-runs the Function per input element
-    computes about numel² of them) and ``ops``. No boundary: the parent's accuracy cases are that."""
-
-    LIMIT = 4000  # tensors compared in one call: a numerical loop has long been seen by then
-
-    def __init__(self, inputs: list[_Input]):
-        self.inputs, self.perturbed, self._done = inputs, set(), set()
-        self.complex, self.produced, self.ops, self._compared = False, 0, 0, 0
-
-    def see(self, out, view: bool = False, inplace: bool = False) -> None:
-        """One op's result (every value a Function computes is some op's result, so its arguments need
-        no look; an in-place op also changed the tensor its result is a view of, as in x[j] += h)."""
-        try:  # watching must never change what the submission's code does
-            self.ops += 1
-            if view:  # a view (x[i], x.t()) computes nothing new
-                return
-            outs = [out] if isinstance(out, torch.Tensor) else _leaves(out, [])
-            for t in outs:
-                self.produced += t.numel()
-                self.complex = self.complex or t.is_complex()
-            if self._compared > self.LIMIT or len(self.perturbed) == len(self.inputs):
-                return
-            if inplace:
-                outs += [t._base for t in outs if t._base is not None]
-            sizes = {inp.numel for inp in self.inputs}
-            candidates = [t for t in outs if t.numel() in sizes and t.is_floating_point() and not t.is_complex()]
-            if candidates:
-                with torch._C.DisableTorchFunction():  # the checks' own ops stay out of the function recorder
-                    for t in candidates:
-                        self._check(t)
-        except Exception:  # noqa: BLE001 - an odd tensor (inference mode, a device without data) is not watched
-            pass
-
-    def _check(self, t: torch.Tensor) -> None:
-        numel = t.numel()
-        key = (t.data_ptr(), t._version, numel)
-        if key in self._done:
-            return
-        self._done.add(key)
-        head = None
-        for inp in self.inputs:
-            if inp.index in self.perturbed or numel != inp.numel or \
-                    (t.data_ptr() == inp.x.data_ptr() and t._version == inp.version):
-                continue
-            x_head, x64, mean_abs, max_abs = inp.stats()
-            eps = max(inp.eps, _eps(t.dtype))
-            head = head or t.detach().reshape(-1)[:2].tolist()
-            if not _could_be_nudged(head, x_head, mean_abs, eps):  # two elements rule most tensors out
-                continue
-            self._compared += 1
-            if _nudged(t.detach().to("cpu", torch.float64).reshape(-1), x64, mean_abs, max_abs, eps):
-                self.perturbed.add(inp.index)
-
-    def report(self) -> dict:
-        return {"complex": self.complex, "perturbed": sorted(self.perturbed), "produced": self.produced, "ops": self.ops}
-
-
-def _could_be_nudged(head: list, x_head: list, mean_abs: float, eps: float) -> bool:
-    """What ``_nudged`` tests, on the first two elements only (plain floats, no tensor ops)."""
-    (a0, a1), (x0, x1) = head, x_head
-    d0, d1 = a0 - x0, a1 - x1
-    if max(abs(d0), abs(d1)) <= 2e-2 * mean_abs:
-        return True
-    if abs(d0 - d1) <= 16 * eps * (max(abs(x0), abs(x1)) + abs(d0)):
-        return True
-    q0, q1 = (a0 / x0, a1 / x1) if x0 and x1 else (1.0, 0.0)
-    return abs(q0 - 1) <= 0.1 and abs(q0 - q1) <= 16 * eps * (1 + abs(q0))
-
-
-def _nudged(t: torch.Tensor, x: torch.Tensor, mean_abs: float, max_abs: float, eps: float) -> bool:
-    """Whether ``t`` (float64, flat) is a copy of the input ``x`` moved by a finite-difference step."""
-    d = t - x
-    if mean_abs == 0 or not bool(torch.isfinite(d).all()) or (biggest := float(d.abs().max())) == 0:
-        return False
-    if 1e3 * eps < biggest / mean_abs <= 2e-2:  # a small step, in one element or all (rounding is far smaller)
-        return True
-    shift = float(d.mean())  # one step added to every element, any size
-    if float((d - shift).abs().max()) <= 16 * eps * (max_abs + abs(shift)):
-        return True
-    nonzero = x != 0
-    ratio = t[nonzero] / x[nonzero]  # one factor 1 ± h for every element
-    q = float(ratio.mean()) if ratio.numel() >= 2 else 1.0
-    return 0 < abs(q - 1) <= 0.1 and float((ratio - q).abs().max()) <= 16 * eps * (1 + abs(q))
-
-
-def _is_tensor(value) -> bool:
-    """Exactly a torch.Tensor: never a subclass, whose methods could run the submission's code."""
-    return type(value) is torch.Tensor
 
 
 def _kind(value) -> str:
@@ -286,7 +162,7 @@ def _recorded(seen: set[str], record: bool, call, watch: _Watch | None = None):
     if not record:
         return call()
     before = len(seen)
-    with _FunctionRecorder(seen) as fmode, _DispatchRecorder(seen, watch) as dmode:
+    with _FunctionRecorder(seen, watch) as fmode, _DispatchRecorder(seen, watch) as dmode:
         out = call()
         if not torch._C._is_torch_function_enabled():
             seen.add("recorder:torch function handling was switched off")
@@ -346,7 +222,7 @@ def _direct(cls, case, inputs, grad_output, submission, record=True):
         res["error_backward"] = "forward's output is not connected to autograd (did forward detach it?)"
         return res
     res["ctx_tensor_attrs"] = _tensor_attrs(ctx)
-    watch_backward = _Watch(watched) if watch else None
+    watch_backward = _Watch(watched, exits=True) if watch else None
     try:
         grads = _recorded(seen, record, lambda: _backward(cls, ctx, grad_output), watch_backward)
     except BaseException as exc:

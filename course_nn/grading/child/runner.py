@@ -66,6 +66,12 @@ def load_submission(path: str, module_name: str):
     return module
 
 
+def _beside(module, folder: str) -> bool:
+    """Whether ``module`` was loaded from ``folder`` (the probes' helpers live beside them)."""
+    path = getattr(module, "__file__", None)
+    return isinstance(path, str) and os.path.dirname(os.path.abspath(path)) == folder
+
+
 def _load_probe(name: str):
     try:
         return importlib.import_module(name)  # copied next to this file in the sandbox
@@ -153,7 +159,11 @@ def main() -> None:
     _scrub_sys_path(os.path.dirname(submission))
     probe = _load_probe(job["probe"])
     limit_memory(int(job.get("memory_bytes", 0)))
-    watched = (probe, sys.modules[__name__])
+    # The probe, this runner and every helper the probe imported from its own folder (the watch); that
+    # folder, not the runner's: a zygote or contain.py imported the probes from the course before the fork.
+    helpers = {sys.modules.get(str(getattr(v, "__module__", ""))) for v in list(vars(probe).values())}
+    folder = os.path.dirname(os.path.abspath(str(getattr(probe, "__file__", ""))))
+    watched = (probe, sys.modules[__name__], *(m for m in helpers if m not in (None, probe) and _beside(m, folder)))
     before = fingerprint(watched)
     try:
         module = load_submission(submission, job["module_name"])

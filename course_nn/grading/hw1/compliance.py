@@ -6,6 +6,7 @@ import torch
 
 from course_nn.grading.hw1.checks import AUTOGRAD_ERRORS
 from course_nn.grading.hw1.specs import SPECS
+from course_nn.grading.outcome import TIP
 from course_nn.registry import Task
 from course_nn.registry.hw1 import AUTOGRAD
 
@@ -107,3 +108,39 @@ def numerical_differentiation(task: str, results: list[tuple[dict, dict]]) -> li
     else:
         return []
     return [f"{task} differentiates numerically — {why}; {NO_CREDIT}"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Leaving torch: arithmetic in numpy or on Python numbers is invisible to the watch, so a numerical
+# derivative there cannot be told from an honest formula written in numpy (which earns full credit,
+# issue 22). A backward that takes out its inputs' worth of values is flagged for review, never charged.
+
+LEFT_TORCH_TIP = (f"{TIP}{{task}}.backward takes its values out of torch (numpy or Python numbers), so the "
+                  "grader could not check that it codes a derivative formula rather than a numerical derivative, "
+                  "and the course may review it by hand: computing the gradient with tensor operations avoids that")
+LEFT_TORCH_NOTE = ("{task}.backward computed outside torch (numpy/Python numbers) in {n} of {m} cases: "
+                   "review by hand for numerical differentiation")
+
+
+def _differentiable(case: dict) -> int:
+    """Elements of the floating inputs this case differentiates (those that need a gradient)."""
+    needs = list(case.get("needs") or [])
+    return sum(x.numel() for i, x in enumerate(case["inputs"]) if isinstance(x, torch.Tensor)
+               and x.is_floating_point() and (needs[i] if i < len(needs) else True))
+
+
+def left_torch(task: str, results: list[tuple[dict, dict]]) -> tuple[list[str], list[str]]:
+    """(a tip for the student, a note for the staff) when backward took out of torch at least as many
+    elements as its differentiable inputs hold in half or more of the watched cases, else ([], []).
+    The watched cases have an input of 2+ elements, so a 0-dim grad_output.item() never counts."""
+    watched = left = 0
+    for case, r in results:
+        d = r.get("direct")
+        w = d.get("watch_backward") if isinstance(d, dict) else None
+        if not w or "left_torch" not in w or not _watched(case):
+            continue
+        watched += 1
+        left += w["left_torch"]["elements"] >= max(2, _differentiable(case))
+    if not watched or 2 * left < watched or not left:
+        return [], []
+    return [LEFT_TORCH_TIP.format(task=task)], [LEFT_TORCH_NOTE.format(task=task, n=left, m=watched)]

@@ -24,9 +24,11 @@ MAX_INPUTS = 8  # forward takes at most three; a few more gradients are an hones
 TEXT = Str(2000)  # exception descriptions (the runner caps them at 400 characters and a line)
 SHORT = Str(200)  # kinds, devices, exception type names
 
-# What the recorders saw of numerical differentiation in one call (see probe_hw1._Watch).
+# What the recorders saw of numerical differentiation in one call (see child/numdiff_watch.py); backward's
+# watch adds the elements its code took out of torch (to numpy or Python numbers) and the methods that did.
+LEFT_TORCH = Record({"elements": Int(0), "ways": Strings(16)})
 WATCH = Record({"complex": Bool(), "perturbed": Items(Int(0, MAX_INPUTS), MAX_INPUTS), "produced": Int(0),
-                "ops": Int(0)})
+                "ops": Int(0)}, {"left_torch": LEFT_TORCH})
 
 APPLY = Record({"error": TEXT, "graph_on_ctx": Strings(64), "ctx_tensor_attrs": Strings(64),
                 "version_error": Maybe(Bool())})

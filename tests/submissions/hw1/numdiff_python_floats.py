@@ -1,6 +1,8 @@
-"""Numerical differentiation (hostile, still OPEN): central differences on Python floats, element by element
+"""Numerical differentiation (hostile; flagged for review by hand, credit kept):
+central differences on Python floats, element by element
 (tolist, math.exp), back through torch.tensor. Float arithmetic never reaches torch, so the watch sees
-neither the nudged values nor the work."""
+neither the nudged values nor the work.
+What is seen is the values leaving torch: a tip and a review-by-hand note, credit kept (security.md item 10)."""
 import math
 
 import torch
