@@ -20,6 +20,7 @@ import pytest
 from course_nn import registry
 from course_nn.cli import main as cli_main
 from course_nn.errors import UsageError
+from course_nn.grading import cases as case_lib
 from course_nn.grading import engine, report, review, sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -311,7 +312,7 @@ def test_honest_styles_pass_the_gate():
 
 
 def _hidden_linear_inputs(seed: int, run_id: str) -> list:
-    cases = engine.scoring_module(HW1).make_cases(HW1, engine.hidden_seed(seed, run_id), False)["Linear"]
+    cases = engine.scoring_module(HW1).make_cases(HW1, case_lib.hidden_seed(seed, run_id), False)["Linear"]
     return [c["inputs"][0] for c in cases if not c["visible"]]
 
 
@@ -723,7 +724,7 @@ def test_hidden_inputs_cannot_ride_out_on_a_visible_exception(tmp_path, grade):
     result = grade(write(tmp_path, spy), HW1, seed=77, run_id=run_id)
     text = student_text(result)
     hw1 = engine.scoring_module(HW1)
-    cases = hw1.make_cases(HW1, engine.hidden_seed(77, run_id), False)["Sigmoid"]
+    cases = hw1.make_cases(HW1, case_lib.hidden_seed(77, run_id), False)["Sigmoid"]
     sums = {c["visible"]: set() for c in cases}
     for c in cases:
         sums[c["visible"]].add(str(round(float(c["inputs"][0].double().sum()), 6)))

@@ -9,6 +9,7 @@ the list of cases it is graded on or answer for cases it was not asked.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -154,3 +155,20 @@ def conform(cases: list, results: list, schema: Callable[[object], schema_lib.Sc
         notes.append(f"{task} [{label}]: result refused ({why})")
         out.append({"error": UNREADABLE, "stage": "grader"})
     return out, notes
+
+
+def run_id_of(content: bytes) -> str:
+    """A grading's run id: drawn from the submission's bytes, so the same file graded twice gets the
+    same hidden cases (and score), and a file changed by one byte gets new ones."""
+    return hashlib.sha256(b"course-nn run\0" + content).hexdigest()[:16]
+
+
+def hidden_seed(secret: int, run_id: str) -> int:
+    """The hidden cases' seed: the course's secret mixed with the run id (``run_id_of`` the submission).
+
+    Without the secret the cases cannot be derived from the file, and answers precomputed for one
+    file's cases fail once the file changes; the run id (kept in the instructor notes) reproduces a
+    grading exactly.
+    """
+    digest = hashlib.sha256(f"{secret}:{run_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF

@@ -10,7 +10,6 @@ time the result is a grader error, with no score (never the student's 0).
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import time
 from dataclasses import dataclass, field
@@ -87,23 +86,6 @@ def resolve_submission(path: str | Path, assignment: Assignment) -> Path:
 def scoring_module(assignment: Assignment) -> GraderPlugin:
     """The assignment's grading plugin, as its registry names it."""
     return plugin.load(assignment)
-
-
-def run_id_of(content: bytes) -> str:
-    """A grading's run id: drawn from the submission's bytes, so the same file graded twice gets the
-    same hidden cases (and score), and a file changed by one byte gets new ones."""
-    return hashlib.sha256(b"course-nn run\0" + content).hexdigest()[:16]
-
-
-def hidden_seed(secret: int, run_id: str) -> int:
-    """The hidden cases' seed: the course's secret mixed with the run id (``run_id_of`` the submission).
-
-    Without the secret the cases cannot be derived from the file, and answers precomputed for one
-    file's cases fail once the file changes; the run id (kept in the instructor notes) reproduces a
-    grading exactly.
-    """
-    digest = hashlib.sha256(f"{secret}:{run_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 # ----------------------------------------------------------------------------------------------
@@ -389,10 +371,10 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
     if isolate:  # refuse before any work: student code as root, or secrets a child could read
         sandbox.ready(hide, student_check)
     notes: list[str] = []
-    run_id = run_id or run_id_of(submission.read_bytes())
+    run_id = run_id or case_lib.run_id_of(submission.read_bytes())
     if seed is None and not visible_only:
         notes.append("no hidden-case seed given: hidden cases use the public fallback seed")
-    secret = hidden_seed(seed if seed is not None else PUBLIC_SEED + 1, run_id)
+    secret = case_lib.hidden_seed(seed if seed is not None else PUBLIC_SEED + 1, run_id)
     notes.append(f"run id {run_id} (reproduce these hidden cases with --replay {run_id})")
 
     restore_threads: list[int] = []
