@@ -106,6 +106,7 @@ def test_the_launcher_answers_as_the_reference_does(tmp_path):
     assert seen == json.loads(theirs.stdout)
 
 
+@pytest.mark.sandbox
 def test_the_probe_finds_container_mode_and_says_why(closed):
     run = inside(sys.executable, "-c", "from course_nn.grading import sandbox; c = sandbox.containment(); "
                                        "print(c.mode, c.landlock, c.seccomp, c.cgroup or '-', '|', c.fell_back)",
@@ -114,6 +115,7 @@ def test_the_probe_finds_container_mode_and_says_why(closed):
     assert run.stdout.startswith("container ") and "unshare: Operation not permitted" in run.stdout, run.stdout
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 def test_the_hostile_suite_holds_inside(closed):
     """The hostile suite (every attack, fresh and forked from the zygote) in a default container's
@@ -127,6 +129,7 @@ def test_the_hostile_suite_holds_inside(closed):
     assert re.search(r"\d+ passed", summary) and not re.search(r"\d+ (failed|error)", summary), summary
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 @pytest.mark.parametrize("hw", ["hw1", "hw2"])
 def test_grade_batch_with_the_zygote_scores_the_references_inside(tmp_path, closed, hw):
@@ -158,6 +161,7 @@ def autograder_folder():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 def test_run_autograder_scores_the_reference_inside_and_ships_the_seed_closed(tmp_path, autograder_folder):
     built = subprocess.run([sys.executable, "-m", "course_nn", "autograder", "build", "-a", "hw1", "--out",

@@ -104,12 +104,14 @@ def gate_off(monkeypatch):
     monkeypatch.setattr(engine.review, "check", lambda source, assignment: review.Verdict())
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 def test_the_forgers_work_when_the_gate_is_off(tmp_path, gate_off):
     result = engine.grade(with_code(tmp_path, STUB, forger("generator frame")), HW1, seed=3)
     assert result.score > 0.9 * HW1.total_points, report.table(result)
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 @pytest.mark.parametrize("route", sorted(FRAMES))
 def test_the_untouched_stub_with_a_forger_appended_scores_zero(tmp_path, route):
@@ -119,6 +121,7 @@ def test_the_untouched_stub_with_a_forger_appended_scores_zero(tmp_path, route):
     assert all("breaks a rule of graded code" in o.lines[0] for o in compliance)
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 def test_the_reference_with_a_forger_appended_scores_zero_and_names_every_line(tmp_path):
     result = engine.grade(with_code(tmp_path, SOLUTION, forger("traceback frame")), HW1, seed=5)
@@ -138,6 +141,7 @@ def test_every_forger_route_is_refused_statically(route):
         assert verdict.escapes, (route, base)
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 def test_hw2_stub_and_reference_with_escapes_appended_score_zero(tmp_path):
     escape = forger("sys._getframe").replace("_probe.run_case", "_probe.run_case")
@@ -188,6 +192,7 @@ def test_a_shortcut_costs_only_its_function_with_every_line_named(tmp_path):
     assert all(o.passed for o in result.outcomes if o.task != "Sigmoid"), report.table(result)
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 def test_new_correct_styles_keep_full_credit_in_the_sandbox(tmp_path):
     hw1 = ROOT / "tests" / "submissions" / "hw1" / "fair_numpy_and_stdlib.py"

@@ -136,6 +136,7 @@ def _grade_file(tmp_path: Path, name: str):
     return engine.grade(path, HW1, seed=3)
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [*HOSTILE, "utf7"])
 def test_the_untouched_stub_with_a_hostile_part_scores_zero(tmp_path, name):
@@ -143,6 +144,7 @@ def test_the_untouched_stub_with_a_hostile_part_scores_zero(tmp_path, name):
     assert result.score == 0, report.table(result)
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 @pytest.mark.usefixtures("old_reader")
 def test_the_gate_alone_stops_the_coding_line_the_old_reader_missed(tmp_path):
@@ -150,6 +152,7 @@ def test_the_gate_alone_stops_the_coding_line_the_old_reader_missed(tmp_path):
     assert result.score == 0, report.table(result)
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 @pytest.mark.usefixtures("gate_off")
 @pytest.mark.parametrize("name", ["hostile_class_decorator", "hostile_shadowed_getattr", "hostile_type_compare"])
@@ -158,6 +161,7 @@ def test_the_hostile_parts_earn_full_credit_with_the_gate_off(tmp_path, name):
     assert result.score > 0.9 * HW1.total_points, report.table(result)
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 @pytest.mark.usefixtures("gate_off", "old_reader")
 def test_the_coding_line_earns_full_credit_with_the_gate_off_and_the_old_reader(tmp_path):

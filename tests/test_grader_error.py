@@ -44,6 +44,7 @@ def killed_from_outside(monkeypatch):
     return arm
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("zygote", [False, True])
 def test_one_unexplained_kill_is_retried_and_costs_nothing(killed_from_outside, zygote):
     killed_from_outside(1)
@@ -54,6 +55,7 @@ def test_one_unexplained_kill_is_retried_and_costs_nothing(killed_from_outside, 
     assert again and "SIGKILL from outside" in again[0] and "out of memory" not in again[0]
 
 
+@pytest.mark.sandbox
 def test_two_unexplained_kills_are_a_grader_error_not_a_zero(killed_from_outside):
     killed_from_outside(2)
     result = engine.grade(SOLUTION, HW1, seed=3)
@@ -62,6 +64,7 @@ def test_two_unexplained_kills_are_a_grader_error_not_a_zero(killed_from_outside
     assert "memory" not in state.reason.split("no sign of")[0]  # never blamed on memory without evidence
 
 
+@pytest.mark.sandbox
 def test_grade_prints_a_blank_score_and_exits_1(killed_from_outside, tmp_path, capsys):
     killed_from_outside(2)
     out = tmp_path / "results.json"
@@ -109,6 +112,7 @@ def test_no_child_can_start_here_is_a_grader_error_for_every_submission(monkeypa
     assert any(n.startswith("containment: none") for n in result.notes)
 
 
+@pytest.mark.sandbox
 def test_a_students_own_exit_is_theirs_and_not_retried(tmp_path):
     exits = SOLUTION.read_text() + "\nimport os\nos._exit(3)\n"
     path = tmp_path / "functions.py"

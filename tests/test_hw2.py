@@ -230,6 +230,7 @@ DECOYS = [
 ]
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize(("what", "message"), DECOYS, ids=[d[0] for d in DECOYS])
 def test_decoy_apply_calls_earn_nothing_for_the_mlp(tmp_path, reference_result, what, message):
     result = engine.grade(planted(tmp_path, what), HW2, seed=SEED, run_id=RUN_ID, isolate=False)

@@ -86,6 +86,7 @@ def test_a_numerical_derivative_earns_no_backward_gradcheck_or_edge_credit(tmp_p
         assert "earns no backward, gradcheck or edge credit" in finding
 
 
+@pytest.mark.sandbox
 def test_in_the_sandbox_with_the_gate_on_a_numerical_backward_earns_nothing_either(tmp_path):
     result = grade(submission(tmp_path, "numdiff_vectorised"), isolate=True)
     for task in ("Square", "Sigmoid", "ReLU"):

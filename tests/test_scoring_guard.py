@@ -182,6 +182,7 @@ def gate_off(monkeypatch):
     monkeypatch.setattr(review, "check", lambda source, assignment: review.Verdict())
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("hw", ["hw1", "hw2"])
 def test_forged_frames_fail_every_task_cleanly_end_to_end(tmp_path, gate_off, hw):
     from course_nn.grading import cli_batch

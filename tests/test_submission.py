@@ -94,6 +94,7 @@ def test_utf16_with_a_bom_earns_what_utf8_earns(tmp_path, reference):
     assert "UTF-16" in result.source_notes[0]
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 def test_the_sandbox_grades_the_decoded_text_and_check_grade_batch_say_one_line(tmp_path):
     """Also: grade-batch takes a student's notebook like a .py file."""
@@ -257,6 +258,7 @@ def gradescope_upload(ag: Path, files: dict[str, str | bytes]) -> dict:
     return json.loads((ag / "results" / "results.json").read_text())
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 def test_gradescope_grades_an_uploaded_notebook_and_says_which_cells_and_encodings(tmp_path):
     nb = json.dumps(completed(committed("hw1"), "hw1"))
@@ -276,6 +278,7 @@ def test_gradescope_grades_an_uploaded_notebook_and_says_which_cells_and_encodin
     assert utf16["score"] == pytest.approx(100) and "UTF-16" in utf16["output"]
 
 
+@pytest.mark.sandbox
 @pytest.mark.slow
 def test_grade_of_a_completed_notebook_equals_grade_of_its_functions_py(tmp_path):
     """The done-when: `course-nn grade hw1.ipynb` == `course-nn grade functions.py`, in the sandbox."""
