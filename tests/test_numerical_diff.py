@@ -186,3 +186,55 @@ def test_backwards_watch_counts_the_values_taken_out_of_torch():
     assert left["ways"] == ["__array__", "__float__", "item", "numpy", "tolist"], left
     assert "left_torch" not in watched(leaves_torch, x)  # forward's watch
     assert watched(lambda: x * 2, x).keys() == {"complex", "perturbed", "produced", "ops"}
+
+
+def test_the_flow_follows_values_brought_into_torch_from_forward_to_backwards_gradient():
+    # Every tensor made from numpy, a list or a Python number is born in aten.lift_fresh: backward's watch
+    # counts those elements and the distinct numbers handed to ops; the shared Flow follows the values
+    # through ops, views and in-place writes, and forgets forward's own output (numpy forwards are fair).
+    import numpy as np
+
+    from course_nn.grading.child.numdiff_watch import Flow
+
+    x = torch.randn(3, 4, dtype=torch.float64)
+    flow = Flow()
+    fwd = probe_hw1._Watch(probe_hw1.watched_inputs([x]), flow=flow)
+    kept = {}
+
+    def forward():
+        kept["out"] = torch.from_numpy(np.tanh(x.numpy()))  # forward's output, computed in numpy
+        kept["derivative"] = torch.tensor(np.ones((3, 4))) * 0.5  # brought in, then computed on
+        big = torch.from_numpy(np.zeros(24))
+        kept["view_out"], kept["rest"] = big[:12], big[12:]  # an "output" sharing a larger buffer
+        kept["constant"] = torch.tensor(2.0, dtype=torch.float64)
+        return kept["out"]
+
+    probe_hw1._recorded(set(), True, forward, fwd)
+    flow.forward_output(kept["out"])
+    flow.forward_output(kept["view_out"])
+    assert flow.size(kept["out"]) == 0 and flow.size(kept["derivative"]) == 12
+    assert flow.size(kept["rest"]) == 24 and flow.size(kept["constant"]) == 1
+
+    bwd = probe_hw1._Watch(probe_hw1.watched_inputs([x]), exits=True, flow=flow)
+
+    def backward():
+        g = torch.zeros_like(x)
+        flat = g.view(-1)
+        for i in range(6):  # one Python number per element, written in place through a view
+            flat[i] = 0.1 * i + 0.01
+        return (g * kept["out"], kept["derivative"] * x, kept["constant"] * x, x * 3.0)
+
+    grads = probe_hw1._recorded(set(), True, backward, bwd)
+    flow.returned(grads)
+    came = bwd.report()["entered_torch"]
+    assert came["elements"] == 6 and came["numbers"] == 6 + 1, came  # six written numbers, then 3.0
+    assert [flow.size(g) for g in grads] == [6, 12, 1, 0]
+    assert came["tainted_grads"] == 1  # only the one holding as many outside values as elements
+    assert "entered_torch" not in fwd.report()
+
+
+def test_integer_labels_read_as_a_list_are_not_counted_as_values_leaving_torch():
+    labels, x = torch.tensor([0, 2, 1]), torch.randn(3, 4, dtype=torch.float64)
+    watch = probe_hw1._Watch(probe_hw1.watched_inputs([x]), exits=True)
+    probe_hw1._recorded(set(), True, lambda: (labels.tolist(), x * 2)[1], watch)
+    assert watch.report()["left_torch"] == {"elements": 0, "ways": []}

@@ -58,40 +58,57 @@ class Square(Function):
     assert comp.fraction == 1.0, comp.lines
 
 
-# Numerical differentiation outside torch (numpy on a CPU copy, Python floats) is invisible to the watch
-# (child/numdiff_watch.py sees aten ops only), and float64 central differences pass the accuracy cases.
-# Honest code may compute its backward in numpy too (issue 22), so the policy is review by hand: the child
-# counts the values a backward takes out of torch, and a backward that takes its inputs' worth in half the
-# cases gets a tip (no points) and an instructor note naming it. Credit is unchanged.
+# Numerical differentiation outside torch (numpy on a CPU copy, Python floats) is invisible to the
+# dispatch recorder, and float64 central differences pass the accuracy cases. What the child sees is the
+# border (child/numdiff_watch.py): values backward takes out, values it brings in (every tensor made from
+# numpy, a list or a number is born in aten.lift_fresh; numbers handed to ops arrive as arguments), and
+# gradients built from values forward brought in. The rule (handout rule 2): backward computes its
+# gradient with tensor operations; one that crosses the border with its inputs' worth of values earns no
+# backward, gradcheck or edge credit. Numpy in forward, constants, .item() and integer labels stay fair.
 OUTSIDE = ["numdiff_numpy_outside_torch", "numdiff_python_floats"]
-LEFT_TORCH = "computed outside torch (numpy/Python numbers)"
+# Forward does the numerical work and backward is torch only: a numpy derivative saved with
+# save_for_backward, Python floats kept on ctx and written back one number at a time, one-element
+# tensors stacked, and a derivative hidden in the same numpy buffer as forward's output.
+STASHED = ["numdiff_stashed_in_forward_numpy", "numdiff_stashed_as_python_numbers",
+           "numdiff_stashed_stacked_numbers", "numdiff_stashed_beside_the_output"]
+NUMDIFF_TASKS = ("Square", "Sigmoid", "ReLU")
+OUTSIDE_LINE = "computes its gradient outside torch"
 
 
-def _flags(result) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Per Function: the student's tips about leaving torch, and the staff's review-by-hand notes."""
-    tips = {o.task: [ln for ln in o.lines if "takes its values out of torch" in ln]
-            for o in result.outcomes if o.category == "backward"}
-    notes = {o.task: [ln for ln in o.review if LEFT_TORCH in ln] for o in result.outcomes if o.category == "compliance"}
-    return tips, notes
+def _outside(result) -> dict[str, list[str]]:
+    """Per Function: its compliance lines about computing the gradient outside torch."""
+    return {o.task: [ln for ln in o.lines if OUTSIDE_LINE in ln] for o in result.outcomes if o.category == "compliance"}
 
 
-@pytest.mark.parametrize("name", [pytest.param(OUTSIDE[0], marks=pytest.mark.sandbox), OUTSIDE[1]])
-def test_numerical_differentiation_outside_torch_is_flagged_for_review_by_hand(tmp_path, name):
+def _lost(result, tasks) -> None:
+    earned = {(o.task, o.category): o.fraction for o in result.outcomes}
+    for task in tasks:
+        for category in ("backward", "gradcheck", "edge", "compliance"):
+            assert earned[(task, category)] == 0, (task, category, report.details(result))
+        assert earned[(task, "forward")] == 1, report.details(result)  # forward itself did nothing wrong
+
+
+@pytest.mark.parametrize("name", [pytest.param(OUTSIDE[0], marks=pytest.mark.sandbox), *OUTSIDE[1:], *STASHED])
+def test_numerical_differentiation_outside_torch_earns_no_backward_credit(tmp_path, name):
     result = engine.grade(_write(tmp_path, BASE.read_text(), (PARTS / f"{name}.py").read_text()),
                           HW1, seed=3, isolate=name == OUTSIDE[0])  # once through the sandboxed child
-    tips, notes = _flags(result)
-    for task in ("Square", "Sigmoid", "ReLU"):
-        assert tips[task] and tips[task][0].startswith("tip (no points lost): "), report.details(result)
-        assert "numerical derivative" in tips[task][0] and "tensor operations" in tips[task][0]
-        note = f"{task}.backward {LEFT_TORCH} in 10 of 10 cases: review by hand for numerical differentiation"
-        assert notes[task] == [note], notes
-        assert note in result.notes  # results.json's notes for the staff, and grade-batch's note column
-    for task in ("Linear", "SquaredError", "CrossEntropy"):  # the base's torch-only Functions: nothing
-        assert not tips[task] and not notes[task], (tips, notes)
-    data = report.results_json(result)
-    hidden = [t for t in data["tests"] if t["visibility"] == "hidden" and "review" in t["tags"]]
-    assert any("Sigmoid.backward " + LEFT_TORCH in t["output"] for t in hidden)
-    assert any("Sigmoid.backward " + LEFT_TORCH in n for n in data["extra_data"]["notes"])
+    tasks = [t for t in NUMDIFF_TASKS if f"class {t}(" in (PARTS / f"{name}.py").read_text()]
+    if name == "numdiff_stashed_as_python_numbers":
+        # The residual (docs/security.md): ReLU's numerical derivative is 0 or 1 away from the kink, the
+        # same few Python numbers an analytic per-element loop hands torch, so only the kink cases see it.
+        tasks.remove("ReLU")
+        relu = next(o for o in result.outcomes if o.task == "ReLU" and o.category == "edge")
+        assert relu.fraction < 1 and "tiny |z|" in " ".join(relu.lines), relu.lines
+    assert tasks
+    _lost(result, tasks)
+    lines = _outside(result)
+    for task in tasks:
+        assert lines[task] and lines[task][0].startswith(f"{task}.backward {OUTSIDE_LINE} in "), lines
+        assert "torch operations" in lines[task][0] and "numerical derivative" in lines[task][0]
+    for task in ("Linear", "SquaredError", "CrossEntropy", *(t for t in NUMDIFF_TASKS if t not in tasks)):
+        assert not lines[task], lines  # the base's torch-only Functions: nothing
+    gated = next(o for o in result.outcomes if o.task == tasks[0] and o.category == "backward")
+    assert gated.lines[0].startswith("no credit: ") and OUTSIDE_LINE in gated.lines[0], gated.lines
 
 
 def test_switching_off_the_count_of_values_leaving_torch_is_seen_as_tampering(tmp_path, monkeypatch, grade):
@@ -106,23 +123,24 @@ def test_switching_off_the_count_of_values_leaving_torch_is_seen_as_tampering(tm
     assert comp.fraction == 0 and "replaced code the grader or autograd relies on" in comp.lines[0], comp.lines
 
 
-@pytest.mark.xfail(strict=True, reason="policy: review by hand, not charged (honest numpy backwards are fair)")
-@pytest.mark.parametrize("name", OUTSIDE)
-def test_numerical_differentiation_outside_torch_earns_no_backward_credit(tmp_path, name):
-    result = engine.grade(_write(tmp_path, BASE.read_text(), (PARTS / f"{name}.py").read_text()),
-                          HW1, seed=3, isolate=False)
-    earned = {(o.task, o.category): o.fraction for o in result.outcomes}
-    for task in ("Square", "Sigmoid", "ReLU"):
-        assert earned[(task, "backward")] == 0 and earned[(task, "gradcheck")] == 0, report.table(result)
-
-
-def test_an_analytic_backward_in_numpy_keeps_full_credit_and_is_only_flagged(tmp_path):
+def test_an_analytic_backward_in_numpy_is_held_to_the_rule(tmp_path):
+    # The policy, stated in the handout: the grader cannot tell numpy's s(1 - s) from a numpy finite
+    # difference, so a gradient computed in numpy earns no backward credit however it was derived.
     result = engine.grade(_write(tmp_path, BASE.read_text(), (PARTS / "numpy_analytic_backward.py").read_text()),
                           HW1, seed=3, isolate=False)
+    _lost(result, ["Sigmoid"])
+    lines = _outside(result)
+    assert "`.numpy()`" in lines["Sigmoid"][0] and "numpy in forward is fine" in lines["Sigmoid"][0], lines
+    assert not any(lines[t] for t in lines if t != "Sigmoid"), lines
+
+
+@pytest.mark.parametrize("name", ["fair_constants_and_row_loops", "fair_numpy_and_stdlib"])
+def test_honest_code_at_torchs_border_keeps_full_credit(tmp_path, name):
+    # Constants from torch.tensor / new_tensor (in backward, or saved in forward), a module-level tensor,
+    # .item() of the upstream gradient, integer labels as a list, row loops, a forward computed in numpy.
+    result = engine.grade(_write(tmp_path, (PARTS / f"{name}.py").read_text()), HW1, seed=3, isolate=False)
     assert result.score == pytest.approx(HW1.total_points), report.details(result)
-    tips, notes = _flags(result)
-    assert tips["Sigmoid"] and notes["Sigmoid"], (tips, notes)  # a review flag, not a penalty
-    assert not any(tips[t] or notes[t] for t in tips if t != "Sigmoid"), (tips, notes)
+    assert not any(_outside(result).values())
 
 
 def test_torch_only_code_and_a_scalar_upstream_item_get_no_flag(tmp_path):
@@ -135,9 +153,7 @@ def test_torch_only_code_and_a_scalar_upstream_item_get_no_flag(tmp_path):
     for text in (solution, scalar):
         result = engine.grade(_write(tmp_path, text), HW1, seed=3, isolate=False)
         assert result.score == pytest.approx(HW1.total_points), report.details(result)
-        tips, notes = _flags(result)
-        assert not any(tips.values()) and not any(notes.values()), (tips, notes)
-        assert not any(LEFT_TORCH in n for n in result.notes)
+        assert not any(_outside(result).values())
 
 
 def test_hw2_constants_of_the_right_shapes_earn_nothing(tmp_path):
@@ -151,7 +167,7 @@ def test_hw2_constants_of_the_right_shapes_earn_nothing(tmp_path):
 
 
 @pytest.mark.sandbox
-def test_grade_batch_lists_the_review_note_in_its_note_column(tmp_path):
+def test_grade_batch_charges_a_gradient_computed_outside_torch(tmp_path):
     from course_nn.grading import cli_batch
 
     folder = tmp_path / "class" / "mallory"
@@ -159,7 +175,6 @@ def test_grade_batch_lists_the_review_note_in_its_note_column(tmp_path):
     _write(folder, BASE.read_text(), (PARTS / f"{OUTSIDE[0]}.py").read_text())
     row = cli_batch._grade_student("mallory", str(folder), "hw1", 3, str(tmp_path / "mallory.json"), 30.0, 2 << 30,
                                    zygote=False)
-    assert row["score"] == pytest.approx(HW1.total_points, abs=2), row  # credit kept: review by hand
-    for task in ("Square", "Sigmoid", "ReLU"):
-        assert f"{task}.backward {LEFT_TORCH}" in row["note"], row["note"]
-    assert "Linear.backward" not in row["note"] and "run id" not in row["note"], row["note"]
+    lost = sum(HW1.max_score(HW1.task(t), c) for t in NUMDIFF_TASKS for c in HW1.categories
+               if c.key in ("backward", "gradcheck", "edge", "compliance"))
+    assert row["status"] == "ok" and row["score"] == pytest.approx(HW1.total_points - lost), row

@@ -19,7 +19,7 @@ started (the unchanged stub), missing (no submission file; score 0), wrong assig
 assignment's file, e.g. hw2's mlp.py for hw1; score 0), or grader error (the grader failed, not the
 student: the score is left blank, never recorded as 0). The error column gives
 the one-line reason, the note column a misnamed file that was graded anyway and what the grader
-flagged for review by hand (e.g. a backward computed outside torch).
+flagged for review by hand (e.g. a result from the child that its schema refused).
 
 Reruns are cheap: a student is graded again only when their files, the assignment, the hidden-case
 seed or the grader itself changed (the last grading is cached beside their results.json); --force

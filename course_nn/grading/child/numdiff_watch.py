@@ -1,9 +1,14 @@
 """The child's watch for numerical differentiation in one call of a hw1 Function (used by probe_hw1).
 
 Standard library and torch only; it decides nothing. Every aten op's result passes through ``see``
-(from the dispatch recorder), and every torch function that takes values out of torch passes through
-``left`` (from the function recorder, in backward only): the parent judges the report
+and ``flow`` (from the dispatch recorder), and every torch function that takes values out of torch passes
+through ``left`` (from the function recorder, in backward only): the parent judges the report
 (grading/hw1/compliance.py), with the schema in grading/hw1/schema.py.
+
+Arithmetic in numpy or on Python numbers reaches no recorder, so what can be seen of it is where values
+cross torch's border: taken out (``left``), or brought in (``flow``: every tensor made from a numpy
+array, a list or a Python number is born in ``aten.lift_fresh``; a number handed to an op arrives as an
+argument). ``Flow`` follows what came in through the ops that use it, from forward into backward.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ import torch
 # elements each takes: the whole tensor, or one number.
 WHOLE = frozenset({"numpy", "__array__", "tolist"})
 ONE = frozenset({"item", "__float__", "__int__", "__complex__"})
+# The aten ops that wrap outside data (a numpy array, a list, a Python number) as a new tensor:
+# torch.tensor, as_tensor, asarray, from_numpy, Tensor(...), new_tensor, x[i] = 0.5, x * ndarray.
+ENTRY = frozenset({"lift_fresh", "lift_fresh_copy", "lift"})
+FLOATS = 4096  # distinct Python numbers remembered in one call: a numerical loop has long been seen by then
 
 
 def _is_tensor(value) -> bool:
@@ -60,6 +69,72 @@ def watched_inputs(inputs: list) -> list[_Input]:
     return [_Input(i, x) for i, x in enumerate(inputs) if _is_tensor(x) and x.is_floating_point() and x.numel() >= 2]
 
 
+def _storage(t: torch.Tensor):
+    """The storage a tensor's values live in (views share it), or None where it has none."""
+    try:
+        st = t.untyped_storage()
+        return st if st.data_ptr() else None
+    except Exception:  # noqa: BLE001 - a tensor without storage (meta, sparse) carries nothing here
+        return None
+
+
+class Flow:
+    """Values from outside torch in one case, shared by forward's watch and backward's.
+
+    Each tensor made from outside data (``aten.lift_fresh``) is an origin of its size; ``tainted`` maps a
+    storage's address to the origins of the values in it (views share a storage; an op's results take
+    the union of its arguments' origins; an in-place write adds to what the storage held). The storage
+    objects are held so no address is reused while the case runs. Forward may compute its output in
+    numpy (that is allowed): the output's own storage is cleared when forward returns. ``entered``:
+    elements brought in during backward; ``floats``: the distinct Python numbers backward gave torch.
+    """
+
+    def __init__(self):
+        self.tainted: dict[int, tuple[object, frozenset]] = {}
+        self.sizes: list[int] = []
+        self.entered = 0
+        self.floats: set[float] = set()
+        self.tainted_grads = 0
+
+    def enter(self, t: torch.Tensor) -> None:
+        self.sizes.append(t.numel())
+        self._mark(t, frozenset((len(self.sizes) - 1,)))
+
+    def _mark(self, t: torch.Tensor, origins: frozenset) -> None:
+        st = _storage(t)
+        if st is not None:
+            old = self.tainted.get(st.data_ptr())
+            self.tainted[st.data_ptr()] = (st, origins | old[1] if old else origins)
+
+    def origins(self, t: torch.Tensor) -> frozenset:
+        st = _storage(t)
+        found = self.tainted.get(st.data_ptr()) if st is not None else None
+        return found[1] if found else frozenset()
+
+    def follow(self, args: tuple, out) -> None:
+        """An op's results carry the outside values its tensor arguments carried."""
+        found = frozenset().union(*(self.origins(t) for t in _leaves(list(args), [])))
+        if found:
+            for t in ([out] if isinstance(out, torch.Tensor) else _leaves(out, [])):
+                self._mark(t, found)
+
+    def size(self, t: torch.Tensor) -> int:
+        """How many outside values went into ``t``."""
+        return sum(self.sizes[i] for i in self.origins(t))
+
+    def forward_output(self, out) -> None:
+        """Forward's own output may be computed anywhere: its storage is no longer tainted, unless it is
+        part of a larger one (a view of a buffer that holds more values than the output)."""
+        st = _storage(out) if _is_tensor(out) else None
+        if st is not None and st.nbytes() == out.numel() * out.element_size():
+            self.tainted.pop(st.data_ptr(), None)
+
+    def returned(self, grads) -> None:
+        """Backward's gradients: how many hold at least as many outside values as elements."""
+        items = grads if type(grads) in (tuple, list) else (grads,)
+        self.tainted_grads = sum(1 for g in items if _is_tensor(g) and self.size(g) >= max(2, g.numel()))
+
+
 class _Watch:
     """What numerical differentiation leaves in one call, seen at every aten op, for the parent to judge:
     ``complex`` (a complex tensor in a real Function: the complex step), ``perturbed`` (inputs of which a
@@ -71,20 +146,62 @@ class _Watch:
 
     LIMIT = 4000  # tensors compared in one call: a numerical loop has long been seen by then
 
-    def __init__(self, inputs: list[_Input], exits: bool = False):
+    def __init__(self, inputs: list[_Input], exits: bool = False, flow: Flow | None = None):
         self.inputs, self.perturbed, self._done = inputs, set(), set()
         self.complex, self.produced, self.ops, self._compared = False, 0, 0, 0
         self.exits, self.left_elements, self.left_ways = exits, 0, set()
+        self.flow = flow if flow is not None else Flow()
 
     def left(self, name: str, args: tuple) -> None:
-        """A torch function called from the Function's code: counted when it takes values out of torch."""
+        """A torch function called from the Function's code: counted when it takes values out of torch
+        (a whole tensor of floating values, or one number)."""
         if not self.exits or (name not in WHOLE and name not in ONE):
             return
         try:  # watching must never change what the submission's code does
-            self.left_elements += args[0].numel() if name in WHOLE and isinstance(args[0], torch.Tensor) else 1
+            if name in WHOLE and isinstance(args[0], torch.Tensor):
+                if not args[0].is_floating_point():
+                    return  # integer class labels read as a list carry no derivative
+                self.left_elements += args[0].numel()
+            else:
+                self.left_elements += 1
             self.left_ways.add(name)
         except Exception:  # noqa: BLE001 - an odd argument is counted as one number
             self.left_elements += 1
+
+    def flow_op(self, name: str, args: tuple, out) -> None:
+        """One aten op (``name`` without overload): values coming into torch, and where they go."""
+        flow = self.flow
+        if name not in ENTRY and not flow.tainted:  # most ops: only the numbers they were handed
+            if self.exits:
+                for a in args:
+                    if type(a) is float:
+                        self._number(a)
+            return
+        try:  # watching must never change what the submission's code does
+            with torch._C.DisableTorchFunction():  # the watch's own calls stay out of the function recorder
+                self._flow(flow, name, args, out)
+        except Exception:  # noqa: BLE001 - an odd value is not followed
+            pass
+
+    def _flow(self, flow: Flow, name: str, args: tuple, out) -> None:
+        if name in ENTRY:
+            if _is_tensor(out) and out.is_floating_point():
+                flow.enter(out)
+                if self.exits:
+                    flow.entered += out.numel()
+                    if out.numel() == 1:
+                        self._number(float(out.detach().reshape(-1)[0]))
+            return
+        if self.exits:
+            for a in args:
+                if type(a) is float:
+                    self._number(a)
+        if flow.tainted:
+            flow.follow(args, out)
+
+    def _number(self, value: float) -> None:
+        if len(self.flow.floats) < FLOATS:
+            self.flow.floats.add(value)
 
     def see(self, out, view: bool = False, inplace: bool = False) -> None:
         """One op's result (every value a Function computes is some op's result, so its arguments need
@@ -134,6 +251,8 @@ class _Watch:
         found = {"complex": self.complex, "perturbed": sorted(self.perturbed), "produced": self.produced, "ops": self.ops}
         if self.exits:
             found["left_torch"] = {"elements": self.left_elements, "ways": sorted(self.left_ways)}
+            found["entered_torch"] = {"elements": self.flow.entered, "numbers": len(self.flow.floats),
+                                      "tainted_grads": self.flow.tainted_grads}
         return found
 
 

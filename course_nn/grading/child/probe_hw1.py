@@ -58,7 +58,9 @@ class _DispatchRecorder(TorchDispatchMode):
         self.seen.add("aten." + func.overloadpacket.__name__)
         out = func(*args, **(kwargs or {}))
         if self.watch is not None:
-            self.watch.see(out, bool(getattr(func, "is_view", False)), func.overloadpacket.__name__.endswith("_"))
+            name = func.overloadpacket.__name__
+            self.watch.see(out, bool(getattr(func, "is_view", False)), name.endswith("_"))
+            self.watch.flow_op(name, args, out)  # values brought in from numpy or Python, and where they go
         return out
 
 
@@ -208,6 +210,8 @@ def _direct(cls, case, inputs, grad_output, submission, record=True):
         out, ctx, bad = _forward(cls, leaves, seen, record, watch_forward)
     except BaseException as exc:
         return failed("forward", exc)
+    if watch_forward is not None:
+        watch_forward.flow.forward_output(out)  # forward's output may be computed in numpy
     res["ops_forward"] = sorted(seen)
     if watch_forward is not None:
         res["watch_forward"] = watch_forward.report()
@@ -222,12 +226,13 @@ def _direct(cls, case, inputs, grad_output, submission, record=True):
         res["error_backward"] = "forward's output is not connected to autograd (did forward detach it?)"
         return res
     res["ctx_tensor_attrs"] = _tensor_attrs(ctx)
-    watch_backward = _Watch(watched, exits=True) if watch else None
+    watch_backward = _Watch(watched, exits=True, flow=watch_forward.flow) if watch_forward is not None else None
     try:
         grads = _recorded(seen, record, lambda: _backward(cls, ctx, grad_output), watch_backward)
     except BaseException as exc:
         return failed("backward", exc)
     if watch_backward is not None:
+        watch_backward.flow.returned(grads)
         res["watch_backward"] = watch_backward.report()
     grads = _as_tuple(grads)
     res["n_grads"] = len(grads)

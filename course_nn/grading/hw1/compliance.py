@@ -45,7 +45,8 @@ def check_compliance(task: Task, results: list[tuple[dict, dict]]) -> tuple[list
                 and "apply" in r and not apply.get("error")):  # it fails alone, yet works inside autograd
             problems.add(f"{task.name}.backward works only inside autograd (it failed when called directly): "
                          "compute the gradient by hand from saved tensors")
-    return sorted(problems) + numerical_differentiation(task.name, results), in_forward
+    return sorted(problems) + numerical_differentiation(task.name, results) + outside_torch(task.name, results), \
+        in_forward
 
 
 # ----------------------------------------------------------------------------------------------
@@ -111,15 +112,17 @@ def numerical_differentiation(task: str, results: list[tuple[dict, dict]]) -> li
 
 
 # ----------------------------------------------------------------------------------------------
-# Leaving torch: arithmetic in numpy or on Python numbers is invisible to the watch, so a numerical
-# derivative there cannot be told from an honest formula written in numpy (which earns full credit,
-# issue 22). A backward that takes out its inputs' worth of values is flagged for review, never charged.
+# Outside torch: arithmetic in numpy or on Python numbers reaches no recorder, so a numerical derivative
+# there could not be told from a formula. What the child sees is the border: values backward takes out,
+# values it brings in (from numpy arrays, lists or many Python numbers), and gradients built from values
+# forward brought in (forward's output itself may be computed in numpy). The rule (handout rule 2): the
+# gradient is computed with tensor operations; a backward that crosses the border with its inputs' worth
+# of values in half or more of the watched cases earns no backward, gradcheck or edge credit.
 
-LEFT_TORCH_TIP = (f"{TIP}{{task}}.backward takes its values out of torch (numpy or Python numbers), so the "
-                  "grader could not check that it codes a derivative formula rather than a numerical derivative, "
-                  "and the course may review it by hand: computing the gradient with tensor operations avoids that")
-LEFT_TORCH_NOTE = ("{task}.backward computed outside torch (numpy/Python numbers) in {n} of {m} cases: "
-                   "review by hand for numerical differentiation")
+OUTSIDE_NO_CREDIT = ("the grader can only check a derivative computed with tensor operations (one in numpy or "
+                     "on Python numbers could be a numerical derivative), so it earns no backward, gradcheck or "
+                     "edge credit: write the gradient with torch operations on the saved tensors and grad_output "
+                     "(numpy in forward is fine)")
 
 
 def _differentiable(case: dict) -> int:
@@ -129,18 +132,40 @@ def _differentiable(case: dict) -> int:
                and x.is_floating_point() and (needs[i] if i < len(needs) else True))
 
 
-def left_torch(task: str, results: list[tuple[dict, dict]]) -> tuple[list[str], list[str]]:
-    """(a tip for the student, a note for the staff) when backward took out of torch at least as many
-    elements as its differentiable inputs hold in half or more of the watched cases, else ([], []).
+def _crossings(case: dict, w: dict) -> list[str]:
+    """How one watched backward computed its gradient outside torch (empty when it did not)."""
+    enough = max(2, _differentiable(case))
+    ways = []
+    left, came = w.get("left_torch"), w.get("entered_torch") or {}
+    if left and left["elements"] >= enough:
+        ways.append("it takes its values out of torch (" + ", ".join(f"`.{m}()`" for m in left["ways"]) + ")")
+    if came.get("elements", 0) >= enough:
+        ways.append("it brings values computed outside torch into its gradient (`torch.tensor`, "
+                    "`torch.from_numpy`, ...)")
+    if came.get("numbers", 0) >= max(8, enough):
+        ways.append("it hands torch its values one Python number at a time (as many different numbers as "
+                    "its input has elements)")
+    if came.get("tainted_grads", 0) and not ways:
+        ways.append("the gradient it returns is built from values forward brought in from numpy or Python "
+                    "(other than forward's output)")
+    return ways
+
+
+def outside_torch(task: str, results: list[tuple[dict, dict]]) -> list[str]:
+    """One line when backward computed its gradient outside torch in half or more of the watched cases.
     The watched cases have an input of 2+ elements, so a 0-dim grad_output.item() never counts."""
-    watched = left = 0
+    watched = outside = 0
+    ways: list[str] = []
     for case, r in results:
         d = r.get("direct")
         w = d.get("watch_backward") if isinstance(d, dict) else None
-        if not w or "left_torch" not in w or not _watched(case):
+        if not w or not _watched(case):
             continue
         watched += 1
-        left += w["left_torch"]["elements"] >= max(2, _differentiable(case))
-    if not watched or 2 * left < watched or not left:
-        return [], []
-    return [LEFT_TORCH_TIP.format(task=task)], [LEFT_TORCH_NOTE.format(task=task, n=left, m=watched)]
+        found = _crossings(case, w)
+        outside += bool(found)
+        ways += [way for way in found if way not in ways]
+    if not outside or 2 * outside < watched:
+        return []
+    return [f"{task}.backward computes its gradient outside torch in {outside} of {watched} cases — "
+            f"{'; '.join(ways)}; {OUTSIDE_NO_CREDIT}"]

@@ -13,7 +13,7 @@ from course_nn.grading.hw1.checks import (
     error_text,
     not_implemented_text,
 )
-from course_nn.grading.hw1.compliance import check_compliance, left_torch
+from course_nn.grading.hw1.compliance import check_compliance
 from course_nn.grading.hw1.hints import _LazyHints
 from course_nn.grading.hw1.schema import result_schema
 from course_nn.grading.hw1.specs import SPECS
@@ -108,8 +108,7 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
     idle = [] if comp or fwd[0] > 0 or bwd[0] > 0 else [
         f"{name} gets no forward or backward case right yet, so there is no hand-written work to credit: "
         "make forward match first (see the forward check)"]
-    tips, review = left_torch(name, pairs)  # flagged for review by hand, never charged (see compliance)
-    scores = {"forward": fwd, "backward": (bwd[0], bwd[1] + tips), "gradcheck": gc, "edge": edge,
+    scores = {"forward": fwd, "backward": bwd, "gradcheck": gc, "edge": edge,
               "compliance": (0.0 if comp or idle else 1.0, comp or idle)}
     outcomes = []
     for k in keys:
@@ -118,5 +117,5 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
             lines = [nie] + [ln for ln in lines if "not implemented" not in ln]
         if comp and not nie and k in gated and frac > 0:
             frac, lines = 0.0, [f"no credit: {comp[0]}"] + lines
-        outcomes.append(Outcome(name, k, frac, lines, refused + review if k == "compliance" else []))
+        outcomes.append(Outcome(name, k, frac, lines, refused if k == "compliance" else []))
     return outcomes

@@ -1,8 +1,8 @@
-"""Numerical differentiation (hostile; flagged for review by hand, credit kept):
+"""Numerical differentiation (hostile; no backward, gradcheck or edge credit):
 central differences in numpy on a CPU copy of the saved
 input. No torch op ever sees the nudged copies (numpy's arithmetic never reaches torch's dispatcher), so the
 child's watch reports nothing, and float64 central differences pass the accuracy cases.
-What is seen is the values leaving torch: a tip and a review-by-hand note, credit kept (security.md item 10)."""
+What is seen is the border: the values leaving torch (.numpy()) and coming back (torch.from_numpy)."""
 import numpy as np
 import torch
 from torch.autograd import Function

@@ -1,8 +1,8 @@
-"""Numerical differentiation (hostile; flagged for review by hand, credit kept):
+"""Numerical differentiation (hostile; no backward, gradcheck or edge credit):
 central differences on Python floats, element by element
 (tolist, math.exp), back through torch.tensor. Float arithmetic never reaches torch, so the watch sees
 neither the nudged values nor the work.
-What is seen is the values leaving torch: a tip and a review-by-hand note, credit kept (security.md item 10)."""
+What is seen is the border: the values leaving torch (.tolist()) and coming back (torch.tensor)."""
 import math
 
 import torch

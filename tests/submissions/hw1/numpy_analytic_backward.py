@@ -1,6 +1,7 @@
-"""Honest (unusual style): backward written in numpy, analytically, as PyTorch's own "Extending with
-numpy" tutorial does — the derivative formula s(1 - s), not a numerical one. Full credit; the grader
-cannot see numpy's arithmetic, so the course's staff get a review-by-hand note for it (no points lost)."""
+"""Against the rule (an honest formula, but computed where the grader cannot see it): backward written
+in numpy, analytically, as PyTorch's own "Extending with numpy" tutorial does — s(1 - s), not a numerical
+derivative. The grader cannot tell numpy's formula from numpy's finite difference, so the handout's rule 2
+asks for the gradient in tensor operations: no backward, gradcheck or edge credit, with a line that says so."""
 import numpy as np
 import torch
 from torch.autograd import Function
