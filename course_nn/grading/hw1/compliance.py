@@ -6,7 +6,6 @@ import torch
 
 from course_nn.grading.hw1.checks import AUTOGRAD_ERRORS
 from course_nn.grading.hw1.specs import SPECS
-from course_nn.grading.outcome import TIP
 from course_nn.registry import Task
 from course_nn.registry.hw1 import AUTOGRAD
 
