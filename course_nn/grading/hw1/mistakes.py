@@ -46,6 +46,11 @@ def relu_grad_hint(name: str, case: dict, got: torch.Tensor, want: torch.Tensor)
     if bool((off <= (z == 0)).all()):
         return ("at exactly z = 0 the gradient must be c · grad_output with c in [0, 1] (0 like torch, 1 like "
                 "the lecture): both are subgradients")
+    near = (z != 0) & (z.abs() < 1e-6)
+    if not case.get("accuracy") and bool(near.any()) and bool((off <= near).all()):  # (accuracy cases say it their way)
+        return ("it is off only where z is within 1e-6 of the kink but not 0 (the derivative there is exactly "
+                "1 for z > 0 and 0 for z < 0): a numerical derivative, whose step straddles the kink — "
+                "code the formula [z > 0] · grad_output")
     if bool((off <= (z <= 0)).all()):
         return ("the gradient leaks where the output is 0 (z ≤ 0): a mask built from the output must be "
                 "[g > 0], not [g ≥ 0] (g = max(0, z) is never negative)")

@@ -115,7 +115,7 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
         frac, lines = scores[k]
         if nie and frac < 1.0:
             lines = [nie] + [ln for ln in lines if "not implemented" not in ln]
-        if comp and not nie and k in gated and frac > 0:
+        if comp and not nie and k in gated:  # say why, even where the checks already gave 0
             frac, lines = 0.0, [f"no credit: {comp[0]}"] + lines
         outcomes.append(Outcome(name, k, frac, lines, refused if k == "compliance" else []))
     return outcomes
