@@ -203,8 +203,10 @@ def test_the_flow_follows_values_brought_into_torch_from_forward_to_backwards_gr
 
     def forward():
         kept["out"] = torch.from_numpy(np.tanh(x.numpy()))  # forward's output, computed in numpy
-        kept["derivative"] = torch.tensor(np.ones((3, 4))) * 0.5  # brought in, then computed on
-        big = torch.from_numpy(np.zeros(24))
+        kept["derivative"] = torch.tensor(np.full((3, 4), 0.25)) * 0.5  # brought in, then computed on
+        buffer = np.zeros(24)
+        big = torch.from_numpy(buffer)  # zeros (data, not an origin) ...
+        buffer[:] = 0.75  # ... until numpy writes into the memory they share
         kept["view_out"], kept["rest"] = big[:12], big[12:]  # an "output" sharing a larger buffer
         kept["constant"] = torch.tensor(2.0, dtype=torch.float64)
         return kept["out"]

@@ -42,44 +42,39 @@ def _open(reason: str):
     return pytest.mark.xfail(strict=True, reason=reason)
 
 
-# (file, why it is still open). Every one of these earns full or near-full backward credit today.
+# (file, Functions that must lose their credit). Each hole this pass found, now closed in
+# child/numdiff_watch.py: memory numpy wrote into through .numpy() (snapshots), float bits reinterpreted
+# from integers (view.dtype; large integers brought in), numbers turned into tensors by full / fill_,
+# two storages over one address (memory intervals), a format spec reading a number's digits.
 HOSTILE = [
-    pytest.param("rt3_numdiff_numpy_writes_into_torch", id="numpy-writes-into-torch-memory", marks=_open(
-        "forward allocates the derivative with torch.empty_like and numpy writes into it through .numpy()'s "
-        "shared memory: no aten op carries the values, so the Flow never sees them")),
-    pytest.param("rt3_numdiff_int_bits_backward", id="int64-bit-views", marks=_open(
-        "values leave as int64 bit patterns (view(torch.int64).numpy(), not floating, not counted) and come "
-        "back through an int64 lift_fresh (not floating, not entered) viewed as float64")),
-    pytest.param("rt3_numdiff_forward_full_numbers", id="forward-torch-full-per-number", marks=_open(
-        "forward's Python numbers are neither counted nor followed: torch.full((), d) is no lift_fresh")),
-    pytest.param("rt3_numdiff_output_alias_clears_taint", id="output-alias-clears-taint", marks=_open(
-        "the saved buffer and forward's output are two storages at one address: clearing the output by "
-        "address clears the saved derivative too")),
-    pytest.param("rt3_numdiff_stacked_nudges", id="stacked-nudges-torch-only", marks=_open(
-        "x ± h exists only inside torch.stack([x, x]) + steps, twice the input's size: the nudge watch "
-        "compares only tensors of an input's size, and a vectorised backward never grows")),
-    pytest.param("rt3_numdiff_bool_mask_relu", id="bool-mask-from-numpy", marks=_open(
-        "a bool tensor brought in from numpy is not followed (only floating ones are)")),
-    pytest.param("rt3_numdiff_formatted_digits", id="format-out-integers-in", marks=_open(
-        "Tensor.__format__ takes values out uncounted; integer tensors bring them back unentered")),
+    pytest.param("rt3_numdiff_numpy_writes_into_torch", None, id="numpy-writes-into-torch-memory"),
+    pytest.param("rt3_numdiff_int_bits_backward", None, id="int64-bit-views"),
+    # ReLU's one-sided steps here never straddle the kink and give exactly 0 or 1: values the grader
+    # treats as data (a mask), like the analytic [z > 0]; the residual is in docs/security.md.
+    pytest.param("rt3_numdiff_forward_full_numbers", ("Square",), id="forward-torch-full-per-number"),
+    pytest.param("rt3_numdiff_output_alias_clears_taint", None, id="output-alias-clears-taint"),
+    pytest.param("rt3_numdiff_stacked_nudges", None, id="stacked-nudges-torch-only", marks=_open(
+        "x ± h exists only inside torch.stack([x, x]) + steps, and the steps (|x| + 1, 1e-3·|z| to the left) "
+        "are neither small nor uniform: the nudge watch does not see them, and a square's central difference "
+        "and a never-straddling ReLU step are exact (docs/security.md, residuals)")),
+    pytest.param("rt3_numdiff_bool_mask_relu", None, id="bool-mask-from-numpy", marks=_open(
+        "a 0/1 mask brought in from numpy is data to the grader (one-hot rows and masks are honest); a "
+        "slope measured without straddling the kink is exactly the analytic mask (docs/security.md)")),
+    pytest.param("rt3_numdiff_formatted_digits", None, id="format-out-integers-in"),
 ]
 
 FAIR = [
-    pytest.param("rt3_fair_numpy_one_hot", id="numpy-one-hot-in-forward", marks=_open(
-        "one-hot targets built in numpy in forward taint the gradient (softmax - one-hot) / N")),
-    pytest.param("rt3_fair_numpy_forward_saves_its_arrays", id="numpy-forward-saves-its-inputs", marks=_open(
-        "torch.from_numpy(x.numpy()) shares the input's memory, so the input itself is followed as a value "
-        "brought in, and a gradient computed in torch from it is flagged")),
-    pytest.param("rt3_fair_one_hot_from_label_list", id="one-hot-rows-from-label-list", marks=_open(
-        "N·C zeros and ones from torch.tensor(list) in backward count as values brought in")),
+    pytest.param("rt3_fair_numpy_one_hot", id="numpy-one-hot-in-forward"),
+    pytest.param("rt3_fair_numpy_forward_saves_its_arrays", id="numpy-forward-saves-its-inputs"),
+    pytest.param("rt3_fair_one_hot_from_label_list", id="one-hot-rows-from-label-list"),
 ]
 
 
-@pytest.mark.parametrize("name", HOSTILE)
-def test_a_numerical_derivative_past_the_border_earns_no_backward_credit(tmp_path, name):
+@pytest.mark.parametrize(("name", "only"), HOSTILE)
+def test_a_numerical_derivative_past_the_border_earns_no_backward_credit(tmp_path, name, only):
     result = _grade(tmp_path, name)
     earned = {(o.task, o.category): o.fraction for o in result.outcomes}
-    tasks = _defined(name)
+    tasks = list(only or _defined(name))
     assert tasks
     for task in tasks:
         assert earned[(task, "forward")] == 1, report.details(result)  # forward did nothing wrong
@@ -88,7 +83,6 @@ def test_a_numerical_derivative_past_the_border_earns_no_backward_credit(tmp_pat
 
 
 @pytest.mark.sandbox
-@_open("as in-process: numpy writes into torch's memory are invisible in the sandboxed child too")
 def test_in_the_sandbox_numpy_writes_into_torch_memory_earn_no_backward_credit(tmp_path):
     result = _grade(tmp_path, "rt3_numdiff_numpy_writes_into_torch", isolate=True)
     earned = {(o.task, o.category): o.fraction for o in result.outcomes}

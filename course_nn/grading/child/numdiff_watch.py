@@ -22,6 +22,8 @@ ONE = frozenset({"item", "__float__", "__int__", "__complex__"})
 # The aten ops that wrap outside data (a numpy array, a list, a Python number) as a new tensor:
 # torch.tensor, as_tensor, asarray, from_numpy, Tensor(...), new_tensor, x[i] = 0.5, x * ndarray.
 ENTRY = frozenset({"lift_fresh", "lift_fresh_copy", "lift"})
+# The aten ops that turn a Python number into a tensor's values (torch.full, new_full, x.fill_(v)).
+NUMBERED = frozenset({"full", "full_like", "new_full", "fill", "fill_", "scalar_tensor"})
 FLOATS = 4096  # distinct Python numbers remembered in one call: a numerical loop has long been seen by then
 
 
@@ -70,28 +72,42 @@ def watched_inputs(inputs: list) -> list[_Input]:
 
 
 def _storage(t: torch.Tensor):
-    """The storage a tensor's values live in (views share it), or None where it has none."""
+    """(storage, (address, bytes)) of the memory a tensor's values live in (views share it), or None."""
     try:
         st = t.untyped_storage()
-        return st if st.data_ptr() else None
+        return (st, (st.data_ptr(), st.nbytes())) if st.data_ptr() else None
     except Exception:  # noqa: BLE001 - a tensor without storage (meta, sparse) carries nothing here
         return None
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Equal values, NaN equal to NaN (a snapshot compared with the memory it was taken from)."""
+    return bool(((a == b) | (a.isnan() & b.isnan())).all()) if a.is_floating_point() else torch.equal(a, b)
+
+
+BITS = 1 << 20  # an integer tensor brought in with entries this large can carry a float's bits, not labels
 
 
 class Flow:
     """Values from outside torch in one case, shared by forward's watch and backward's.
 
-    Each tensor made from outside data (``aten.lift_fresh``) is an origin of its size; ``tainted`` maps a
-    storage's address to the origins of the values in it (views share a storage; an op's results take
-    the union of its arguments' origins; an in-place write adds to what the storage held). The storage
-    objects are held so no address is reused while the case runs. Forward may compute its output in
-    numpy (that is allowed): the output's own storage is cleared when forward returns. ``entered``:
-    elements brought in during backward; ``floats``: the distinct Python numbers backward gave torch.
+    Each tensor made from outside data (``aten.lift_fresh``; a number given to ``full``/``fill_``; a
+    float reinterpreted from integer bits; memory numpy wrote into through ``.numpy()``) is an origin
+    of its size (one per distinct number). ``tainted`` maps a storage's memory interval (address,
+    bytes) to the origins of the values in it: views share a storage, storages that overlap share
+    their origins, an op's results take the union of its arguments' origins, an in-place write adds to
+    what the storage held. The storage objects are held so no address is reused while the case runs.
+    Not origins: tensors whose values are all 0 or 1 (one-hot rows, masks) and copies of an input. Forward may
+    compute its output in numpy (that is allowed): the output's own interval is cleared when forward
+    returns. ``entered``: elements brought in during backward; ``floats``: the distinct Python numbers
+    backward gave torch.
     """
 
     def __init__(self):
-        self.tainted: dict[int, tuple[object, frozenset]] = {}
+        self.tainted: dict[tuple[int, int], tuple[object, frozenset]] = {}
         self.sizes: list[int] = []
+        self.numbers: dict[float, int] = {}
+        self.exposed: list[tuple[torch.Tensor, torch.Tensor]] = []
         self.entered = 0
         self.floats: set[float] = set()
         self.tainted_grads = 0
@@ -100,16 +116,30 @@ class Flow:
         self.sizes.append(t.numel())
         self._mark(t, frozenset((len(self.sizes) - 1,)))
 
+    def number(self, value: float) -> int:
+        """The origin of one Python number (the same number is one origin however often it comes)."""
+        if value not in self.numbers:
+            self.sizes.append(1)
+            self.numbers[value] = len(self.sizes) - 1
+        return self.numbers[value]
+
     def _mark(self, t: torch.Tensor, origins: frozenset) -> None:
-        st = _storage(t)
-        if st is not None:
-            old = self.tainted.get(st.data_ptr())
-            self.tainted[st.data_ptr()] = (st, origins | old[1] if old else origins)
+        found = _storage(t)
+        if found is not None:
+            st, key = found
+            old = self.tainted.get(key)
+            self.tainted[key] = (st, origins | old[1] if old else origins)
 
     def origins(self, t: torch.Tensor) -> frozenset:
-        st = _storage(t)
-        found = self.tainted.get(st.data_ptr()) if st is not None else None
-        return found[1] if found else frozenset()
+        found = _storage(t)
+        if found is None or not self.tainted:
+            return frozenset()
+        (start, size), hit = found[1], self.tainted.get(found[1])
+        out = hit[1] if hit else frozenset()
+        for (a, n), (_st, o) in self.tainted.items():  # another storage over the same memory
+            if a < start + size and start < a + n and (a, n) != (start, size):
+                out = out | o
+        return out
 
     def follow(self, args: tuple, out) -> None:
         """An op's results carry the outside values its tensor arguments carried."""
@@ -122,17 +152,36 @@ class Flow:
         """How many outside values went into ``t``."""
         return sum(self.sizes[i] for i in self.origins(t))
 
+    def expose(self, t: torch.Tensor) -> None:
+        """``t``'s memory was handed to numpy (``.numpy()``, ``__array__``), which may write into it."""
+        from torch.utils._python_dispatch import _disable_current_modes
+
+        with _disable_current_modes(), torch._C.DisableTorchFunction():
+            if len(self.exposed) < 64 and t.is_floating_point():
+                self.exposed.append((t.detach(), t.detach().clone()))
+
+    def written(self) -> None:
+        """Memory numpy wrote into since it was handed out becomes an origin of its size."""
+        for i, (view, snap) in enumerate(self.exposed):
+            if not _same(view, snap):
+                self.enter(view)
+                self.exposed[i] = (view, view.clone())
+
     def forward_output(self, out) -> None:
-        """Forward's own output may be computed anywhere: its storage is no longer tainted, unless it is
-        part of a larger one (a view of a buffer that holds more values than the output)."""
-        st = _storage(out) if _is_tensor(out) else None
-        if st is not None and st.nbytes() == out.numel() * out.element_size():
-            self.tainted.pop(st.data_ptr(), None)
+        """Forward's own output may be computed anywhere: its interval is no longer tainted (another
+        storage over the same memory, holding more than the output, keeps its origins)."""
+        with torch._C.DisableTorchFunction():
+            self.written()
+            found = _storage(out) if _is_tensor(out) else None
+            if found is not None and found[1][1] == out.numel() * out.element_size():
+                self.tainted.pop(found[1], None)
 
     def returned(self, grads) -> None:
         """Backward's gradients: how many hold at least as many outside values as elements."""
-        items = grads if type(grads) in (tuple, list) else (grads,)
-        self.tainted_grads = sum(1 for g in items if _is_tensor(g) and self.size(g) >= max(2, g.numel()))
+        with torch._C.DisableTorchFunction():
+            self.written()
+            items = grads if type(grads) in (tuple, list) else (grads,)
+            self.tainted_grads = sum(1 for g in items if _is_tensor(g) and self.size(g) >= max(2, g.numel()))
 
 
 class _Watch:
@@ -153,15 +202,24 @@ class _Watch:
         self.flow = flow if flow is not None else Flow()
 
     def left(self, name: str, args: tuple) -> None:
-        """A torch function called from the Function's code: counted when it takes values out of torch
-        (a whole tensor of floating values, or one number)."""
-        if not self.exits or (name not in WHOLE and name not in ONE):
+        """A torch function called from the Function's code: memory handed to numpy is watched for
+        writes (both phases); in backward, counted when it takes values out of torch (a whole tensor of
+        floating values or of a float's bits, one number, one formatted number)."""
+        if name not in WHOLE and name not in ONE and name != "__format__":
             return
         try:  # watching must never change what the submission's code does
-            if name in WHOLE and isinstance(args[0], torch.Tensor):
-                if not args[0].is_floating_point():
+            t = args[0] if isinstance(args[0], torch.Tensor) else None
+            if name in ("numpy", "__array__") and t is not None:
+                self.flow.expose(t)
+            if not self.exits:
+                return
+            if name == "__format__" and not (len(args) > 1 and args[1]):
+                return  # f"{x}" prints; a format spec (".17g") reads a number's digits
+            if name in WHOLE and t is not None:
+                base = t._base if t._base is not None else t
+                if not t.is_floating_point() and not base.is_floating_point():
                     return  # integer class labels read as a list carry no derivative
-                self.left_elements += args[0].numel()
+                self.left_elements += t.numel()
             else:
                 self.left_elements += 1
             self.left_ways.add(name)
@@ -171,7 +229,8 @@ class _Watch:
     def flow_op(self, name: str, args: tuple, out) -> None:
         """One aten op (``name`` without overload): values coming into torch, and where they go."""
         flow = self.flow
-        if name not in ENTRY and not flow.tainted:  # most ops: only the numbers they were handed
+        if name not in ENTRY and name not in NUMBERED and name != "view" and not flow.tainted \
+                and not flow.exposed:  # most ops: only the numbers they were handed
             if self.exits:
                 for a in args:
                     if type(a) is float:
@@ -184,20 +243,43 @@ class _Watch:
             pass
 
     def _flow(self, flow: Flow, name: str, args: tuple, out) -> None:
-        if name in ENTRY:
-            if _is_tensor(out) and out.is_floating_point():
-                flow.enter(out)
-                if self.exits:
-                    flow.entered += out.numel()
-                    if out.numel() == 1:
-                        self._number(float(out.detach().reshape(-1)[0]))
-            return
+        if flow.exposed:
+            flow.written()
         if self.exits:
             for a in args:
                 if type(a) is float:
                     self._number(a)
+        if name in ENTRY:
+            if _is_tensor(out) and out.is_floating_point() and len(flow.exposed) < 64:
+                flow.exposed.append((out.detach(), out.detach().clone()))  # from_numpy shares numpy's memory
+            if _is_tensor(out) and self._carries(out):
+                flow.enter(out)
+                if self.exits:
+                    flow.entered += out.numel()
+                    if out.numel() == 1 and out.is_floating_point():
+                        self._number(float(out.detach().reshape(-1)[0]))
+            return
+        if name == "view" and _is_tensor(out) and out.is_floating_point() and _is_tensor(args[0]) \
+                and not args[0].is_floating_point():  # integer bits read as floats
+            flow.enter(out)
+            flow.entered += out.numel() if self.exits else 0
+            return
+        if name in NUMBERED and _is_tensor(out):
+            numbers = [flow.number(a) for a in args if type(a) is float and a not in (0.0, 1.0)]
+            if numbers:
+                flow._mark(out, frozenset(numbers))
         if flow.tainted:
             flow.follow(args, out)
+
+    def _carries(self, t: torch.Tensor) -> bool:
+        """Whether values brought in could carry a derivative: not all 0 or 1 (one-hot rows, masks),
+        not integers small enough to be labels or indices, not a copy of an input."""
+        if not t.is_floating_point():
+            return t.numel() > 0 and not t.is_complex() and int(t.abs().max()) >= BITS
+        if t.numel() >= 2 and bool(((t == 0) | (t == 1)).all()):  # (one number at a time still counts)
+            return False
+        flat = t.detach().to("cpu", torch.float64).reshape(-1)
+        return not any(inp.numel == flat.numel() and _same(flat, inp.stats()[1]) for inp in self.inputs)
 
     def _number(self, value: float) -> None:
         if len(self.flow.floats) < FLOATS:

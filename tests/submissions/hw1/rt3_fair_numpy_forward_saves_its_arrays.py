@@ -11,7 +11,7 @@ class Square(Function):
     def forward(ctx, x):
         a = x.detach().numpy()
         ctx.save_for_backward(torch.from_numpy(a))
-        return torch.from_numpy(a * a)
+        return torch.from_numpy(np.asarray(a * a))
 
     @staticmethod
     def backward(ctx, grad_output):
