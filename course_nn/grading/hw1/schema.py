@@ -7,6 +7,8 @@ fails its case before any check reads it.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from course_nn.grading.schema import (
     Bool,
     Int,
@@ -80,9 +82,15 @@ def _gradcheck(n_inputs: int, n_points: int) -> Record:
 def result_schema(case) -> Schema:
     """The schema of ``case``'s result: the probe's record for its kind, or one of the two records
     that stand for no result (a missing class, an exception that escaped the probe)."""
-    n_inputs = len(case["inputs"])
-    if case["kind"] == "gradcheck":
-        probed = Record({"gradcheck": _gradcheck(n_inputs, len(case["points"]))}, {"tampered": Strings()})
+    return _schema(case["kind"] == "gradcheck", len(case["inputs"]),
+                   len(case["points"]) if case["kind"] == "gradcheck" else 0)
+
+
+@lru_cache(maxsize=256)
+def _schema(gradcheck: bool, n_inputs: int, n_points: int) -> Schema:
+    """Built once per shape of case (the nodes are immutable): a grading has a few, a class the same few."""
+    if gradcheck:
+        probed = Record({"gradcheck": _gradcheck(n_inputs, n_points)}, {"tampered": Strings()})
     else:
         probed = Record({"direct": _direct(n_inputs)}, {"apply": APPLY, "tampered": Strings()})
     return OneOf((probed, MISSING, ESCAPED))
