@@ -526,3 +526,22 @@ def test_a_bug_only_a_contract_corner_shows_loses_points_with_the_case_named(tmp
     assert edge.fraction < 1
     line = next((ln for ln in edge.lines if case in ln), None)
     assert line is not None and hint in line, edge.lines
+
+
+def test_visible_cases_are_drawn_once_per_process_and_handed_out_as_copies():
+    """The visible cases (public seed) are the same for every submission, so the grader keeps them with
+    their references; each grading gets its own copies: a change to one grading's tensors reaches no other."""
+    import torch
+
+    from course_nn.grading import hw1
+
+    first = [c for c in hw1.make_cases(HW1, 1, True)["Linear"]]
+    second = [c for c in hw1.make_cases(HW1, 2, False)["Linear"] if c["visible"]]
+    assert [c["label"] for c in first] == [c["label"] for c in second] and len(first) > 10
+    assert all(torch.equal(a["grad_output"], b["grad_output"]) for a, b in zip(first, second))
+    assert all("_ref_grads" in b for b in second if b["kind"] != "gradcheck")
+    first[0]["inputs"][0].add_(1000.0)
+    first[0]["_ref_out"].zero_()
+    third = hw1.make_cases(HW1, 3, True)["Linear"]
+    assert torch.equal(third[0]["inputs"][0], second[0]["inputs"][0])
+    assert torch.equal(third[0]["_ref_out"], second[0]["_ref_out"]) and third[0]["_ref_out"].abs().sum() > 0
