@@ -125,8 +125,8 @@ def check_forward(task: str, case: dict, r: dict, hints: dict | None = None) -> 
         hint = forward_hint(task, case, out, ref, (hints or {}).get("out"))
         problems.append(f"{task}.forward {where}: output{index_text(m.index)} {value_text(m, case['visible'])}"
                         + (f"; likely mistake: {hint}" if hint else ""))
-    for i, (before, after) in enumerate(zip(case["inputs"], d.get("inputs_after_forward") or [])):
-        if isinstance(before, torch.Tensor) and after is not None and not torch.equal(before, after.to(before.dtype)):
+    for i, (before, changed) in enumerate(zip(case["inputs"], d.get("changed_forward") or [])):
+        if isinstance(before, torch.Tensor) and changed:  # the child compared (see probe_hw1._changed)
             problems.append(f"{task}.forward {where}: modified its input `{SPECS[task].input_names[i]}` in place "
                             "(e.g. clamp_, +=, [...] = ); compute a new tensor instead")
     return problems
@@ -192,13 +192,10 @@ def check_backward(task: str, case: dict, r: dict, hints: dict | None = None) ->
     refs = case.get("_ref_grads") or reference_grads(task, inputs, case["needs"], case["grad_output"])
     problems = [p for i, (got, want) in enumerate(zip(d["grads"], refs))
                 if (p := _grad_problem(task, case, d, i, got, want, hints))]
-    after = d.get("grad_output_after")
-    if after is not None and not torch.equal(after.to(case["grad_output"].dtype), case["grad_output"]):
+    if d.get("grad_output_changed"):  # the child compared (see probe_hw1._changed)
         problems.append(f"{task}.backward {where}: {feedback.GRAD_OUTPUT_IN_PLACE}")
-    for i, (before, after_fwd, after_all) in enumerate(zip(inputs, d.get("inputs_after_forward") or [],
-                                                          d.get("inputs_after") or [])):
-        if isinstance(before, torch.Tensor) and after_fwd is not None and after_all is not None \
-                and not torch.equal(after_fwd, after_all):
+    for i, (before, changed) in enumerate(zip(inputs, d.get("changed_backward") or [])):
+        if isinstance(before, torch.Tensor) and changed:
             problems.append(f"{task}.backward {where}: {feedback.input_in_place(names[i])}")
     attrs = sorted(set(d.get("ctx_tensor_attrs") or []) | set(r.get("apply", {}).get("ctx_tensor_attrs") or []))
     if attrs:

@@ -41,7 +41,7 @@ ESCAPED = Record({"error": TEXT}, {"stage": SHORT, "tampered": Strings()})
 
 
 def _direct(n_inputs: int) -> Record:
-    per_input = Items(Maybe(Tensor()), length=n_inputs)
+    per_input = Items(Bool(), length=n_inputs)  # whether the call changed each input in place
 
     def counts_agree(d: dict) -> str | None:
         grads, n = d.get("grads"), d["n_grads"]
@@ -57,9 +57,10 @@ def _direct(n_inputs: int) -> Record:
          "n_grads": Int(-1, 1 << 16), "error_forward": TEXT, "error_backward": TEXT, "exc_forward": SHORT,
          "exc_backward": SHORT, "not_implemented": Bool(), "ctx_tensor_attrs": Strings(64),
          "saved_count": Int(0, 1 << 16)},
-        {"ops_forward": Strings(), "ops": Strings(), "inputs_after_forward": per_input, "out_device": SHORT,
-         "grad_types": Items(SHORT, MAX_INPUTS), "grad_devices": Items(SHORT, MAX_INPUTS), "inputs_after": per_input,
-         "grad_output_after": Maybe(Tensor()), "watch_forward": WATCH, "watch_backward": WATCH},
+        {"ops_forward": Strings(), "ops": Strings(), "changed_forward": per_input, "out_device": SHORT,
+         "grad_types": Items(SHORT, MAX_INPUTS), "grad_devices": Items(SHORT, MAX_INPUTS),
+         "changed_backward": per_input, "grad_output_changed": Bool(), "watch_forward": WATCH,
+         "watch_backward": WATCH},
         counts_agree)
 
 
