@@ -111,6 +111,15 @@ def test_a_coding_line_that_makes_the_child_read_other_code_is_refused():
     assert escapes and "coding" in escapes[0].rule and "UTF-8" in escapes[0].rule
 
 
+@pytest.mark.parametrize("head", ["#\r# coding: utf-7\n", "#\x1c\r\n# coding: utf-7\r\n", "#\n#\tcoding=utf-7\n"])
+def test_a_coding_line_behind_other_line_ends_is_refused_too(head):
+    """The gate compares the two readings only where Python could find a coding line (source.parse):
+    a line 2 after a lone carriage return, or a `coding=` form, must still be compared and refused."""
+    text = head + utf7_forger().removeprefix("#\x1c\n# coding: utf-7\n")
+    escapes = review.check(text, HW1).escapes
+    assert escapes and "coding" in escapes[0].rule, head
+
+
 def test_the_reader_removes_a_coding_line_on_pythons_line_two(monkeypatch):
     raw = utf7_forger().encode("utf-7")
     monkeypatch.setattr(submission, "_without_cookie", _splitlines_reader)

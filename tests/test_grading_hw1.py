@@ -343,6 +343,35 @@ def test_in_place_grad_output_is_caught(tmp_path, isolate):
     assert "grad_output in place" in " ".join(outcome(result, "ReLU", "backward").lines)
 
 
+RELU_FORWARD_CLAMPS_INPUT = """
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx, z):
+        z.clamp_(min=0.0)  # mistake: changes the caller's z
+        ctx.save_for_backward(z)
+        return z.clone()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (z,) = ctx.saved_tensors
+        return grad_output * (z > 0).to(grad_output.dtype)
+"""
+
+
+@pytest.mark.parametrize("isolate", [pytest.param(True, marks=pytest.mark.sandbox), False])
+def test_inputs_changed_in_place_by_forward_or_backward_are_caught(tmp_path, isolate):
+    """The child says which inputs a call changed (probe_hw1._changed); the values are right in both files,
+    so only the in-place change costs: forward's in forward, backward's on the saved input in backward."""
+    saved = grade(planted(tmp_path, "relu_saved_input_in_place"), isolate=isolate)
+    assert_only_task_loses(saved, "ReLU")
+    assert "modified the saved input `z` in place" in " ".join(outcome(saved, "ReLU", "backward").lines)
+    assert outcome(saved, "ReLU", "forward").fraction == 1
+    forward = grade(planted(tmp_path, extra=RELU_FORWARD_CLAMPS_INPUT), isolate=isolate)
+    assert_only_task_loses(forward, "ReLU")
+    assert "modified its input `z` in place" in " ".join(outcome(forward, "ReLU", "forward").lines)
+    assert not any("saved input" in line for line in outcome(forward, "ReLU", "backward").lines)
+
+
 def test_tensor_stored_on_ctx_is_caught(tmp_path):
     result = grade_in_process(planted(tmp_path, "square_tensor_on_ctx"))
     assert_only_task_loses(result, "Square")
@@ -526,3 +555,22 @@ def test_a_bug_only_a_contract_corner_shows_loses_points_with_the_case_named(tmp
     assert edge.fraction < 1
     line = next((ln for ln in edge.lines if case in ln), None)
     assert line is not None and hint in line, edge.lines
+
+
+def test_visible_cases_are_drawn_once_per_process_and_handed_out_as_copies():
+    """The visible cases (public seed) are the same for every submission, so the grader keeps them with
+    their references; each grading gets its own copies: a change to one grading's tensors reaches no other."""
+    import torch
+
+    from course_nn.grading import hw1
+
+    first = [c for c in hw1.make_cases(HW1, 1, True)["Linear"]]
+    second = [c for c in hw1.make_cases(HW1, 2, False)["Linear"] if c["visible"]]
+    assert [c["label"] for c in first] == [c["label"] for c in second] and len(first) > 10
+    assert all(torch.equal(a["grad_output"], b["grad_output"]) for a, b in zip(first, second))
+    assert all("_ref_grads" in b for b in second if b["kind"] != "gradcheck")
+    first[0]["inputs"][0].add_(1000.0)
+    first[0]["_ref_out"].zero_()
+    third = hw1.make_cases(HW1, 3, True)["Linear"]
+    assert torch.equal(third[0]["inputs"][0], second[0]["inputs"][0])
+    assert torch.equal(third[0]["_ref_out"], second[0]["_ref_out"]) and third[0]["_ref_out"].abs().sum() > 0

@@ -104,12 +104,13 @@ def test_the_schema_refuses_what_the_probe_never_writes():
     ok = {"direct": {"out": torch.ones(2, 3), "out_type": "Tensor", "grads": [torch.ones(2, 3)], "n_grads": 1,
                      "error_forward": "", "error_backward": "", "exc_forward": "", "exc_backward": "",
                      "not_implemented": False, "ctx_tensor_attrs": [], "saved_count": 1, "ops": ["aten.mul"],
-                     "inputs_after": [torch.ones(2, 3)]},
+                     "changed_backward": [False]},
           "apply": {"error": "", "graph_on_ctx": [], "ctx_tensor_attrs": [], "version_error": True}}
     shape = hw1.schema.result_schema(case)
     assert schema.why(shape, ok) is None
     for path, bad, said in [(("direct", "n_grads"), 2, "n_grads is 2"), (("direct", "n_grads"), True, "integer"),
-                            (("direct", "inputs_after"), [], "0 items where 1 belong"),
+                            (("direct", "changed_backward"), [], "0 items where 1 belong"),
+                            (("direct", "changed_backward"), [torch.ones(1)], "True or False"),
                             (("direct", "grads", 0), "g", "tensor belongs"), (("apply", "version_error"), 1, "True or False"),
                             (("direct", "surprise"), 1, "unexpected field")]:
         forged = copy.deepcopy(ok)

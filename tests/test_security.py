@@ -446,6 +446,16 @@ def test_root_with_an_interpreter_nobody_cannot_reach_is_refused_in_one_line(tmp
     assert "Traceback" not in err and not (tmp_path / "r.json").exists()
 
 
+def test_the_machine_is_probed_once_however_containment_is_asked():
+    """A batch asks ``containment()`` and ``ready()`` asks ``containment(False)``: one probe, one answer."""
+    sandbox.containment.cache_clear()
+    try:
+        first = sandbox.containment(False)
+        assert sandbox.containment() is first and sandbox.containment(student_check=False) is first
+    finally:
+        sandbox.containment.cache_clear()
+
+
 @needs_root
 def test_as_root_the_child_cannot_touch_the_grader_or_its_files(tmp_path, grade):
     canary = tmp_path / "canary.txt"

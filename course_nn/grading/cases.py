@@ -80,10 +80,18 @@ def issue(raw: dict[str, list[dict]]) -> dict[str, list[Case]]:
     return out
 
 
+_NUMBERS = (type(None), bool, int, float)  # always well formed, at any depth
+
+
 def _well_formed(value, depth: int = 0) -> str | None:
     """Why a result value is not plain data we are willing to score, or None."""
     import torch
 
+    kind = type(value)
+    if kind in _NUMBERS:
+        return None
+    if kind is str:
+        return None if len(value) <= 20_000 else "a string too long"
     if isinstance(value, torch.Tensor):
         if type(value) is not torch.Tensor:
             return f"a {type(value).__name__} instead of a plain torch.Tensor"
@@ -92,17 +100,20 @@ def _well_formed(value, depth: int = 0) -> str | None:
         if value.numel() > MAX_RESULT_ELEMENTS:
             return f"a tensor of {value.numel()} elements"
         return None
-    if value is None or type(value) in (bool, int, float, str):
-        return None if not isinstance(value, str) or len(value) <= 20_000 else "a string too long"
     if depth > 6:
         return "data nested too deep"
-    if type(value) in (list, tuple):
-        return next((w for v in value if (w := _well_formed(v, depth + 1))), None)
-    if type(value) is dict:
+    if kind in (list, tuple):
+        items = value
+    elif kind is dict:
         if not all(type(k) in (str, int) for k in value):
             return "a dict with keys that are not strings"
-        return next((w for v in value.values() if (w := _well_formed(v, depth + 1))), None)
-    return f"a value of type {type(value).__name__}"
+        items = value.values()
+    else:
+        return f"a value of type {type(value).__name__}"
+    for v in items:  # numbers need no call (most of a result is numbers, text and tensors)
+        if type(v) not in _NUMBERS and (w := _well_formed(v, depth + 1)):
+            return w
+    return None
 
 
 def accept(cases: list[Case], answered: object) -> tuple[list[dict], list[str]]:

@@ -271,9 +271,9 @@ def run_in_process(submission: Path, assignment: Assignment, cases: dict[str, li
 
 def warm_up(assignment: Assignment) -> None:
     """Build (and precompute) one set of public cases on the CPU, single-threaded, so that torch's
-    lazy imports (torch.fx on the first autograd.grad, 0.4 s) are paid once by a process that will
-    fork grading workers, not by every worker. Runs no student code and touches no GPU (a process
-    that initialised CUDA must not fork)."""
+    lazy imports (the first autograd.grad's) and the visible cases with their references (hw1 keeps
+    them per process) are paid once by a process that will fork grading workers, not by every worker.
+    Runs no student code and touches no GPU (a process that initialised CUDA must not fork)."""
     import torch
 
     torch.set_num_threads(1)

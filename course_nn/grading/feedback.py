@@ -48,9 +48,12 @@ def mismatch(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol: fl
     """None when every entry is close; else the entry to show: the worst one measured against the
     tolerance, or with ``first`` the first that differs (row-major). Shapes must already agree."""
     a, e = actual.detach().double().cpu(), expected.detach().double().cpu()
-    bad = ~close(a, e, rtol, atol, finite)
-    if not bool(bad.any()):
+    ok = torch.isclose(a, e, rtol=rtol, atol=atol)  # as close() does, on the float64 copies made here
+    if finite:
+        ok &= torch.isfinite(a)
+    if bool(ok.all()):
         return None
+    bad = ~ok
     if first:
         flat = int(bad.reshape(-1).nonzero()[0])
     else:

@@ -28,27 +28,40 @@ class FrameError(ValueError):
     """A frame that is too large or cannot be decoded."""
 
 
+_LEAVES = (type(None), bool, int, float, str)  # exactly these types go into the JSON as they are
+_NAMES: dict = {}  # torch dtype -> its name in DTYPES (None: cannot be framed), filled on first use
+
+
 def _pack(value, blob: bytearray):
     import torch
 
     if isinstance(value, torch.Tensor):
         t = value.detach().to("cpu").contiguous()
-        dtype = str(t.dtype).removeprefix("torch.")
-        if dtype not in DTYPES:
-            raise FrameError(f"tensor dtype {dtype} cannot be framed")
-        raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+        dtype = _NAMES.get(t.dtype, "")
+        if dtype == "":
+            name = str(t.dtype).removeprefix("torch.")
+            dtype = _NAMES[t.dtype] = name if name in DTYPES else None
+        if dtype is None:
+            raise FrameError(f"tensor dtype {str(t.dtype).removeprefix('torch.')} cannot be framed")
+        if not t.numel():
+            raw = b""
+        elif dtype == "bfloat16":  # numpy has no bfloat16: its bytes, as uint8
+            raw = t.reshape(-1).view(torch.uint8).numpy().tobytes()
+        else:
+            raw = t.numpy().tobytes()  # contiguous, so in C order: the same bytes
         entry = {"__t": [dtype, list(t.shape), len(blob), len(raw)]}
         blob += raw
         return entry
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if type(value) in _LEAVES or isinstance(value, (bool, int, float, str)):
         return value
+    # Plain values inside containers are kept without a call each (most of a result is numbers and text).
     if isinstance(value, tuple):
-        return {"__tuple": [_pack(v, blob) for v in value]}
+        return {"__tuple": [v if type(v) in _LEAVES else _pack(v, blob) for v in value]}
     if isinstance(value, list):
-        return [_pack(v, blob) for v in value]
+        return [v if type(v) in _LEAVES else _pack(v, blob) for v in value]
     if isinstance(value, dict):
         if all(isinstance(k, str) and not k.startswith("__") for k in value):
-            return {k: _pack(v, blob) for k, v in value.items()}
+            return {k: v if type(v) in _LEAVES else _pack(v, blob) for k, v in value.items()}
         return {"__dict": [[_pack(k, blob), _pack(v, blob)] for k, v in value.items()]}
     raise FrameError(f"a {type(value).__name__} cannot be framed")
 
@@ -80,8 +93,11 @@ def _unpack(value, blob: memoryview, cursor: list[int], depth: int = 0):
 
     if depth > 32:
         raise FrameError("frame nested too deep")
+    # JSON's own scalars come back without a call each (they need no conversion); at the depth limit
+    # every item takes the call, which refuses it, as before.
+    leaves = _LEAVES if depth < 32 else ()
     if isinstance(value, list):
-        return [_unpack(v, blob, cursor, depth + 1) for v in value]
+        return [v if type(v) in leaves else _unpack(v, blob, cursor, depth + 1) for v in value]
     if not isinstance(value, dict):
         return value
     if "__t" in value:
@@ -95,12 +111,13 @@ def _unpack(value, blob: memoryview, cursor: list[int], depth: int = 0):
         if nbytes == 0:
             return torch.empty(shape, dtype=torch_dtype)
         # The tensor owns a private copy of its bytes (the bytearray), never a view of the frame.
-        return torch.frombuffer(bytearray(blob[offset:offset + nbytes]), dtype=torch_dtype).reshape(shape)
+        flat = torch.frombuffer(bytearray(blob[offset:offset + nbytes]), dtype=torch_dtype)
+        return flat if len(shape) == 1 else flat.reshape(shape)
     if "__tuple" in value:
         return tuple(_unpack(v, blob, cursor, depth + 1) for v in value["__tuple"])
     if "__dict" in value:
         return {_unpack(k, blob, cursor, depth + 1): _unpack(v, blob, cursor, depth + 1) for k, v in value["__dict"]}
-    return {k: _unpack(v, blob, cursor, depth + 1) for k, v in value.items()}
+    return {k: v if type(v) in leaves else _unpack(v, blob, cursor, depth + 1) for k, v in value.items()}
 
 
 def decode(data: bytes) -> object:

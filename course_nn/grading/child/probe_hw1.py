@@ -83,6 +83,17 @@ def _plain(value):
     return None
 
 
+def _changed(x, before, as_before: bool = True) -> bool:
+    """Whether a call changed the probe's tensor ``x`` in place: it no longer equals ``before``, its value
+    before the call (a case's input, or a copy), compared there as ``before``'s dtype (``as_before``) or
+    as it is. Judged here, in the child, as the parent once judged the copies it was sent: a flag is as
+    much the child's word as a copy was (the child could send either as it liked), and far less to frame."""
+    if not (_is_tensor(x) and _is_tensor(before)) or x.is_complex():  # not compared (a copy was not sent)
+        return False
+    x = x.detach().to(before.device, before.dtype if as_before else x.dtype)
+    return not torch.equal(x, before)
+
+
 def _fresh(inputs: list, needs) -> list:
     """Copies of the case's inputs for one call; floating ones that need a gradient require it."""
     out = []
@@ -216,7 +227,7 @@ def _direct(cls, case, inputs, grad_output, submission, record=True):
     if watch_forward is not None:
         res["watch_forward"] = watch_forward.report()
     res["out_type"] = bad or "Tensor"
-    res["inputs_after_forward"] = [_plain(x) for x in leaves]
+    res["changed_forward"] = [_changed(x, before) for x, before in zip(leaves, inputs)]
     if bad:  # not a plain tensor: nothing more is called on it
         res["ops"] = sorted(seen)
         return res
@@ -226,6 +237,11 @@ def _direct(cls, case, inputs, grad_output, submission, record=True):
         res["error_backward"] = "forward's output is not connected to autograd (did forward detach it?)"
         return res
     res["ctx_tensor_attrs"] = _tensor_attrs(ctx)
+    # What backward may change is compared with the inputs as forward left them: the case's own
+    # inputs where forward changed nothing (almost always), else a copy taken now.
+    after_forward = [_plain(x) if changed else before
+                     for x, before, changed in zip(leaves, inputs, res["changed_forward"])]
+    pristine_grad_output = grad_output.clone()
     watch_backward = _Watch(watched, exits=True, flow=watch_forward.flow) if watch_forward is not None else None
     try:
         grads = _recorded(seen, record, lambda: _backward(cls, ctx, grad_output), watch_backward)
@@ -239,10 +255,21 @@ def _direct(cls, case, inputs, grad_output, submission, record=True):
     res["grad_types"] = [_kind(g) for g in grads]
     res["grads"] = [_plain(g) for g in grads]
     res["grad_devices"] = [str(g.device) if _is_tensor(g) else "" for g in grads]
-    res["inputs_after"] = [_plain(x) for x in leaves]
-    res["grad_output_after"] = _plain(grad_output)  # did backward change the upstream gradient?
+    res["changed_backward"] = [_changed(x, before, False) for x, before in zip(leaves, after_forward)]
+    res["grad_output_changed"] = _changed(grad_output, pristine_grad_output)  # the upstream gradient
     res["ops"] = sorted(seen)
     return res
+
+
+def _root(out: torch.Tensor, grad_output: torch.Tensor) -> tuple:
+    """What autograd.grad starts from: sum(out · grad_output), whose gradient reaches ``out`` as exactly
+    1 · grad_output (the mul saves nothing of ``out``, so a bumped version of ``out`` is still only the
+    Function's to notice), without autograd.grad's check of an upstream gradient's shape, which imports
+    sympy (0.3-0.4 s for every child, or for the zygote's warm-up). Where the two differ in shape or
+    dtype (a mistake in forward), ``out`` and ``grad_output`` themselves, as before."""
+    if out.shape != grad_output.shape or out.dtype != grad_output.dtype or out.is_complex():
+        return out, grad_output
+    return (out * grad_output).sum(), None
 
 
 def _apply(cls, case, inputs, grad_output, submission):
@@ -260,7 +287,8 @@ def _apply(cls, case, inputs, grad_output, submission):
         res["graph_on_ctx"] = _graph_attrs(ctx, saved)
         res["ctx_tensor_attrs"] = _tensor_attrs(ctx) if ctx is not None else []
         if leaves and ctx is not None:
-            grads = torch.autograd.grad(out, leaves, grad_output, allow_unused=True, retain_graph=True)
+            root, upstream = _root(out, grad_output)
+            grads = torch.autograd.grad(root, leaves, upstream, allow_unused=True, retain_graph=True)
             if not all(g is None or _is_tensor(g) for g in grads):
                 return res
             # save_for_backward lets torch catch in-place changes to saved tensors: bump every
@@ -270,7 +298,7 @@ def _apply(cls, case, inputs, grad_output, submission):
                     if _is_tensor(t) and t.is_floating_point():
                         t.add_(0)
             try:
-                torch.autograd.grad(out, leaves, grad_output, allow_unused=True)
+                torch.autograd.grad(root, leaves, upstream, allow_unused=True)
                 res["version_error"] = False
             except RuntimeError as exc:
                 res["version_error"] = "inplace" in str(exc) or "modified" in str(exc)

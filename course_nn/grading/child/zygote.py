@@ -38,9 +38,10 @@ import torch  # noqa: E402,F401  the heavy import, done once
 
 def _warm_up() -> None:
     """Run once what every child runs first (autograd through a custom Function under the recorders'
-    modes, framing), so lazy imports inside torch (0.4 s for torch.fx's symbolic shapes on the first
-    torch.autograd.grad) are paid here, once, and not by every forked child. No student code, no
-    case; single-threaded (main() reports the thread count afterwards)."""
+    modes, framing), so lazy imports inside torch are paid here, once, and not by every forked child.
+    (autograd.grad starts from a scalar, as probe_hw1._apply does: with an upstream gradient it would
+    import torch.fx's symbolic shapes and sympy, 0.3-0.4 s.) No student code, no case; single-threaded
+    (main() reports the thread count afterwards)."""
     from probe_hw1 import _DispatchRecorder, _FunctionRecorder  # the recorders every child runs under
 
     class Twice(torch.autograd.Function):
@@ -56,7 +57,7 @@ def _warm_up() -> None:
     seen: set[str] = set()
     with _FunctionRecorder(seen), _DispatchRecorder(seen):
         y = Twice.apply(x)
-        torch.autograd.grad(y, [x], torch.ones(3, dtype=torch.float64), retain_graph=True)
+        torch.autograd.grad((y * torch.ones(3, dtype=torch.float64)).sum(), [x], retain_graph=True)  # as _apply
     with torch.no_grad():
         Twice.backward(y.grad_fn, torch.ones(3, dtype=torch.float64))
     payload, _rest = framing.split(framing.encode({"a": [x.detach()], "b": "c"}))

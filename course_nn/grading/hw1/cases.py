@@ -29,22 +29,27 @@ def _grad_output(g, out: torch.Tensor) -> torch.Tensor:
 
 def precompute(cases: dict[str, list[dict]]) -> None:
     """Fill in the references while the child works. Call only after the cases were sent to it:
-    the keys added here never reach student code."""
+    the keys added here never reach student code. A case that already has them (the reference output
+    computed with the case, the visible cases' references kept per process) keeps them."""
     for task, task_cases in cases.items():
         for case in task_cases:
             if case["kind"] == "gradcheck":
                 continue
-            inputs64 = [x.double() if differentiable(x) else x for x in case["inputs"]]
-            case["_ref_out"] = reference(task, inputs64)
-            case["_ref_grads"] = reference_grads(task, case["inputs"], case["needs"], case["grad_output"])
+            if "_ref_out" not in case:
+                inputs64 = [x.double() if differentiable(x) else x for x in case["inputs"]]
+                case["_ref_out"] = reference(task, inputs64)
+            if "_ref_grads" not in case:
+                case["_ref_grads"] = reference_grads(task, case["inputs"], case["needs"], case["grad_output"])
 
 
 def _case(task, g, kind, label, visible, dtype=torch.float64, device="cpu", needs=None, tol=None, **kw) -> dict:
     inputs = make_inputs(task, g, dtype, **kw)
     needs = list(needs) if needs is not None else default_needs(task, inputs)
-    out = reference(task, [x.double() if differentiable(x) else x for x in inputs]).to(dtype)
+    ref = reference(task, [x.double() if differentiable(x) else x for x in inputs])
     case = {"task": task, "kind": kind, "label": label, "visible": visible, "inputs": inputs,
-            "needs": needs, "grad_output": _grad_output(g, out), "device": device, "dtype": str(dtype)}
+            "needs": needs, "grad_output": _grad_output(g, ref.to(dtype)), "device": device, "dtype": str(dtype)}
+    if kind != "gradcheck":
+        case["_ref_out"] = ref  # the float64 reference output (a parent-only key: never sent)
     if tol is not None:
         case["tol"] = [float(t) for t in tol]  # tighter than the dtype's (an accuracy case)
     return case
@@ -64,26 +69,58 @@ def make_cases(assignment: Assignment, seed: int, visible_only: bool, devices: t
     """All cases per task: visible ones from the public seed, hidden ones from ``seed``."""
     cases: dict[str, list[dict]] = {t.name: [] for t in assignment.tasks}
     for task, visible, tag, g in streams(assignment, seed, visible_only, public_seed):
-        name, todo = task.name, cases[task.name]
-        n64, n32 = (2, 1) if visible else (4, 2)
-        todo += [_case(name, g, "main", f"{tag} random float64 #{i + 1}", visible) for i in range(n64)]
-        todo += [_case(name, g, "main", f"{tag} random float32 #{i + 1}", visible, dtype=torch.float32)
-                 for i in range(n32)]
-        if not visible:
-            for dev in devices:
-                if dev != "cpu":
-                    todo += [_case(name, g, "main", f"{tag} {dev} {dt}", visible, dtype=dt, device=dev)
-                             for dt in (torch.float64, torch.float32)]
-        if not visible:  # one wide input: a loop over its elements stands out (compliance.py)
-            wide = SPECS[name].wide
-            todo.append(_case(name, g, "main", f"{tag} a wide input" + (f" {shape_text(wide['shape'])}"
-                                                                         if "shape" in wide else ""), visible, **wide))
-        todo += [_gradcheck_case(name, g, f"{tag} gradcheck #{i + 1}", visible) for i in range(1 if visible else 2)]
-        for label, opts in (*SPECS[name].edge_cases, *contract_cases(name, g, visible)):
-            todo.append(_case(name, g, "edge", f"{tag} {label}", visible, **opts))
-        for label, opts in SPECS[name].accuracy:
-            todo.append({**_case(name, g, "edge", f"{tag} {label}", visible, **opts), "accuracy": True})
+        if visible:
+            cases[task.name] += _visible(assignment.name, task.name, public_seed, g, tag)
+        else:
+            cases[task.name] += _task_cases(task.name, g, tag, visible, devices)
     return cases
+
+
+_VISIBLE: dict[tuple[str, str, int], list[dict]] = {}  # (assignment, task, public seed) -> its visible cases
+
+
+def _visible(assignment: str, task: str, public_seed: int, g: torch.Generator, tag: str) -> list[dict]:
+    """A task's visible cases with their references: the same for every submission (the public seed), so
+    drawn once per process (a batch's workers inherit them from the warm-up) and handed out as copies
+    whose tensors are clones, so that nothing one grading does to them reaches the next."""
+    key = (assignment, task, public_seed)
+    if key not in _VISIBLE:
+        made = _task_cases(task, g, tag, True, ("cpu",))
+        precompute({task: made})
+        _VISIBLE[key] = made
+    return [{k: _cloned(v) for k, v in c.items()} for c in _VISIBLE[key]]
+
+
+def _cloned(value):
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, list):
+        return [_cloned(v) for v in value]
+    return value
+
+
+def _task_cases(name: str, g: torch.Generator, tag: str, visible: bool, devices: tuple[str, ...]) -> list[dict]:
+    """One task's cases from one stream (``g``): its visible or its hidden ones."""
+    todo: list[dict] = []
+    n64, n32 = (2, 1) if visible else (4, 2)
+    todo += [_case(name, g, "main", f"{tag} random float64 #{i + 1}", visible) for i in range(n64)]
+    todo += [_case(name, g, "main", f"{tag} random float32 #{i + 1}", visible, dtype=torch.float32)
+             for i in range(n32)]
+    if not visible:
+        for dev in devices:
+            if dev != "cpu":
+                todo += [_case(name, g, "main", f"{tag} {dev} {dt}", visible, dtype=dt, device=dev)
+                         for dt in (torch.float64, torch.float32)]
+    if not visible:  # one wide input: a loop over its elements stands out (compliance.py)
+        wide = SPECS[name].wide
+        todo.append(_case(name, g, "main", f"{tag} a wide input" + (f" {shape_text(wide['shape'])}"
+                                                                     if "shape" in wide else ""), visible, **wide))
+    todo += [_gradcheck_case(name, g, f"{tag} gradcheck #{i + 1}", visible) for i in range(1 if visible else 2)]
+    for label, opts in (*SPECS[name].edge_cases, *contract_cases(name, g, visible)):
+        todo.append(_case(name, g, "edge", f"{tag} {label}", visible, **opts))
+    for label, opts in SPECS[name].accuracy:
+        todo.append({**_case(name, g, "edge", f"{tag} {label}", visible, **opts), "accuracy": True})
+    return todo
 
 
 # ----------------------------------------------------------------------------------------------

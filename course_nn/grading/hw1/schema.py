@@ -7,6 +7,8 @@ fails its case before any check reads it.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from course_nn.grading.schema import (
     Bool,
     Int,
@@ -41,7 +43,7 @@ ESCAPED = Record({"error": TEXT}, {"stage": SHORT, "tampered": Strings()})
 
 
 def _direct(n_inputs: int) -> Record:
-    per_input = Items(Maybe(Tensor()), length=n_inputs)
+    per_input = Items(Bool(), length=n_inputs)  # whether the call changed each input in place
 
     def counts_agree(d: dict) -> str | None:
         grads, n = d.get("grads"), d["n_grads"]
@@ -57,9 +59,10 @@ def _direct(n_inputs: int) -> Record:
          "n_grads": Int(-1, 1 << 16), "error_forward": TEXT, "error_backward": TEXT, "exc_forward": SHORT,
          "exc_backward": SHORT, "not_implemented": Bool(), "ctx_tensor_attrs": Strings(64),
          "saved_count": Int(0, 1 << 16)},
-        {"ops_forward": Strings(), "ops": Strings(), "inputs_after_forward": per_input, "out_device": SHORT,
-         "grad_types": Items(SHORT, MAX_INPUTS), "grad_devices": Items(SHORT, MAX_INPUTS), "inputs_after": per_input,
-         "grad_output_after": Maybe(Tensor()), "watch_forward": WATCH, "watch_backward": WATCH},
+        {"ops_forward": Strings(), "ops": Strings(), "changed_forward": per_input, "out_device": SHORT,
+         "grad_types": Items(SHORT, MAX_INPUTS), "grad_devices": Items(SHORT, MAX_INPUTS),
+         "changed_backward": per_input, "grad_output_changed": Bool(), "watch_forward": WATCH,
+         "watch_backward": WATCH},
         counts_agree)
 
 
@@ -82,9 +85,15 @@ def _gradcheck(n_inputs: int, n_points: int) -> Record:
 def result_schema(case) -> Schema:
     """The schema of ``case``'s result: the probe's record for its kind, or one of the two records
     that stand for no result (a missing class, an exception that escaped the probe)."""
-    n_inputs = len(case["inputs"])
-    if case["kind"] == "gradcheck":
-        probed = Record({"gradcheck": _gradcheck(n_inputs, len(case["points"]))}, {"tampered": Strings()})
+    return _schema(case["kind"] == "gradcheck", len(case["inputs"]),
+                   len(case["points"]) if case["kind"] == "gradcheck" else 0)
+
+
+@lru_cache(maxsize=256)
+def _schema(gradcheck: bool, n_inputs: int, n_points: int) -> Schema:
+    """Built once per shape of case (the nodes are immutable): a grading has a few, a class the same few."""
+    if gradcheck:
+        probed = Record({"gradcheck": _gradcheck(n_inputs, n_points)}, {"tampered": Strings()})
     else:
         probed = Record({"direct": _direct(n_inputs)}, {"apply": APPLY, "tampered": Strings()})
     return OneOf((probed, MISSING, ESCAPED))

@@ -33,10 +33,17 @@ def _dotted_name(node: ast.AST) -> str:
     return ".".join(reversed(parts))
 
 
-def _flagged(name: str, key: str) -> bool:
-    if key == "solutions":  # any mention: an import, an attribute, a path in a string
-        return key in name
-    return name == key or name.startswith(key + ".")
+_ORDER = {key: i for i, key in enumerate(SUSPICIOUS)}
+
+
+def _keys(name: str) -> list[str]:
+    """The keys ``name`` is flagged for, in SUSPICIOUS's order: those it equals or extends by a dotted part
+    (the name itself and its dotted prefixes), and "solutions" wherever it appears."""
+    parts = name.split(".")
+    found = {p for p in (".".join(parts[:i]) for i in range(1, len(parts) + 1)) if p in _ORDER}
+    if "solutions" in name:
+        found.add("solutions")
+    return sorted(found, key=_ORDER.__getitem__)
 
 
 def review_flags(source: str, assignment: Assignment) -> dict[str, list[str]]:
@@ -64,13 +71,12 @@ def review_flags(source: str, assignment: Assignment) -> dict[str, list[str]]:
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "solutions" in node.value:
             names = ["solutions"]
         for name in names:
-            for key, text in SUSPICIOUS.items():
-                if _flagged(name, key):
-                    line = getattr(node, "lineno", 0)
-                    owner = next((t for a, b, t in owners if a <= line <= b), "*")
-                    entry = f"line {line}: {text} (`{name}`)"
-                    if entry not in flags.setdefault(owner, []):
-                        flags[owner].append(entry)
+            for key in _keys(name):
+                line = getattr(node, "lineno", 0)
+                owner = next((t for a, b, t in owners if a <= line <= b), "*")
+                entry = f"line {line}: {SUSPICIOUS[key]} (`{name}`)"
+                if entry not in flags.setdefault(owner, []):
+                    flags[owner].append(entry)
     return flags
 
 

@@ -26,11 +26,19 @@ def depth(tree: ast.AST) -> int:
     return deepest
 
 
+_LAST: list = [None, None]  # the source object parsed last and its tree: the gate and the flags of one grading
+
+
 def parse(source: str) -> ast.Module:
     """The tree the child will run. The child compiles ``source`` as UTF-8 bytes, and Python honours a
     ``coding:`` line in bytes: a file whose bytes read differently from its text (a UTF-7 line that
     turns a comment into code) is refused, so the gate and the child always see the same program.
-    Raises SyntaxError (the child reports it) or ValueError (not checkable)."""
+    Raises SyntaxError (the child reports it) or ValueError (not checkable).
+
+    The same ``source`` object parsed twice in a row (the gate, then the review flags of one grading)
+    is parsed once: the tree is only read. Another object, even of equal text, is parsed again."""
+    if _LAST[0] is source:
+        return _LAST[1]
     try:
         compiled = ast.parse(source.encode("utf-8"))  # a SyntaxError here is the child's too
     except (RecursionError, MemoryError) as err:  # the parser's own limits (MemoryError: its stack)
@@ -40,11 +48,24 @@ def parse(source: str) -> ast.Module:
     if depth(compiled) > MAX_DEPTH:
         raise ValueError(f"the file nests expressions more than {MAX_DEPTH} levels deep: split them into "
                          "named steps")
-    try:
-        same = ast.dump(ast.parse(source)) == ast.dump(compiled)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        same = False
-    if not same:
-        raise ValueError("the file declares an encoding (a `coding:` line) under which Python reads it "
-                         "differently from the text graded: delete that line and save the file as UTF-8")
+    if _may_declare_encoding(source):
+        try:
+            same = ast.dump(ast.parse(source)) == ast.dump(compiled)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            same = False
+        if not same:
+            raise ValueError("the file declares an encoding (a `coding:` line) under which Python reads it "
+                             "differently from the text graded: delete that line and save the file as UTF-8")
+    _LAST[:] = [source, compiled]
     return compiled
+
+
+def _may_declare_encoding(source: str) -> bool:
+    """Whether the bytes could be read other than as the text's UTF-8: Python looks for a byte-order mark
+    and for ``coding[:=]`` in the first two lines only. Without either, the bytes are read as UTF-8 and
+    both parses see the same characters, so comparing the two trees can be skipped. The test is wider
+    than Python's: any ``\r`` in those lines (a line end Python knows that ``\n`` does not find) or any
+    ``coding`` there at all takes the comparison."""
+    end = source.find("\n", source.find("\n") + 1)
+    head = source if end < 0 else source[:end]
+    return source.startswith("\ufeff") or "coding" in head or "\r" in head
