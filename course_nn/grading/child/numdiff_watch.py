@@ -197,6 +197,7 @@ class _Watch:
 
     def __init__(self, inputs: list[_Input], exits: bool = False, flow: Flow | None = None):
         self.inputs, self.perturbed, self._done = inputs, set(), set()
+        self._held: list = []  # the tensors compared, held so no address in _done is reused this call
         self.complex, self.produced, self.ops, self._compared = False, 0, 0, 0
         self.exits, self.left_elements, self.left_ways = exits, 0, set()
         self.flow = flow if flow is not None else Flow()
@@ -315,6 +316,7 @@ class _Watch:
         if key in self._done:
             return
         self._done.add(key)
+        self._held.append(t)
         head = None
         for inp in self.inputs:
             if inp.index in self.perturbed or numel != inp.numel or \
