@@ -203,10 +203,10 @@ def test_the_flow_follows_values_brought_into_torch_from_forward_to_backwards_gr
 
     def forward():
         kept["out"] = torch.from_numpy(np.tanh(x.numpy()))  # forward's output, computed in numpy
-        kept["derivative"] = torch.tensor(np.full((3, 4), 0.25)) * 0.5  # brought in, then computed on
+        kept["derivative"] = torch.tensor(np.linspace(0.1, 0.9, 12).reshape(3, 4)) * 0.5  # brought in, computed on
         buffer = np.zeros(24)
         big = torch.from_numpy(buffer)  # zeros (data, not an origin) ...
-        buffer[:] = 0.75  # ... until numpy writes into the memory they share
+        buffer[:] = np.linspace(1.5, 2.5, 24)  # ... until numpy writes into the memory they share
         kept["view_out"], kept["rest"] = big[:12], big[12:]  # an "output" sharing a larger buffer
         kept["constant"] = torch.tensor(2.0, dtype=torch.float64)
         return kept["out"]
@@ -214,7 +214,7 @@ def test_the_flow_follows_values_brought_into_torch_from_forward_to_backwards_gr
     probe_hw1._recorded(set(), True, forward, fwd)
     flow.forward_output(kept["out"])
     flow.forward_output(kept["view_out"])
-    assert flow.size(kept["out"]) == 0 and flow.size(kept["derivative"]) == 12
+    assert flow.size(kept["out"]) == 0 and flow.size(kept["derivative"]) == 12 + 1
     assert flow.size(kept["rest"]) == 24 and flow.size(kept["constant"]) == 1
 
     bwd = probe_hw1._Watch(probe_hw1.watched_inputs([x]), exits=True, flow=flow)
@@ -230,7 +230,7 @@ def test_the_flow_follows_values_brought_into_torch_from_forward_to_backwards_gr
     flow.returned(grads)
     came = bwd.report()["entered_torch"]
     assert came["elements"] == 6 and came["numbers"] == 6 + 1, came  # six written numbers, then 3.0
-    assert [flow.size(g) for g in grads] == [6, 12, 1, 0]
+    assert [flow.size(g) for g in grads] == [6, 12 + 1, 1, 1]  # (0.5 and 3.0: one origin each)
     assert came["tainted_grads"] == 1  # only the one holding as many outside values as elements
     assert "entered_torch" not in fwd.report()
 
@@ -239,4 +239,4 @@ def test_integer_labels_read_as_a_list_are_not_counted_as_values_leaving_torch()
     labels, x = torch.tensor([0, 2, 1]), torch.randn(3, 4, dtype=torch.float64)
     watch = probe_hw1._Watch(probe_hw1.watched_inputs([x]), exits=True)
     probe_hw1._recorded(set(), True, lambda: (labels.tolist(), x * 2)[1], watch)
-    assert watch.report()["left_torch"] == {"elements": 0, "ways": []}
+    assert watch.report()["left_torch"] == {"elements": 0, "ways": [], "questions": 0}

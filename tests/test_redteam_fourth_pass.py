@@ -42,35 +42,36 @@ def _open(reason: str):
     return pytest.mark.xfail(strict=True, reason=reason)
 
 
+# Each hole this pass found, closed in child/numdiff_watch.py: a float's bits read as integers on their
+# way out (view to an integer dtype) and integers brought in (origins of their distinct values); yes/no
+# reads counted (`__bool__`, `__index__`: eight per element is bit-by-bit, not an element loop); a Python
+# number handed to any op is an origin its results carry; the output's low bits read in backward through
+# an integer view.
 HOSTILE = [
-    pytest.param("rt4_numdiff_int_bits_out_small_ints_in", id="int-bits-out-small-ints-in", marks=_open(
-        "values leave as integers that are not a view of the float (x.view(int64) + 0, then .tolist(): counted "
-        "as labels) and come back as integers below 2**20 (not carried): nothing floating crosses the border")),
-    pytest.param("rt4_numdiff_bool_bits_out_planes_in", id="bool-questions-out-zero-one-planes-in", marks=_open(
-        "values leave one bit at a time through Tensor.__bool__ (not counted) and come back as 0.0/1.0 bit "
-        "planes (a mask to the grader), rebuilt with a matrix-vector product")),
-    pytest.param("rt4_numdiff_forward_scalar_arithmetic", id="forward-python-numbers-as-op-arguments", marks=_open(
-        "forward may read its input as Python floats, and a number handed to an op in forward (zero + s) is "
-        "neither counted nor followed (only full/fill_ and lift_fresh are): the stacked slopes are saved clean")),
-    pytest.param("rt4_numdiff_slope_in_output_low_bits", id="slope-in-output-low-bits", marks=_open(
-        "forward's own output is exempt, and its lowest 31 bits carry the numpy slope inside forward's "
-        "tolerance (only when the input requires grad, so gradcheck's forward-only values are clean)")),
+    pytest.param("rt4_numdiff_int_bits_out_small_ints_in", id="int-bits-out-small-ints-in"),
+    pytest.param("rt4_numdiff_bool_bits_out_planes_in", id="bool-questions-out-zero-one-planes-in"),
+    pytest.param("rt4_numdiff_forward_scalar_arithmetic", id="forward-python-numbers-as-op-arguments"),
+    pytest.param("rt4_numdiff_slope_in_output_low_bits", id="slope-in-output-low-bits"),
 ]
 
+# The false positives it found, fixed: what forward computes in torch from its own numpy output is clean
+# (the output's origins are dropped everywhere when forward returns); an origin counts its distinct values.
 FAIR = [
-    pytest.param("rt4_fair_numpy_sigmoid_caches_slope", id="numpy-forward-slope-from-output-in-torch", marks=_open(
-        "s * (1 - s) and the mask (out > 0) are computed in torch from forward's numpy output before forward "
-        "returns: they inherit the output's origin, which forward_output clears only for the output's own "
-        "storage")),
-    pytest.param("rt4_fair_numpy_constant_table", id="numpy-constant-table-saved", marks=_open(
-        "np.full(shape, 2/n) is one constant, but a table brought in is an origin of its size, as large as the "
-        "gradient")),
-    pytest.param("rt4_fair_tolist_sanity_check", id="tolist-only-for-an-assertion", marks=_open(
-        "x.tolist() counts every element as taken out, though nothing taken out comes back into torch")),
+    pytest.param("rt4_fair_numpy_sigmoid_caches_slope", id="numpy-forward-slope-from-output-in-torch"),
+    pytest.param("rt4_fair_numpy_constant_table", id="numpy-constant-table-saved"),
     pytest.param("rt4_fair_debug_prints", id="debug-prints-and-f-strings"),
     pytest.param("rt4_fair_item_in_element_loop", id="scalar-upstream-item-read-per-element"),
     pytest.param("rt4_fair_border_habits", id="numpy-mask-shape-ints-numpy-targets-row-scale"),
 ]
+
+
+def test_tolist_of_a_saved_tensor_in_backward_is_held_to_the_rule(tmp_path):
+    # The policy (handout rule 2): the grader cannot tell a check on .tolist()'s values from arithmetic on
+    # them, so backward taking its inputs' values out costs that Function; torch.isfinite(x).all() does not.
+    result = _grade(tmp_path, "rt4_fair_tolist_sanity_check")
+    comp = next(o for o in result.outcomes if o.task == "Square" and o.category == "compliance")
+    assert comp.fraction == 0 and "`.tolist()`" in comp.lines[0], comp.lines
+    assert result.score < HW1.total_points
 
 
 @pytest.mark.parametrize("name", HOSTILE)

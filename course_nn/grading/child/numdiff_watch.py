@@ -22,8 +22,6 @@ ONE = frozenset({"item", "__float__", "__int__", "__complex__"})
 # The aten ops that wrap outside data (a numpy array, a list, a Python number) as a new tensor:
 # torch.tensor, as_tensor, asarray, from_numpy, Tensor(...), new_tensor, x[i] = 0.5, x * ndarray.
 ENTRY = frozenset({"lift_fresh", "lift_fresh_copy", "lift"})
-# The aten ops that turn a Python number into a tensor's values (torch.full, new_full, x.fill_(v)).
-NUMBERED = frozenset({"full", "full_like", "new_full", "fill", "fill_", "scalar_tensor"})
 FLOATS = 4096  # distinct Python numbers remembered in one call: a numerical loop has long been seen by then
 
 
@@ -85,21 +83,23 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return bool(((a == b) | (a.isnan() & b.isnan())).all()) if a.is_floating_point() else torch.equal(a, b)
 
 
-BITS = 1 << 20  # an integer tensor brought in with entries this large can carry a float's bits, not labels
+QUESTIONS = frozenset({"__bool__", "__index__"})  # one yes/no (or one integer) out of torch per call
 
 
 class Flow:
     """Values from outside torch in one case, shared by forward's watch and backward's.
 
-    Each tensor made from outside data (``aten.lift_fresh``; a number given to ``full``/``fill_``; a
-    float reinterpreted from integer bits; memory numpy wrote into through ``.numpy()``) is an origin
-    of its size (one per distinct number). ``tainted`` maps a storage's memory interval (address,
+    Each tensor made from outside data (``aten.lift_fresh``, floats and integers; a Python number
+    handed to any op; a float reinterpreted from integer bits; memory numpy wrote into through
+    ``.numpy()``) is an origin of its size (a constant table counts one; one origin per distinct
+    Python number). ``tainted`` maps a storage's memory interval (address,
     bytes) to the origins of the values in it: views share a storage, storages that overlap share
     their origins, an op's results take the union of its arguments' origins, an in-place write adds to
     what the storage held. The storage objects are held so no address is reused while the case runs.
-    Not origins: tensors whose values are all 0 or 1 (one-hot rows, masks) and copies of an input. Forward may
-    compute its output in numpy (that is allowed): the output's own interval is cleared when forward
-    returns. ``entered``: elements brought in during backward; ``floats``: the distinct Python numbers
+    Not origins: tensors whose values are all 0 or 1 (one-hot rows, masks) and copies of an input.
+    Forward may compute its output in numpy (that is allowed): when forward returns, the output's own
+    origins are dropped everywhere (what forward computed from its output in torch is clean too),
+    unless they hold more values than the output. ``entered``: elements brought in during backward; ``floats``: the distinct Python numbers
     backward gave torch.
     """
 
@@ -108,13 +108,19 @@ class Flow:
         self.sizes: list[int] = []
         self.numbers: dict[float, int] = {}
         self.exposed: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.foreign: set[tuple[int, int]] = set()  # intervals of memory torch's allocator did not give
         self.entered = 0
         self.floats: set[float] = set()
         self.tainted_grads = 0
 
     def enter(self, t: torch.Tensor) -> None:
-        self.sizes.append(t.numel())
+        """A new origin of ``t``'s size (a constant table, every value the same, counts as one)."""
+        flat = t.detach().reshape(-1)
+        self.sizes.append(1 if flat.numel() > 1 and bool((flat == flat[0]).all()) else flat.numel())
         self._mark(t, frozenset((len(self.sizes) - 1,)))
+        found = _storage(t)
+        if found is not None:
+            self.foreign.add(found[1])
 
     def number(self, value: float) -> int:
         """The origin of one Python number (the same number is one origin however often it comes)."""
@@ -136,9 +142,9 @@ class Flow:
             return frozenset()
         (start, size), hit = found[1], self.tainted.get(found[1])
         out = hit[1] if hit else frozenset()
-        for (a, n), (_st, o) in self.tainted.items():  # another storage over the same memory
-            if a < start + size and start < a + n and (a, n) != (start, size):
-                out = out | o
+        for a, n in self.foreign:  # another storage over the same memory (only memory from outside
+            if a < start + size and start < a + n and (a, n) != (start, size) and (a, n) in self.tainted:
+                out = out | self.tainted[(a, n)][1]  # torch can share: its allocator never overlaps)
         return out
 
     def follow(self, args: tuple, out) -> None:
@@ -173,8 +179,17 @@ class Flow:
         with torch._C.DisableTorchFunction():
             self.written()
             found = _storage(out) if _is_tensor(out) else None
-            if found is not None and found[1][1] == out.numel() * out.element_size():
-                self.tainted.pop(found[1], None)
+            if found is None or found[1][1] != out.numel() * out.element_size() or found[1] not in self.tainted:
+                return
+            own = self.tainted[found[1]][1]
+            if sum(self.sizes[i] for i in own) > out.numel():
+                return  # more outside values than the output holds: not only the output's
+            for key, (st, origins) in list(self.tainted.items()):
+                rest = origins - own
+                if rest:
+                    self.tainted[key] = (st, rest)
+                else:
+                    del self.tainted[key]
 
     def returned(self, grads) -> None:
         """Backward's gradients: how many hold at least as many outside values as elements."""
@@ -199,14 +214,14 @@ class _Watch:
         self.inputs, self.perturbed, self._done = inputs, set(), set()
         self._held: list = []  # the tensors compared, held so no address in _done is reused this call
         self.complex, self.produced, self.ops, self._compared = False, 0, 0, 0
-        self.exits, self.left_elements, self.left_ways = exits, 0, set()
+        self.exits, self.left_elements, self.left_ways, self.questions = exits, 0, set(), 0
         self.flow = flow if flow is not None else Flow()
 
     def left(self, name: str, args: tuple) -> None:
         """A torch function called from the Function's code: memory handed to numpy is watched for
         writes (both phases); in backward, counted when it takes values out of torch (a whole tensor of
         floating values or of a float's bits, one number, one formatted number)."""
-        if name not in WHOLE and name not in ONE and name != "__format__":
+        if name not in WHOLE and name not in ONE and name not in QUESTIONS and name != "__format__":
             return
         try:  # watching must never change what the submission's code does
             t = args[0] if isinstance(args[0], torch.Tensor) else None
@@ -216,6 +231,9 @@ class _Watch:
                 return
             if name == "__format__" and not (len(args) > 1 and args[1]):
                 return  # f"{x}" prints; a format spec (".17g") reads a number's digits
+            if name in QUESTIONS:
+                self.questions += 1  # an element loop asks one or two per element; bit by bit asks dozens
+                return
             if name in WHOLE and t is not None:
                 base = t._base if t._base is not None else t
                 if not t.is_floating_point() and not base.is_floating_point():
@@ -230,12 +248,8 @@ class _Watch:
     def flow_op(self, name: str, args: tuple, out) -> None:
         """One aten op (``name`` without overload): values coming into torch, and where they go."""
         flow = self.flow
-        if name not in ENTRY and name not in NUMBERED and name != "view" and not flow.tainted \
-                and not flow.exposed:  # most ops: only the numbers they were handed
-            if self.exits:
-                for a in args:
-                    if type(a) is float:
-                        self._number(a)
+        if name not in ENTRY and name != "view" and not flow.tainted and not flow.exposed \
+                and not any(type(a) is float for a in args):  # most ops: nothing from outside
             return
         try:  # watching must never change what the submission's code does
             with torch._C.DisableTorchFunction():  # the watch's own calls stay out of the function recorder
@@ -260,25 +274,29 @@ class _Watch:
                     if out.numel() == 1 and out.is_floating_point():
                         self._number(float(out.detach().reshape(-1)[0]))
             return
-        if name == "view" and _is_tensor(out) and out.is_floating_point() and _is_tensor(args[0]) \
-                and not args[0].is_floating_point():  # integer bits read as floats
-            flow.enter(out)
-            flow.entered += out.numel() if self.exits else 0
-            return
-        if name in NUMBERED and _is_tensor(out):
-            numbers = [flow.number(a) for a in args if type(a) is float and a not in (0.0, 1.0)]
-            if numbers:
-                flow._mark(out, frozenset(numbers))
+        if name == "view" and _is_tensor(out) and _is_tensor(args[0]) \
+                and out.is_floating_point() != args[0].is_floating_point():
+            if out.is_floating_point():  # integer bits read as floats
+                flow.enter(out)
+                flow.entered += out.numel() if self.exits else 0
+                return
+            if self.exits:  # a float's bits read as an integer: on their way out
+                self.left_elements += out.numel()
+                self.left_ways.add("view(int)")
+        numbers = [flow.number(a) for a in args if type(a) is float and a not in (0.0, 1.0)]
+        if numbers:  # a Python number handed to an op: its results carry it
+            for t in ([out] if isinstance(out, torch.Tensor) else _leaves(out, [])):
+                flow._mark(t, frozenset(numbers))
         if flow.tainted:
             flow.follow(args, out)
 
     def _carries(self, t: torch.Tensor) -> bool:
-        """Whether values brought in could carry a derivative: not all 0 or 1 (one-hot rows, masks),
-        not integers small enough to be labels or indices, not a copy of an input."""
-        if not t.is_floating_point():
-            return t.numel() > 0 and not t.is_complex() and int(t.abs().max()) >= BITS
+        """Whether values brought in could carry a derivative: not all 0 or 1 (one-hot rows, masks), not
+        a copy of an input (integer labels do count: few distinct values, a small origin)."""
         if t.numel() >= 2 and bool(((t == 0) | (t == 1)).all()):  # (one number at a time still counts)
             return False
+        if not t.is_floating_point():
+            return t.numel() > 0 and not t.is_complex()  # labels are few distinct values: a small origin
         flat = t.detach().to("cpu", torch.float64).reshape(-1)
         return not any(inp.numel == flat.numel() and _same(flat, inp.stats()[1]) for inp in self.inputs)
 
@@ -334,7 +352,8 @@ class _Watch:
     def report(self) -> dict:
         found = {"complex": self.complex, "perturbed": sorted(self.perturbed), "produced": self.produced, "ops": self.ops}
         if self.exits:
-            found["left_torch"] = {"elements": self.left_elements, "ways": sorted(self.left_ways)}
+            found["left_torch"] = {"elements": self.left_elements, "ways": sorted(self.left_ways),
+                                   "questions": self.questions}
             found["entered_torch"] = {"elements": self.flow.entered, "numbers": len(self.flow.floats),
                                       "tainted_grads": self.flow.tainted_grads}
         return found

@@ -124,6 +124,9 @@ OUTSIDE_NO_CREDIT = ("the grader can only check a derivative computed with tenso
                      "(numpy in forward is fine)")
 
 
+QUESTIONS = 8  # yes/no reads (`if x[i] > 0`) per element: an element loop asks one or two, bit by bit dozens
+
+
 def _differentiable(case: dict) -> int:
     """Elements of the floating inputs this case differentiates (those that need a gradient)."""
     needs = list(case.get("needs") or [])
@@ -138,6 +141,8 @@ def _crossings(case: dict, w: dict) -> list[str]:
     left, came = w.get("left_torch"), w.get("entered_torch") or {}
     if left and left["elements"] >= enough:
         ways.append("it takes its values out of torch (" + ", ".join(f"`.{m}()`" for m in left["ways"]) + ")")
+    if left and left.get("questions", 0) >= QUESTIONS * enough:
+        ways.append("it reads its values out of torch one yes/no question at a time (`if` on tensor elements)")
     if came.get("elements", 0) >= enough:
         ways.append("it brings values computed outside torch into its gradient (`torch.tensor`, "
                     "`torch.from_numpy`, ...)")

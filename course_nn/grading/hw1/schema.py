@@ -29,7 +29,7 @@ SHORT = Str(200)  # kinds, devices, exception type names
 # What the recorders saw of numerical differentiation in one call (see child/numdiff_watch.py); backward's
 # watch adds the elements its code took out of torch (to numpy or Python numbers) and the methods that did,
 # and what came in: elements, distinct Python numbers, and gradients built from outside values.
-LEFT_TORCH = Record({"elements": Int(0), "ways": Strings(16)})
+LEFT_TORCH = Record({"elements": Int(0), "ways": Strings(16)}, {"questions": Int(0)})
 ENTERED_TORCH = Record({"elements": Int(0), "numbers": Int(0), "tainted_grads": Int(0, MAX_INPUTS)})
 WATCH = Record({"complex": Bool(), "perturbed": Items(Int(0, MAX_INPUTS), MAX_INPUTS), "produced": Int(0),
                 "ops": Int(0)}, {"left_torch": LEFT_TORCH, "entered_torch": ENTERED_TORCH})
