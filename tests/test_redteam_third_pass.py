@@ -53,10 +53,12 @@ HOSTILE = [
     # treats as data (a mask), like the analytic [z > 0]; the residual is in docs/security.md.
     pytest.param("rt3_numdiff_forward_full_numbers", ("Square",), id="forward-torch-full-per-number"),
     pytest.param("rt3_numdiff_output_alias_clears_taint", None, id="output-alias-clears-taint"),
-    pytest.param("rt3_numdiff_stacked_nudges", None, id="stacked-nudges-torch-only", marks=_open(
-        "x ± h exists only inside torch.stack([x, x]) + steps, and the steps (|x| + 1, 1e-3·|z| to the left) "
-        "are neither small nor uniform: the nudge watch does not see them, and a square's central difference "
-        "and a never-straddling ReLU step are exact (docs/security.md, residuals)")),
+    # x ± h exists only inside torch.stack([x, x]) + steps: the watch compares each stacked copy too.
+    pytest.param("rt3_numdiff_stacked_nudges", ("ReLU",), id="stacked-nudges-torch-only"),
+    pytest.param("rt3_numdiff_stacked_nudges", ("Square",), id="stacked-square-any-step", marks=_open(
+        "Square's step |x| + 1 is neither small nor uniform, so the stacked copy is no nudge the watch knows, "
+        "and a square's central difference (a² - b²) / (a - b) = a + b is exact at any step: the values are "
+        "the analytic derivative's (docs/security.md, residuals)")),
     pytest.param("rt3_numdiff_bool_mask_relu", None, id="bool-mask-from-numpy", marks=_open(
         "a 0/1 mask brought in from numpy is data to the grader (one-hot rows and masks are honest); a "
         "slope measured without straddling the kink is exactly the analytic mask (docs/security.md)")),

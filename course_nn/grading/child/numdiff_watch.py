@@ -83,6 +83,7 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return bool(((a == b) | (a.isnan() & b.isnan())).all()) if a.is_floating_point() else torch.equal(a, b)
 
 
+STACKED = (2, 3, 4)  # copies of an input stacked into one tensor that the watch also compares, copy by copy
 QUESTIONS = frozenset({"__bool__", "__index__"})  # one yes/no (or one integer) out of torch per call
 
 
@@ -320,11 +321,18 @@ class _Watch:
             if inplace:
                 outs += [t._base for t in outs if t._base is not None]
             sizes = {inp.numel for inp in self.inputs}
-            candidates = [t for t in outs if t.numel() in sizes and t.is_floating_point() and not t.is_complex()]
+            candidates = [t for t in outs if t.is_floating_point() and not t.is_complex()
+                          and (t.numel() in sizes or any(t.numel() == k * n for n in sizes for k in STACKED))]
             if candidates:
                 with torch._C.DisableTorchFunction():  # the checks' own ops stay out of the function recorder
                     for t in candidates:
-                        self._check(t)
+                        if t.numel() in sizes:
+                            self._check(t)
+                        else:  # x ± h stacked into one tensor (torch.stack([x, x]) + steps): each copy
+                            for k in STACKED:
+                                if t.numel() % k == 0 and t.numel() // k in sizes:
+                                    for chunk in t.detach().reshape(k, -1):
+                                        self._check(chunk)
         except Exception:  # noqa: BLE001 - an odd tensor (inference mode, a device without data) is not watched
             pass
 
