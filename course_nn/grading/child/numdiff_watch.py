@@ -1,19 +1,21 @@
 """The child's watch for numerical differentiation in one call of a hw1 Function (used by probe_hw1).
 
 Standard library and torch only; it decides nothing. Every aten op's result passes through ``see``
-and ``flow`` (from the dispatch recorder), and every torch function that takes values out of torch passes
-through ``left`` (from the function recorder, in backward only): the parent judges the report
+and ``flow_op`` (from the dispatch recorder), and every torch function that hands values to numpy or
+Python passes through ``left`` (from the function recorder; counted in backward): the parent judges the report
 (grading/hw1/compliance.py), with the schema in grading/hw1/schema.py.
 
 Arithmetic in numpy or on Python numbers reaches no recorder, so what can be seen of it is where values
 cross torch's border: taken out (``left``), or brought in (``flow``: every tensor made from a numpy
 array, a list or a Python number is born in ``aten.lift_fresh``; a number handed to an op arrives as an
-argument). ``Flow`` follows what came in through the ops that use it, from forward into backward.
+argument; numpy may write into memory ``.numpy()`` shared). ``Flow`` follows what came in through the
+ops that use it, from forward into backward.
 """
 
 from __future__ import annotations
 
 import torch
+from torch.utils._python_dispatch import _disable_current_modes
 
 # Tensor methods that hand values to numpy or Python (all reach __torch_function__), and how many
 # elements each takes: the whole tensor, or one number.
@@ -100,8 +102,8 @@ class Flow:
     Not origins: tensors whose values are all 0 or 1 (one-hot rows, masks) and copies of an input.
     Forward may compute its output in numpy (that is allowed): when forward returns, the output's own
     origins are dropped everywhere (what forward computed from its output in torch is clean too),
-    unless they hold more values than the output. ``entered``: elements brought in during backward; ``floats``: the distinct Python numbers
-    backward gave torch.
+    unless they hold more values than the output. ``entered``: elements brought in during backward;
+    ``floats``: the distinct Python numbers backward gave torch.
     """
 
     def __init__(self):
@@ -152,7 +154,7 @@ class Flow:
         """An op's results carry the outside values its tensor arguments carried."""
         found = frozenset().union(*(self.origins(t) for t in _leaves(list(args), [])))
         if found:
-            for t in ([out] if isinstance(out, torch.Tensor) else _leaves(out, [])):
+            for t in _leaves(out, []):
                 self._mark(t, found)
 
     def size(self, t: torch.Tensor) -> int:
@@ -161,8 +163,6 @@ class Flow:
 
     def expose(self, t: torch.Tensor) -> None:
         """``t``'s memory was handed to numpy (``.numpy()``, ``__array__``), which may write into it."""
-        from torch.utils._python_dispatch import _disable_current_modes
-
         with _disable_current_modes(), torch._C.DisableTorchFunction():
             if len(self.exposed) < 64 and t.is_floating_point():
                 self.exposed.append((t.detach(), t.detach().clone()))
@@ -206,8 +206,9 @@ class _Watch:
     copy nudged by a small step, in one element or all, or by one uniform shift or scale appeared),
     ``produced`` (values computed, views not counted: a loop that re-runs the Function per input element
     computes about numel² of them) and ``ops``; with ``exits`` (backward), ``left_torch``: the elements
-    taken out to numpy or Python numbers, where arithmetic no recorder sees could differentiate
-    numerically. No boundary: the parent's accuracy cases are that."""
+    taken out to numpy or Python numbers (and the yes/no reads), where arithmetic no recorder sees could
+    differentiate numerically, and ``entered_torch``: what came back in (the case's ``Flow``). No
+    boundary: the parent's accuracy cases are that."""
 
     LIMIT = 4000  # tensors compared in one call: a numerical loop has long been seen by then
 
@@ -249,22 +250,22 @@ class _Watch:
     def flow_op(self, name: str, args: tuple, out) -> None:
         """One aten op (``name`` without overload): values coming into torch, and where they go."""
         flow = self.flow
+        floats = [a for a in args if type(a) is float]  # Python numbers handed to the op
         if name not in ENTRY and name != "view" and not flow.tainted and not flow.exposed \
-                and not any(type(a) is float for a in args):  # most ops: nothing from outside
+                and not floats:  # most ops: nothing from outside
             return
         try:  # watching must never change what the submission's code does
             with torch._C.DisableTorchFunction():  # the watch's own calls stay out of the function recorder
-                self._flow(flow, name, args, out)
+                self._flow(flow, name, args, out, floats)
         except Exception:  # noqa: BLE001 - an odd value is not followed
             pass
 
-    def _flow(self, flow: Flow, name: str, args: tuple, out) -> None:
+    def _flow(self, flow: Flow, name: str, args: tuple, out, floats: list[float]) -> None:
         if flow.exposed:
             flow.written()
         if self.exits:
-            for a in args:
-                if type(a) is float:
-                    self._number(a)
+            for a in floats:
+                self._number(a)
         if name in ENTRY:
             if _is_tensor(out) and out.is_floating_point() and len(flow.exposed) < 64:
                 flow.exposed.append((out.detach(), out.detach().clone()))  # from_numpy shares numpy's memory
@@ -284,9 +285,9 @@ class _Watch:
             if self.exits:  # a float's bits read as an integer: on their way out
                 self.left_elements += out.numel()
                 self.left_ways.add("view(int)")
-        numbers = [flow.number(a) for a in args if type(a) is float and a not in (0.0, 1.0)]
+        numbers = [flow.number(a) for a in floats if a not in (0.0, 1.0)]
         if numbers:  # a Python number handed to an op: its results carry it
-            for t in ([out] if isinstance(out, torch.Tensor) else _leaves(out, [])):
+            for t in _leaves(out, []):
                 flow._mark(t, frozenset(numbers))
         if flow.tainted:
             flow.follow(args, out)
