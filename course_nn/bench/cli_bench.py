@@ -44,7 +44,7 @@ from course_nn.errors import UsageError
 from course_nn.files import write_json
 
 QUICK = {"pairs": 3, "warmup": 1, "block_seconds": 0.002, "grade_repeats": 1, "retries": 0}
-NOISY = 1.3  # same threshold as course_nn.bench.suite.NOISY (kept here so --help does not import torch)
+NOISY = 1.3  # same threshold as course_nn.bench.settings.NOISY (kept here so --help does not import torch)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -221,7 +221,8 @@ def run(args: argparse.Namespace) -> int:
     import torch  # heavy: only once the arguments are known to be good
 
     from course_nn.bench.models import load_functions
-    from course_nn.bench.suite import BenchConfig, run_bench
+    from course_nn.bench.settings import BenchConfig
+    from course_nn.bench.suite import run_bench
 
     if args.device == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda but torch.cuda.is_available() is False on this machine; use --device cpu")
