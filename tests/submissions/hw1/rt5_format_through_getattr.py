@@ -1,4 +1,4 @@
-# ruff: noqa: F821  (a part: the test appends it to the untouched stub, which imports Function)
+# ruff: noqa: F821, B009  (a part: the test appends it to the untouched stub, which imports Function)
 """Gate (hostile): `str.format` reads attributes by the names inside its template, so the gate admits
 `.format` only on a written-out template whose fields read nothing. Taken with getattr and a literal name,
 `getattr(TEMPLATE, "format")` is checked as a plain `x.format` on an unknown value, and the template's

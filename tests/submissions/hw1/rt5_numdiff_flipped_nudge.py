@@ -1,7 +1,7 @@
 """Numerical differentiation (hostile), torch only: backward nudges a *reversed* copy of the input (the
 same size as the input, but compared element by element against it, it is no nudge the watch knows) and
-reverses the difference quotient back. Square and ReLU use a relative step |x|/2 (never straddles the
-kink); Sigmoid differences log(1 + exp(-z)), accurate where sigmoid saturates."""
+reverses the difference quotient back. Square and ReLU use small steps (Square r (|x| + 1); ReLU r |z|, r = 1e-4 (float64) or 1e-2,
+which never straddles the kink); Sigmoid differences log(1 + exp(-z)), accurate where sigmoid saturates."""
 import torch
 from torch.autograd import Function
 
@@ -10,6 +10,11 @@ def _flipped_slope(f, x, h):
     flat, step = x.reshape(-1).flip(0), h.reshape(-1).flip(0)
     slope = (f(flat + step) - f(flat - step)) / (2 * step)
     return slope.flip(0).reshape(x.shape)
+
+
+def _rel(x):
+    """A relative step: small, and big enough for the dtype's rounding."""
+    return 1e-4 if x.dtype == torch.float64 else 1e-2
 
 
 def _softplus_neg(z):
@@ -25,7 +30,7 @@ class Square(Function):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output * _flipped_slope(lambda t: t * t, x, x.abs() / 2 + 1e-300)
+        return grad_output * _flipped_slope(lambda t: t * t, x, _rel(x) * (x.abs() + 1))
 
 
 class ReLU(Function):
@@ -37,7 +42,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad_output):
         (z,) = ctx.saved_tensors
-        slope = _flipped_slope(lambda t: t.clamp(min=0), z, z.abs() / 2 + 1e-300)
+        slope = _flipped_slope(lambda t: t.clamp(min=0), z, _rel(z) * z.abs() + 1e-300)
         return grad_output * torch.where(z == 0, torch.zeros_like(z), slope)
 
 

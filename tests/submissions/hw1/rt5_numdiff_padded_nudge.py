@@ -1,7 +1,7 @@
 """Numerical differentiation (hostile), torch only and vectorised: backward appends one spare element to
 the flattened input before adding the steps, so every nudged copy lives in a tensor of numel + 1 elements
 (never the input's size, nor 2-4 times it). Square and ReLU take a central difference with a relative step
-(|x|/2: never straddles ReLU's kink); Sigmoid measures the slope of log(1 + exp(-z)) by central
+(Square r (|x| + 1); ReLU r |z|, r = 1e-4 (float64) or 1e-2, which never straddles the kink); Sigmoid measures the slope of log(1 + exp(-z)) by central
 differences (accurate to ~1e-11 even where sigmoid saturates) and multiplies by sigmoid(z)."""
 import torch
 from torch.autograd import Function
@@ -14,6 +14,11 @@ def _padded_slope(f, x, h):
     up = f(torch.cat([flat, spare]) + torch.cat([step, spare]))[:-1]
     down = f(torch.cat([flat, spare]) - torch.cat([step, spare]))[:-1]
     return ((up - down) / (2 * step)).reshape(x.shape)
+
+
+def _rel(x):
+    """A relative step: small, and big enough for the dtype's rounding."""
+    return 1e-4 if x.dtype == torch.float64 else 1e-2
 
 
 def _softplus_neg(z):
@@ -29,7 +34,7 @@ class Square(Function):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output * _padded_slope(lambda t: t * t, x, x.abs() / 2 + 1e-300)
+        return grad_output * _padded_slope(lambda t: t * t, x, _rel(x) * (x.abs() + 1))
 
 
 class ReLU(Function):
@@ -41,7 +46,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad_output):
         (z,) = ctx.saved_tensors
-        slope = _padded_slope(lambda t: t.clamp(min=0), z, z.abs() / 2 + 1e-300)
+        slope = _padded_slope(lambda t: t.clamp(min=0), z, _rel(z) * z.abs() + 1e-300)
         return grad_output * torch.where(z == 0, torch.zeros_like(z), slope)
 
 
