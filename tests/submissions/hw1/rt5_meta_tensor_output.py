@@ -1,6 +1,5 @@
 """A mistake in one Function (robustness): CrossEntropy's forward returns its loss on the `meta` device
 (shape and dtype, no values). Only CrossEntropy is wrong; every other Function is the correct base's."""
-import torch
 from torch.autograd import Function
 
 
