@@ -209,6 +209,42 @@ def test_a_format_template_through_getattr_shows_no_frame_in_feedback(tmp_path):
     assert "'job'" not in shown and "run_case" not in shown, shown[:3000]
 
 
+# Attacks this pass tried that the gate refused (each appended to the untouched stub, refused as an escape).
+_PEEK = """
+class _Peek:
+    def __init__(self):
+        self.ctypes = None
+
+    def forward(self):
+        return self.ctypes
+
+"""
+HELD = {
+    "fullwidth-gi-frame": "def _g():\n    yield 1\n_f = _g().\uff47\uff49_frame\n",
+    "str-format-unbound": "def _g():\n    yield 1\n_s = str.format(\"{0.gi_frame}\", _g())\n",
+    "nested-format-spec": "def _g():\n    yield 1\n_s = \"{0:{1.gi_frame}}\".format(1, _g())\n",
+    "format-as-map-callable": "_s = list(map(str.format, [\"{0}\"], [1]))\n",
+    "template-in-variable": "_t = \"{0.real}\"\n_s = _t.format(1)\n",
+    "class-body-del-falls-to-global": _PEEK + "class _H:\n    _Peek = 0\n    del _Peek\n    got = [_Peek]\n",
+    "class-body-comprehension-scope": _PEEK + "class _H:\n    _Peek = 1\n    got = [x for x in [1] if _Peek]\n",
+    "classmethod-returns-cls": _PEEK + "class _Q(_Peek):\n    @classmethod\n    def me(cls):\n        return cls\n",
+    "self-rebound-by-nonlocal": _PEEK + ("class _Q(_Peek):\n    def me(self, o):\n        def inner():\n"
+                                         "            nonlocal self\n            self = o\n        inner()\n"
+                                         "        return self.ctypes\n"),
+    "getattr-listed-class-method": "_m = getattr(torch.nn.Module, \"state_dict\")\n",
+    "type-three-args": "_T = type(\"T\", (), {\"x\": 1})\n",
+}
+
+
+@pytest.mark.parametrize("snippet", list(HELD.values()), ids=list(HELD))
+def test_an_attack_the_gate_held_is_refused_at_its_own_lines(snippet):
+    stub = STUB1.read_text() + "\n\n"
+    source = stub + snippet
+    escapes = review.check(source, HW1).escapes
+    first = len(stub.splitlines()) + 1
+    assert escapes and all(v.line >= first for v in escapes), [v.text() for v in escapes]
+
+
 # ----------------------------------------------------------------------------------------------
 # The gradebook: a folder name is student text too (LMS exports name folders after the student). A cell
 # that starts with = + - @ is a formula to the spreadsheet the instructor opens the CSV in.
