@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from course_nn import paths, registry
 from course_nn.grading import engine
@@ -219,14 +220,19 @@ def test_an_unlucky_spiral_never_costs_a_correct_mlp_and_a_broken_one_still_fail
     assert any("test accuracy" in line and "below" in line for line in edge.lines), edge.lines
 
 
-# The MLP's data flow (issue 21): the Functions handed in must carry the computation. Each case's
-# stand-ins add a shift to their outputs and scale the gradients they send back; the parent checks
-# both, so calling .apply beside the real computation — even after learning the shift — earns nothing.
+# The MLP's data flow (issue 21): the Functions handed in must carry the computation. Every call of
+# the stand-ins adds a shift, drawn for that call and a function of its own input, to its output and
+# scales the gradients it sends back; the parent checks both, so calling .apply beside the real
+# computation — on zeros, on a probe, or on the real input with the result detached — earns nothing.
+OUTPUT_BESIDE = "the MLP's output does not go through the supplied functions"
+BACKWARD_BESIDE = "the MLP's backward pass does not go through the supplied functions"
 DECOYS = [
-    ("mlp_decoy_apply_calls", "the MLP's output does not go through the supplied functions"),
-    ("mlp_decoy_learns_the_shift", "the MLP's backward pass does not go through the supplied functions"),
+    ("mlp_decoy_apply_calls", OUTPUT_BESIDE),
+    ("mlp_decoy_learns_the_shift", OUTPUT_BESIDE),
     ("mlp_decoy_learns_the_gain", "the MLP ran a backward pass through the supplied functions"),
-    ("mlp_decoy_learns_the_gain_in_init", "the MLP ran a backward pass through the supplied functions"),
+    ("mlp_decoy_learns_the_gain_in_init", OUTPUT_BESIDE),
+    ("mlp_decoy_detached_real_call", OUTPUT_BESIDE),
+    ("mlp_decoy_zero_weighted_result", BACKWARD_BESIDE),
 ]
 
 
@@ -242,12 +248,34 @@ def test_decoy_apply_calls_earn_nothing_for_the_mlp(tmp_path, reference_result, 
     assert {t: earned[t] for t in earned if t != "MLP" and earned[t] < full[t] - 1e-9} == {}
 
 
-def test_the_marks_of_the_given_functions_are_fresh_per_hidden_grading():
+def test_the_marks_of_the_given_functions_are_fresh_per_hidden_grading_call_and_input():
+    from course_nn.grading.child.probe_hw2 import mark
     from course_nn.grading.hw2 import flow
 
     cases = [engine.scoring_module(HW2).make_cases(HW2, seed, False)["MLP"] for seed in (1, 2)]
-    marks = [[c["perturb"] for c in cs if not c["visible"]] for cs in cases]
-    assert marks[0] != marks[1]
-    for case in cases[0]:
-        assert set(case["perturb"]) == set(flow.KINDS)
-        assert all(0.1 <= abs(shift) <= 0.3 and 1.2 <= gain <= 1.6 for shift, gain in case["perturb"].values())
+    seeds = [[c["perturb"]["seed"] for c in cs if not c["visible"]] for cs in cases]
+    assert seeds[0] != seeds[1]
+    seed = cases[0][0]["perturb"]["seed"]
+    marks = [mark(seed, kind, k, 5) for kind in flow.KINDS for k in range(3)]
+    assert len({(s, t, gain) for s, t, _, gain in marks}) == len(marks)  # one mark per Function and call
+    assert all(0.1 <= abs(s) <= 0.3 and 0.1 <= abs(t) <= 0.3 and 1.2 <= gain <= 1.6 for s, t, _, gain in marks)
+    linear = flow.functions(cases[0][0]).Linear
+    x, w = torch.tensor([[0.0, 0.0], [1.0, -2.0]], dtype=torch.float64), torch.zeros(3, 2, dtype=torch.float64)
+    shift = linear.apply(x, w, None)
+    assert shift[0, 0] != shift[1, 0]  # the shift depends on the call's own input row...
+    assert not torch.equal(linear.apply(x, w, None), shift)  # ...and differs from call to call
+
+
+def test_the_parents_numbers_hold_when_the_childs_graph_report_is_forged(tmp_path, monkeypatch):
+    """The child's report of which results the output's graph goes through is teaching; a decoy that got
+    it forged still earns nothing, from the parent's own numbers."""
+    from course_nn.grading.child import probe_hw2
+
+    monkeypatch.setattr(probe_hw2, "reached", lambda out, nodes: {"Linear": 99, "ReLU": 99, "Sigmoid": 99})
+    for what, message in (("mlp_decoy_detached_real_call", BACKWARD_BESIDE),
+                          ("rt5_mlp_decoy_gain_in_backward", "forward output"),
+                          ("mlp_decoy_probe_result_in_graph", "forward output")):
+        result = engine.grade(planted(tmp_path, what), HW2, seed=SEED, run_id=RUN_ID, isolate=False)
+        mlp = {o.category: o for o in result.outcomes if o.task == "MLP"}
+        assert all(o.fraction == 0 for o in mlp.values()), (what, {k: o.lines[:1] for k, o in mlp.items()})
+        assert any(message in line for line in mlp["main"].lines), (what, mlp["main"].lines)

@@ -139,11 +139,6 @@ def test_one_functions_meta_output_costs_only_that_function_in_process(tmp_path)
 # ----------------------------------------------------------------------------------------------
 # hw2: the MLP's data flow (grading/hw2/flow.py, child/probe_hw2.py)
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a decoy MLP computes every layer with primitives: the shift is learned in forward with .apply on "
-    "zeros (no backward then), the gain only inside its own Function's backward during the real backward "
-    "pass, which _count_backward no longer treats as a decoy; output and gradients carry every mark and "
-    "the MLP earns its 20 points"))
 def test_a_decoy_that_learns_the_gain_during_backward_earns_nothing(tmp_path):
     result = _grade(tmp_path, HW2, PARTS2 / "correct_base.py", PARTS2 / "rt5_mlp_decoy_gain_in_backward.py")
     mlp = {c: f for (t, c), f in _earned(result).items() if t == "MLP"}

@@ -6,10 +6,12 @@ dicts), what it left in the inputs it was given, and — for the MLP — which o
 Functions it called. The parent computes every expected value itself.
 
 The MLP is built with torch-backed Functions supplied here (``TorchFunctions``), so hw2 is graded
-independently of the student's hw1. Each case's Functions add a shift the parent drew to their
-outputs and scale the gradients they send back (``torch_functions``), so the parent can tell an
-output computed through them from one computed beside them. ``train_epoch`` runs with a correct ``sgd_step`` patched into
-the submission's namespace, so a mistake in ``sgd_step`` costs only that task.
+independently of the student's hw1. Each call of those Functions adds its own shift (from its own
+input) to its output and scales the gradients it sends back (``mark``, from a seed the parent drew),
+so the parent can tell an output computed through them from one computed beside them; the probe also
+says which results the output's autograd graph goes through (``reached``). ``train_epoch`` runs with a
+correct ``sgd_step`` patched into the submission's namespace, so a mistake in ``sgd_step`` costs only
+that task.
 """
 
 from __future__ import annotations
@@ -71,8 +73,31 @@ def _type_name(value) -> str:
     return ("tensor subclass " if issubclass(t, torch.Tensor) and t not in _EXACT_TENSORS else "") + name
 
 
+MARKED = ("Linear", "ReLU", "Sigmoid")
+
+
+def mark(seed: int, kind: str, k: int, n: int) -> tuple[float, float, torch.Tensor, float]:
+    """The mark of the k-th call of ``kind`` (counted from the model's first forward) on an input with n
+    features: a shift s + t·tanh(u·r) of every output row, from that row's input u, and a gain.
+
+    Fresh per call and per input: a throw-away call (on zeros, or in backward) learns another call's
+    mark, not the one the real layer's output must carry, so only the Function's own result, computed
+    from the real input, has it. The parent draws the seed and recomputes every mark itself."""
+    g = torch.Generator().manual_seed((int(seed) * 1_000_003 + MARKED.index(kind) * 7_919 + int(k)) % (1 << 62))
+    u = torch.rand(5, generator=g, dtype=torch.float64).tolist()
+    s = (0.1 + 0.2 * u[0]) * (1 if u[1] < 0.5 else -1)
+    t = (0.1 + 0.2 * u[2]) * (1 if u[3] < 0.5 else -1)
+    r = torch.randn(max(int(n), 1), generator=g, dtype=torch.float64) / max(int(n), 1) ** 0.5
+    return s, t, r, 1.2 + 0.4 * u[4]
+
+
+def _shift(u: torch.Tensor, m) -> torch.Tensor:
+    s, t, r, _ = m
+    return s + t * torch.tanh((u * r.to(u.dtype)).sum(-1, keepdim=True))
+
+
 class _GivenLinear(torch.autograd.Function):
-    """F.linear plus a shift; backward scales the gradient for x by a gain (see ``torch_functions``)."""
+    """F.linear plus a call's shift; backward scales every gradient by its gain (see ``mark``)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, shift, gain, calls):
@@ -85,13 +110,13 @@ class _GivenLinear(torch.autograd.Function):
         _count_backward(ctx.calls)
         x, weight = ctx.saved_tensors
         grad_x = ctx.gain * g.matmul(weight)
-        grad_w = g.reshape(-1, g.shape[-1]).t().matmul(x.reshape(-1, x.shape[-1]))
-        grad_b = g.reshape(-1, g.shape[-1]).sum(0) if ctx.has_bias else None
+        grad_w = ctx.gain * g.reshape(-1, g.shape[-1]).t().matmul(x.reshape(-1, x.shape[-1]))
+        grad_b = ctx.gain * g.reshape(-1, g.shape[-1]).sum(0) if ctx.has_bias else None
         return grad_x, grad_w, grad_b, None, None, None
 
 
 class _GivenActivation(torch.autograd.Function):
-    """ReLU or sigmoid plus a shift; backward scales the gradient by a gain."""
+    """ReLU or sigmoid plus a call's shift; backward scales the gradient by its gain."""
 
     @staticmethod
     def forward(ctx, z, relu, shift, gain, calls):
@@ -115,42 +140,54 @@ def _count_backward(calls: dict) -> None:
     calls["backward"] = calls.get("backward", 0) + 1
 
 
-def _forget_calls(calls: dict) -> None:
-    """Count ``.apply`` calls from here on (those of ``__init__`` do not count); backward runs stay counted."""
-    for name in ("Linear", "ReLU", "Sigmoid"):
+def _forget_calls(calls: dict, perturb: dict | None = None) -> None:
+    """Count ``.apply`` calls from here on (those of ``__init__`` do not count, and got no marks); backward
+    runs stay counted. The marks start here: the k-th call of each Function from now on gets mark k."""
+    for name in MARKED:
         calls.pop(name, None)
+    if perturb is not None:
+        perturb["on"] = True
 
 
 def _linear_args(x, weight, bias=None):
     return x, weight, bias
 
 
-def torch_functions(calls: dict, perturb: dict | None = None):
+def torch_functions(calls: dict, perturb: dict | None = None, nodes: list | None = None):
     """A stand-in for the student's hw1 module: torch's built-ins behind ``.apply``, counted.
 
-    ``perturb`` ({"Linear": [shift, gain], "ReLU": ..., "Sigmoid": ...}, drawn per case by the parent,
-    and used while ``perturb.get("on", True)``) makes each Function add its shift to its output and
-    scale the gradient it sends back to its input by its gain: an output (and gradients) built
-    through the Functions handed in carries them, one computed beside them does not, and the parent
-    computes what it must be. Named like the handout's ``TorchFunctions``, so an error message names
-    nothing of the grader's."""
-    def active(name: str):
-        on = perturb is not None and perturb.get("on", True) and name in perturb
-        return [float(v) for v in perturb[name]] if on else None
+    ``perturb`` ({"seed": ..., optional "shift" / "gain": the kinds that get them}, drawn per case by the
+    parent, and used while ``perturb.get("on", True)``) gives each call a mark (``mark``): a shift added
+    to its output, from its own input, and a gain on the gradients it sends back. An output (and
+    gradients) built through the Functions handed in carries every call's mark, one computed beside
+    them does not, and the parent computes what it must be. ``nodes`` collects (kind, grad_fn) of
+    every marked result, for ``reached``. Named like the handout's ``TorchFunctions``, so an error
+    message names nothing of the grader's."""
+    def active(name: str, u: torch.Tensor):
+        if perturb is None or not perturb.get("on", True):
+            return None
+        m = mark(perturb["seed"], name, calls[name] - 1, u.shape[-1] if u.dim() else 1)
+        shift = _shift(u, m) if name in perturb.get("shift", MARKED) else torch.zeros((), dtype=u.dtype)
+        return shift.detach(), (m[3] if name in perturb.get("gain", MARKED) else 1.0)
+
+    def keep(name: str, out):
+        if nodes is not None and len(nodes) < 4096 and out.grad_fn is not None:
+            nodes.append((name, out.grad_fn))
+        return out
 
     def linear(*args, **kwargs):
         calls["Linear"] = calls.get("Linear", 0) + 1
         x, weight, bias = _linear_args(*args, **kwargs)
-        p = active("Linear")
-        return F.linear(x, weight, bias) if p is None else _GivenLinear.apply(x, weight, bias, *p, calls)
+        p = active("Linear", x)
+        return F.linear(x, weight, bias) if p is None else keep("Linear", _GivenLinear.apply(x, weight, bias, *p, calls))
 
     def activation(name: str, relu: bool):
         def apply(z):
             calls[name] = calls.get(name, 0) + 1
-            p = active(name)
+            p = active(name, z)
             if p is None:
                 return torch.relu(z) if relu else torch.sigmoid(z)
-            return _GivenActivation.apply(z, relu, *p, calls)
+            return keep(name, _GivenActivation.apply(z, relu, *p, calls))
 
         return apply
 
@@ -158,6 +195,25 @@ def torch_functions(calls: dict, perturb: dict | None = None):
           "ReLU": type("ReLU", (), {"apply": staticmethod(activation("ReLU", True))}),
           "Sigmoid": type("Sigmoid", (), {"apply": staticmethod(activation("Sigmoid", False))})}
     return type("TorchFunctions", (), ns)
+
+
+def reached(out, nodes: list) -> dict:
+    """How many of each kind's marked results the output's autograd graph goes through (a result
+    detached, discarded or computed beside is not in it). Teaching, not the boundary: the parent's own
+    numbers are."""
+    wanted = {id(node): kind for kind, node in nodes}
+    found: dict = {kind: 0 for kind in MARKED}
+    start = out.grad_fn if type(out) is torch.Tensor else None
+    stack, seen = ([start] if start is not None else []), {}
+    while stack and len(seen) < 100_000:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen[id(node)] = node  # held, so no other node takes its id
+        if id(node) in wanted:
+            found[wanted[id(node)]] += 1
+        stack.extend(n for n, _ in node.next_functions if n is not None)
+    return found
 
 
 # ----------------------------------------------------------------------------------------------
@@ -186,9 +242,10 @@ def _step_target(case: dict):
     return f, calls
 
 
-def _mlp_model(module, case: dict, calls: dict, dtype, perturb: dict | None = None):
+def _mlp_model(module, case: dict, calls: dict, dtype, perturb: dict, nodes: list):
+    perturb["on"] = False  # no marks while the model is built: _forget_calls starts them
     model = module.MLP(list(case["sizes"]), activation=case["activation"],
-                       functions=torch_functions(calls, perturb))
+                       functions=torch_functions(calls, perturb, nodes))
     if not issubclass(type(model), torch.nn.Module):
         raise TypeError(f"MLP(...) built a {_type_name(model)}, not a torch.nn.Module")
     model.to(dtype)
@@ -208,17 +265,19 @@ def _mlp_model(module, case: dict, calls: dict, dtype, perturb: dict | None = No
 
 
 def _probe_mlp_forward(module, case: dict) -> dict:
-    calls: dict = {}
-    model, params, info = _mlp_model(module, case, calls, torch.float64, dict(case.get("perturb") or {}))
+    calls, perturb, nodes = {}, dict(case.get("perturb") or {}), []
+    model, params, info = _mlp_model(module, case, calls, torch.float64, perturb, nodes)
     res = dict(info)
     if not info["loaded"]:
         return res
     for p in params:
         p.grad = None
     x = case["x"].clone().requires_grad_(True)
-    _forget_calls(calls)
+    _forget_calls(calls, perturb)
     out = model(x)
     res["calls"] = dict(calls)
+    if type(out) is torch.Tensor and out.requires_grad:  # no graph at all has its own message
+        res["reached"] = reached(out, nodes)
     res["out"] = plain(out)
     res["out_type"] = _type_name(out)
     if type(out) is not torch.Tensor or out.shape != case["grad_output"].shape:
@@ -257,16 +316,18 @@ def train_spiral(forward, params: list, case: dict) -> None:
 
 def _probe_mlp_spiral(module, case: dict) -> dict:
     """Train the student's MLP with the grader's own loop (SGD with momentum); return the weights."""
-    calls: dict = {}
-    perturb = {**(case.get("perturb") or {}), "on": True}
-    model, params, info = _mlp_model(module, case, calls, torch.float32, perturb)
+    calls, perturb, nodes = {}, dict(case.get("perturb") or {}), []
+    model, params, info = _mlp_model(module, case, calls, torch.float32, perturb, nodes)
     res = dict(info)
     if not info["loaded"]:
         return res
     x, y = case["x"].float(), case["y"]
-    _forget_calls(calls)
+    _forget_calls(calls, perturb)
     out = model(x[:8])  # one forward and backward with the Functions' marks: do they carry the computation?
     res["calls"] = dict(calls)
+    if type(out) is torch.Tensor and out.requires_grad:  # no graph at all has its own message
+        res["reached"] = reached(out, nodes)
+    nodes.clear()
     res["flow_out"] = plain(out) if type(out) is torch.Tensor else None
     if type(out) is torch.Tensor and out.requires_grad:
         grads = torch.autograd.grad(out.sum(), params, allow_unused=True)  # not into .grad: training is untouched

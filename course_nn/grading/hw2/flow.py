@@ -2,39 +2,38 @@
 
 Counting ``.apply`` calls cannot tell a model built from the Functions from one that calls each once
 on a throw-away tensor and computes its output with primitives. So the Functions handed in are
-marked: for each case the parent draws a shift and a gain per Function, the child's stand-ins
-(``probe_hw2.torch_functions``) add the shift to their output and scale the gradient they send to
-their input by the gain, and the parent computes here, with the very same stand-ins, what output
-and gradients an MLP built from them must return. An output computed beside the Functions lacks the
-shifts; gradients that bypass them lack the gains. Which marks are missing says which Function was
-bypassed, and that is what the student reads.
+marked: for each case the parent draws a seed, and every call of the child's stand-ins
+(``probe_hw2.torch_functions``) adds a shift to its output — drawn for that call, and a function of
+that call's own input rows — and scales the gradients it sends back by that call's gain. A call on
+zeros, or a second call in backward, learns another call's mark, never the one a layer's output
+must carry. The parent computes here, with the very same stand-ins, what output and gradients an MLP
+built from them must return: an output computed beside the Functions lacks the shifts; gradients
+that bypass them lack the gains. Which marks are missing says which Function was bypassed, and that
+is what the student reads. The child also reports which marked results the output's autograd graph
+goes through (``unreached``): the first, plainest message for a result detached or thrown away; the
+numbers here stay the boundary, whatever that report says.
 """
 
 from __future__ import annotations
 
 import torch
 
-from course_nn.grading.hw2.common import allclose, uniform
+from course_nn.grading.hw2.common import allclose, rand_int
 
 KINDS = ("Linear", "ReLU", "Sigmoid")
 
 
-def draw(g: torch.Generator) -> dict[str, list[float]]:
-    """A shift of 0.1 to 0.3 (either sign) and a gain of 1.2 to 1.6 per Function, for one case."""
-    marks = {}
-    for kind in KINDS:
-        shift = float(uniform(g, 0.1, 0.3, 1)) * (1 if float(uniform(g, 0, 1, 1)) < 0.5 else -1)
-        marks[kind] = [shift, float(uniform(g, 1.2, 1.6, 1))]
-    return marks
+def draw(g: torch.Generator) -> dict:
+    """The seed of one case's marks (``probe_hw2.mark``: every call's shift and gain come from it)."""
+    return {"seed": rand_int(g, 0, 2**30)}
 
 
 def functions(case: dict, shifts: tuple[str, ...] = KINDS, gains: tuple[str, ...] = KINDS):
-    """The Functions the child handed the MLP for ``case``, with only the given shifts and gains."""
+    """Fresh Functions as the child handed the MLP for ``case`` (call counts from zero), with only the
+    given kinds' shifts and gains."""
     from course_nn.grading.child.probe_hw2 import torch_functions
 
-    marks = case.get("perturb") or {}
-    chosen = {k: [v[0] if k in shifts else 0.0, v[1] if k in gains else 1.0] for k, v in marks.items()}
-    return torch_functions({}, chosen)
+    return torch_functions({}, {**(case.get("perturb") or {}), "shift": tuple(shifts), "gain": tuple(gains)})
 
 
 def forward(fns, weights: list, x: torch.Tensor, activation: str, variant: str = "") -> torch.Tensor:
@@ -108,9 +107,19 @@ def bypassed_in_backward(case: dict, grads: list, x_grad=None, rtol: float = 1e-
     return _missing(case, matches)
 
 
+def unreached(case: dict, r: dict) -> list[str]:
+    """The kinds some of whose results (of those forward called) the output's graph does not go through."""
+    calls, found = r.get("calls") or {}, r.get("reached")
+    if found is None:
+        return []
+    act = "ReLU" if case["activation"] == "relu" else "Sigmoid"
+    return [k for k in ("Linear", act) if found.get(k, 0) < calls.get(k, 0)]
+
+
 def text(kinds: list[str], where: str) -> str:
     """The student's line: which of the Functions handed in the MLP computed beside."""
     names = " and ".join(f"functions.{k}.apply" for k in kinds)
     return (f"the MLP's {where} does not go through the supplied functions: {names} {'was' if len(kinds) == 1 else 'were'} "
-            "called beside the computation (or not at all) instead of carrying it — every layer's output must be "
-            "what functions.Linear.apply(x, W, b) and the activation's .apply return")
+            "called beside the computation (on other tensors, with the result detached or thrown away, or not at all) "
+            "instead of carrying it — every layer's output must be what functions.Linear.apply(x, W, b) and the "
+            "activation's .apply return on that layer's real input, kept in the autograd graph")

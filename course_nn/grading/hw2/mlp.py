@@ -135,10 +135,10 @@ MLP_GENERAL = "each layer is x ← Linear(x, weight_d, bias_d), then the activat
 
 def _mlp_hint(case: dict, out: torch.Tensor) -> str:
     ws = [w.double() for w in case["weights"]]
-    x, fns = case["x"].double(), flow.functions(case)
+    x = case["x"].double()
     with torch.no_grad():
-        for variant, text in MLP_VARIANTS:
-            if allclose(out, flow.forward(fns, ws, x, case["activation"], variant)):
+        for variant, text in MLP_VARIANTS:  # fresh Functions each time: every call's mark is its own
+            if allclose(out, flow.forward(flow.functions(case), ws, x, case["activation"], variant)):
                 return text
     return MLP_GENERAL
 
@@ -212,6 +212,10 @@ def check_mlp(case: dict, r: dict) -> Check:
     ignored = _ignores_functions(contract)
     if ignored:  # correct numbers from torch.relu / nn.Linear are not an MLP built from the Functions
         return [ignored[0] + GRADED], contract
+    unreached = flow.unreached(case, r)
+    if unreached:  # a result detached, discarded or computed beside: the plainest message; the numbers still decide
+        beside = flow.text(unreached, "output")
+        return [beside + GRADED], contract + [beside]
     if case["mode"] == "spiral":
         beside = _flow(case, r)
         if beside:

@@ -38,7 +38,8 @@ CALL = Record({"value": PLAIN, "value_type": SHORT, "inputs_after": PLAIN},
 _CALLS = Record(optional={"Linear": Int(0), "ReLU": Int(0), "Sigmoid": Int(0), "backward": Int(0)})
 _MODEL = {"shapes": Items(Items(Int(0), 8), 64), "submodules": Strings(64), "loaded": Bool(),
           "dtypes": Strings(64)}
-MLP = Record(_MODEL, {"calls": _CALLS, "out": PLAIN, "out_type": SHORT, "no_graph": Bool(),
+_REACHED = Record(optional={"Linear": Int(0), "ReLU": Int(0), "Sigmoid": Int(0)})
+MLP = Record(_MODEL, {"calls": _CALLS, "reached": _REACHED, "out": PLAIN, "out_type": SHORT, "no_graph": Bool(),
                       "grads": Items(Maybe(Tensor()), 64), "x_grad": Maybe(Tensor()), "weights": Items(PLAIN, 64),
                       "train_loss": Float(), "flow_out": Maybe(Tensor()), "flow_grads": Items(Maybe(Tensor()), 64),
                       "tampered": Strings()})
