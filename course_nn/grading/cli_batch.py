@@ -245,13 +245,24 @@ def _start_workers(a, jobs: int, no_zygote: bool) -> tuple[ProcessPoolExecutor, 
     return pool, None, f"workers are fresh interpreters ({why})"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A text cell a spreadsheet shows as text: one that starts like a formula (= + - @, tab, CR) gets a
+    leading apostrophe (OWASP's CSV injection advice). A student's folder name, an error or a note
+    is student-chosen text; numbers pass unchanged."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
     from course_nn.files import atomic_write_text
 
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(sorted(rows, key=lambda r: r["student"]))
+    for row in sorted(rows, key=lambda r: r["student"]):
+        writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
     options.write_or_fail(lambda: atomic_write_text(path, buf.getvalue()), path)
 
 
