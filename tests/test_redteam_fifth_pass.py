@@ -126,14 +126,50 @@ def test_a_sigmoid_computed_by_another_tasks_built_in_earns_no_forward_credit(tm
     assert earned[("Sigmoid", "forward")] == 0 and earned[("Sigmoid", "compliance")] == 0, report.details(result)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "in-process grading (isolate=False, the students' own test runs) turns one Function's meta-device output "
-    "(NotImplementedError from torch while its result is copied) into `your file could not be imported` for "
-    "every task: 0/100 where the sandboxed grading gives 75 (and calls it `not implemented`)"))
 def test_one_functions_meta_output_costs_only_that_function_in_process(tmp_path):
     result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt5_meta_tensor_output.py")
     lost = {t for (t, _), f in _earned(result).items() if f < 1}
     assert lost == {"CrossEntropy"}, report.details(result)
+
+
+META_CASES = [pytest.param(False, "rt5_meta_tensor_output", "CrossEntropy", {"forward", "backward", "gradcheck", "edge",
+                                                                          "compliance"}, id="forward-in-process"),
+              pytest.param(True, "rt5_meta_tensor_output", "CrossEntropy", {"forward", "backward", "gradcheck", "edge",
+                                                                         "compliance"}, id="forward-sandboxed",
+                           marks=pytest.mark.sandbox),
+              pytest.param(False, "meta_gradient_from_backward", "Sigmoid", {"backward", "gradcheck", "edge"},
+                           id="backward-in-process")]
+
+
+@pytest.mark.parametrize(("isolate", "part", "task", "categories"), META_CASES)
+def test_a_meta_tensor_is_named_as_such_and_costs_only_its_function(tmp_path, isolate, part, task, categories):
+    path = tmp_path / HW1.submission
+    path.write_text((PARTS1 / "correct_base.py").read_text() + "\n\n" + (PARTS1 / f"{part}.py").read_text())
+    result = engine.grade(path, HW1, seed=3, isolate=isolate)
+    lost = {(o.task, o.category) for o in result.outcomes if o.fraction < 1}
+    assert lost == {(task, c) for c in categories}, report.details(result)
+    lines = [line for o in result.outcomes if o.task == task for line in o.lines]
+    assert any("meta device" in line and "real tensor on the input's device" in line for line in lines), lines
+    assert not any("not implemented" in line or "could not be imported" in line for line in lines), lines
+
+
+def test_an_exception_that_escapes_a_probe_in_process_fails_that_case_only(tmp_path, monkeypatch):
+    """As in the sandbox's runner: in-process grading (students' own runs) never turns one case's escaped
+    exception into `could not be imported` for the whole file."""
+    from course_nn.grading.child import probe_hw1
+
+    real = probe_hw1.run_case
+
+    def run_case(module, case, submission):
+        if case["task"] == "ReLU":
+            raise RuntimeError("escaped the probe")
+        return real(module, case, submission)
+
+    monkeypatch.setattr(probe_hw1, "run_case", run_case)
+    path = tmp_path / HW1.submission
+    path.write_text((PARTS1 / "correct_base.py").read_text())
+    result = engine.grade(path, HW1, seed=3, isolate=False)
+    assert {t for (t, _), f in _earned(result).items() if f < 1} == {"ReLU"}, report.details(result)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -263,10 +263,18 @@ def run_in_process(submission: Path, assignment: Assignment, cases: dict[str, li
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny tensors: a thread pool only adds contention (as in the sandbox)
     try:
-        return {task: [probe.run_case(module, c.sent() if isinstance(c, case_lib.Case) else c, str(submission))
-                       for c in task_cases] for task, task_cases in cases.items()}
+        return {task: [_probe_in_process(probe, module, c.sent() if isinstance(c, case_lib.Case) else c, str(submission),
+                                         runner.describe_exception) for c in task_cases] for task, task_cases in cases.items()}
     finally:
         torch.set_num_threads(threads)
+
+
+def _probe_in_process(probe, module, case: dict, submission: str, describe) -> dict:
+    """One probe call; an exception that escapes the probe fails that case only, as in the sandbox's runner."""
+    try:
+        return probe.run_case(module, case, submission)
+    except Exception as exc:
+        return {"error": describe(exc, submission), "stage": "probe"}
 
 
 def warm_up(assignment: Assignment) -> None:

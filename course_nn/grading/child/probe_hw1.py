@@ -64,10 +64,15 @@ class _DispatchRecorder(TorchDispatchMode):
         return out
 
 
+META = "meta tensor"
+
+
 def _kind(value) -> str:
-    """What a returned value is: "Tensor", "None", "subclass:<name>" or the type's name."""
+    """What a returned value is: "Tensor", "None", "subclass:<name>", META or the type's name."""
     t = type(value)
     if t is torch.Tensor:
+        if value.is_meta:  # shape and dtype only: there are no values to copy or check
+            return META
         return "complex tensor" if value.is_complex() else "Tensor"  # complex values cannot be framed
     if value is None:
         return "None"
@@ -77,8 +82,9 @@ def _kind(value) -> str:
 
 
 def _plain(value):
-    """A detached CPU copy of an exact, real torch.Tensor, or None (complex values cannot be framed)."""
-    if _is_tensor(value) and not value.is_complex():
+    """A detached CPU copy of an exact, real torch.Tensor, or None (complex values cannot be framed, a
+    meta tensor has no values to copy)."""
+    if _is_tensor(value) and not value.is_complex() and not value.is_meta:
         return value.detach().to("cpu").clone()
     return None
 
@@ -279,7 +285,7 @@ def _apply(cls, case, inputs, grad_output, submission):
     leaves = [x for x in call_inputs if _is_tensor(x) and x.requires_grad]
     try:
         out = cls.apply(*call_inputs)
-        if not _is_tensor(out):
+        if not _is_tensor(out) or _kind(out) == META:
             res["error"] = f"forward returned {_kind(out)}"
             return res
         ctx = out.grad_fn
@@ -309,6 +315,9 @@ def _apply(cls, case, inputs, grad_output, submission):
 
 def _checked_out(out) -> torch.Tensor:
     kind = _kind(out)
+    if kind == META:
+        raise TypeError("forward returned a tensor on the meta device (shape and dtype, no data); "
+                        "return a real tensor on the input's device")
     if kind != "Tensor":
         raise TypeError(f"forward returned {kind.replace('subclass:', 'a tensor subclass ')}, expected a torch.Tensor")
     return out

@@ -32,6 +32,9 @@ def _where(case: dict) -> str:
     return f"[{case['label']}]"
 
 
+META_HINT = "a shape and a dtype but no data — return a real tensor on the input's device"
+
+
 def not_implemented_text(task: str, where: str, message: str, case: dict | None) -> str:
     text = message.split("NotImplementedError:", 1)[-1].split(" (line ", 1)[0].strip()
     if case is not None and not case.get("visible"):
@@ -41,9 +44,11 @@ def not_implemented_text(task: str, where: str, message: str, case: dict | None)
 
 def error_text(task: str, where: str, message: str, case: dict | None = None, exc: str = "") -> str:
     """An exception from the student's code, naming the case (its message only on visible cases)."""
-    if exc == "NotImplementedError" or (not exc and "NotImplementedError" in message):
+    meta = "meta tensor" in message  # torch's NotImplementedError for a meta tensor's data: not the stub's
+    if not meta and (exc == "NotImplementedError" or (not exc and "NotImplementedError" in message)):
         return not_implemented_text(task, where, message, case)
-    hint = next((h for text, h in SPECS[task].error_hints if text in message), "") or general_error_hint(message, case)
+    hint = ("a tensor on the meta device has " + META_HINT) if meta else \
+        next((h for text, h in SPECS[task].error_hints if text in message), "") or general_error_hint(message, case)
     if any(s in message for s in AUTOGRAD_ERRORS) and where == "backward":
         hint = "backward must compute the gradient by hand from saved tensors, without autograd"
     if case is None:
@@ -74,6 +79,8 @@ def type_text(kind: str, visible: bool) -> str:
     """How to name a returned value's type ("a float", "a tensor subclass") for feedback."""
     if kind.startswith("subclass:"):
         return "a tensor subclass" + (f" ({kind[9:]})" if visible else "") + " — return a plain torch.Tensor"
+    if kind == "meta tensor":  # probe_hw1.META
+        return f"a tensor on the meta device ({META_HINT})"
     if kind == "None":
         return "None"
     return f"a {kind}" if visible else "something that is not a tensor"
@@ -105,7 +112,7 @@ def check_forward(task: str, case: dict, r: dict, hints: dict | None = None) -> 
     if out is None:
         kind = d.get("out_type") or "None"
         return [f"{task}.forward {where}: returned {type_text(kind, case['visible'])}"
-                + ("" if kind.startswith("subclass:") else ", expected a tensor")]
+                + ("" if kind.startswith("subclass:") or kind == "meta tensor" else ", expected a tensor")]
     ref = case.get("_ref_out")
     if ref is None:
         ref = reference(task, [x.double() if differentiable(x) else x for x in case["inputs"]])
