@@ -297,7 +297,7 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
     """Withhold credit the static gate (and the aten-level recorder) says was not earned by hand.
 
     A line that could reach the grader makes every result untrustworthy: every check of every task
-    scores zero. A shortcut (a built-in or autograd doing a Function's work) costs that Function its
+    scores zero, and nothing the run produced is shown (it may carry what that line read). A shortcut (a built-in or autograd doing a Function's work) costs that Function its
     compliance and gated credit, and its forward credit when the shortcut sits in forward.
     """
     escapes = [v.text() for v in verdict.escapes][:GATE_LINES]
@@ -309,7 +309,7 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
         if escapes:  # every offending line, in every row it zeroes: one resubmission fixes them all
             head = "your file breaks a rule of graded code, so no check of any task earns credit"
             head = head if o.category == "compliance" else f"no credit: {head}"
-            o.lines = [f"{head}{more}: {escapes[0]}", *escapes[1:], *o.lines[:2]]  # and what the run showed
+            o.lines = [f"{head}{more}: {escapes[0]}", *escapes[1:]]  # not what the run showed (see above)
             o.fraction = 0.0
             continue
         shortcuts = verdict.shortcuts(task)
@@ -430,6 +430,7 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
                 o.review = flagged + o.review
         outcomes += task_outcomes
     _apply_gate(assignment, outcomes, verdict, results)
+    output = "" if verdict.escapes else output  # (may print the grader's internals: _apply_gate)
     if verdict.violations:
         notes.append("static gate: " + "; ".join(v.text() for v in verdict.violations[:8]))
     if restore_threads:

@@ -13,7 +13,7 @@ import contextlib
 from course_nn.grading.review import messages as M
 from course_nn.grading.review import values as V
 from course_nn.grading.review.classes import Classes
-from course_nn.grading.review.dynamic import DynamicRules
+from course_nn.grading.review.dynamic import FORMAT_METHODS, DynamicRules
 from course_nn.grading.review.expressions import ExpressionRules
 from course_nn.grading.review.index import index_for, introspective
 from course_nn.grading.review.resolve import Resolver, is_builtin
@@ -45,8 +45,12 @@ class Gate(ExpressionRules, DynamicRules):
         self.classes = Classes(tree, self.scopes, self.resolver)
         self.resolver.classes = self.classes
         self.all_ops = frozenset(canonical(n) for t in assignment.tasks for n in t.forbidden)
-        self.name_parents = [(child, node) for node in ast.walk(tree) for child in ast.iter_child_nodes(node)
-                             if isinstance(child, ast.Name)]
+        self.name_parents: list[tuple[ast.Name, ast.AST]] = []
+        self.called: set[int] = set()  # the callee nodes of every call (dynamic.py: a method called at once)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                self.called.add(id(node.func))
+            self.name_parents += [(child, node) for child in ast.iter_child_nodes(node) if isinstance(child, ast.Name)]
         self.found: list[Violation] = []
         self._seen: set[Violation] = set()
         self.owner: str | None = None
@@ -290,6 +294,8 @@ class Gate(ExpressionRules, DynamicRules):
             for attr in p.kwd_attrs:
                 if introspective(attr):
                     self.refuse(p, M.introspection(attr))
+                elif attr in FORMAT_METHODS:  # the subject is no written-out template the gate can read
+                    self.refuse(p, M.format_fields())
                 else:
                     self.member(p, receiver, attr, V.VALUE)
             for sub in [*p.patterns, *p.kwd_patterns]:
