@@ -115,15 +115,12 @@ def test_an_honest_hw1_style_keeps_full_credit(tmp_path, name):
     assert result.score == pytest.approx(HW1.total_points), report.details(result)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review/shortcuts.py charges a built-in to the Function whose list names it, wherever the line is, and the "
-    "runtime recorder matches only the running Function's own names: Sigmoid's forward computed by "
-    "F.binary_cross_entropy_with_logits (-log sigmoid) in a module-level helper keeps Sigmoid's forward "
-    "credit, while the honest CrossEntropy loses all 25 points"))
 def test_a_sigmoid_computed_by_another_tasks_built_in_earns_no_forward_credit(tmp_path):
     result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt5_shortcut_sigmoid_from_bce.py")
     earned = _earned(result)
     assert earned[("Sigmoid", "forward")] == 0 and earned[("Sigmoid", "compliance")] == 0, report.details(result)
+    # the helper runs only under Sigmoid: the honest CrossEntropy keeps all its credit
+    assert all(f == 1 for (t, _), f in earned.items() if t == "CrossEntropy"), report.details(result)
 
 
 @pytest.mark.xfail(strict=True, reason=(

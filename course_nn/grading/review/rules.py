@@ -18,7 +18,7 @@ from course_nn.grading.review.expressions import ExpressionRules
 from course_nn.grading.review.index import index_for, introspective
 from course_nn.grading.review.resolve import Resolver, is_builtin
 from course_nn.grading.review.scopes import Scopes, is_main_guard
-from course_nn.grading.review.shortcuts import AUTOGRAD, canonical
+from course_nn.grading.review.shortcuts import AUTOGRAD, canonical, helper_reach
 from course_nn.grading.review.values import CLASSREF
 from course_nn.grading.review.verdict import Violation
 from course_nn.registry import Assignment
@@ -58,6 +58,8 @@ class Gate(ExpressionRules, DynamicRules):
         self.class_stack: list[ast.ClassDef] = []
         self.depth = 0  # functions and lambdas around the current node
         self.functions: list[ast.AST] = []  # ... and which they are, innermost last
+        self.helper = 0  # the def line of the module-level helper function being checked (verdict.py)
+        self.reach = helper_reach(tree, self.scopes, self.resolver, self.task_of)
 
     # -- recording
     def refuse(self, node: ast.AST, rule: str) -> None:
@@ -74,7 +76,7 @@ class Gate(ExpressionRules, DynamicRules):
     def _record(self, node: ast.AST, rule: str, escape: bool, op: str) -> None:
         line = getattr(node, "lineno", 0)
         code = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
-        v = Violation(line, code[:120], rule, escape, self.owner, self.in_forward, op)
+        v = Violation(line, code[:120], rule, escape, self.owner, self.in_forward, op, self.helper)
         if v not in self._seen:  # a set: a file of many refused lines costs linear time
             self._seen.add(v)
             self.found.append(v)
@@ -98,14 +100,17 @@ class Gate(ExpressionRules, DynamicRules):
     def owned_by(self, name: str):
         saved = self.owner
         if self.owner is None:
-            try:
-                self.owner = self.assignment.task(name).name
-            except KeyError:
-                pass
+            self.owner = self.task_of(name)
         try:
             yield
         finally:
             self.owner = saved
+
+    def task_of(self, name: str) -> str | None:
+        try:
+            return self.assignment.task(name).name
+        except KeyError:
+            return None
 
     def current_family(self):
         return self.classes.family(self.classes.family_of(self.class_stack[-1])) if self.class_stack else None
@@ -370,8 +375,12 @@ class Gate(ExpressionRules, DynamicRules):
         self.exprs(node.decorator_list)
         self.arguments_of(node.args)
         self.expr(node.returns, CLASSREF)
+        saved = self.helper
+        if not self.class_stack and not self.depth and self.task_of(node.name) is None:
+            self.helper = node.lineno
         with self.owned_by(node.name), self.function(node):
             self.body(node.body)
+        self.helper = saved
 
     def s_ClassDef(self, node: ast.ClassDef) -> None:
         if getattr(node, "type_params", None):
