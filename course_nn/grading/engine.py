@@ -297,7 +297,7 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
     """Withhold credit the static gate (and the aten-level recorder) says was not earned by hand.
 
     A line that could reach the grader makes every result untrustworthy: every check of every task
-    scores zero, and nothing the run produced is shown (it may carry what that line read). A shortcut (a built-in or autograd doing a Function's work) costs that Function its
+    scores zero, and no feedback line the run produced is shown (it may carry what that line read). A shortcut (a built-in or autograd doing a Function's work) costs that Function its
     compliance and gated credit, and its forward credit when the shortcut sits in forward.
     """
     escapes = [v.text() for v in verdict.escapes][:GATE_LINES]
@@ -430,7 +430,6 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
                 o.review = flagged + o.review
         outcomes += task_outcomes
     _apply_gate(assignment, outcomes, verdict, results)
-    output = "" if verdict.escapes else output  # (may print the grader's internals: _apply_gate)
     if verdict.violations:
         notes.append("static gate: " + "; ".join(v.text() for v in verdict.violations[:8]))
     if restore_threads:
