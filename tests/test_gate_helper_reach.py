@@ -129,3 +129,12 @@ def test_honest_shared_helpers_cost_nothing():
     charged = _charged(helpers, "1 / (1 + _stable_exp(-z))")
     assert "Sigmoid" not in charged, charged
     assert charged.get("CrossEntropy"), charged  # its own built-ins, in its own class and helper
+
+
+def test_helpers_under_the_main_guard_are_neither_followed_nor_a_crash():
+    source = SOLUTION.read_text() + "\n\n" + SIGMOID.format(
+        helpers="def _one(z):\n    return 1 / (1 + torch.exp(-z))", call="_one(z)") + (
+        "\n\nif __name__ == \"__main__\":\n    def _check(z):\n        return F.sigmoid(z) - _one(z)\n"
+        "    print(_check(torch.zeros(3)))\n")
+    verdict = review.check(source, HW1)
+    assert not verdict.violations, [v.text() for v in verdict.violations]

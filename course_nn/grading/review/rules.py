@@ -59,7 +59,7 @@ class Gate(ExpressionRules, DynamicRules):
         self.depth = 0  # functions and lambdas around the current node
         self.functions: list[ast.AST] = []  # ... and which they are, innermost last
         self.helper = 0  # the def line of the module-level helper function being checked (verdict.py)
-        self.reach = helper_reach(tree, self.scopes, self.resolver, self.task_of)
+        self.reach = helper_reach(tree, self.scopes, self.resolver, self.task_of, self.called)
 
     # -- recording
     def refuse(self, node: ast.AST, rule: str) -> None:

@@ -70,7 +70,7 @@ FORWARD = frozenset({"forward", "setup_context"})
 Reach = dict[str, bool]  # task -> whether a call path starts in its forward
 
 
-def helper_reach(tree: ast.Module, scopes: Scopes, resolver, task_of) -> dict[int, Reach | None]:
+def helper_reach(tree: ast.Module, scopes: Scopes, resolver, task_of, called: set[int]) -> dict[int, Reach | None]:
     """Which tasks' code runs each module-level helper function (keyed by its ``def`` line), following
     helpers that call helpers; None when the gate cannot list every caller.
 
@@ -81,14 +81,13 @@ def helper_reach(tree: ast.Module, scopes: Scopes, resolver, task_of) -> dict[in
     helper: a helper passed, stored or called from module level, a class body or another class could
     run under any task, and then the rule for module-level lines holds (verdict.py).
     """
-    helpers = {id(n): n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
-               and scopes.opened[id(n)].parent is scopes.module and task_of(n.name) is None}
     skipped = {id(n) for stmt in tree.body if isinstance(stmt, ast.If) and is_main_guard(stmt)
-               for part in stmt.body for n in ast.walk(part)}  # never runs under grading
+               for part in stmt.body for n in ast.walk(part)}  # never runs under grading (nor has scopes)
+    helpers = {id(n): n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and id(n) not in skipped
+               and getattr(scopes.opened.get(id(n)), "parent", None) is scopes.module and task_of(n.name) is None}
     direct: dict[int, Reach] = {h: {} for h in helpers}
-    calls: dict[int, set[int]] = {h: set() for h in helpers}  # helper -> helpers it is called from
+    callees: dict[int, set[int]] = {h: set() for h in helpers}  # helper -> the helpers it calls
     unknown: set[int] = set()
-    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
         if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load) or id(node) in skipped:
             continue
@@ -100,23 +99,31 @@ def helper_reach(tree: ast.Module, scopes: Scopes, resolver, task_of) -> dict[in
             if site is None:
                 unknown.add(h)
             elif isinstance(site, int):
-                calls[h].add(site)
+                callees[site].add(h)
             else:
                 direct[h][site[0]] = direct[h].get(site[0], False) or site[1]
-    reach: dict[int, Reach | None] = {}
-    for h in helpers:  # a few helpers, a few callers: the closure by a walk from each
-        found, seen, todo = dict(direct[h]), {h}, [h]
-        while todo and found is not None:
-            for g in calls[todo.pop()] - seen:
-                if g in unknown:
-                    found = None
-                    break
-                seen.add(g)
-                todo.append(g)
-                for task, fwd in direct[g].items():
-                    found[task] = found.get(task, False) or fwd
-        reach[helpers[h].lineno] = None if h in unknown else found
-    return reach
+    reach: dict[int, Reach | None] = {h: None if h in unknown else dict(direct[h]) for h in helpers}
+    todo = list(helpers)  # what a helper's callers reach, it reaches: each set only grows (linear time)
+    while todo:
+        g = todo.pop()
+        todo += [h for h in callees[g] if _grow(reach, h, reach[g])]
+    return {helpers[h].lineno: r for h, r in reach.items()}
+
+
+def _grow(reach: dict[int, Reach | None], h: int, more: Reach | None) -> bool:
+    """Add a caller's reach to helper ``h``'s; whether it changed (None: some caller is unknown)."""
+    now = reach[h]
+    if now is None:
+        return False
+    if more is None:
+        reach[h] = None
+        return True
+    grown = False
+    for task, fwd in more.items():
+        if task not in now or (fwd and not now[task]):
+            now[task] = now.get(task, False) or fwd
+            grown = True
+    return grown
 
 
 def _site(scope, scopes: Scopes, helpers: dict, task_of) -> tuple[str, bool] | int | None:
