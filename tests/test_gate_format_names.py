@@ -39,6 +39,8 @@ HOSTILE = {
     "match-nested-class-pattern": ("match [_T]:\n    case [str(format=_f)]:  # hole\n        _s = _f(_g)"),
     "match-keyword-not-listed": "match _g:\n    case object(gi_running=_r):  # hole\n        pass",
     "match-keyword-dunder": "match _g:\n    case object(__class__=_c):  # hole\n        pass",
+    "getattr-name-from-tuple-item": "_s = getattr(_T, (\"format\", \"upper\")[0])(_g)  # hole",
+    "match-object-format": "match _T:\n    case object(format=_f):  # hole\n        _s = _f(_g)",
     "format-through-vars": "_s = vars(str)[\"format\"](_T, _g)  # hole",
     "format-through-methodcaller": "import operator\n_s = operator.methodcaller(\"format\", _g)(_T)  # hole",
 }
