@@ -115,15 +115,12 @@ def test_an_honest_hw1_style_keeps_full_credit(tmp_path, name):
     assert result.score == pytest.approx(HW1.total_points), report.details(result)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review/shortcuts.py charges a built-in to the Function whose list names it, wherever the line is, and the "
-    "runtime recorder matches only the running Function's own names: Sigmoid's forward computed by "
-    "F.binary_cross_entropy_with_logits (-log sigmoid) in a module-level helper keeps Sigmoid's forward "
-    "credit, while the honest CrossEntropy loses all 25 points"))
 def test_a_sigmoid_computed_by_another_tasks_built_in_earns_no_forward_credit(tmp_path):
     result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt5_shortcut_sigmoid_from_bce.py")
     earned = _earned(result)
     assert earned[("Sigmoid", "forward")] == 0 and earned[("Sigmoid", "compliance")] == 0, report.details(result)
+    # the helper runs only under Sigmoid: the honest CrossEntropy keeps all its credit
+    assert all(f == 1 for (t, _), f in earned.items() if t == "CrossEntropy"), report.details(result)
 
 
 def test_one_functions_meta_output_costs_only_that_function_in_process(tmp_path):
@@ -184,11 +181,7 @@ def test_a_decoy_that_learns_the_gain_during_backward_earns_nothing(tmp_path):
 HW2_FAIR = [
     pytest.param("rt5_fair_mlp_recursive_parameter_list", id="recursive-forward-parameter-list"),
     pytest.param("rt5_fair_mlp_layer_dict", id="layer-modules-in-module-dict-reversed-steps"),
-    pytest.param("rt5_fair_mlp_name_table_checked", id="name-dict-also-membership-tested", marks=_open(
-        "false positive: getattr(self.functions, _ACTIVATION[...]) with _ACTIVATION a module-level dict of "
-        "handed names is refused as an escape (0/100 for the whole file) once the same dict is also used "
-        "in `activation not in _ACTIVATION`: review/dynamic.py accepts a dict bound to a name only when "
-        "the name is only ever indexed, though a membership test changes none of its values")),
+    pytest.param("rt5_fair_mlp_name_table_checked", id="name-dict-also-membership-tested"),
 ]
 
 
@@ -200,13 +193,10 @@ def test_an_honest_mlp_style_keeps_full_credit(tmp_path, name):
 
 # ----------------------------------------------------------------------------------------------
 # The gate: `.format` reads attributes by the names in its template (review/expressions.py refuses a
-# template with `{0.x}` fields), but `getattr(TEMPLATE, "format")` and `case str(format=f)` are checked as
-# a plain attribute. (The same holds for format_map, a name from a dict or a conditional, and hasattr.)
+# template with `{0.x}` fields). `getattr(TEMPLATE, "format")` and `case str(format=f)` were checked as a
+# plain attribute; they now get the same template rule (more variants: tests/test_gate_format_names.py).
 
 _FORMAT = "rt5_format_through_getattr"
-_FORMAT_HOLE = ("review/dynamic.py checks getattr(x, \"format\") as the attribute `x.format` on an unknown "
-                "value and never reads the template's fields: `{0.gi_frame.f_back...}` walks from a running "
-                "generator to the child's frames")
 
 
 def _stub_with(name: str) -> str:
@@ -214,10 +204,8 @@ def _stub_with(name: str) -> str:
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param(_FORMAT, id="getattr-literal-name", marks=_open(_FORMAT_HOLE)),
-    pytest.param("rt5_format_through_match", id="match-class-keyword", marks=_open(
-        "rules.py's class-pattern rule checks `case str(format=fmt)` as `subject.format` on an unknown value "
-        "and never reads the template's fields: fmt is a bound format of a template held in a variable")),
+    pytest.param(_FORMAT, id="getattr-literal-name"),
+    pytest.param("rt5_format_through_match", id="match-class-keyword"),
 ])
 def test_a_format_template_taken_another_way_is_refused(name):
     source = _stub_with(name)
@@ -226,8 +214,6 @@ def test_a_format_template_taken_another_way_is_refused(name):
 
 
 @pytest.mark.sandbox
-@pytest.mark.xfail(strict=True, reason=_FORMAT_HOLE + "; through the real CLI the student's feedback shows "
-                   "the runner's locals (the job, its cases, the framing module)")
 def test_a_format_template_through_getattr_shows_no_frame_in_feedback(tmp_path):
     path, out = tmp_path / "functions.py", tmp_path / "out.json"
     path.write_text(_stub_with(_FORMAT))

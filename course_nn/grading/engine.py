@@ -305,7 +305,7 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
     """Withhold credit the static gate (and the aten-level recorder) says was not earned by hand.
 
     A line that could reach the grader makes every result untrustworthy: every check of every task
-    scores zero. A shortcut (a built-in or autograd doing a Function's work) costs that Function its
+    scores zero, and no feedback line the run produced is shown (it may carry what that line read). A shortcut (a built-in or autograd doing a Function's work) costs that Function its
     compliance and gated credit, and its forward credit when the shortcut sits in forward.
     """
     escapes = [v.text() for v in verdict.escapes][:GATE_LINES]
@@ -317,7 +317,7 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
         if escapes:  # every offending line, in every row it zeroes: one resubmission fixes them all
             head = "your file breaks a rule of graded code, so no check of any task earns credit"
             head = head if o.category == "compliance" else f"no credit: {head}"
-            o.lines = [f"{head}{more}: {escapes[0]}", *escapes[1:], *o.lines[:2]]  # and what the run showed
+            o.lines = [f"{head}{more}: {escapes[0]}", *escapes[1:]]  # not what the run showed (see above)
             o.fraction = 0.0
             continue
         shortcuts = verdict.shortcuts(task)

@@ -118,8 +118,9 @@ def markdown(assignment: Assignment) -> str:
     autograd = autograd_names(assignment)
     if tasks or autograd:
         lines += ["", "**Shortcuts** are allowed in the file but cost the Function they serve its compliance "
-                  "credit and the credit gated on it (see Rules): a Function's own built-in wherever the line "
-                  "is, and inside a Function's class any of these:", ""]
+                  "credit and the credit gated on it (see Rules): inside a Function's class, or in a helper "
+                  "function that only its `forward`/`backward` call, any of these; anywhere else in the file, "
+                  "a Function's own built-in:", ""]
         for t, names in tasks:
             lines.append(f"- `{t.name}`: {_code(names)}")
         if autograd:

@@ -109,7 +109,15 @@ CALLABLES = (
 _METHODS_MATH = " ".join((_ELEMENTWISE, _REDUCTIONS, _LINALG, _SHAPES, _COMPARE, _BUILTIN_LAYERS))
 _IN_PLACE = ("add_ sub_ mul_ div_ pow_ neg_ abs_ exp_ log_ sqrt_ clamp_ clamp_min_ clamp_max_ zero_ fill_ copy_ "
              "uniform_ normal_ masked_fill_ scatter_ scatter_add_ index_add_ addmm_ addcmul_ addcdiv_ lerp_ "
-             "t_ transpose_ squeeze_ unsqueeze_ resize_ detach_ sigmoid_ relu_ square_")
+             "t_ transpose_ squeeze_ unsqueeze_ resize_ detach_ sigmoid_ relu_ square_ "
+             # the in-place twin of every listed tensor method torch has one for (tests/test_gate_in_place.py)
+             "absolute_ acos_ addmv_ addr_ arccos_ arcsin_ arctan2_ arctan_ asin_ atan2_ atan_ baddbmm_ ceil_ "
+             "clip_ copysign_ cos_ cosh_ cumprod_ cumsum_ deg2rad_ divide_ eq_ erf_ erfc_ exp2_ expm1_ "
+             "float_power_ floor_ floor_divide_ fmod_ frac_ ge_ greater_ greater_equal_ gt_ heaviside_ hypot_ "
+             "index_copy_ index_fill_ index_put_ le_ less_ less_equal_ log10_ log1p_ log2_ logical_and_ "
+             "logical_not_ logical_or_ logical_xor_ logit_ lt_ multiply_ nan_to_num_ ne_ negative_ not_equal_ "
+             "put_ rad2deg_ reciprocal_ remainder_ round_ rsqrt_ sgn_ sign_ sin_ sinh_ subtract_ swapaxes_ "
+             "swapdims_ tan_ tanh_ tril_ triu_ true_divide_ trunc_ xlogy_")
 ATTRIBUTES = (
     group("tensor math (also numpy arrays)", "", _METHODS_MATH),
     group("tensor methods", "", "size dim ndimension numel nelement item tolist numpy detach contiguous "

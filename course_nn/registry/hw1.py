@@ -25,8 +25,10 @@ ASSIGNMENT = Assignment(
     tasks=(
         Task(1, "Square", 5, "x -> x**2 elementwise (warm-up)", AUTOGRAD | {"square", "square_"}),
         Task(2, "QuadraticForm", 10, "(v, A) -> v^T A v (warm-up)", AUTOGRAD),
+        # binary_cross_entropy_with_logits(z, 1) is -log sigmoid(z), softplus(-z) too: Sigmoid's as well
         Task(3, "Sigmoid", 10, "x -> 1 / (1 + exp(-x)) elementwise",
-             AUTOGRAD | {"sigmoid", "sigmoid_", "expit", "logsigmoid", "silu"}),
+             AUTOGRAD | {"sigmoid", "sigmoid_", "expit", "logsigmoid", "silu", "softplus",
+                         "binary_cross_entropy_with_logits"}),
         Task(4, "ReLU", 10, "x -> max(0, x) elementwise",
              AUTOGRAD | {"relu", "relu_", "threshold", "threshold_", "relu6", "hardtanh", "leaky_relu"}),
         Task(5, "Linear", 25, "(x, W, b) -> x W^T + b", AUTOGRAD | {"linear", "bilinear"}),

@@ -62,5 +62,5 @@ def check(source: str, assignment: Assignment) -> Verdict:
         found = gate.run(tree)
     except (RecursionError, MemoryError):  # a backstop: MAX_DEPTH keeps the passes well inside the limit
         return _unreadable("the file nests expressions too deeply to be checked")
-    return Verdict(found, all_ops=gate.all_ops,
+    return Verdict(found, all_ops=gate.all_ops, reach=gate.reach,
                    task_names=frozenset(n for t in assignment.tasks for n in (t.name, *t.extra)))

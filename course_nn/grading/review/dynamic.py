@@ -9,7 +9,8 @@ A dynamic lookup is admitted only where the gate can read every name it may prod
   no attribute the object already has begins with, and that the family itself assigns.
 
 ``str.format`` reads attributes and items through its fields (``"{0.__class__}"``): only a written
--out string whose fields are plain positions or names may call it.
+-out string whose fields are plain positions or names may call it, whether the method is read as
+``t.format``, by a listed name (``getattr(t, "format")``) or by a class pattern (rules.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from course_nn.grading.review.index import introspective
 from course_nn.grading.review.values import BASE, VALUE, Value
 
 MAX_DEPTH = 8
+# str's methods that read attributes and items by the names inside the template: however they are
+# reached (`t.format`, getattr(t, "format"), `case str(format=f)`), only on a written-out template
+FORMAT_METHODS = frozenset({"format", "format_map"})
+# dict methods that read a dict without changing it or handing it on
+DICT_READS = frozenset({"get", "keys", "values", "items"})
 
 
 class DynamicRules:
@@ -41,6 +47,10 @@ class DynamicRules:
         names = self.static_strings(key)
         if names is not None:
             for name in sorted(names):
+                if name in FORMAT_METHODS and kind != "setattr":  # the rule of `recv_node.format`
+                    if not self.safe_format(recv_node):
+                        self.refuse(node, M.format_fields())
+                    continue
                 self._named(node, recv, name, kind)
             return V.UNKNOWN_VALUE
         self.expr(key)
@@ -147,15 +157,29 @@ class DynamicRules:
         return values
 
     def only_indexed(self, binding_ids: set[int]) -> bool:
-        """Every load that may see these bindings is ``name[key]`` (never changed, passed or stored)."""
-        if self._escaping is None:  # one pass over the file: bindings some load uses other than name[key]
+        """Every load that may see these bindings only reads the dict (never changes, passes or stores it)."""
+        if self._escaping is None:  # one pass over the file: bindings some load uses other than to read
             self._escaping = set()
             for name_node, parent in self.name_parents:
-                if isinstance(name_node.ctx, ast.Load) and not (
-                        isinstance(parent, ast.Subscript) and parent.value is name_node
-                        and isinstance(parent.ctx, ast.Load)):
+                if isinstance(name_node.ctx, ast.Load) and not self._reads_only(name_node, parent):
                     self._escaping.update(id(b) for b in self.resolver.lookup(name_node)[0])
         return not (binding_ids & self._escaping)
+
+    def _reads_only(self, name: ast.Name, parent: ast.AST) -> bool:
+        """``name[key]``, ``key in name``, ``for k in name``, ``len(name)``, ``name.get(k)``/``.keys()``/...:
+        uses that change none of a dict literal's values (nothing else ever sees the dict itself)."""
+        if isinstance(parent, ast.Subscript):
+            return parent.value is name and isinstance(parent.ctx, ast.Load)
+        if isinstance(parent, ast.Compare):
+            return any(c is name and isinstance(op, (ast.In, ast.NotIn)) for op, c in zip(parent.ops,
+                                                                                         parent.comparators))
+        if isinstance(parent, (ast.For, ast.comprehension)):
+            return parent.iter is name
+        if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id == "len":
+            return parent.args == [name] and not parent.keywords and self.resolver.lookup(parent.func) == ([], True)
+        if isinstance(parent, ast.Attribute) and parent.value is name and parent.attr in DICT_READS:
+            return id(parent) in self.called  # the method called at once, never kept as a value
+        return False
 
     # -- format strings
     def safe_format(self, node: ast.AST) -> bool:

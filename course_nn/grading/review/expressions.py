@@ -12,6 +12,7 @@ import types
 from course_nn.grading.review import messages as M
 from course_nn.grading.review import values as V
 from course_nn.grading.review.classes import REGISTERS, constant_prefix
+from course_nn.grading.review.dynamic import FORMAT_METHODS
 from course_nn.grading.review.index import introspective
 from course_nn.grading.review.shortcuts import AUTOGRAD_CALLABLES, AUTOGRAD_METHODS, canonical, ops_of
 from course_nn.grading.review.values import BASE, CALLEE, CLASSREF, VALUE, Value
@@ -84,7 +85,7 @@ class ExpressionRules:
     # -- attributes
     def e_Attribute(self, node: ast.Attribute, use: str) -> Value:
         attr = node.attr
-        if attr in ("format", "format_map") and isinstance(node.ctx, ast.Load):
+        if attr in FORMAT_METHODS and isinstance(node.ctx, ast.Load):
             if not self.safe_format(node.value):
                 self.refuse(node, M.format_fields())
             self.expr(node.value)
@@ -223,8 +224,7 @@ class ExpressionRules:
                 self.classref(node.args[1])
                 return V.UNKNOWN_VALUE
             callee = self.allowed_use(func, callee, CALLEE)
-        elif isinstance(func, ast.Attribute) and not introspective(func.attr) and func.attr not in (
-                "format", "format_map"):
+        elif isinstance(func, ast.Attribute) and not introspective(func.attr) and func.attr not in FORMAT_METHODS:
             base = self.expr(func.value, BASE)
             explicit = self.explicit_receiver(node, base, func.attr)
             callee = self.allowed_use(func, self.member(func, base, func.attr, CALLEE, explicit), CALLEE)

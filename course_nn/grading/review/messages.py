@@ -59,6 +59,9 @@ def attribute(policy: Policy, attr: str, own: bool) -> str:
                 f"attributes of tensors, arrays, Modules, ctx and plain values may be used ({LIST})")
     why = _with_refusal(policy, (f".{attr}",), "it is not one of the listed attributes of tensors, arrays, "
                                                f"Modules, autograd's ctx and plain Python values ({LIST})")
+    if attr.endswith("_") and not attr.startswith("_"):
+        why += ("; an in-place method is listed only where its out-of-place form is a listed tensor method: "
+                "compute the value with listed functions and assign it (`y = ...`)")
     return f"`.{attr}`: {why}"
 
 

@@ -13,12 +13,12 @@ import contextlib
 from course_nn.grading.review import messages as M
 from course_nn.grading.review import values as V
 from course_nn.grading.review.classes import Classes
-from course_nn.grading.review.dynamic import DynamicRules
+from course_nn.grading.review.dynamic import FORMAT_METHODS, DynamicRules
 from course_nn.grading.review.expressions import ExpressionRules
 from course_nn.grading.review.index import index_for, introspective
 from course_nn.grading.review.resolve import Resolver, is_builtin
 from course_nn.grading.review.scopes import Scopes, is_main_guard
-from course_nn.grading.review.shortcuts import AUTOGRAD, canonical
+from course_nn.grading.review.shortcuts import AUTOGRAD, canonical, helper_reach
 from course_nn.grading.review.values import CLASSREF
 from course_nn.grading.review.verdict import Violation
 from course_nn.registry import Assignment
@@ -45,8 +45,12 @@ class Gate(ExpressionRules, DynamicRules):
         self.classes = Classes(tree, self.scopes, self.resolver)
         self.resolver.classes = self.classes
         self.all_ops = frozenset(canonical(n) for t in assignment.tasks for n in t.forbidden)
-        self.name_parents = [(child, node) for node in ast.walk(tree) for child in ast.iter_child_nodes(node)
-                             if isinstance(child, ast.Name)]
+        self.name_parents: list[tuple[ast.Name, ast.AST]] = []
+        self.called: set[int] = set()  # the callee nodes of every call (dynamic.py: a method called at once)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                self.called.add(id(node.func))
+            self.name_parents += [(child, node) for child in ast.iter_child_nodes(node) if isinstance(child, ast.Name)]
         self.found: list[Violation] = []
         self._seen: set[Violation] = set()
         self.owner: str | None = None
@@ -54,6 +58,8 @@ class Gate(ExpressionRules, DynamicRules):
         self.class_stack: list[ast.ClassDef] = []
         self.depth = 0  # functions and lambdas around the current node
         self.functions: list[ast.AST] = []  # ... and which they are, innermost last
+        self.helper = 0  # the def line of the module-level helper function being checked (verdict.py)
+        self.reach = helper_reach(tree, self.scopes, self.resolver, self.task_of, self.called)
 
     # -- recording
     def refuse(self, node: ast.AST, rule: str) -> None:
@@ -70,7 +76,7 @@ class Gate(ExpressionRules, DynamicRules):
     def _record(self, node: ast.AST, rule: str, escape: bool, op: str) -> None:
         line = getattr(node, "lineno", 0)
         code = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
-        v = Violation(line, code[:120], rule, escape, self.owner, self.in_forward, op)
+        v = Violation(line, code[:120], rule, escape, self.owner, self.in_forward, op, self.helper)
         if v not in self._seen:  # a set: a file of many refused lines costs linear time
             self._seen.add(v)
             self.found.append(v)
@@ -94,14 +100,17 @@ class Gate(ExpressionRules, DynamicRules):
     def owned_by(self, name: str):
         saved = self.owner
         if self.owner is None:
-            try:
-                self.owner = self.assignment.task(name).name
-            except KeyError:
-                pass
+            self.owner = self.task_of(name)
         try:
             yield
         finally:
             self.owner = saved
+
+    def task_of(self, name: str) -> str | None:
+        try:
+            return self.assignment.task(name).name
+        except KeyError:
+            return None
 
     def current_family(self):
         return self.classes.family(self.classes.family_of(self.class_stack[-1])) if self.class_stack else None
@@ -290,6 +299,8 @@ class Gate(ExpressionRules, DynamicRules):
             for attr in p.kwd_attrs:
                 if introspective(attr):
                     self.refuse(p, M.introspection(attr))
+                elif attr in FORMAT_METHODS:  # the subject is no written-out template the gate can read
+                    self.refuse(p, M.format_fields())
                 else:
                     self.member(p, receiver, attr, V.VALUE)
             for sub in [*p.patterns, *p.kwd_patterns]:
@@ -364,8 +375,12 @@ class Gate(ExpressionRules, DynamicRules):
         self.exprs(node.decorator_list)
         self.arguments_of(node.args)
         self.expr(node.returns, CLASSREF)
+        saved = self.helper
+        if not self.class_stack and not self.depth and self.task_of(node.name) is None:
+            self.helper = node.lineno
         with self.owned_by(node.name), self.function(node):
             self.body(node.body)
+        self.helper = saved
 
     def s_ClassDef(self, node: ast.ClassDef) -> None:
         if getattr(node, "type_params", None):

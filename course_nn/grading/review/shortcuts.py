@@ -8,8 +8,10 @@ maps to one canonical name here). The same names match the child's aten-level re
 
 from __future__ import annotations
 
+import ast
 import functools
 
+from course_nn.grading.review.scopes import Scopes, is_main_guard
 from course_nn.registry import Task
 from course_nn.registry.hw1 import AUTOGRAD  # autograd's entry points, named once
 
@@ -60,3 +62,87 @@ def runtime_shortcuts(task: Task, ops: set[str]) -> list[str]:
     return [f"{task.name} ran torch's own `{op}` (seen at the aten level): compute it from primitives instead"
             for op in hits] + [f"{task.name}: the grader could not watch your Function ({why}) — a graded "
                                "Function may only compute its result" for why in broken]
+
+
+# Methods of a Function that autograd calls (the only ways a task's own code runs a helper for it).
+PROTOCOL = frozenset({"forward", "backward", "setup_context", "jvp", "vjp"})
+FORWARD = frozenset({"forward", "setup_context"})
+Reach = dict[str, bool]  # task -> whether a call path starts in its forward
+
+
+def helper_reach(tree: ast.Module, scopes: Scopes, resolver, task_of, called: set[int]) -> dict[int, Reach | None]:
+    """Which tasks' code runs each module-level helper function (keyed by its ``def`` line), following
+    helpers that call helpers; None when the gate cannot list every caller.
+
+    A built-in in a helper does the work of whichever Function calls it, so its shortcut is charged
+    to those tasks (any built-in of the assignment, as inside the class), not to the task whose list
+    names it. The callers are known only when every use of the helper's name is a direct call
+    ``helper(...)`` written in a task's forward/backward (or a task function, hw2), or in another
+    helper: a helper passed, stored or called from module level, a class body or another class could
+    run under any task, and then the rule for module-level lines holds (verdict.py).
+    """
+    skipped = {id(n) for stmt in tree.body if isinstance(stmt, ast.If) and is_main_guard(stmt)
+               for part in stmt.body for n in ast.walk(part)}  # never runs under grading (nor has scopes)
+    helpers = {id(n): n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and id(n) not in skipped
+               and getattr(scopes.opened.get(id(n)), "parent", None) is scopes.module and task_of(n.name) is None}
+    direct: dict[int, Reach] = {h: {} for h in helpers}
+    callees: dict[int, set[int]] = {h: set() for h in helpers}  # helper -> the helpers it calls
+    unknown: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load) or id(node) in skipped:
+            continue
+        targets = [id(b.node) for b in resolver.lookup(node)[0] if b.kind == "def" and id(b.node) in helpers]
+        if not targets:
+            continue
+        site = _site(scopes.scope_of(node), scopes, helpers, task_of) if id(node) in called else None
+        for h in targets:
+            if site is None:
+                unknown.add(h)
+            elif isinstance(site, int):
+                callees[site].add(h)
+            else:
+                direct[h][site[0]] = direct[h].get(site[0], False) or site[1]
+    reach: dict[int, Reach | None] = {h: None if h in unknown else dict(direct[h]) for h in helpers}
+    todo = list(helpers)  # what a helper's callers reach, it reaches: each set only grows (linear time)
+    while todo:
+        g = todo.pop()
+        todo += [h for h in callees[g] if _grow(reach, h, reach[g])]
+    return {helpers[h].lineno: r for h, r in reach.items()}
+
+
+def _grow(reach: dict[int, Reach | None], h: int, more: Reach | None) -> bool:
+    """Add a caller's reach to helper ``h``'s; whether it changed (None: some caller is unknown)."""
+    now = reach[h]
+    if now is None:
+        return False
+    if more is None:
+        reach[h] = None
+        return True
+    grown = False
+    for task, fwd in more.items():
+        if task not in now or (fwd and not now[task]):
+            now[task] = now.get(task, False) or fwd
+            grown = True
+    return grown
+
+
+def _site(scope, scopes: Scopes, helpers: dict, task_of) -> tuple[str, bool] | int | None:
+    """Where a direct call is written: (task, in its forward), a helper (its id), or None (unknown)."""
+    chain = []
+    while scope is not None and scope is not scopes.module:
+        chain.append(scope)
+        scope = scope.parent
+    if not chain:
+        return None  # module level
+    top = chain[-1]
+    if id(top.node) in helpers:
+        return id(top.node)
+    if top.kind == "function":  # hw2: a task written as a function
+        task = task_of(top.node.name)
+        return (task, False) if task is not None else None
+    if top.kind != "class" or len(chain) < 2 or chain[-2].kind != "function":
+        return None  # a class body, a lambda or comprehension at module level
+    task, method = task_of(top.node.name), chain[-2].node.name
+    if task is None or method not in PROTOCOL:
+        return None  # another class, or a method any code might call
+    return task, method in FORWARD
