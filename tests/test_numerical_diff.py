@@ -121,9 +121,9 @@ def test_honest_backwards_in_every_style_are_never_taken_for_numerical_ones(tmp_
     assert result.score == pytest.approx(HW1.total_points), report.details(result)
 
 
-def watched(call, *inputs) -> dict:
+def watched(call, *inputs, backward: bool = False) -> dict:
     """What the child's watch reports for ``call`` run on ``inputs`` (the recorders as the probe runs them)."""
-    watch = probe_hw1._Watch(probe_hw1.watched_inputs(list(inputs)))
+    watch = probe_hw1._Watch(probe_hw1.watched_inputs(list(inputs)), exits=backward)
     probe_hw1._recorded(set(), True, call, watch)
     return watch.report()
 
@@ -147,6 +147,46 @@ def test_the_watch_sees_nudges_of_every_kind_and_nothing_in_honest_arithmetic():
         assert watched(call, x)["perturbed"] == [], what
     assert watched(lambda: (x.to(torch.complex128) + 1e-20j).imag, x)["complex"]
     assert not watched(lambda: 2 * x, x)["complex"]
+
+
+def test_a_shift_by_a_reduction_of_the_input_is_the_stable_softmax_idiom_not_a_step():
+    x = torch.randn(6, 5, dtype=torch.float64) * 2
+    honest = {"global max": lambda: torch.exp(x - x.max()), "global mean": lambda: (x - x.mean()) * 2.5,
+              "row max": lambda: torch.exp(x - x.amax(1, keepdim=True)),
+              "row logsumexp": lambda: x - torch.logsumexp(x, 1, keepdim=True),
+              "one row": lambda: torch.exp(x[:1] - x[:1].max())}
+    for what, call in honest.items():
+        assert watched(call, x)["perturbed"] == [], what
+        assert watched(call, x, backward=True)["perturbed"] == [], what
+    x1 = x[:1].clone()
+    assert watched(lambda: torch.exp(x1 - torch.logsumexp(x1, 1, keepdim=True)), x1)["perturbed"] == []
+    steps = {"x + h": lambda: torch.exp(x + 1e-5), "x - h": lambda: torch.exp(x - 1e-5),
+             "x + max": lambda: torch.exp(x + x.max()), "x - 1": lambda: (x - 1) * (x - 1)}
+    for what, call in steps.items():
+        assert watched(call, x)["perturbed"] == [0], what
+
+
+def test_backwards_watch_sees_nudged_copies_in_any_size_layout_or_order():
+    x = torch.randn(6, 5, dtype=torch.float64) * 2
+    flat, spare = x.reshape(-1), x.new_zeros(1)
+    nudges = {
+        "padded": lambda: torch.cat([flat, spare]) + torch.cat([1e-4 * (flat.abs() + 1), spare]),
+        "padded in front": lambda: torch.cat([spare, flat - 1e-5]),
+        "flipped": lambda: flat.flip(0) + 1e-5,
+        "flipped, relative": lambda: flat.flip(0) * (1 - 1e-4),
+        "batched class steps": lambda: x.unsqueeze(1) + 1e-6 * torch.eye(5, dtype=x.dtype),
+        "rows reversed, float32 step": lambda: (x.float().flip(0) + 1e-2 * (x.float().flip(0).abs() + 1)),
+        "sorted and shifted": lambda: x.reshape(-1).sort().values + 0.5,
+    }
+    for what, call in nudges.items():
+        assert watched(call, x, backward=True)["perturbed"] == [0], what
+    g = torch.randn(6, 5, dtype=torch.float64)
+    honest = {"padded copy": lambda: torch.cat([flat, spare]) * 1.0, "flipped copy": lambda: flat.flip(0) * g.reshape(-1),
+              "relu": lambda: x.clamp(min=0) * g, "2 x g": lambda: 2 * x * g, "softmax": lambda: torch.softmax(x, 1) - g,
+              "outer": lambda: x.unsqueeze(2) * x.unsqueeze(1), "float32 copy": lambda: x.float().flip(0) * 1.0,
+              "x + tiny": lambda: torch.log(torch.sigmoid(x) + 1e-12), "x.T copy": lambda: x.t().contiguous() * 2}
+    for what, call in honest.items():
+        assert watched(call, x, backward=True)["perturbed"] == [], what
 
 
 def test_a_complex_gradient_is_reported_as_such_and_never_framed():

@@ -125,6 +125,18 @@ def plausible(values: list, x_list: list, mean_abs: float, eps: float, bigger: b
     return False
 
 
+def spread(t: torch.Tensor, inp: Input, eps: float) -> bool:
+    """Whether ``t`` (the input's size) spans the input's range moved by a uniform shift (the same
+    width) or scaled by a factor 1 ± r (r ≤ 0.1): what the order-free shift and scale tests need."""
+    lo, hi = torch.aminmax(t.detach().to(torch.float64))
+    xs = inp.sorted()[1]
+    width, x_width = float(hi) - float(lo), xs[-1] - xs[0]
+    if not x_width or width != width:
+        return False
+    return abs(width - x_width) <= 32 * eps * (abs(xs[0]) + abs(xs[-1]) + abs(float(lo))) or \
+        64 * eps < abs(width / x_width - 1) <= 0.1
+
+
 def displaced(t: torch.Tensor, inp: Input, eps: float) -> bool:
     """Whether ``t`` (any shape, numel ≥ the input's) holds, in any order, most of the input's values
     each moved by one small step a + b·|x| (x ± h, x(1 ± r), x ± r(|x| + 1)), or (the input's size) is

@@ -20,7 +20,7 @@ import torch
 from torch.utils._python_dispatch import _disable_current_modes
 
 try:  # sandbox: numdiff_nudge.py sits beside this file
-    from numdiff_nudge import MOST, Input, could_be_nudged, displaced, dtype_eps, nudged, plausible
+    from numdiff_nudge import MOST, Input, could_be_nudged, displaced, dtype_eps, nudged, plausible, spread
 except ImportError:
     from course_nn.grading.child.numdiff_nudge import (
         MOST,
@@ -30,6 +30,7 @@ except ImportError:
         dtype_eps,
         nudged,
         plausible,
+        spread,
     )
 
 # Tensor methods that hand values to numpy or Python (all reach __torch_function__), and how many
@@ -371,7 +372,8 @@ class _Watch:
                 values = flat.tolist() if m <= 512 else flat[list(at)].tolist()
                 sample = [values[i] for i in at] if m <= 512 else values
             eps = max(inp.eps, dtype_eps(t.dtype))
-            if not plausible(sample, inp.sorted()[1], inp.stats()[2], eps, m > inp.numel):
+            if not plausible(sample, inp.sorted()[1], inp.stats()[2], eps, m > inp.numel) and \
+                    not (m == inp.numel and spread(t, inp, eps)):
                 continue
             self._compared += 1
             if displaced(t, inp, eps):
