@@ -109,6 +109,23 @@ def test_the_parents_accuracy_cases_cost_points_even_where_the_watch_is_blinded(
         assert not any("differentiates numerically" in ln for o in result.outcomes for ln in o.lines)
 
 
+@pytest.mark.parametrize(("name", "task"), [("rt5_numdiff_padded_nudge", "Sigmoid"),
+                                           ("rt5_numdiff_batched_class_steps", "CrossEntropy")])
+def test_the_precision_cases_cost_a_blinded_numerical_derivative_points_with_a_line_that_teaches(
+        tmp_path, gate_off, monkeypatch, name, task):
+    # A difference of log(1 + exp(-z)) at its best step, or of the row losses in float64, is off by
+    # 1e-11 to 1e-9: inside every other tolerance, outside the precision cases' 1e-12 (float64 at
+    # moderate inputs, where the formulas are exact to a few ulps; the honest styles pass them).
+    monkeypatch.setattr(probe_hw1._Watch, "report",
+                        lambda self: {"complex": False, "perturbed": [], "produced": 0, "ops": 0})
+    result = grade(submission(tmp_path, name), seed=3)
+    edge = outcome(result, task, "edge")
+    assert edge.fraction < 1 and outcome(result, task, "backward").fraction == 1
+    line = next((ln for ln in edge.lines if "(relative tolerance 1e-12)]" in ln and ".backward" in ln), "")
+    assert line.startswith(f"{task}.backward [visible "), edge.lines
+    assert "relative (expected " in line and "typical of a numerical (finite-difference) derivative" in line, line
+
+
 @pytest.mark.parametrize("seed", [5, 6])
 @pytest.mark.parametrize("path", HONEST, ids=lambda p: p.stem)
 def test_honest_backwards_in_every_style_are_never_taken_for_numerical_ones(tmp_path, path, seed):
