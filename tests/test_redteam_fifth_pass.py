@@ -63,7 +63,8 @@ NUMERICAL = [
     pytest.param("rt5_numdiff_flipped_nudge", "Sigmoid", id="flipped-sigmoid-log-space"),
     pytest.param("rt5_numdiff_flipped_losses", "SquaredError", id="flipped-squared-error", marks=_open(
         "SquaredError's central difference with the step |p - t| / 2 (exact for a quadratic at any step): "
-        "the nudged copies are neither small steps nor one uniform shift, in any order")),
+        "the nudged copies are neither small steps nor one uniform shift, in any order (a residual: "
+        "docs/security.md)")),
     # held: C re-runs of the row losses per backward is seen as work growing with the input's size
     pytest.param("rt5_numdiff_flipped_losses", "CrossEntropy", id="flipped-cross-entropy-columns"),
     pytest.param("rt5_numdiff_batched_class_steps", "CrossEntropy", id="cross-entropy-batched-class-steps"),
@@ -72,7 +73,7 @@ NUMERICAL = [
     pytest.param("rt5_numdiff_complex_step_in_pairs", "Sigmoid", id="complex-step-in-real-pairs", marks=_open(
         "the complex step Im f(z + ih)/h computed on (real, imaginary) pairs of real tensors: no complex "
         "tensor for Watch.complex, no nudged copy (h lives only in the imaginary part), exact to machine "
-        "precision so the accuracy cases pass; Sigmoid earns full credit")),
+        "precision so the accuracy cases pass; Sigmoid earns full credit (a residual: docs/security.md)")),
 ]
 
 
