@@ -206,6 +206,22 @@ def test_backwards_watch_sees_nudged_copies_in_any_size_layout_or_order():
         assert watched(call, x, backward=True)["perturbed"] == [], what
 
 
+def test_backwards_watch_pairs_a_central_differences_two_copies_at_any_step():
+    x, t = torch.randn(6, 5, dtype=torch.float64), torch.randn(6, 5, dtype=torch.float64)
+    flat = x.reshape(-1).flip(0)
+
+    def pair(step):
+        return lambda: ((flat + step) ** 2 - (flat - step) ** 2) / (2 * step)
+
+    for what, step in {"|p - t| / 2": (flat - t.reshape(-1)).abs() / 2 + 1e-300, "|x| + 1": flat.abs() + 1,
+                       "0.5": torch.full_like(flat, 0.5)}.items():
+        assert watched(pair(step), x, backward=True)["perturbed"] == [0], what
+    honest = {"z ± |z| (a ReLU with abs)": lambda: (x + x.abs()) * (x - x.abs()),
+              "2 x and zeros": lambda: 2 * x + torch.zeros_like(x), "two copies": lambda: x.clone() * x.clone()}
+    for what, call in honest.items():
+        assert watched(call, x, backward=True)["perturbed"] == [], what
+
+
 def test_a_complex_gradient_is_reported_as_such_and_never_framed():
     import types
 

@@ -61,10 +61,8 @@ NUMERICAL = [
     pytest.param("rt5_numdiff_flipped_nudge", "Square", id="flipped-square"),
     pytest.param("rt5_numdiff_flipped_nudge", "ReLU", id="flipped-relu"),
     pytest.param("rt5_numdiff_flipped_nudge", "Sigmoid", id="flipped-sigmoid-log-space"),
-    pytest.param("rt5_numdiff_flipped_losses", "SquaredError", id="flipped-squared-error", marks=_open(
-        "SquaredError's central difference with the step |p - t| / 2 (exact for a quadratic at any step): "
-        "the nudged copies are neither small steps nor one uniform shift, in any order (a residual: "
-        "docs/security.md)")),
+    # held: x' + h and x' - h of the input's size, paired whatever the step and the order (Watch._paired)
+    pytest.param("rt5_numdiff_flipped_losses", "SquaredError", id="flipped-squared-error"),
     # held: C re-runs of the row losses per backward is seen as work growing with the input's size
     pytest.param("rt5_numdiff_flipped_losses", "CrossEntropy", id="flipped-cross-entropy-columns"),
     pytest.param("rt5_numdiff_batched_class_steps", "CrossEntropy", id="cross-entropy-batched-class-steps"),

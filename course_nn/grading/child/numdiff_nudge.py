@@ -125,6 +125,32 @@ def plausible(values: list, x_list: list, mean_abs: float, eps: float, bigger: b
     return False
 
 
+def halfway(a: list, b: list, x_list: list, eps: float) -> bool:
+    """Whether values at the same places of two tensors average to input values (within rounding) while
+    they differ: x' + h and x' - h, the pair a central difference evaluates (plain floats)."""
+    apart = False
+    for u, v in zip(a, b):
+        mid = (u + v) / 2
+        i = bisect.bisect_left(x_list, mid)
+        if not any(abs(mid - x) <= 16 * eps * (abs(x) + abs(u - v)) for x in x_list[max(0, i - 1): i + 1]):
+            return False
+        apart = apart or abs(u - v) > 1e3 * eps * (abs(mid) + 1e-300)
+    return apart
+
+
+def central(t: torch.Tensor, s: torch.Tensor, inp: Input, eps: float) -> bool:
+    """Whether ``t`` and ``s`` (the input's size) are x' + h and x' - h for x' the input in any order and
+    h a step of any size: not zero, and not ±|x'| (``z ± |z|``, a ReLU written with abs)."""
+    t64, s64 = t.detach().to(torch.float64).reshape(-1), s.detach().to(torch.float64).reshape(-1)
+    mid, h = (t64 + s64) / 2, ((t64 - s64) / 2).abs()
+    xs = inp.sorted()[0]
+    if not bool(((mid.sort().values - xs).abs() <= 16 * eps * (xs.abs() + h.sort().values + inp.stats()[2])).all()):
+        return False
+    if bool((h <= 1e3 * eps * (mid.abs() + inp.stats()[2])).all()) or not bool(t64.any()) or not bool(s64.any()):
+        return False
+    return not bool(((h - mid.abs()).abs() <= 16 * eps * (mid.abs() + h)).all())
+
+
 def spread(t: torch.Tensor, inp: Input, eps: float) -> bool:
     """Whether ``t`` (the input's size) spans the input's range moved by a uniform shift (the same
     width) or scaled by a factor 1 ± r (r ≤ 0.1): what the order-free shift and scale tests need."""

@@ -20,14 +20,27 @@ import torch
 from torch.utils._python_dispatch import _disable_current_modes
 
 try:  # sandbox: numdiff_nudge.py sits beside this file
-    from numdiff_nudge import MOST, Input, could_be_nudged, displaced, dtype_eps, nudged, plausible, spread
+    from numdiff_nudge import (
+        MOST,
+        Input,
+        central,
+        could_be_nudged,
+        displaced,
+        dtype_eps,
+        halfway,
+        nudged,
+        plausible,
+        spread,
+    )
 except ImportError:
     from course_nn.grading.child.numdiff_nudge import (
         MOST,
         Input,
+        central,
         could_be_nudged,
         displaced,
         dtype_eps,
+        halfway,
         nudged,
         plausible,
         spread,
@@ -78,6 +91,7 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 
 STACKED = (2, 3, 4)  # copies of an input stacked into one tensor that the watch also compares, copy by copy
+PAIRS = 8  # backward tensors of an input's size kept per call to pair with later ones (x' + h, x' - h)
 QUESTIONS = frozenset({"__bool__", "__index__"})  # one yes/no (or one integer) out of torch per call
 
 
@@ -210,6 +224,7 @@ class _Watch:
         self.complex, self.produced, self.ops, self._compared = False, 0, 0, 0
         self.exits, self.left_elements, self.left_ways, self.questions = exits, 0, set(), 0
         self.flow = flow if flow is not None else Flow()
+        self._same: dict[int, list] = {}  # per input: backward's tensors of its size, to pair (x' ± h)
         self._random = random.Random(FLOATS)  # where _scan looks besides the ends: spread, yet repeatable
 
     def left(self, name: str, args: tuple) -> None:
@@ -372,12 +387,27 @@ class _Watch:
                 values = flat.tolist() if m <= 512 else flat[list(at)].tolist()
                 sample = [values[i] for i in at] if m <= 512 else values
             eps = max(inp.eps, dtype_eps(t.dtype))
+            if m == inp.numel and self._paired(t, sample, inp, eps):
+                self.perturbed.add(inp.index)
+                continue
             if not plausible(sample, inp.sorted()[1], inp.stats()[2], eps, m > inp.numel) and \
                     not (m == inp.numel and spread(t, inp, eps)):
                 continue
             self._compared += 1
             if displaced(t, inp, eps):
                 self.perturbed.add(inp.index)
+
+    def _paired(self, t: torch.Tensor, sample: list, inp, eps: float) -> bool:
+        """Whether ``t`` and an earlier tensor of the input's size are x' ± h (a central difference at a
+        step of any size, in any order), screened on the values at their first, second and last places."""
+        ends = [sample[0], sample[1], sample[3]]
+        earlier = self._same.setdefault(inp.index, [])
+        for s, s_ends in earlier:
+            if halfway(ends, s_ends, inp.sorted()[1], eps) and central(t, s, inp, eps):
+                return True
+        if len(earlier) < PAIRS:
+            earlier.append((t, ends))
+        return False
 
     def report(self) -> dict:
         found = {"complex": self.complex, "perturbed": sorted(self.perturbed), "produced": self.produced, "ops": self.ops}
