@@ -36,7 +36,10 @@ HOSTILE = [
     ("numdiff_vectorised", ["Square", "Sigmoid", "ReLU"], "nudged copies of `"),
     ("numdiff_relative_richardson", ["Square", "Sigmoid"], "nudged copies"),
     ("numdiff_complex_step", ["Square", "Sigmoid", "Linear"], "complex numbers"),
-    ("numdiff_large_step_loop", ["Square", "QuadraticForm", "Linear", "SquaredError"], "grows with the number"),
+    # a step of 1 element by element: its work grows, and where one element is nudged at a time the
+    # pair x + e_j, x - e_j is also seen (Watch._paired)
+    ("numdiff_large_step_loop", ["Square", "QuadraticForm", "Linear", "SquaredError"],
+     ("grows with the number", "nudged copies")),
     ("numdiff_in_forward", ["Sigmoid"], "nudged copies of `z`"),
     ("numdiff_vectorised_unit_step", ["Square"], "nudged copies of `x`"),
 ]
@@ -82,7 +85,8 @@ def test_a_numerical_derivative_earns_no_backward_gradcheck_or_edge_credit(tmp_p
             assert o.fraction == 0, (task, category, o.lines[:2])
             assert "differentiates numerically" in o.lines[0]
         finding = outcome(result, task, "compliance").lines[0]
-        assert finding.startswith(f"{task} differentiates numerically — ") and evidence in finding, finding
+        assert finding.startswith(f"{task} differentiates numerically — "), finding
+        assert any(e in finding for e in ((evidence,) if isinstance(evidence, str) else evidence)), finding
         assert "earns no backward, gradcheck or edge credit" in finding
 
 
