@@ -14,8 +14,37 @@ ops that use it, from forward into backward.
 
 from __future__ import annotations
 
+import random
+
 import torch
 from torch.utils._python_dispatch import _disable_current_modes
+
+try:  # sandbox: numdiff_nudge.py sits beside this file
+    from numdiff_nudge import (
+        MOST,
+        Input,
+        central,
+        could_be_nudged,
+        displaced,
+        dtype_eps,
+        halfway,
+        nudged,
+        plausible,
+        spread,
+    )
+except ImportError:
+    from course_nn.grading.child.numdiff_nudge import (
+        MOST,
+        Input,
+        central,
+        could_be_nudged,
+        displaced,
+        dtype_eps,
+        halfway,
+        nudged,
+        plausible,
+        spread,
+    )
 
 # Tensor methods that hand values to numpy or Python (all reach __torch_function__), and how many
 # elements each takes: the whole tensor, or one number.
@@ -42,33 +71,9 @@ def _leaves(value, found: list) -> list:
     return found
 
 
-_EPS: dict = {}
-
-
-def _eps(dtype) -> float:
-    if dtype not in _EPS:
-        _EPS[dtype] = torch.finfo(dtype).eps
-    return _EPS[dtype]
-
-
-class _Input:
-    """One floating input of a case, as the watch compares against it (statistics computed on first use)."""
-
-    def __init__(self, index: int, x: torch.Tensor):
-        self.index, self.x, self.numel, self.eps = index, x.detach(), x.numel(), _eps(x.dtype)
-        self.version, self._stats = x._version, None  # the input itself, unchanged since: nothing to compare
-
-    def stats(self) -> tuple:
-        """(first two elements, the input as flat float64, mean |x|, max |x|)."""
-        if self._stats is None:
-            x64 = self.x.to("cpu", torch.float64).reshape(-1)
-            self._stats = (x64[:2].tolist(), x64, float(x64.abs().mean()), float(x64.abs().max()))
-        return self._stats
-
-
-def watched_inputs(inputs: list) -> list[_Input]:
+def watched_inputs(inputs: list) -> list[Input]:
     """The inputs a watch compares against: floating tensors of two elements or more."""
-    return [_Input(i, x) for i, x in enumerate(inputs) if _is_tensor(x) and x.is_floating_point() and x.numel() >= 2]
+    return [Input(i, x) for i, x in enumerate(inputs) if _is_tensor(x) and x.is_floating_point() and x.numel() >= 2]
 
 
 def _storage(t: torch.Tensor):
@@ -86,6 +91,7 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 
 STACKED = (2, 3, 4)  # copies of an input stacked into one tensor that the watch also compares, copy by copy
+PAIRS = 8  # backward tensors of an input's size kept per call to pair with later ones (x' + h, x' - h)
 QUESTIONS = frozenset({"__bool__", "__index__"})  # one yes/no (or one integer) out of torch per call
 
 
@@ -212,12 +218,14 @@ class _Watch:
 
     LIMIT = 4000  # tensors compared in one call: a numerical loop has long been seen by then
 
-    def __init__(self, inputs: list[_Input], exits: bool = False, flow: Flow | None = None):
+    def __init__(self, inputs: list[Input], exits: bool = False, flow: Flow | None = None):
         self.inputs, self.perturbed, self._done = inputs, set(), set()
         self._held: list = []  # the tensors compared, held so no address in _done is reused this call
         self.complex, self.produced, self.ops, self._compared = False, 0, 0, 0
         self.exits, self.left_elements, self.left_ways, self.questions = exits, 0, set(), 0
         self.flow = flow if flow is not None else Flow()
+        self._same: dict[int, list] = {}  # per input: backward's tensors of its size, to pair (x' ± h)
+        self._random = random.Random(FLOATS)  # where _scan looks besides the ends: spread, yet repeatable
 
     def left(self, name: str, args: tuple) -> None:
         """A torch function called from the Function's code: memory handed to numpy is watched for
@@ -322,8 +330,9 @@ class _Watch:
             if inplace:
                 outs += [t._base for t in outs if t._base is not None]
             sizes = {inp.numel for inp in self.inputs}
+            smallest = min(sizes, default=0)
             candidates = [t for t in outs if t.is_floating_point() and not t.is_complex()
-                          and (t.numel() in sizes or any(t.numel() == k * n for n in sizes for k in STACKED))]
+                          and smallest <= t.numel() <= MOST]
             if candidates:
                 with torch._C.DisableTorchFunction():  # the checks' own ops stay out of the function recorder
                     for t in candidates:
@@ -334,12 +343,14 @@ class _Watch:
                                 if t.numel() % k == 0 and t.numel() // k in sizes:
                                     for chunk in t.detach().reshape(k, -1):
                                         self._check(chunk)
+                        if self.exits:  # backward: where a derivative is measured
+                            self._scan(t)
         except Exception:  # noqa: BLE001 - an odd tensor (inference mode, a device without data) is not watched
             pass
 
     def _check(self, t: torch.Tensor) -> None:
-        numel = t.numel()
-        key = (t.data_ptr(), t._version, numel)
+        ptr, numel = t.data_ptr(), t.numel()
+        key = (ptr, t._version, numel)
         if key in self._done:
             return
         self._done.add(key)
@@ -347,16 +358,56 @@ class _Watch:
         head = None
         for inp in self.inputs:
             if inp.index in self.perturbed or numel != inp.numel or \
-                    (t.data_ptr() == inp.x.data_ptr() and t._version == inp.version):
+                    (ptr == inp.ptr and t._version == inp.version):
                 continue
-            x_head, x64, mean_abs, max_abs = inp.stats()
-            eps = max(inp.eps, _eps(t.dtype))
+            x_head, x64, mean_abs, _ = inp.stats()
+            eps = max(inp.eps, dtype_eps(t.dtype))
             head = head or t.detach().reshape(-1)[:2].tolist()
-            if not _could_be_nudged(head, x_head, mean_abs, eps):  # two elements rule most tensors out
+            if not could_be_nudged(head, x_head, mean_abs, eps):  # two elements rule most tensors out
                 continue
             self._compared += 1
-            if _nudged(t.detach().to("cpu", torch.float64).reshape(-1), x64, mean_abs, max_abs, eps):
+            if nudged(t.detach().to("cpu", torch.float64).reshape(-1), x64, inp, eps):
                 self.perturbed.add(inp.index)
+
+    def _scan(self, t: torch.Tensor) -> None:
+        """Order-free: most of an input's values, each moved by a small step, anywhere in ``t`` (padded,
+        flipped, stacked, batched z[:, None, :] + h·I)."""
+        ptr, m, sample = t.data_ptr(), t.numel(), None
+        key = (ptr, t._version, m, "scan")
+        if key in self._done:
+            return
+        self._done.add(key)
+        self._held.append(t)
+        for inp in self.inputs:
+            if inp.index in self.perturbed or m < inp.numel or (ptr == inp.ptr and t._version == inp.version):
+                continue
+            if sample is None:  # a few values, where a layout puts them and where it cannot know
+                at = (0, 1, m // 2, m - 1, self._random.randrange(m), self._random.randrange(m))
+                flat = t.detach().reshape(-1)
+                values = flat.tolist() if m <= 512 else flat[list(at)].tolist()
+                sample = [values[i] for i in at] if m <= 512 else values
+            eps = max(inp.eps, dtype_eps(t.dtype))
+            if m == inp.numel and self._paired(t, sample, inp, eps):
+                self.perturbed.add(inp.index)
+                continue
+            if not plausible(sample, inp.sorted()[1], inp.stats()[2], eps, m > inp.numel) and \
+                    not (m == inp.numel and spread(t, inp, eps)):
+                continue
+            self._compared += 1
+            if displaced(t, inp, eps):
+                self.perturbed.add(inp.index)
+
+    def _paired(self, t: torch.Tensor, sample: list, inp, eps: float) -> bool:
+        """Whether ``t`` and an earlier tensor of the input's size are x' ± h (a central difference at a
+        step of any size, in any order), screened on the values at their first, second and last places."""
+        ends = [sample[0], sample[1], sample[3]]
+        earlier = self._same.setdefault(inp.index, [])
+        for s, s_ends in earlier:
+            if halfway(ends, s_ends, inp.sorted()[1], eps) and central(t, s, inp, eps):
+                return True
+        if len(earlier) < PAIRS:
+            earlier.append((t, ends))
+        return False
 
     def report(self) -> dict:
         found = {"complex": self.complex, "perturbed": sorted(self.perturbed), "produced": self.produced, "ops": self.ops}
@@ -366,33 +417,4 @@ class _Watch:
             found["entered_torch"] = {"elements": self.flow.entered, "numbers": len(self.flow.floats),
                                       "tainted_grads": self.flow.tainted_grads}
         return found
-
-
-def _could_be_nudged(head: list, x_head: list, mean_abs: float, eps: float) -> bool:
-    """What ``_nudged`` tests, on the first two elements only (plain floats, no tensor ops)."""
-    (a0, a1), (x0, x1) = head, x_head
-    d0, d1 = a0 - x0, a1 - x1
-    if max(abs(d0), abs(d1)) <= 2e-2 * mean_abs:
-        return True
-    if abs(d0 - d1) <= 16 * eps * (max(abs(x0), abs(x1)) + abs(d0)):
-        return True
-    q0, q1 = (a0 / x0, a1 / x1) if x0 and x1 else (1.0, 0.0)
-    return abs(q0 - 1) <= 0.1 and abs(q0 - q1) <= 16 * eps * (1 + abs(q0))
-
-
-def _nudged(t: torch.Tensor, x: torch.Tensor, mean_abs: float, max_abs: float, eps: float) -> bool:
-    """Whether ``t`` (float64, flat) is a copy of the input ``x`` moved by a finite-difference step."""
-    d = t - x
-    if mean_abs == 0 or not bool(torch.isfinite(d).all()) or (biggest := float(d.abs().max())) == 0:
-        return False
-    if 1e3 * eps < biggest / mean_abs <= 2e-2:  # a small step, in one element or all (rounding is far smaller)
-        return True
-    shift = float(d.mean())  # one step added to every element, any size
-    if float((d - shift).abs().max()) <= 16 * eps * (max_abs + abs(shift)):
-        return True
-    nonzero = x != 0
-    ratio = t[nonzero] / x[nonzero]  # one factor 1 ± h for every element
-    q = float(ratio.mean()) if ratio.numel() >= 2 else 1.0
-    return 0 < abs(q - 1) <= 0.1 and float((ratio - q).abs().max()) <= 16 * eps * (1 + abs(q))
-
 

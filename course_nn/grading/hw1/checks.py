@@ -19,13 +19,25 @@ AUTOGRAD_ERRORS = ("does not require grad", "does not have a grad_fn", "Inferenc
 
 
 def compare(actual: torch.Tensor, expected: torch.Tensor, dtype, tol=None) -> Mismatch | None:
-    """None when close enough for ``dtype`` (or the case's own ``tol``, (rtol, atol)); otherwise the worst entry."""
-    rtol, atol = tol if tol is not None else TOL.get(dtype, TOL[torch.float32])
+    """None when close enough for ``dtype`` (or the case's own ``tol``: (rtol, atol), or (rtol, atol, atol
+    per unit of the largest |expected|) for a precision case); otherwise the worst entry."""
+    rtol, atol, *scaled = tol if tol is not None else TOL.get(dtype, TOL[torch.float32])
+    if scaled and expected.numel():  # entries near 0 next to large ones: rounding of the large ones' size
+        atol += scaled[0] * float(expected.detach().abs().max())
     return mismatch(actual, expected, rtol, atol)
 
 
 NUMERICAL = ("on these inputs only the derivative's formula is accurate to float64: a finite-difference "
              "(numerical) derivative is off here — derive the formula and code it")
+PRECISE = 1e-10  # a case whose relative tolerance is tighter: float64 at moderate inputs (a precision case)
+
+
+def precision_hint(name: str, m: Mismatch, visible: bool) -> str:
+    """What a precision case says when the gradient is close but not float64-exact (a numerical one)."""
+    digits = f" (expected {m.expected:.17g}, got {m.actual:.17g})" if visible else ""
+    return (f"your gradient for `{name}` is off by ~{m.rel_err:.0e} relative{digits} — typical of a numerical "
+            "(finite-difference) derivative; the derivative's formula is exact to a few units in the last "
+            "place of float64 here: derive it and code it")
 
 
 def _where(case: dict) -> str:
@@ -174,7 +186,8 @@ def _grad_problem(task: str, case: dict, d: dict, i: int, got, want, hints: dict
     if m:
         hint = grad_hint(task, name, case, got, want, i, (hints or {}).get(name))
         if case.get("accuracy") and not hint:
-            hint = NUMERICAL
+            precise = case["tol"][0] < PRECISE if case.get("tol") else False
+            hint = NUMERICAL if not precise else precision_hint(name, m, case["visible"]) if m.rel_err < 1e-6 else ""
         problems.append(f"dJ/d{name}{index_text(m.index)} {value_text(m, case['visible'])}"
                         + (f"; likely mistake: {hint}" if hint else ""))
     return f"{task}.backward {where}: " + "; ".join(problems) if problems else None

@@ -47,6 +47,8 @@ WIDE = 96  # a wide input's length: a loop over its elements stands out from a v
 def elementwise_inputs(g, shape, dtype, small, variant) -> list:
     if variant == "saturated":  # sigmoid's flat top, where only a formula keeps float64's accuracy
         return [(torch.rand(shape, generator=g, dtype=torch.float64) * 3 + 16).to(dtype)]
+    if variant == "moderate":  # a precision case: 1 - sigmoid(z) keeps float64's accuracy to a few ulps here
+        return [(torch.rand(shape, generator=g, dtype=torch.float64) * 8 - 4).to(dtype)]
     return [randn(g, *shape, dtype=dtype, scale=SCALE.get(variant, 2.0))]
 
 

@@ -68,6 +68,12 @@ class FunctionSpec:
 # Square and Sigmoid: x of shape (N, D), elementwise.
 
 
+# A precision case: float64 at moderate inputs, where the formulas are exact to a few units in the last
+# place but a finite difference (even at its best step, even of a log-space form) is off by about 1e-11:
+# (rtol, atol, atol per unit of the largest expected |value|: entries near 0 beside large ones).
+PRECISION = (1e-12, 0.0, 1e-12)
+
+
 SPECS: dict[str, FunctionSpec] = {
     "Square": FunctionSpec(
         inputs.elementwise_inputs, lambda x: x * x, ("x",),
@@ -84,7 +90,9 @@ SPECS: dict[str, FunctionSpec] = {
         overflow_hint=OVERFLOW + "write g(z) = 1 / (1 + exp(-z)), which is finite for any z",
         forward_hint=sigmoid_forward_hint, grad_hint=sigmoid_grad_hint, any_shape=True,
         accuracy=(("z from +16 to +19 (relative tolerance 1e-7)",
-                   {"variant": "saturated", "shape": (4, 16), "tol": (1e-7, 0.0)}),)),
+                   {"variant": "saturated", "shape": (4, 16), "tol": (1e-7, 0.0)}),
+                  ("z from -4 to +4 in float64 (relative tolerance 1e-12)",
+                   {"variant": "moderate", "shape": (4, 16), "tol": PRECISION}))),
     "ReLU": FunctionSpec(
         inputs.relu_inputs, torch.relu, ("z",),
         (("inputs exactly 0 (any value in [0, 1] at the kink)", {"variant": "zeros"}),
@@ -114,6 +122,7 @@ SPECS: dict[str, FunctionSpec] = {
          ("float32 inputs, logits 1e4", {"variant": "large", "dtype": torch.float32,
                                           # stability is the point: at 1e4, float32 rounds log p by ~1e-3
                                           "tol": (1e-2, 1e-4)})),
+        accuracy=(("logits in float64 (relative tolerance 1e-12)", {"tol": PRECISION}),),
         needs=(True, False), wide={"batch": 2, "variant": "wide"},  # the target gets no gradient
         error_hints=(("expected scalar type Long", "with probability targets (a float (N, C) target) there is no "
                                                    f"class index to gather: use {PROBABILITY_LOSS}"),),

@@ -1,6 +1,8 @@
 """CrossEntropy (fair): the usual guard against overflow, written with the max of the whole batch
-(softmax is unchanged by any constant added to a row, so one constant for every row is as exact as the
-max of each row); backward is softmax minus the one-hot rows, divided by the batch size."""
+(softmax is unchanged by any constant added to a row); each row's normaliser is then its own
+logsumexp, since with one constant for every row a row far below the batch's max would underflow
+(logits of 1e4: exp of every entry 0, log 0). Backward is softmax minus the one-hot rows, divided by
+the batch size."""
 import torch
 from torch.autograd import Function
 
@@ -9,7 +11,7 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, logits, target):
         shifted = logits - logits.max()
-        log_p = shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))
+        log_p = shifted - torch.logsumexp(shifted, dim=1, keepdim=True)
         if target.is_floating_point():
             y = target
         else:

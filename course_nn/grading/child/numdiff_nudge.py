@@ -1,0 +1,218 @@
+"""Whether a tensor holds copies of an input moved by a finite-difference step (used by numdiff_watch).
+
+Standard library and torch only; it decides nothing. Two comparisons: in the input's own order (a copy
+nudged in one element or all, by one uniform shift or scale: ``nudged``), and order-free (``displaced``:
+a tensor of any size or layout, padded, flipped, batched, that holds most of the input's values each
+moved by a small step a + b·|x| — uniform, relative, or both). A shift by a reduction of the input
+itself (``x - x.max()``, ``x - logsumexp(x)``) is the stable-softmax idiom, never a step.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import torch
+
+_EPS: dict = {}
+WINDOW = 5e-2  # a finite-difference step is at most this much of (|x| + mean |x|)
+NEIGHBOURS = 3  # values looked at on each side of the input's extremes to guess the step
+MATCHED = 0.9  # the share of the input's elements whose displaced copy must be there
+MOST = 1 << 16  # values a tensor may hold to be compared order-free (sorting it stays cheap)
+
+
+def dtype_eps(dtype) -> float:
+    if dtype not in _EPS:
+        _EPS[dtype] = torch.finfo(dtype).eps
+    return _EPS[dtype]
+
+
+class Input:
+    """One floating input of a case, as the watch compares against it (statistics computed on first use)."""
+
+    def __init__(self, index: int, x: torch.Tensor):
+        self.index, self.x, self.numel, self.eps = index, x.detach(), x.numel(), dtype_eps(x.dtype)
+        self.version, self._stats = x._version, None  # the input itself, unchanged since: nothing to compare
+        self.ptr = x.data_ptr()
+        self._sorted = self._shifts = None
+
+    def stats(self) -> tuple:
+        """(first two elements, the input as flat float64, mean |x|, max |x|)."""
+        if self._stats is None:
+            x64 = self.x.to("cpu", torch.float64).reshape(-1)
+            self._stats = (x64[:2].tolist(), x64, float(x64.abs().mean()), float(x64.abs().max()))
+        return self._stats
+
+    def sorted(self) -> tuple:
+        """(the input's values sorted, as a tensor and as a list of Python floats)."""
+        if self._sorted is None:
+            xs = self.stats()[1].sort().values
+            self._sorted = (xs, xs.tolist())
+        return self._sorted
+
+    def shifts(self) -> list[torch.Tensor]:
+        """Reductions of the input, each broadcast to its flat layout: whole (max, min, mean, median,
+        logsumexp) and along each dimension of a 2-D or larger input (the row-wise max of a softmax)."""
+        if self._shifts is None:
+            x = self.x.to("cpu", torch.float64)
+            flat = x.reshape(-1)
+            found = [flat.new_full(flat.shape, float(r)) for r in
+                     (flat.max(), flat.min(), flat.mean(), flat.median(), torch.logsumexp(flat, 0))]
+            for dim in range(x.dim()) if x.dim() >= 2 else ():
+                for r in (x.amax(dim, keepdim=True), x.amin(dim, keepdim=True), x.mean(dim, keepdim=True),
+                          torch.logsumexp(x, dim, keepdim=True)):
+                    found.append(r.expand_as(x).reshape(-1))
+            self._shifts = found
+        return self._shifts
+
+    def reduction_shift(self, d: torch.Tensor, tol: float) -> bool:
+        """Whether ``d`` (a copy minus the input, flat) is minus a reduction of the input: x - x.max()."""
+        return any(float((d + r).abs().max()) <= tol for r in self.shifts())
+
+
+def could_be_nudged(head: list, x_head: list, mean_abs: float, eps: float) -> bool:
+    """What ``nudged`` tests, on the first two elements only (plain floats, no tensor ops)."""
+    (a0, a1), (x0, x1) = head, x_head
+    d0, d1 = a0 - x0, a1 - x1
+    if max(abs(d0), abs(d1)) <= 2e-2 * mean_abs:
+        return True
+    if abs(d0 - d1) <= 16 * eps * (max(abs(x0), abs(x1)) + abs(d0)):
+        return True
+    q0, q1 = (a0 / x0, a1 / x1) if x0 and x1 else (1.0, 0.0)
+    return abs(q0 - 1) <= 0.1 and abs(q0 - q1) <= 16 * eps * (1 + abs(q0))
+
+
+def nudged(t: torch.Tensor, x: torch.Tensor, inp: Input, eps: float) -> bool:
+    """Whether ``t`` (float64, flat) is a copy of the input ``x`` moved by a finite-difference step."""
+    _, _, mean_abs, max_abs = inp.stats()
+    d = t - x
+    if mean_abs == 0 or not bool(torch.isfinite(d).all()) or (biggest := float(d.abs().max())) == 0:
+        return False
+    shift = float(d.mean())  # one step added to every element, any size
+    uniform = abs(shift) > 64 * eps * max_abs and float((d - shift).abs().max()) <= 16 * eps * (max_abs + abs(shift))
+    if 1e3 * eps < biggest / mean_abs <= 2e-2 or uniform:  # a small step, in one element or all, or a shift
+        return not inp.reduction_shift(d, 64 * eps * (max_abs + abs(shift)))  # ... but not x - x.max()
+    nonzero = x != 0
+    ratio = t[nonzero] / x[nonzero]  # one factor 1 ± h for every element
+    q = float(ratio.mean()) if ratio.numel() >= 2 else 1.0
+    return 64 * eps < abs(q - 1) <= 0.1 and float((ratio - q).abs().max()) <= 16 * eps * (1 + abs(q))
+
+
+def plausible(values: list, x_list: list, mean_abs: float, eps: float, bigger: bool) -> bool:
+    """What ``displaced`` tests, on a few of the tensor's values (plain floats, no tensor ops): three are
+    input values moved by steps that fit one line a + b·|x|, or one is moved and one an exact copy of an
+    input value (the unmoved copies of z[:, None, :] + h·I), or (a tensor ``bigger`` than the input)
+    one is an exact copy. Values of honest arithmetic sit at random distances from the input's values,
+    which never fit one line; its copies of an input (a clone, a ReLU's output) are the input's size."""
+    moved, last, exact, small = [], len(x_list) - 1, False, 16 * eps
+    for v in set(values):  # each value once: a repeated value is no second point on a line
+        i = bisect.bisect_left(x_list, v)
+        x = x_list[last] if i > last else x_list[i - 1] if i and v - x_list[i - 1] < x_list[i] - v else x_list[i]
+        d, u = v - x, abs(x)
+        if abs(d) <= small * u:
+            exact = True
+        elif 1e3 * eps * (u + mean_abs) < abs(d) <= WINDOW * (u + mean_abs):
+            moved.append((u, d))
+    if exact and (bigger or moved):
+        return True
+    if len(moved) < 3:
+        return False
+    tol = 64 * eps * (max(u for u, _ in moved) + mean_abs)
+    for k, (u0, d0) in enumerate(moved[:3]):
+        for u1, d1 in moved[k + 1: 4]:
+            b = (d1 - d0) / (u1 - u0) if abs(u1 - u0) > 1e-3 * (u0 + u1) else 0.0
+            if sum(abs(d0 + b * (u - u0) - d) <= tol for u, d in moved) >= 3:
+                return True
+    return False
+
+
+def halfway(a: list, b: list, x_list: list, eps: float) -> bool:
+    """Whether values at the same places of two tensors average to input values (within rounding) while
+    they differ: x' + h and x' - h, the pair a central difference evaluates (plain floats)."""
+    apart = False
+    for u, v in zip(a, b):
+        mid = (u + v) / 2
+        i = bisect.bisect_left(x_list, mid)
+        if not any(abs(mid - x) <= 16 * eps * (abs(x) + abs(u - v)) for x in x_list[max(0, i - 1): i + 1]):
+            return False
+        apart = apart or abs(u - v) > 1e3 * eps * (abs(mid) + 1e-300)
+    return apart
+
+
+def central(t: torch.Tensor, s: torch.Tensor, inp: Input, eps: float) -> bool:
+    """Whether ``t`` and ``s`` (the input's size) are x' + h and x' - h for x' the input in any order and
+    h a step of any size: not zero, and not ±|x'| (``z ± |z|``, a ReLU written with abs)."""
+    t64, s64 = t.detach().to(torch.float64).reshape(-1), s.detach().to(torch.float64).reshape(-1)
+    mid, h = (t64 + s64) / 2, ((t64 - s64) / 2).abs()
+    xs = inp.sorted()[0]
+    if not bool(((mid.sort().values - xs).abs() <= 16 * eps * (xs.abs() + h.sort().values + inp.stats()[2])).all()):
+        return False
+    if bool((h <= 1e3 * eps * (mid.abs() + inp.stats()[2])).all()) or not bool(t64.any()) or not bool(s64.any()):
+        return False
+    return not bool(((h - mid.abs()).abs() <= 16 * eps * (mid.abs() + h)).all())
+
+
+def spread(t: torch.Tensor, inp: Input, eps: float) -> bool:
+    """Whether ``t`` (the input's size) spans the input's range moved by a uniform shift (the same
+    width) or scaled by a factor 1 ± r (r ≤ 0.1): what the order-free shift and scale tests need."""
+    lo, hi = torch.aminmax(t.detach().to(torch.float64))
+    xs = inp.sorted()[1]
+    width, x_width = float(hi) - float(lo), xs[-1] - xs[0]
+    if not x_width or width != width:
+        return False
+    return abs(width - x_width) <= 32 * eps * (abs(xs[0]) + abs(xs[-1]) + abs(float(lo))) or \
+        64 * eps < abs(width / x_width - 1) <= 0.1
+
+
+def displaced(t: torch.Tensor, inp: Input, eps: float) -> bool:
+    """Whether ``t`` (any shape, numel ≥ the input's) holds, in any order, most of the input's values
+    each moved by one small step a + b·|x| (x ± h, x(1 ± r), x ± r(|x| + 1)), or (the input's size) is
+    the input in any order moved by one uniform shift or scale."""
+    xs, x_list = inp.sorted()
+    _, x64, mean_abs, _ = inp.stats()
+    cs = t.detach().to("cpu", torch.float64).reshape(-1).sort().values  # NaN last: it matches nothing
+    n, m = xs.numel(), cs.numel()
+    if mean_abs == 0 or m < n:
+        return False
+    if m == n and could_be_nudged(cs[:2].tolist(), x_list[:2], mean_abs, eps) and nudged(cs, xs, inp, eps):
+        return True  # the input in another order, shifted or scaled
+    steps = _guesses(cs, x_list, mean_abs, eps)
+    if not steps:
+        return False
+    a = x64.new_tensor([s[0] for s in steps])[:, None]
+    b = x64.new_tensor([s[1] for s in steps])[:, None]
+    step = a + b * x64.abs()  # (guesses, n)
+    target = x64 + step
+    j = torch.searchsorted(cs, target).clamp_(1, m - 1)
+    dist = torch.minimum((cs[j] - target).abs(), (cs[j - 1] - target).abs())
+    tol = 16 * eps * (x64.abs() + step.abs() + mean_abs)  # the guess's own rounding: of the size of the ends
+    hit = (dist <= tol) & (step.abs() > 4 * tol)  # the moved value is there, and the step is no rounding
+    for k in torch.nonzero(hit.sum(1) >= max(2, MATCHED * n)).reshape(-1).tolist():
+        if not (steps[k][1] == 0 and inp.reduction_shift(step[k], 64 * eps * (mean_abs + abs(steps[k][0])))):
+            return True
+    return False
+
+
+def _guesses(cs: torch.Tensor, x_list: list, mean_abs: float, eps: float) -> list[tuple[float, float]]:
+    """Steps (a, b) that would move the input's largest and smallest values onto values of ``cs`` close
+    beside them: each alone as a uniform or a relative step, and the two together."""
+    ends = [x_list[-1], x_list[0]]
+    lo = [1e3 * eps * (abs(end) + mean_abs) for end in ends]  # further than rounding (an exact copy) ...
+    at = torch.searchsorted(cs, cs.new_tensor([ends[0] - lo[0], ends[0] + lo[0], ends[1] - lo[1], ends[1] + lo[1]]))
+    at, k = at.tolist(), NEIGHBOURS
+    found: list[list[float]] = [[], []]
+    for e, end in enumerate(ends):
+        hi = WINDOW * (abs(end) + mean_abs)  # ... and no further than a step
+        below, above = cs[max(0, at[2 * e] - k): at[2 * e]].tolist(), cs[at[2 * e + 1]: at[2 * e + 1] + k].tolist()
+        found[e] = list(dict.fromkeys(v - end for v in below + above if abs(v - end) <= hi))
+    steps = []
+    for e, end in enumerate(ends):
+        for d in found[e]:
+            steps += [(d, 0.0)] + ([(0.0, d / abs(end))] if end else [])
+    u0, u1 = abs(ends[0]), abs(ends[1])
+    if abs(u0 - u1) > 1e-3 * (u0 + u1):
+        for d0 in found[0]:
+            for d1 in found[1]:
+                if (d0 > 0) == (d1 > 0):
+                    b = (d0 - d1) / (u0 - u1)
+                    steps.append((d0 - b * u0, b))
+    return list(dict.fromkeys(steps))
