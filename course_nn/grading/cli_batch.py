@@ -210,7 +210,7 @@ def _stop_workers(pool: ProcessPoolExecutor, interrupted: bool) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _start_workers(a, jobs: int, no_zygote: bool) -> tuple[ProcessPoolExecutor, object, str]:
+def _start_workers(a, jobs: int, no_zygote: bool, early=None) -> tuple[ProcessPoolExecutor, object, str]:
     """The worker pool, and how it was started (printed for the instructor).
 
     torch is imported once per batch, not once per worker: the shared zygote starts first (its
@@ -225,7 +225,7 @@ def _start_workers(a, jobs: int, no_zygote: bool) -> tuple[ProcessPoolExecutor, 
     from course_nn.grading.child import contain
 
     zygote, why = (None, "zygote off (--no-zygote)") if no_zygote else sandbox.start_zygote(
-        sandbox.containment(), jobs)
+        sandbox.containment(), jobs, early)
     engine.warm_up(a)
     threads = contain.thread_count()
     if threads == 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -306,9 +306,16 @@ def _grade_todo(args, a, todo: list[tuple[str, Path, str]], seed: int | None, se
                  + [Path(args.folder), results_dir, csv_path, *_summary_paths(csv_path)])
     from course_nn.grading import sandbox
 
-    sandbox.ready([Path(p) for p in hide])  # refused in one line when a child could read them
+    jobs = min(args.jobs, len(todo))
+    zygote = None if args.no_zygote else sandbox.early_zygote(jobs)  # its torch import overlaps the probe
     try:
-        pool, zygote, how = _start_workers(a, min(args.jobs, len(todo)), args.no_zygote)
+        sandbox.ready([Path(p) for p in hide])  # refused in one line when a child could read them
+    except BaseException:
+        if zygote is not None:
+            zygote.close()
+        raise
+    try:
+        pool, zygote, how = _start_workers(a, jobs, args.no_zygote, zygote)
         # The workers are forked: threads here are safe now (a terminal's progress bar runs one),
         # and the summary's plotting import overlaps the grading instead of following it.
         update, close = _progress(args, len(todo), a.name)

@@ -43,11 +43,31 @@ def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> torch.Tensor
     return (a - e).abs() / e.abs().clamp_min(1e-300)
 
 
+_SMALL = 256  # entries compared as Python floats: a grading compares hundreds of tiny tensors
+
+
+def _all_close(a: torch.Tensor, e: torch.Tensor, rtol: float, atol: float, finite: bool) -> bool:
+    """``torch.isclose(a, e, rtol, atol).all()`` (and every ``a`` finite, with ``finite``) for float64
+    tensors of one shape, computed on Python floats: the same IEEE double operations in the same order
+    as isclose's (equal, or |a − e| finite and <= atol + |rtol·e|), without its seven kernel launches
+    (35 µs on a tensor of 12 entries against 8 µs)."""
+    for x, y in zip(a.reshape(-1).tolist(), e.reshape(-1).tolist()):
+        if finite and not math.isfinite(x):
+            return False
+        if x != y:
+            d = abs(x - y)
+            if not (math.isfinite(d) and d <= atol + abs(rtol * y)):
+                return False
+    return True
+
+
 def mismatch(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float, first: bool = False,
              finite: bool = False) -> Mismatch | None:
     """None when every entry is close; else the entry to show: the worst one measured against the
     tolerance, or with ``first`` the first that differs (row-major). Shapes must already agree."""
     a, e = actual.detach().double().cpu(), expected.detach().double().cpu()
+    if a.shape == e.shape and a.numel() <= _SMALL and _all_close(a, e, rtol, atol, finite):
+        return None
     ok = torch.isclose(a, e, rtol=rtol, atol=atol)  # as close() does, on the float64 copies made here
     if finite:
         ok &= torch.isfinite(a)

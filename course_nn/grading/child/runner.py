@@ -97,15 +97,28 @@ WATCHED_TORCH = ("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor
                  "torch.autograd.Function", "torch.autograd.Function.apply", "torch.save", "torch.load")
 
 
+_MODULE_PARTS: dict[str, int] = {}  # watched path -> how many of its leading parts first named a module
+
+
 def _resolve(path: str):
     import importlib as _il
 
     parts = path.split(".")
+    known = _MODULE_PARTS.get(path)
     for i in range(len(parts), 0, -1):
-        try:
-            obj = _il.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
+        name = ".".join(parts[:i])
+        if known is not None and i > known:
+            # Found not to be a module the first time: only a module put in sys.modules since counts.
+            # (Asking the import system again costs a failed search per name, ~1 ms per check.)
+            obj = sys.modules.get(name)
+            if obj is None:
+                continue
+        else:
+            try:
+                obj = _il.import_module(name)
+            except ImportError:
+                continue
+            _MODULE_PARTS.setdefault(path, i)
         for attr in parts[i:]:
             if isinstance(obj, type):  # the stored descriptor: lookups of methods make new objects
                 obj = next((vars(k)[attr] for k in obj.__mro__ if attr in vars(k)), None)

@@ -36,11 +36,12 @@ from course_nn.grading.sandbox.zygote_client import (
     Zygote,
     adopt_zygote,
     current_zygote,
+    early_zygote,
     start_zygote,
     zygote_for,
 )
 
 __all__ = ["OUTPUT_CAP", "Cgroup", "Child", "Containment", "Grading", "Sandbox", "Zygote", "adopt_zygote",
-           "allowed_paths", "become_subreaper", "child_env", "containment", "current_zygote", "descendants",
+           "allowed_paths", "become_subreaper", "child_env", "containment", "current_zygote", "descendants", "early_zygote",
            "kill_strays", "own_children", "prepare", "protect_parent", "ready", "refusal", "request", "secret_paths",
            "start_zygote", "sweep_stale_cgroups", "zygote_for"]

@@ -112,17 +112,42 @@ _ZYGOTE: Zygote | None = None
 def _zygote_off(c: Containment) -> str:
     if c.userns:
         return "zygote off: a user namespace is set up by a fresh interpreter (not root)"
+    return _zygote_off_here()
+
+
+def early_zygote(clients: int = 1) -> Zygote | None:
+    """A zygote started before the machine is probed, where one can be used at all (a root grader on
+    Linux), so that its torch import overlaps the probe; ``start_zygote(c, clients, early)`` then keeps
+    it or stops it. It holds nothing of any grading until it is asked for a child."""
+    if os.geteuid() != 0 or _zygote_off_here():
+        return None
+    try:
+        z = Zygote(clients)
+    except (OSError, ValueError):
+        return None
+    import atexit
+
+    atexit.register(z.close)
+    return z
+
+
+def _zygote_off_here() -> str:
     if sys.platform != "linux" or not hasattr(__import__("socket"), "send_fds"):
         return "zygote off: forking a contained child needs Linux"
     return ""
 
 
-def start_zygote(c: Containment, clients: int = 1) -> tuple[Zygote | None, str]:
+def start_zygote(c: Containment, clients: int = 1, early: Zygote | None = None) -> tuple[Zygote | None, str]:
     """A zygote (stopped when this process exits), or None and why not. With ``clients`` > 1 it is
-    shared by that many workers forked from this process (each calls ``adopt_zygote``)."""
+    shared by that many workers forked from this process (each calls ``adopt_zygote``). ``early``:
+    one ``early_zygote`` started, kept when the containment ``c`` allows a zygote, else stopped."""
     why = _zygote_off(c)
     if why:
+        if early is not None:
+            early.close()
         return None, why
+    if early is not None and early.alive():
+        return early, ""
     try:
         z = Zygote(clients)
     except (OSError, ValueError) as exc:
