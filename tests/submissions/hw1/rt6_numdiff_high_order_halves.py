@@ -2,7 +2,7 @@
 side, h = 0.02, in float64 whatever the input's dtype) is accurate to ~1e-14, so the accuracy and
 precision cases pass (it beats s * (1 - s) at z = 16..19); the nudged copies are taken one half of the
 input at a time, so none is as large as the input and neither the in-order check nor the order-free
-scan compares it. Sigmoid differentiates log(1 + exp(-z)) and multiplies by sigmoid(z).""" 
+scan compares it. Sigmoid differentiates log(1 + exp(-z)) and multiplies by sigmoid(z)."""
 import torch
 from torch.autograd import Function
 
