@@ -78,9 +78,17 @@ def test_a_numerical_derivative_earns_no_backward_credit(tmp_path, name, task):
     assert {c: earned[(task, c)] for c in GATED} == {c: 0 for c in GATED}, report.details(result)
 
 
-def test_an_honest_hw1_style_keeps_full_credit(tmp_path):
-    """sigmoid through tanh, a hand-written log-softmax, a row-then-batch mean, einsum, float64 backwards."""
-    result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt6_fair_unusual_formulas.py")
+HW1_FAIR = [
+    # sigmoid through tanh, a hand-written log-softmax, a row-then-batch mean, einsum, float64 backwards
+    pytest.param("rt6_fair_unusual_formulas", id="tanh-sigmoid-einsum-float64-backwards"),
+    # held: y / (y.sum(1) + 1e-12) and log(y + 1e-12) on probability targets are no nudge the watch counts
+    pytest.param("rt6_fair_soft_target_epsilons", id="soft-targets-renormalised-with-epsilon"),
+]
+
+
+@pytest.mark.parametrize("name", HW1_FAIR)
+def test_an_honest_hw1_style_keeps_full_credit(tmp_path, name):
+    result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / f"{name}.py")
     assert result.score == pytest.approx(HW1.total_points), report.details(result)
 
 
