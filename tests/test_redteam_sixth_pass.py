@@ -83,6 +83,10 @@ HW1_FAIR = [
     pytest.param("rt6_fair_unusual_formulas", id="tanh-sigmoid-einsum-float64-backwards"),
     # held: y / (y.sum(1) + 1e-12) and log(y + 1e-12) on probability targets are no nudge the watch counts
     pytest.param("rt6_fair_soft_target_epsilons", id="soft-targets-renormalised-with-epsilon"),
+    pytest.param("rt6_fair_static_helper_on_own_class", id="static-helper-called-by-class-name", marks=_open(
+        "the whole file scores 0: `Sigmoid._squash(z)` is refused as an escape (review/classes.py: "
+        "`Class.method(x, ...)` needs a trusted x, since a static helper's first parameter is a trusted "
+        "receiver) though the helper takes a tensor and never touches own state; an escape zeroes every task")),
 ]
 
 
