@@ -1,0 +1,226 @@
+"""A sixth red-team pass (issue 21's "done when"), by someone who did not write the grader.
+
+hw1 parts (tests/submissions/hw1/rt6_*.py) are appended to the correct base, so their classes replace the
+base's; the hw2 parts (tests/submissions/hw2/rt6_*.py) to hw2's correct base. Each hostile file asserts the
+credit it must not earn; each fair file (rt6_fair_*.py) is correct code in an unusual legitimate style and
+asserts full credit. The ones the grader gets wrong today are strict xfails whose reason says where the
+hole is: remove the mark when fixed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pytest
+
+from course_nn import registry
+from course_nn.grading import engine, report, review
+
+ROOT = Path(__file__).resolve().parents[1]
+PARTS1 = ROOT / "tests" / "submissions" / "hw1"
+PARTS2 = ROOT / "tests" / "submissions" / "hw2"
+SOLUTION1 = ROOT / "solutions" / "hw1_autograd" / "functions.py"
+HW1, HW2 = registry.get("hw1"), registry.get("hw2")
+GATED = ("backward", "gradcheck", "edge")
+
+
+def _open(reason: str):
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+def _grade(tmp_path: Path, assignment, base: Path, part: Path):
+    path = tmp_path / assignment.submission
+    path.write_text(base.read_text() + "\n\n" + part.read_text())
+    with contextlib.redirect_stdout(io.StringIO()):  # fair files may print
+        return engine.grade(path, assignment, seed=3, isolate=False)
+
+
+def _earned(result) -> dict[tuple[str, str], float]:
+    return {(o.task, o.category): o.fraction for o in result.outcomes}
+
+
+# ----------------------------------------------------------------------------------------------
+# hw1: numerical differentiation. The in-order check compares tensors of exactly an input's size (or 2-4
+# stacked copies), the order-free scan tensors of at least its size needing 90% of its values moved; the
+# precision cases were to cost any finite difference of Sigmoid / CrossEntropy points.
+
+_HALVES = ("the nudged copies are taken one half of the flat input at a time: each is smaller than the input, so "
+           "Watch._check (numel == input's, or 2-4 stacked copies) and Watch._scan (numel >= input's) never "
+           "compare it, and the work is a constant per element (no growth)")
+_STENCIL = ("an eighth-order central stencil on log(1 + exp(-z)) at h = 0.02 in float64 is accurate to ~3e-14 "
+            "(better than s * (1 - s) at z = 16..19), so the accuracy and precision cases (rtol 1e-12) pass too")
+
+NUMERICAL = [
+    pytest.param("rt6_numdiff_split_halves", "Square", id="square-unit-step-halves", marks=_open(
+        f"Square earns full credit: {_HALVES}; a central difference is exact for a square at any step")),
+    pytest.param("rt6_numdiff_split_halves", "ReLU", id="relu-relative-step-halves", marks=_open(
+        f"ReLU earns full credit: {_HALVES}; a relative step never straddles the kink")),
+    pytest.param("rt6_numdiff_split_halves", "SquaredError", id="squared-error-unit-step-halves", marks=_open(
+        f"SquaredError earns full credit: {_HALVES}; exact for a quadratic at a unit step")),
+    pytest.param("rt6_numdiff_high_order_halves", "Sigmoid", id="sigmoid-eighth-order-stencil-halves", marks=_open(
+        f"Sigmoid earns full credit: {_HALVES}; and {_STENCIL}")),
+    # held: batched nudges of half the basis (or half the rows) dodge the scan's 90%, but the work-growth
+    # signal still sees C (or numel) evaluations per element, and Linear's unit step fails the 1e6 entries
+    pytest.param("rt6_numdiff_batched_halves", "Linear", id="linear-batched-basis-halves"),
+    pytest.param("rt6_numdiff_batched_halves", "CrossEntropy", id="cross-entropy-batched-stencil-row-halves"),
+]
+
+
+@pytest.mark.parametrize(("name", "task"), NUMERICAL)
+def test_a_numerical_derivative_earns_no_backward_credit(tmp_path, name, task):
+    part = PARTS1 / f"{name}.py"
+    assert f"class {task}(" in part.read_text()
+    result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", part)
+    earned = _earned(result)
+    assert earned[(task, "forward")] == 1, report.details(result)  # forward did nothing wrong
+    assert {c: earned[(task, c)] for c in GATED} == {c: 0 for c in GATED}, report.details(result)
+
+
+HW1_FAIR = [
+    # sigmoid through tanh, a hand-written log-softmax, a row-then-batch mean, einsum, float64 backwards
+    pytest.param("rt6_fair_unusual_formulas", id="tanh-sigmoid-einsum-float64-backwards"),
+    # held: y / (y.sum(1) + 1e-12) and log(y + 1e-12) on probability targets are no nudge the watch counts
+    pytest.param("rt6_fair_soft_target_epsilons", id="soft-targets-renormalised-with-epsilon"),
+    pytest.param("rt6_fair_static_helper_on_own_class", id="static-helper-called-by-class-name", marks=_open(
+        "the whole file scores 0: `Sigmoid._squash(z)` is refused as an escape (review/classes.py: "
+        "`Class.method(x, ...)` needs a trusted x, since a static helper's first parameter is a trusted "
+        "receiver) though the helper takes a tensor and never touches own state; an escape zeroes every task")),
+]
+
+
+@pytest.mark.parametrize("name", HW1_FAIR)
+def test_an_honest_hw1_style_keeps_full_credit(tmp_path, name):
+    result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / f"{name}.py")
+    assert result.score == pytest.approx(HW1.total_points), report.details(result)
+
+
+# ----------------------------------------------------------------------------------------------
+# hw1: another task's built-in doing Sigmoid's work (softmax over (z, 0) is sigmoid(z)). The gate charges
+# a module-level helper to the tasks that call it directly (review/shortcuts.py helper_reach); a helper it
+# cannot follow falls back to "each task's own built-ins": softmax costs CrossEntropy, which never calls it,
+# and Sigmoid, which computes with it, keeps everything (the child's aten recorder also charges a task
+# only its own built-ins: shortcuts.runtime_shortcuts).
+
+_WRONG_TASK = ("a helper the gate cannot follow (passed as a default argument) falls back to each task's own "
+               "built-ins: F.softmax is charged to CrossEntropy, which never calls it, and not to Sigmoid, whose "
+               "forward it computes; runtime_shortcuts matches only the running task's own built-ins")
+
+
+@_open(f"Sigmoid keeps forward and compliance credit: {_WRONG_TASK}")
+def test_a_sigmoid_from_softmax_through_a_default_argument_earns_no_forward_credit(tmp_path):
+    result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt6_shortcut_sigmoid_default_argument.py")
+    earned = _earned(result)
+    assert earned[("Sigmoid", "forward")] == 0 and earned[("Sigmoid", "compliance")] == 0, report.details(result)
+
+
+@_open(f"the honest CrossEntropy loses all 25 points: {_WRONG_TASK}")
+def test_a_helper_only_sigmoid_runs_costs_cross_entropy_nothing(tmp_path):
+    result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt6_shortcut_sigmoid_default_argument.py")
+    assert all(f == 1 for (t, _), f in _earned(result).items() if t == "CrossEntropy"), report.details(result)
+
+
+_SIGMOID = '''
+import functools
+import torch.nn.functional as F
+
+
+def _two(z):
+    return F.softmax(torch.stack([z, torch.zeros_like(z)]), dim=0)[0]
+
+
+{before}
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, z):
+        out = {call}
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (s,) = ctx.saved_tensors
+        return grad_output * s * (1 - s)
+'''
+_REACH = ("Sigmoid is not charged: the helper is reached through {how}, which helper_reach cannot follow, and the "
+          "fallback charges softmax to CrossEntropy alone")
+PATHWAYS = [
+    pytest.param("", "_two(z)", id="direct-call"),  # held: followed
+    pytest.param("def _wrap(f):\n    return f\n\n\n@_wrap\ndef _three(z):\n    return _two(z)", "_three(z)",
+                 id="decorated-helper"),  # held: the decorated def is followed
+    pytest.param("_p = functools.partial(_two)", "_p(z)", id="functools-partial",
+                 marks=_open(_REACH.format(how="functools.partial"))),
+    pytest.param("_T = {'s': lambda z: _two(z)}", "_T['s'](z)", id="lambda-in-a-dict",
+                 marks=_open(_REACH.format(how="a lambda stored in a dict"))),
+    pytest.param("class _Tools:\n    two = staticmethod(_two)", "_Tools.two(z)", id="class-attribute",
+                 marks=_open(_REACH.format(how="a class attribute of a plain class"))),
+    pytest.param("class _Tools:\n    @staticmethod\n    def two(z):\n        return _two(z)", "_Tools.two(z)",
+                 id="staticmethod-of-a-plain-class",
+                 marks=_open(_REACH.format(how="a staticmethod of a non-Function class"))),
+    pytest.param("_l = lambda z: _two(z)", "_l(z)", id="module-lambda",
+                 marks=_open(_REACH.format(how="a module-level lambda"))),
+]
+
+
+@pytest.mark.parametrize(("before", "call"), PATHWAYS)
+def test_another_tasks_built_in_reached_any_way_costs_sigmoids_forward(before, call):
+    source = SOLUTION1.read_text() + "\n\n" + _SIGMOID.format(before=before, call=call)
+    verdict = review.check(source, HW1)
+    assert not verdict.escapes, [v.text() for v in verdict.escapes]
+    sigmoid = HW1.task("Sigmoid")
+    assert any(verdict.in_forward(sigmoid, v) for v in verdict.shortcuts(sigmoid)), \
+        {t.name: [v.text() for v in verdict.shortcuts(t)] for t in HW1.tasks}
+
+
+# ----------------------------------------------------------------------------------------------
+# hw2: the MLP's data flow (grading/hw2/flow.py, child/probe_hw2.py)
+
+@_open("the decoy earns MLP's full 20 points: each given Function is called once on the real input and "
+       "enters the output as 0 * y (so `reached` sees it) plus (y - own).detach() (so the output carries the "
+       "shift); the gradient flows through primitives, scaled in the real backward by a gain the file's own "
+       "Function measures with torch.autograd.grad through y's own backward. Each marked Function's backward "
+       "then runs twice per loss.backward(); the probe counts backward runs only until the first forward "
+       "returns (probe_hw2._count_backward): counting them after the backward too would see it")
+def test_a_decoy_with_zero_weighted_real_calls_earns_nothing(tmp_path):
+    result = _grade(tmp_path, HW2, PARTS2 / "correct_base.py", PARTS2 / "rt6_mlp_decoy_zero_weighted_real_call.py")
+    mlp = {c: f for (t, c), f in _earned(result).items() if t == "MLP"}
+    assert mlp and all(f == 0 for f in mlp.values()), report.details(result)
+
+
+def test_an_mlp_as_a_step_list_with_a_no_grad_path_keeps_full_credit(tmp_path):
+    result = _grade(tmp_path, HW2, PARTS2 / "correct_base.py", PARTS2 / "rt6_fair_mlp_step_list_no_grad_path.py")
+    assert result.score == pytest.approx(HW2.total_points), report.details(result)
+
+
+# ----------------------------------------------------------------------------------------------
+# The gate: `.format` / `.format_map` reached by names the gate must list (review/dynamic.py). Each is
+# appended to the untouched stub and must be refused as an escape at its own line (all held).
+
+_GEN = "def _g():\n    yield 1\n"
+FORMAT_HELD = {
+    "format-map-unbound": _GEN + '_s = str.format_map("{a.gi_frame}", {"a": _g()})\n',
+    "format-map-name-in-dict": _GEN + '_N = {"k": "format_map"}\n_s = getattr("{a.gi_frame}", _N["k"])({"a": _g()})\n',
+    "name-from-for-loop": _GEN + 'for _n in ["format"]:\n    _s = getattr("{0.gi_frame}", _n)(_g())\n',
+    "name-from-class-attribute": _GEN + 'class _K:\n    n = "format"\n_s = getattr("{0.gi_frame}", _K.n)(_g())\n',
+    "name-by-augmented-assignment": _GEN + '_n = "for"\n_n += "mat"\n_s = getattr("{0.gi_frame}", _n)(_g())\n',
+    "name-rebound-by-global": _GEN + ('_n = "upper"\ndef _set():\n    global _n\n    _n = "format"\n_set()\n'
+                                      '_s = getattr("{0.gi_frame}", _n)(_g())\n'),
+    "name-via-dict-get": _GEN + '_N = {"k": "format"}\n_s = getattr("{0.gi_frame}", _N.get("k"))(_g())\n',
+    "getattr-mapped": _GEN + '_s = list(map(getattr, ["{0.gi_frame}"], ["format"]))[0](_g())\n',
+    "str-subclass-template": _GEN + 'class _S(str):\n    pass\n_s = _S("{0.gi_frame}").format(_g())\n',
+    "template-built-by-join": _GEN + '_t = "".join(["{0.", "gi_frame}"])\n_s = _t.format(_g())\n',
+    "template-lowered": _GEN + '_s = "{0.GI_FRAME}".lower().format(_g())\n',
+    "match-format-map": _GEN + 'match "{0.gi_frame}":\n    case str(format_map=f):\n        _s = f({0: _g()})\n',
+    "field-in-conversion-spec": _GEN + '_s = "{0!r:{1.gi_frame}}".format(1, _g())\n',
+}
+
+
+@pytest.mark.parametrize("snippet", list(FORMAT_HELD.values()), ids=list(FORMAT_HELD))
+def test_a_format_reached_another_way_is_refused_at_its_own_lines(snippet):
+    stub = (ROOT / "assignments" / "hw1_autograd" / "functions.py").read_text() + "\n\n"
+    escapes = review.check(stub + snippet, HW1).escapes
+    first = len(stub.splitlines()) + 1
+    assert escapes and all(v.line >= first for v in escapes), [v.text() for v in escapes]
