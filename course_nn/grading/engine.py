@@ -26,6 +26,7 @@ from course_nn.registry import Assignment
 STARTUP_LIMIT = 120.0  # importing torch in the child; not the student's time
 GATE_LINES = 100  # offending lines listed per row (a file can hold thousands; feedback stays readable)
 PUBLIC_SEED = 0
+IMPORT_FAILED = "your file could not be imported: "  # followed by the file's own error text
 
 
 @dataclass
@@ -108,17 +109,12 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
     and the grader's own error ("" unless no trustworthy run was possible: a child that could not
     start, or one that died twice without a cause the grader can prove — never the student's 0).
     ``source``: the graded text (UTF-8) the child imports instead of the file's bytes (submission.py).
-
-    ``make_cases`` is called after the first child has started, so that the parent's work (and
-    its torch import) overlaps with the child's.
-    """
+    ``make_cases`` is called once the first child has started: the parent's work overlaps the child's."""
     contain = sandbox.containment(student_check)
     if contain.error:
         why = f"the grader cannot start a sandboxed child here: {contain.error}"
         return make_cases(), {}, {t.name: f"not graded: {why}" for t in assignment.tasks}, [contain.describe()], "", why
-    forker = None
-    early_cases = None
-    zygote_note = ""
+    forker, early_cases, zygote_note = None, None, ""
     if zygote:
         sandbox.zygote_for(contain, wait=False)  # its torch import overlaps the cases being built here
         early_cases = make_cases()
@@ -214,7 +210,7 @@ def _collect(child: sandbox.Child, units: list[tuple[str, bool]], answers: dict,
         return [], ""
     if not frame.get("ok"):
         for t in tasks:
-            failures[t] = f"your file could not be imported: {str(frame.get('error'))[:600]}"
+            failures[t] = f"{IMPORT_FAILED}{str(frame.get('error'))[:600]}"
         return [], ""
     done: set[int] = set()
     current: int | None = None
@@ -301,23 +297,25 @@ def _recorded_ops(task_results: list | None) -> set[str]:
 
 
 def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review.Verdict,
-                results: dict[str, list]) -> None:
-    """Withhold credit the static gate (and the aten-level recorder) says was not earned by hand.
-
-    A line that could reach the grader makes every result untrustworthy: every check of every task
-    scores zero, and no feedback line the run produced is shown (it may carry what that line read). A shortcut (a built-in or autograd doing a Function's work) costs that Function its
-    compliance and gated credit, and its forward credit when the shortcut sits in forward.
-    """
+                results: dict[str, list], failures: dict[str, str]) -> None:
+    """Withhold credit the static gate (and the aten-level recorder) says was not earned by hand. A line
+    that could reach the grader zeroes every check, and no line the run produced is shown (it may carry
+    what that line read), only the grader's own finding if it stopped the run (a limit, an exit status).
+    A shortcut costs its Function compliance and gated credit (forward's too when it sits in forward)."""
     escapes = [v.text() for v in verdict.escapes][:GATE_LINES]
     count = len(verdict.escapes)
     more = f" (and {count - 1} more line(s) below: fix them all, then resubmit)" if count > 1 else ""
     seen_ops: dict[str, list[str]] = {}  # task -> what its runs' recorders saw, judged once
+    told: set[str] = set()  # tasks whose stopped run is named once, in their first row
     for o in outcomes:
         task = assignment.task(o.task)
         if escapes:  # every offending line, in every row it zeroes: one resubmission fixes them all
             head = "your file breaks a rule of graded code, so no check of any task earns credit"
             head = head if o.category == "compliance" else f"no credit: {head}"
             o.lines = [f"{head}{more}: {escapes[0]}", *escapes[1:]]  # not what the run showed (see above)
+            if (found := failures.get(o.task, "")) and not found.startswith(IMPORT_FAILED) and o.task not in told:
+                o.lines.append(f"also: {found}")  # an import error quotes the file: not shown
+                told.add(o.task)
             o.fraction = 0.0
             continue
         shortcuts = verdict.shortcuts(task)
@@ -388,8 +386,8 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
     restore_threads: list[int] = []
     read = submitted.read(submission, assignment)  # any encoding, or a notebook's marked cells
     if read.problem:  # nothing to run: the student's import error, in one line
-        outcomes = [o for t in assignment.tasks for o in all_failed(
-            t.name, [c.key for c in assignment.categories], f"your file could not be imported: {read.problem}")]
+        keys = [c.key for c in assignment.categories]
+        outcomes = [o for t in assignment.tasks for o in all_failed(t.name, keys, f"{IMPORT_FAILED}{read.problem}")]
         return GradeResult(assignment, submission, outcomes, time.monotonic() - started, visible_only, notes,
                            run_id=run_id, source_notes=list(read.notes))
     source = read.text
@@ -421,8 +419,8 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
         except BaseException as exc:  # noqa: BLE001 - the student's import failing is a result, not a crash
             from course_nn.grading.child.runner import describe_exception
 
-            why = f"your file could not be imported: {describe_exception(exc, str(submission))}"
-            results, failures = {}, {t.name: why for t in assignment.tasks}
+            results, failures = {}, {t.name: f"{IMPORT_FAILED}{describe_exception(exc, str(submission))}"
+                                     for t in assignment.tasks}
     scorer = scoring_module(assignment)
     verdict = verdicts[0]
     outcomes: list[Outcome] = []
@@ -437,7 +435,7 @@ def grade(path: str | Path, assignment: Assignment, *, visible_only: bool = Fals
                 notes += o.review  # what the scorer flagged at run time (refused results, code left torch)
                 o.review = flagged + o.review
         outcomes += task_outcomes
-    _apply_gate(assignment, outcomes, verdict, results)
+    _apply_gate(assignment, outcomes, verdict, results, failures)
     if verdict.violations:
         notes.append("static gate: " + "; ".join(v.text() for v in verdict.violations[:8]))
     if restore_threads:
