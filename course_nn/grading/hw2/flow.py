@@ -116,6 +116,34 @@ def unreached(case: dict, r: dict) -> list[str]:
     return [k for k in ("Linear", act) if found.get(k, 0) < calls.get(k, 0)]
 
 
+def reran(case: dict, r: dict) -> str:
+    """The line for results whose backward did not run exactly once for the one loss ("" when each did).
+
+    A teaching signal beside the numbers: the factor each call's backward applies depends on the gradient
+    it gets (``probe_hw2.gain``), so gradients that come back right went through that call's backward with
+    the real upstream gradient; a run more means the file also drove that backward itself (a gain measured
+    through it, a second backward), or called a Function again once forward was done."""
+    calls, runs = r.get("calls") or {}, r.get("runs")
+    if runs is None:
+        return ""
+    act = "ReLU" if case["activation"] == "relu" else "Sigmoid"
+    for kind in ("Linear", act):
+        counts, made = runs.get(kind) or [], calls.get(kind, 0)
+        if len(counts) > made:
+            return (f"functions.{kind}.apply was called {len(counts) - made} more time(s) after forward returned "
+                    "(in backward); the supplied functions are called in forward only, once per layer")
+        wrong = [n for n in counts if n != 1]
+        if wrong:
+            return (f"the backward of a functions.{kind}.apply result ran {wrong[0]} times for one loss; autograd "
+                    "runs it once — do not call torch.autograd.grad or .backward() on the supplied functions' results "
+                    "yourself (in forward or in a backward of your own)")
+    return ""
+
+
+UNEXPLAINED = ("the MLP's output is right but its gradients are not those of the supplied functions: keep every "
+               "layer's .apply result in the autograd graph and let autograd alone run their backward")
+
+
 def text(kinds: list[str], where: str) -> str:
     """The student's line: which of the Functions handed in the MLP computed beside."""
     names = " and ".join(f"functions.{k}.apply" for k in kinds)
