@@ -4,9 +4,10 @@ Counting ``.apply`` calls cannot tell a model built from the Functions from one 
 on a throw-away tensor and computes its output with primitives. So the Functions handed in are
 marked: for each case the parent draws a seed, and every call of the child's stand-ins
 (``probe_hw2.torch_functions``) adds a shift to its output — drawn for that call, and a function of
-that call's own input rows — and scales the gradients it sends back by that call's gain. A call on
-zeros, or a second call in backward, learns another call's mark, never the one a layer's output
-must carry. The parent computes here, with the very same stand-ins, what output and gradients an MLP
+that call's own input rows — and scales the gradients it sends back by that call's gain, a function
+of the gradient it gets. A call on zeros, or a second call in backward, learns another call's mark,
+never the one a layer's output must carry; a gain measured through a backward with another gradient
+is the wrong one. The parent computes here, with the very same stand-ins, what output and gradients an MLP
 built from them must return: an output computed beside the Functions lacks the shifts; gradients
 that bypass them lack the gains. Which marks are missing says which Function was bypassed, and that
 is what the student reads. The child also reports which marked results the output's autograd graph
