@@ -233,6 +233,8 @@ DECOYS = [
     ("mlp_decoy_learns_the_gain_in_init", OUTPUT_BESIDE),
     ("mlp_decoy_detached_real_call", OUTPUT_BESIDE),
     ("mlp_decoy_zero_weighted_result", BACKWARD_BESIDE),
+    ("mlp_decoy_gain_at_the_real_gradient", "ran 2 times for one loss"),
+    ("mlp_decoy_gain_from_a_call_in_backward", "more time(s) after forward returned"),
 ]
 
 
@@ -264,6 +266,30 @@ def test_the_marks_of_the_given_functions_are_fresh_per_hidden_grading_call_and_
     shift = linear.apply(x, w, None)
     assert shift[0, 0] != shift[1, 0]  # the shift depends on the call's own input row...
     assert not torch.equal(linear.apply(x, w, None), shift)  # ...and differs from call to call
+
+
+def test_a_given_functions_backward_factor_depends_on_the_gradient_it_gets():
+    """A probe through a call's backward with any other upstream gradient measures another factor."""
+    from course_nn.grading.child.probe_hw2 import gain
+
+    factor = gain(7, "Linear", 0, 1.4)
+    g = torch.randn(4, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    seen = [factor(g), factor(torch.ones_like(g)), factor(-g), gain(7, "Linear", 1, 1.4)(g)]
+    assert len({round(v, 9) for v in seen}) == len(seen) and all(0.6 <= v <= 2.4 for v in seen)
+    assert factor(3 * g) == pytest.approx(factor(g)) and factor(torch.zeros_like(g)) == 1.4
+
+
+def test_the_parents_numbers_hold_when_the_childs_backward_count_is_silenced(tmp_path, monkeypatch):
+    """The child's count of backward runs is teaching; a decoy whose gradient skips the marked backward (a gain
+    measured through it with ones, or through another call's backward) still earns nothing from the numbers."""
+    from course_nn.grading.hw2 import flow
+
+    monkeypatch.setattr(flow, "reran", lambda case, r: "")
+    for what in ("rt6_mlp_decoy_zero_weighted_real_call", "mlp_decoy_gain_from_a_call_in_backward"):
+        result = engine.grade(planted(tmp_path, what), HW2, seed=SEED, run_id=RUN_ID, isolate=False)
+        mlp = {o.category: o for o in result.outcomes if o.task == "MLP"}
+        assert mlp and all(o.fraction == 0 for o in mlp.values()), (what, {k: o.lines[:1] for k, o in mlp.items()})
+        assert any(flow.UNEXPLAINED in line for line in mlp["edge"].lines), (what, mlp["edge"].lines)
 
 
 def test_the_parents_numbers_hold_when_the_childs_graph_report_is_forged(tmp_path, monkeypatch):

@@ -178,12 +178,9 @@ def test_another_tasks_built_in_reached_any_way_costs_sigmoids_forward(before, c
 # ----------------------------------------------------------------------------------------------
 # hw2: the MLP's data flow (grading/hw2/flow.py, child/probe_hw2.py)
 
-@_open("the decoy earns MLP's full 20 points: each given Function is called once on the real input and "
-       "enters the output as 0 * y (so `reached` sees it) plus (y - own).detach() (so the output carries the "
-       "shift); the gradient flows through primitives, scaled in the real backward by a gain the file's own "
-       "Function measures with torch.autograd.grad through y's own backward. Each marked Function's backward "
-       "then runs twice per loss.backward(); the probe counts backward runs only until the first forward "
-       "returns (probe_hw2._count_backward): counting them after the backward too would see it")
+# Held since: each marked call's backward factor depends on the gradient it gets (probe_hw2.gain), so a gain
+# measured through y's backward with another gradient is wrong in the parent's numbers; the child also counts
+# each marked result's backward runs over the whole probe (flow.reran: two for one loss here).
 def test_a_decoy_with_zero_weighted_real_calls_earns_nothing(tmp_path):
     result = _grade(tmp_path, HW2, PARTS2 / "correct_base.py", PARTS2 / "rt6_mlp_decoy_zero_weighted_real_call.py")
     mlp = {c: f for (t, c), f in _earned(result).items() if t == "MLP"}

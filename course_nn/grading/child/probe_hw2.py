@@ -7,14 +7,17 @@ Functions it called. The parent computes every expected value itself.
 
 The MLP is built with torch-backed Functions supplied here (``TorchFunctions``), so hw2 is graded
 independently of the student's hw1. Each call of those Functions adds its own shift (from its own
-input) to its output and scales the gradients it sends back (``mark``, from a seed the parent drew),
-so the parent can tell an output computed through them from one computed beside them; the probe also
-says which results the output's autograd graph goes through (``reached``). ``train_epoch`` runs with a
+input) to its output and scales the gradients it sends back by a factor of the very gradient it got
+(``mark``, ``gain``, from a seed the parent drew), so the parent can tell an output computed through
+them from one computed beside them; the probe also says which results the output's autograd graph goes
+through (``reached``) and how often each result's backward ran (``runs``). ``train_epoch`` runs with a
 correct ``sgd_step`` patched into the submission's namespace, so a mistake in ``sgd_step`` costs only
 that task.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -91,27 +94,52 @@ def mark(seed: int, kind: str, k: int, n: int) -> tuple[float, float, torch.Tens
     return s, t, r, 1.2 + 0.4 * u[4]
 
 
+def gain(seed: int, kind: str, k: int, c: float):
+    """The k-th call's backward factor for the upstream gradient g it gets: c·(1 + ½·tanh(⟨g, q⟩ / |g|)),
+    q drawn for that call and g's size.
+
+    A function of the real g, not a constant: a probe through the call's backward with any other
+    upstream gradient (ones, zeros, another call's) measures another factor, so gradients that come
+    back right were sent through this call's backward with the real upstream gradient."""
+    key = (int(seed) * 1_000_003 + MARKED.index(kind) * 7_919 + int(k) + 104_729) % (1 << 62)
+
+    def of(g: torch.Tensor) -> float:
+        flat = g.detach().reshape(-1).to(torch.float64)
+        norm = float(flat.norm())
+        if not math.isfinite(norm) or norm == 0.0:
+            return c
+        q = torch.randn(flat.numel(), generator=torch.Generator().manual_seed(key), dtype=torch.float64)
+        return c * (1 + 0.5 * math.tanh(float(flat @ q) / norm))
+
+    return of
+
+
+def _unit(g: torch.Tensor) -> float:
+    return 1.0
+
+
 def _shift(u: torch.Tensor, m) -> torch.Tensor:
     s, t, r, _ = m
     return s + t * torch.tanh((u * r.to(u.dtype)).sum(-1, keepdim=True))
 
 
 class _GivenLinear(torch.autograd.Function):
-    """F.linear plus a call's shift; backward scales every gradient by its gain (see ``mark``)."""
+    """F.linear plus a call's shift; backward scales every gradient by its gain (see ``mark``, ``gain``)."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, shift, gain, calls):
+    def forward(ctx, x, weight, bias, shift, factor, tick):
         ctx.save_for_backward(x, weight)
-        ctx.gain, ctx.has_bias, ctx.calls = gain, bias is not None, calls
+        ctx.gain, ctx.has_bias, ctx.tick = factor, bias is not None, tick
         return F.linear(x, weight, bias) + shift
 
     @staticmethod
     def backward(ctx, g):
-        _count_backward(ctx.calls)
+        ctx.tick()
         x, weight = ctx.saved_tensors
-        grad_x = ctx.gain * g.matmul(weight)
-        grad_w = ctx.gain * g.reshape(-1, g.shape[-1]).t().matmul(x.reshape(-1, x.shape[-1]))
-        grad_b = ctx.gain * g.reshape(-1, g.shape[-1]).sum(0) if ctx.has_bias else None
+        k = ctx.gain(g)
+        grad_x = k * g.matmul(weight)
+        grad_w = k * g.reshape(-1, g.shape[-1]).t().matmul(x.reshape(-1, x.shape[-1]))
+        grad_b = k * g.reshape(-1, g.shape[-1]).sum(0) if ctx.has_bias else None
         return grad_x, grad_w, grad_b, None, None, None
 
 
@@ -119,25 +147,47 @@ class _GivenActivation(torch.autograd.Function):
     """ReLU or sigmoid plus a call's shift; backward scales the gradient by its gain."""
 
     @staticmethod
-    def forward(ctx, z, relu, shift, gain, calls):
+    def forward(ctx, z, relu, shift, factor, tick):
         out = torch.relu(z) if relu else torch.sigmoid(z)
         ctx.save_for_backward(z if relu else out)
-        ctx.relu, ctx.gain, ctx.calls = relu, gain, calls
+        ctx.relu, ctx.gain, ctx.tick = relu, factor, tick
         return out + shift
 
     @staticmethod
     def backward(ctx, g):
-        _count_backward(ctx.calls)
+        ctx.tick()
         (saved,) = ctx.saved_tensors
         local = (saved > 0).to(g.dtype) if ctx.relu else saved * (1 - saved)
-        return ctx.gain * g * local, None, None, None, None
+        return ctx.gain(g) * g * local, None, None, None, None
 
 
-def _count_backward(calls: dict) -> None:
-    """A marked Function's backward ran. The probe reads the count right after the model's first forward,
-    so any there were run while the model was built or in forward (a decoy measuring the gains through a
-    throw-away backward); ``_forget_calls`` keeps it."""
-    calls["backward"] = calls.get("backward", 0) + 1
+def _counter(calls: dict, kind: str, k: int):
+    """What the k-th marked call of ``kind`` runs when its backward does: counted in total (the probe
+    reads the total right after the model's first forward: any there were ran while the model was built or
+    in forward, a decoy measuring the gains through a throw-away backward) and per call, for the whole
+    probe (``runs``: autograd runs each result's backward once per loss; a second run — a gain measured
+    through the result's own backward, or a second backward — makes two)."""
+    runs = calls.setdefault("runs", {}).setdefault(kind, [])
+    if len(runs) < 64:
+        runs.append(0)
+    index = len(runs) - 1
+
+    def tick() -> None:
+        calls["backward"] = calls.get("backward", 0) + 1
+        if index == k:
+            runs[index] += 1
+
+    return tick
+
+
+def runs(calls: dict) -> dict:
+    """How often each marked call's backward ran so far, per kind, in call order (the first 64 calls)."""
+    return {kind: list(n) for kind, n in (calls.get("runs") or {}).items()}
+
+
+def counts(calls: dict) -> dict:
+    """The ``.apply`` calls of each kind and the backward runs in total (``runs`` has them per call)."""
+    return {k: v for k, v in calls.items() if k != "runs"}
 
 
 def _forget_calls(calls: dict, perturb: dict | None = None) -> None:
@@ -145,6 +195,7 @@ def _forget_calls(calls: dict, perturb: dict | None = None) -> None:
     runs stay counted. The marks start here: the k-th call of each Function from now on gets mark k."""
     for name in MARKED:
         calls.pop(name, None)
+    calls.pop("runs", None)
     if perturb is not None:
         perturb["on"] = True
 
@@ -166,9 +217,11 @@ def torch_functions(calls: dict, perturb: dict | None = None, nodes: list | None
     def active(name: str, u: torch.Tensor):
         if perturb is None or not perturb.get("on", True):
             return None
-        m = mark(perturb["seed"], name, calls[name] - 1, u.shape[-1] if u.dim() else 1)
+        k = calls[name] - 1
+        m = mark(perturb["seed"], name, k, u.shape[-1] if u.dim() else 1)
         shift = _shift(u, m) if name in perturb.get("shift", MARKED) else torch.zeros((), dtype=u.dtype)
-        return shift.detach(), (m[3] if name in perturb.get("gain", MARKED) else 1.0)
+        factor = gain(perturb["seed"], name, k, m[3]) if name in perturb.get("gain", MARKED) else _unit
+        return shift.detach(), factor, _counter(calls, name, k)
 
     def keep(name: str, out):
         if nodes is not None and len(nodes) < 4096 and out.grad_fn is not None:
@@ -179,7 +232,7 @@ def torch_functions(calls: dict, perturb: dict | None = None, nodes: list | None
         calls["Linear"] = calls.get("Linear", 0) + 1
         x, weight, bias = _linear_args(*args, **kwargs)
         p = active("Linear", x)
-        return F.linear(x, weight, bias) if p is None else keep("Linear", _GivenLinear.apply(x, weight, bias, *p, calls))
+        return F.linear(x, weight, bias) if p is None else keep("Linear", _GivenLinear.apply(x, weight, bias, *p))
 
     def activation(name: str, relu: bool):
         def apply(z):
@@ -187,7 +240,7 @@ def torch_functions(calls: dict, perturb: dict | None = None, nodes: list | None
             p = active(name, z)
             if p is None:
                 return torch.relu(z) if relu else torch.sigmoid(z)
-            return keep(name, _GivenActivation.apply(z, relu, *p, calls))
+            return keep(name, _GivenActivation.apply(z, relu, *p))
 
         return apply
 
@@ -275,7 +328,7 @@ def _probe_mlp_forward(module, case: dict) -> dict:
     x = case["x"].clone().requires_grad_(True)
     _forget_calls(calls, perturb)
     out = model(x)
-    res["calls"] = dict(calls)
+    res["calls"] = counts(calls)
     if type(out) is torch.Tensor and out.requires_grad:  # no graph at all has its own message
         res["reached"] = reached(out, nodes)
     res["out"] = plain(out)
@@ -288,6 +341,7 @@ def _probe_mlp_forward(module, case: dict) -> dict:
     (out * case["grad_output"]).sum().backward()
     res["grads"] = [plain(p.grad) for p in params]
     res["x_grad"] = plain(x.grad)
+    res["runs"] = runs(calls)
     return res
 
 
@@ -324,7 +378,7 @@ def _probe_mlp_spiral(module, case: dict) -> dict:
     x, y = case["x"].float(), case["y"]
     _forget_calls(calls, perturb)
     out = model(x[:8])  # one forward and backward with the Functions' marks: do they carry the computation?
-    res["calls"] = dict(calls)
+    res["calls"] = counts(calls)
     if type(out) is torch.Tensor and out.requires_grad:  # no graph at all has its own message
         res["reached"] = reached(out, nodes)
     nodes.clear()
@@ -338,6 +392,7 @@ def _probe_mlp_spiral(module, case: dict) -> dict:
     logits = model(x)
     if type(logits) is torch.Tensor:
         res["train_loss"] = float(F.cross_entropy(logits, y).detach())
+    res["runs"] = runs(calls)  # the marked results' backward runs, training included
     return res
 
 

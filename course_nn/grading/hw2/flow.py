@@ -4,9 +4,10 @@ Counting ``.apply`` calls cannot tell a model built from the Functions from one 
 on a throw-away tensor and computes its output with primitives. So the Functions handed in are
 marked: for each case the parent draws a seed, and every call of the child's stand-ins
 (``probe_hw2.torch_functions``) adds a shift to its output — drawn for that call, and a function of
-that call's own input rows — and scales the gradients it sends back by that call's gain. A call on
-zeros, or a second call in backward, learns another call's mark, never the one a layer's output
-must carry. The parent computes here, with the very same stand-ins, what output and gradients an MLP
+that call's own input rows — and scales the gradients it sends back by that call's gain, a function
+of the gradient it gets. A call on zeros, or a second call in backward, learns another call's mark,
+never the one a layer's output must carry; a gain measured through a backward with another gradient
+is the wrong one. The parent computes here, with the very same stand-ins, what output and gradients an MLP
 built from them must return: an output computed beside the Functions lacks the shifts; gradients
 that bypass them lack the gains. Which marks are missing says which Function was bypassed, and that
 is what the student reads. The child also reports which marked results the output's autograd graph
@@ -114,6 +115,34 @@ def unreached(case: dict, r: dict) -> list[str]:
         return []
     act = "ReLU" if case["activation"] == "relu" else "Sigmoid"
     return [k for k in ("Linear", act) if found.get(k, 0) < calls.get(k, 0)]
+
+
+def reran(case: dict, r: dict) -> str:
+    """The line for results whose backward did not run exactly once for the one loss ("" when each did).
+
+    A teaching signal beside the numbers: the factor each call's backward applies depends on the gradient
+    it gets (``probe_hw2.gain``), so gradients that come back right went through that call's backward with
+    the real upstream gradient; a run more means the file also drove that backward itself (a gain measured
+    through it, a second backward), or called a Function again once forward was done."""
+    calls, runs = r.get("calls") or {}, r.get("runs")
+    if runs is None:
+        return ""
+    act = "ReLU" if case["activation"] == "relu" else "Sigmoid"
+    for kind in ("Linear", act):
+        counts, made = runs.get(kind) or [], calls.get(kind, 0)
+        if len(counts) > made:
+            return (f"functions.{kind}.apply was called {len(counts) - made} more time(s) after forward returned "
+                    "(in backward); the supplied functions are called in forward only, once per layer")
+        wrong = [n for n in counts if n != 1]
+        if wrong:
+            return (f"the backward of a functions.{kind}.apply result ran {wrong[0]} times for one loss; autograd "
+                    "runs it once — do not call torch.autograd.grad or .backward() on the supplied functions' results "
+                    "yourself (in forward or in a backward of your own)")
+    return ""
+
+
+UNEXPLAINED = ("the MLP's output is right but its gradients are not those of the supplied functions: keep every "
+               "layer's .apply result in the autograd graph and let autograd alone run their backward")
 
 
 def text(kinds: list[str], where: str) -> str:
