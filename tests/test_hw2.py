@@ -251,7 +251,7 @@ def test_decoy_apply_calls_earn_nothing_for_the_mlp(tmp_path, reference_result, 
 
 
 def test_the_marks_of_the_given_functions_are_fresh_per_hidden_grading_call_and_input():
-    from course_nn.grading.child.probe_hw2 import mark
+    from course_nn.grading.child.given_hw2 import mark
     from course_nn.grading.hw2 import flow
 
     cases = [engine.scoring_module(HW2).make_cases(HW2, seed, False)["MLP"] for seed in (1, 2)]
@@ -270,7 +270,7 @@ def test_the_marks_of_the_given_functions_are_fresh_per_hidden_grading_call_and_
 
 def test_a_given_functions_backward_factor_depends_on_the_gradient_it_gets():
     """A probe through a call's backward with any other upstream gradient measures another factor."""
-    from course_nn.grading.child.probe_hw2 import gain
+    from course_nn.grading.child.given_hw2 import gain
 
     factor = gain(7, "Linear", 0, 1.4)
     g = torch.randn(4, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)

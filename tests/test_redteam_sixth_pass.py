@@ -178,7 +178,7 @@ def test_another_tasks_built_in_reached_any_way_costs_sigmoids_forward(before, c
 # ----------------------------------------------------------------------------------------------
 # hw2: the MLP's data flow (grading/hw2/flow.py, child/probe_hw2.py)
 
-# Held since: each marked call's backward factor depends on the gradient it gets (probe_hw2.gain), so a gain
+# Held since: each marked call's backward factor depends on the gradient it gets (given_hw2.gain), so a gain
 # measured through y's backward with another gradient is wrong in the parent's numbers; the child also counts
 # each marked result's backward runs over the whole probe (flow.reran: two for one loss here).
 def test_a_decoy_with_zero_weighted_real_calls_earns_nothing(tmp_path):

@@ -3,7 +3,7 @@
 Counting ``.apply`` calls cannot tell a model built from the Functions from one that calls each once
 on a throw-away tensor and computes its output with primitives. So the Functions handed in are
 marked: for each case the parent draws a seed, and every call of the child's stand-ins
-(``probe_hw2.torch_functions``) adds a shift to its output — drawn for that call, and a function of
+(``given_hw2.torch_functions``) adds a shift to its output — drawn for that call, and a function of
 that call's own input rows — and scales the gradients it sends back by that call's gain, a function
 of the gradient it gets. A call on zeros, or a second call in backward, learns another call's mark,
 never the one a layer's output must carry; a gain measured through a backward with another gradient
@@ -25,14 +25,14 @@ KINDS = ("Linear", "ReLU", "Sigmoid")
 
 
 def draw(g: torch.Generator) -> dict:
-    """The seed of one case's marks (``probe_hw2.mark``: every call's shift and gain come from it)."""
+    """The seed of one case's marks (``given_hw2.mark``: every call's shift and gain come from it)."""
     return {"seed": rand_int(g, 0, 2**30)}
 
 
 def functions(case: dict, shifts: tuple[str, ...] = KINDS, gains: tuple[str, ...] = KINDS):
     """Fresh Functions as the child handed the MLP for ``case`` (call counts from zero), with only the
     given kinds' shifts and gains."""
-    from course_nn.grading.child.probe_hw2 import torch_functions
+    from course_nn.grading.child.given_hw2 import torch_functions
 
     return torch_functions({}, {**(case.get("perturb") or {}), "shift": tuple(shifts), "gain": tuple(gains)})
 
@@ -121,7 +121,7 @@ def reran(case: dict, r: dict) -> str:
     """The line for results whose backward did not run exactly once for the one loss ("" when each did).
 
     A teaching signal beside the numbers: the factor each call's backward applies depends on the gradient
-    it gets (``probe_hw2.gain``), so gradients that come back right went through that call's backward with
+    it gets (``given_hw2.gain``), so gradients that come back right went through that call's backward with
     the real upstream gradient; a run more means the file also drove that backward itself (a gain measured
     through it, a second backward), or called a Function again once forward was done."""
     calls, runs = r.get("calls") or {}, r.get("runs")
