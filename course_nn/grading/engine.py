@@ -290,13 +290,14 @@ def warm_up(assignment: Assignment) -> None:
     plug.precompute(case_lib.issue(raw))
 
 
-def _recorded_ops(task_results: list | None) -> set[str]:
-    """Every op the child's recorders saw while running one task's cases (all cases together)."""
+def _recorded_ops(task_results: list | None, key: str = "ops") -> set[str]:
+    """Every op the child's recorders saw while running one task's cases (all cases together);
+    ``key="ops_forward"``: those its forward ran."""
     ops: set[str] = set()
     for r in task_results or []:
         direct = (r.get("direct") or r.get("stub")) if isinstance(r, dict) else None
-        if isinstance(direct, dict) and isinstance(direct.get("ops"), list):
-            ops.update(str(op) for op in direct["ops"])
+        if isinstance(direct, dict) and isinstance(direct.get(key), list):
+            ops.update(str(op) for op in direct[key])
     return ops
 
 
@@ -312,6 +313,8 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
     count = len(verdict.escapes)
     more = f" (and {count - 1} more line(s) below: fix them all, then resubmit)" if count > 1 else ""
     seen_ops: dict[str, list[str]] = {}  # task -> what its runs' recorders saw, judged once
+    # Who ran which built-in: a built-in costs the Function that computed with it (review.Verdict.shortcuts)
+    seen = {t.name: review.recorded(_recorded_ops(results.get(t.name))) for t in assignment.tasks}
     for o in outcomes:
         task = assignment.task(o.task)
         if escapes:  # every offending line, in every row it zeroes: one resubmission fixes them all
@@ -320,15 +323,17 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
             o.lines = [f"{head}{more}: {escapes[0]}", *escapes[1:]]  # not what the run showed (see above)
             o.fraction = 0.0
             continue
-        shortcuts = verdict.shortcuts(task)
+        shortcuts = verdict.shortcuts(task, seen)
         if task.name not in seen_ops:
-            seen_ops[task.name] = review.runtime_shortcuts(task, _recorded_ops(results.get(task.name)))
+            seen_ops[task.name] = review.runtime_shortcuts(task, _recorded_ops(results.get(task.name)), verdict.all_ops)
         runtime = seen_ops[task.name]
         texts = [f"{task.name}: {v.text()}" for v in shortcuts] + sorted(set(runtime))
         if not texts:
             continue
         gated = set(assignment.gated_by_compliance) | {"compliance"}
-        if any(verdict.in_forward(task, v) for v in shortcuts) or any("forward" in t for t in runtime):
+        forward_ran = review.recorded(_recorded_ops(results.get(task.name), "ops_forward"))
+        if (any(verdict.in_forward(task, v) for v in shortcuts)
+                or forward_ran & review.banned_at_runtime(task, verdict.all_ops)):
             gated.add("forward")
         if o.category in gated:
             if o.category == "compliance":
