@@ -291,8 +291,7 @@ def warm_up(assignment: Assignment) -> None:
 
 
 def _recorded_ops(task_results: list | None, key: str = "ops") -> set[str]:
-    """Every op the child's recorders saw while running one task's cases (all cases together);
-    ``key="ops_forward"``: those its forward ran."""
+    """Every op the child's recorders saw running one task's cases (``ops_forward``: in its forward)."""
     ops: set[str] = set()
     for r in task_results or []:
         direct = (r.get("direct") or r.get("stub")) if isinstance(r, dict) else None
@@ -312,8 +311,7 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
     escapes = [v.text() for v in verdict.escapes][:GATE_LINES]
     count = len(verdict.escapes)
     more = f" (and {count - 1} more line(s) below: fix them all, then resubmit)" if count > 1 else ""
-    seen_ops: dict[str, list[str]] = {}  # task -> what its runs' recorders saw, judged once
-    # Who ran which built-in: a built-in costs the Function that computed with it (review.Verdict.shortcuts)
+    # task -> what its runs' recorders saw: a built-in costs the Function that ran it (review.Verdict.shortcuts)
     seen = {t.name: review.recorded(_recorded_ops(results.get(t.name))) for t in assignment.tasks}
     for o in outcomes:
         task = assignment.task(o.task)
@@ -324,16 +322,13 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
             o.fraction = 0.0
             continue
         shortcuts = verdict.shortcuts(task, seen)
-        if task.name not in seen_ops:
-            seen_ops[task.name] = review.runtime_shortcuts(task, _recorded_ops(results.get(task.name)), verdict.all_ops)
-        runtime = seen_ops[task.name]
+        runtime = review.runtime_shortcuts(task, _recorded_ops(results.get(task.name)), verdict.all_ops)
         texts = [f"{task.name}: {v.text()}" for v in shortcuts] + sorted(set(runtime))
         if not texts:
             continue
         gated = set(assignment.gated_by_compliance) | {"compliance"}
-        forward_ran = review.recorded(_recorded_ops(results.get(task.name), "ops_forward"))
-        if (any(verdict.in_forward(task, v) for v in shortcuts)
-                or forward_ran & review.banned_at_runtime(task, verdict.all_ops)):
+        in_forward = review.recorded(_recorded_ops(results.get(task.name), "ops_forward"))
+        if any(verdict.in_forward(task, v) for v in shortcuts) or in_forward & review.banned_at_runtime(task, verdict.all_ops):
             gated.add("forward")
         if o.category in gated:
             if o.category == "compliance":

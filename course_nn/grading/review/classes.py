@@ -2,8 +2,9 @@
 
 A method's first parameter is a *trusted receiver* when Python itself supplies it: ``self`` of an
 ordinary method, ``ctx`` of a ``torch.autograd.Function``'s static methods (``forward`` only when
-the class has no ``setup_context``: then ``forward``'s first parameter is an input), provided the
-method has no decorator but the listed ones and never rebinds the parameter. The gate keeps that
+the class has no ``setup_context``: then ``forward``'s first parameter is an input; a static helper's
+only when it uses it as own state, see ``_receives``), provided the method has no decorator but the
+listed ones and never rebinds the parameter. The gate keeps that
 true by refusing every other way to call such a method with another first argument (see
 rules: an own class is never a bare value, ``Cls.method(x)`` needs a trusted ``x``, a Function is
 never instantiated, a class body may not name its methods).
