@@ -83,10 +83,9 @@ HW1_FAIR = [
     pytest.param("rt6_fair_unusual_formulas", id="tanh-sigmoid-einsum-float64-backwards"),
     # held: y / (y.sum(1) + 1e-12) and log(y + 1e-12) on probability targets are no nudge the watch counts
     pytest.param("rt6_fair_soft_target_epsilons", id="soft-targets-renormalised-with-epsilon"),
-    pytest.param("rt6_fair_static_helper_on_own_class", id="static-helper-called-by-class-name", marks=_open(
-        "the whole file scores 0: `Sigmoid._squash(z)` is refused as an escape (review/classes.py: "
-        "`Class.method(x, ...)` needs a trusted x, since a static helper's first parameter is a trusted "
-        "receiver) though the helper takes a tensor and never touches own state; an escape zeroes every task")),
+    # held: a Function's helper that never uses its first parameter as own state does not trust it, so any
+    # caller may pass a tensor (review/classes.py Classes._receives)
+    pytest.param("rt6_fair_static_helper_on_own_class", id="static-helper-called-by-class-name"),
 ]
 
 
@@ -97,25 +96,18 @@ def test_an_honest_hw1_style_keeps_full_credit(tmp_path, name):
 
 
 # ----------------------------------------------------------------------------------------------
-# hw1: another task's built-in doing Sigmoid's work (softmax over (z, 0) is sigmoid(z)). The gate charges
-# a module-level helper to the tasks that call it directly (review/shortcuts.py helper_reach); a helper it
-# cannot follow falls back to "each task's own built-ins": softmax costs CrossEntropy, which never calls it,
-# and Sigmoid, which computes with it, keeps everything (the child's aten recorder also charges a task
-# only its own built-ins: shortcuts.runtime_shortcuts).
+# hw1: another task's built-in doing Sigmoid's work (softmax over (z, 0) is sigmoid(z)). A built-in costs the
+# Function that computes with it (all held): the child's recorders charge the running Function any built-in
+# of the assignment (shortcuts.runtime_shortcuts); the gate alone charges code it cannot tie to tasks (a
+# helper helper_reach cannot follow) to every task, and with the runs' records only to the tasks that ran
+# the built-in (review/verdict.py Verdict.shortcuts), so CrossEntropy, which never calls it, keeps its credit.
 
-_WRONG_TASK = ("a helper the gate cannot follow (passed as a default argument) falls back to each task's own "
-               "built-ins: F.softmax is charged to CrossEntropy, which never calls it, and not to Sigmoid, whose "
-               "forward it computes; runtime_shortcuts matches only the running task's own built-ins")
-
-
-@_open(f"Sigmoid keeps forward and compliance credit: {_WRONG_TASK}")
 def test_a_sigmoid_from_softmax_through_a_default_argument_earns_no_forward_credit(tmp_path):
     result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt6_shortcut_sigmoid_default_argument.py")
     earned = _earned(result)
     assert earned[("Sigmoid", "forward")] == 0 and earned[("Sigmoid", "compliance")] == 0, report.details(result)
 
 
-@_open(f"the honest CrossEntropy loses all 25 points: {_WRONG_TASK}")
 def test_a_helper_only_sigmoid_runs_costs_cross_entropy_nothing(tmp_path):
     result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt6_shortcut_sigmoid_default_argument.py")
     assert all(f == 1 for (t, _), f in _earned(result).items() if t == "CrossEntropy"), report.details(result)
@@ -151,17 +143,13 @@ PATHWAYS = [
     pytest.param("", "_two(z)", id="direct-call"),  # held: followed
     pytest.param("def _wrap(f):\n    return f\n\n\n@_wrap\ndef _three(z):\n    return _two(z)", "_three(z)",
                  id="decorated-helper"),  # held: the decorated def is followed
-    pytest.param("_p = functools.partial(_two)", "_p(z)", id="functools-partial",
-                 marks=_open(_REACH.format(how="functools.partial"))),
-    pytest.param("_T = {'s': lambda z: _two(z)}", "_T['s'](z)", id="lambda-in-a-dict",
-                 marks=_open(_REACH.format(how="a lambda stored in a dict"))),
-    pytest.param("class _Tools:\n    two = staticmethod(_two)", "_Tools.two(z)", id="class-attribute",
-                 marks=_open(_REACH.format(how="a class attribute of a plain class"))),
+    pytest.param("_p = functools.partial(_two)", "_p(z)", id="functools-partial"),
+    pytest.param("_T = {'s': lambda z: _two(z)}", "_T['s'](z)", id="lambda-in-a-dict"),
+    pytest.param("class _Tools:\n    two = staticmethod(_two)", "_Tools.two(z)", id="class-attribute"),
     pytest.param("class _Tools:\n    @staticmethod\n    def two(z):\n        return _two(z)", "_Tools.two(z)",
-                 id="staticmethod-of-a-plain-class",
-                 marks=_open(_REACH.format(how="a staticmethod of a non-Function class"))),
-    pytest.param("_l = lambda z: _two(z)", "_l(z)", id="module-lambda",
-                 marks=_open(_REACH.format(how="a module-level lambda"))),
+                 id="staticmethod-of-a-plain-class"),
+    pytest.param("_l = lambda z: _two(z)", "_l(z)", id="module-lambda"),
+    pytest.param("_FNS = (_two,)", "list(map(lambda f: f(z), _FNS))[0]", id="tuple-of-helpers-mapped"),
 ]
 
 
@@ -173,6 +161,59 @@ def test_another_tasks_built_in_reached_any_way_costs_sigmoids_forward(before, c
     sigmoid = HW1.task("Sigmoid")
     assert any(verdict.in_forward(sigmoid, v) for v in verdict.shortcuts(sigmoid)), \
         {t.name: [v.text() for v in verdict.shortcuts(t)] for t in HW1.tasks}
+
+
+def test_a_sigmoid_from_softmax_through_a_mapped_tuple_earns_no_forward_credit(tmp_path):
+    """The helper is stored in a module-level tuple and called through `map`: the gate cannot list who calls
+    it; the runs' records say Sigmoid's forward ran softmax and CrossEntropy's never did."""
+    result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt6_shortcut_sigmoid_mapped_tuple.py")
+    earned = _earned(result)
+    assert {c: earned[("Sigmoid", c)] for c in ("forward", "compliance", *GATED)} == \
+        {c: 0 for c in ("forward", "compliance", *GATED)}, report.details(result)
+    assert all(f == 1 for (t, _), f in earned.items() if t == "CrossEntropy"), report.details(result)
+
+
+def test_a_softmax_inside_cross_entropy_costs_it_as_before(tmp_path):
+    """The built-in's own task computing with it (its own class) still pays, forward included."""
+    part = PARTS1 / "rt6_shortcut_softmax_in_cross_entropy.py"
+    result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", part)
+    earned = _earned(result)
+    assert earned[("CrossEntropy", "forward")] == 0 and earned[("CrossEntropy", "compliance")] == 0, \
+        report.details(result)
+    assert all(f == 1 for (t, _), f in earned.items() if t != "CrossEntropy"), report.details(result)
+
+
+def test_a_helper_table_of_honest_formulas_keeps_full_credit(tmp_path):
+    """Fair: module-level helpers in a dict, reached through a default argument (the gate cannot follow
+    them), computing from primitives: no task pays for them."""
+    result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt6_fair_helper_table_default_argument.py")
+    assert result.score == pytest.approx(HW1.total_points), report.details(result)
+
+
+# A static helper of a Function that uses its first parameter as own state trusts it; its callers must then
+# pass their own ctx: a helper cannot launder another object into a trusted receiver (all held).
+_GEN_HELPER = "def _g():\n    yield 1\n\n\n"
+LAUNDER = {
+    "getattr-on-the-parameter": ("    @staticmethod\n    def _read(c, name):\n        return getattr(c, name)\n",
+                                 'Sigmoid._read(_g(), "gi_" + "frame")'),
+    "store-on-the-parameter": ("    @staticmethod\n    def _keep(c, v):\n        c.out = v\n        return c.out\n",
+                               "Sigmoid._keep(_g(), z)"),
+    "unlisted-name-read": ("    @staticmethod\n    def _peek(c):\n        return c.hidden\n", "Sigmoid._peek(_g())"),
+    "passed-on-to-a-trusting-helper": ("    @staticmethod\n    def _inner(ctx, n):\n        return getattr(ctx, n)\n\n"
+                                       "    @staticmethod\n    def _outer(c, n):\n        return Sigmoid._inner(c, n)\n",
+                                       'Sigmoid._outer(_g(), "gi_frame")'),
+}
+
+
+@pytest.mark.parametrize(("helper", "call"), list(LAUNDER.values()), ids=list(LAUNDER))
+def test_a_static_helper_cannot_launder_an_object_into_a_trusted_receiver(helper, call):
+    stub = (ROOT / "assignments" / "hw1_autograd" / "functions.py").read_text() + "\n\n"
+    part = (_GEN_HELPER + "class Sigmoid(Function):\n" + helper + "\n    @staticmethod\n    def forward(ctx, z):\n"
+            f"        out = {call}\n        return out\n")
+    escapes = review.check(stub + part, HW1).escapes
+    first = len(stub.splitlines()) + 1
+    assert any("may only be called with the caller's own" in v.rule for v in escapes), [v.text() for v in escapes]
+    assert all(v.line >= first for v in escapes), [v.text() for v in escapes]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -286,13 +286,13 @@ def warm_up(assignment: Assignment) -> None:
     plug.precompute(case_lib.issue(raw))
 
 
-def _recorded_ops(task_results: list | None) -> set[str]:
-    """Every op the child's recorders saw while running one task's cases (all cases together)."""
+def _recorded_ops(task_results: list | None, key: str = "ops") -> set[str]:
+    """Every op the child's recorders saw running one task's cases (``ops_forward``: in its forward)."""
     ops: set[str] = set()
     for r in task_results or []:
         direct = (r.get("direct") or r.get("stub")) if isinstance(r, dict) else None
-        if isinstance(direct, dict) and isinstance(direct.get("ops"), list):
-            ops.update(str(op) for op in direct["ops"])
+        if isinstance(direct, dict) and isinstance(direct.get(key), list):
+            ops.update(str(op) for op in direct[key])
     return ops
 
 
@@ -305,7 +305,9 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
     escapes = [v.text() for v in verdict.escapes][:GATE_LINES]
     count = len(verdict.escapes)
     more = f" (and {count - 1} more line(s) below: fix them all, then resubmit)" if count > 1 else ""
-    seen_ops: dict[str, list[str]] = {}  # task -> what its runs' recorders saw, judged once
+    # task -> what its runs' recorders saw: a built-in costs the Function that ran it (review.Verdict.shortcuts)
+    seen = {t.name: review.recorded(_recorded_ops(results.get(t.name))) for t in assignment.tasks}
+    runtimes: dict[str, list[str]] = {}  # task -> what its recorders' ops say, judged once
     told: set[str] = set()  # tasks whose stopped run is named once, in their first row
     for o in outcomes:
         task = assignment.task(o.task)
@@ -318,15 +320,15 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
                 told.add(o.task)
             o.fraction = 0.0
             continue
-        shortcuts = verdict.shortcuts(task)
-        if task.name not in seen_ops:
-            seen_ops[task.name] = review.runtime_shortcuts(task, _recorded_ops(results.get(task.name)))
-        runtime = seen_ops[task.name]
+        shortcuts = verdict.shortcuts(task, seen)
+        if (runtime := runtimes.get(task.name)) is None:
+            runtime = runtimes[task.name] = review.runtime_shortcuts(task, _recorded_ops(results.get(task.name)), verdict.all_ops)
         texts = [f"{task.name}: {v.text()}" for v in shortcuts] + sorted(set(runtime))
         if not texts:
             continue
         gated = set(assignment.gated_by_compliance) | {"compliance"}
-        if any(verdict.in_forward(task, v) for v in shortcuts) or any("forward" in t for t in runtime):
+        in_forward = review.recorded(_recorded_ops(results.get(task.name), "ops_forward"))
+        if any(verdict.in_forward(task, v) for v in shortcuts) or in_forward & review.banned_at_runtime(task, verdict.all_ops):
             gated.add("forward")
         if o.category in gated:
             if o.category == "compliance":

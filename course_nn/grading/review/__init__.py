@@ -29,12 +29,13 @@ from __future__ import annotations
 
 from course_nn.grading.review.flags import review_flags
 from course_nn.grading.review.rules import Gate
-from course_nn.grading.review.shortcuts import canonical, runtime_shortcuts
+from course_nn.grading.review.shortcuts import banned_at_runtime, canonical, recorded, runtime_shortcuts
 from course_nn.grading.review.source import parse
 from course_nn.grading.review.verdict import Verdict, Violation
 from course_nn.registry import Assignment
 
-__all__ = ["Verdict", "Violation", "canonical", "check", "parse", "review_flags", "runtime_shortcuts"]
+__all__ = ["Verdict", "Violation", "banned_at_runtime", "canonical", "check", "parse", "recorded", "review_flags",
+           "runtime_shortcuts"]
 
 
 # A graded file is a few hundred lines; the gate runs in the grader, not in the sandbox, so a file

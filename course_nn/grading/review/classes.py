@@ -2,8 +2,9 @@
 
 A method's first parameter is a *trusted receiver* when Python itself supplies it: ``self`` of an
 ordinary method, ``ctx`` of a ``torch.autograd.Function``'s static methods (``forward`` only when
-the class has no ``setup_context``: then ``forward``'s first parameter is an input), provided the
-method has no decorator but the listed ones and never rebinds the parameter. The gate keeps that
+the class has no ``setup_context``: then ``forward``'s first parameter is an input; a static helper's
+only when it uses it as own state, see ``_receives``), provided the method has no decorator but the
+listed ones and never rebinds the parameter. The gate keeps that
 true by refusing every other way to call such a method with another first argument (see
 rules: an own class is never a bare value, ``Cls.method(x)`` needs a trusted ``x``, a Function is
 never instantiated, a class body may not name its methods).
@@ -32,6 +33,8 @@ TRUSTED_DECORATORS = ("staticmethod", "classmethod", "property", "torch.autograd
 DANGEROUS_STARTS = ("f_", "gi_", "cr_", "ag_", "tb_", "co_", "_")
 # Module methods that set an attribute by name.
 REGISTERS = ("register_parameter", "register_buffer", "add_module", "register_module")
+# Builtins that take an object's own state by name (a helper calling them on its first parameter receives).
+RECEIVING = ("getattr", "setattr", "hasattr", "delattr", "vars")
 
 
 @dataclass
@@ -263,11 +266,27 @@ class Classes:
                 return  # with setup_context, forward's first parameter is the first input
             if fn.name in _function_api() and fn.name not in CTX_METHODS:
                 return  # torch calls it (apply, vmap, ...) with something else first
+            if fn.name not in CTX_METHODS and not self._receives(fn, first.arg):
+                return  # a helper taking a value (Sigmoid._squash(z)): an ordinary parameter, any caller
         elif "staticmethod" in kinds:
             return
         self.trusted[id(first)] = fam.fid
         self.method_family[id(fn)] = fam.fid
         fam.trusted_methods.add(fn.name)
+
+    def _receives(self, fn: ast.AST, name: str) -> bool:
+        """Whether a Function's helper uses its first parameter as own state: ``p.x = ...``, ``p.<unlisted>``,
+        ``getattr(p, ...)`` and kin. Trusting it or not is sound either way (trusted, callers must pass
+        their own ``ctx``; not, the helper's uses are checked as on any object): this only spares a helper
+        that takes a tensor the refusal at its call site."""
+        for node in ast.walk(fn):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name
+                    and (not isinstance(node.ctx, ast.Load) or node.attr not in self.resolver.index.attributes)):
+                return True
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in RECEIVING
+                    and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == name):
+                return True
+        return False
 
     def natives(self, fam: Family) -> frozenset[str]:
         """Attribute names a family's instances have without the file assigning them."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import functools
+from collections.abc import Iterable
 
 from course_nn.grading.review.scopes import Scopes, is_main_guard
 from course_nn.registry import Task
@@ -54,10 +55,21 @@ def own_ops(task: Task) -> frozenset[str]:
     return frozenset(canonical(n) for n in task.forbidden)
 
 
-def runtime_shortcuts(task: Task, ops: set[str]) -> list[str]:
+def recorded(ops: Iterable[str]) -> frozenset[str]:
+    """What a task's runs recorded, as canonical op names (the recorders' own marks left out)."""
+    return frozenset(canonical(op) for op in ops if not op.startswith("recorder:"))
+
+
+def banned_at_runtime(task: Task, every: frozenset[str] = frozenset()) -> frozenset[str]:
+    """What a Function may not run: its own built-ins and ``every`` other the assignment lists
+    (canonical), since a built-in costs the Function that computes with it (softmax over (z, 0) is a
+    sigmoid) and the recorder knows which Function ran it wherever the code is written."""
+    return (own_ops(task) | every) - AUTOGRAD
+
+
+def runtime_shortcuts(task: Task, ops: set[str], every: frozenset[str] = frozenset()) -> list[str]:
     """Forbidden built-ins the child's dispatch recorder saw, matched at the aten level (every alias)."""
-    forbidden = own_ops(task)
-    hits = sorted({canonical(op) for op in ops if not op.startswith("recorder:")} & (forbidden - AUTOGRAD))
+    hits = sorted(recorded(ops) & banned_at_runtime(task, every))
     broken = sorted(op.split(":", 1)[1] for op in ops if op.startswith("recorder:"))
     return [f"{task.name} ran torch's own `{op}` (seen at the aten level): compute it from primitives instead"
             for op in hits] + [f"{task.name}: the grader could not watch your Function ({why}) — a graded "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 
 from course_nn.grading.review.shortcuts import canonical
@@ -37,20 +38,44 @@ class Verdict:
     def escapes(self) -> list[Violation]:
         return [v for v in self.violations if v.escape]
 
-    def shortcuts(self, task: Task) -> list[Violation]:
+    def shortcuts(self, task: Task, seen: Mapping[str, Set[str]] | None = None) -> list[Violation]:
         """Shortcut lines that cost ``task``: inside its class, or in a helper function only its own code
         and other such helpers call (shortcuts.helper_reach), any built-in of the assignment (softmax can
-        compute a sigmoid); anywhere else in the file, its own built-ins and autograd (a helper in another
-        class or at module level can do its work just as well)."""
+        compute a sigmoid). Code the gate cannot tie to tasks (module level, another class, a helper it
+        cannot follow) costs every task its built-ins, autograd included, when judged alone; ``seen`` (task ->
+        the canonical ops its runs recorded) says who really ran them: then such code costs a task only its
+        own built-ins, and not even those when it ran without them while another task's runs used them
+        (that task pays through ``shortcuts.runtime_shortcuts``, which charges any built-in a Function ran)."""
         names = {task.name, *task.extra}
         own = {canonical(n) for n in task.forbidden}
         if not own:
             return []
-        return [v for v in self.violations if not v.escape and (
-            (task.name in self._callers(v) and v.op in self.all_ops | {"autograd"}) if self._callers(v) is not None
-            else ((v.owner in names and v.op in self.all_ops | {"autograd"})  # its own class: any built-in, autograd
-                  or v.op in own  # its own built-in, wherever it is
-                  or (v.op == "autograd" and v.owner not in self.task_names)))]  # autograd in module-level code
+        every = self.all_ops | {"autograd"}
+        charged = []
+        for v in self.violations:
+            callers = self._callers(v)
+            if v.escape:
+                continue
+            if callers is not None:
+                hit = task.name in callers and v.op in every
+            elif v.owner in names:
+                hit = v.op in every  # its own class: any built-in, autograd
+            elif v.op == "autograd":
+                hit = v.owner not in self.task_names  # autograd in module-level code
+            else:
+                hit = self._fallback(task, v, own, seen)
+            if hit:
+                charged.append(v)
+        return charged
+
+    def _fallback(self, task: Task, v: Violation, own: set[str], seen: Mapping[str, Set[str]] | None) -> bool:
+        """A built-in in code not tied to ``task``: see ``shortcuts``."""
+        if seen is None:
+            return v.op in own or (v.owner not in self.task_names and v.op in self.all_ops)
+        if v.op not in own:
+            return False
+        ran = seen.get(task.name)
+        return not (ran and v.op not in ran and any(v.op in ops for ops in seen.values()))
 
     def _callers(self, v: Violation) -> dict[str, bool] | None:
         """The tasks whose code runs the helper that holds ``v``, when the gate could list them all."""
