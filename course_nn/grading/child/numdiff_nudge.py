@@ -10,6 +10,7 @@ itself (``x - x.max()``, ``x - logsumexp(x)``) is the stable-softmax idiom, neve
 from __future__ import annotations
 
 import bisect
+import random
 
 import torch
 
@@ -33,7 +34,7 @@ class Input:
         self.index, self.x, self.numel, self.eps = index, x.detach(), x.numel(), dtype_eps(x.dtype)
         self.version, self._stats = x._version, None  # the input itself, unchanged since: nothing to compare
         self.ptr = x.data_ptr()
-        self._sorted = self._shifts = None
+        self._sorted = self._shifts = self._diffs = None
 
     def stats(self) -> tuple:
         """(first two elements, the input as flat float64, mean |x|, max |x|)."""
@@ -48,6 +49,14 @@ class Input:
             xs = self.stats()[1].sort().values
             self._sorted = (xs, xs.tolist())
         return self._sorted
+
+    def differences(self) -> list | None:
+        """The differences between two of the input's values, sorted (Python floats); None for an input
+        too large to list them (the grader's cases are far smaller)."""
+        if self._diffs is None and self.numel <= 1024:
+            xs = self.sorted()[0]
+            self._diffs = (xs[:, None] - xs[None, :]).reshape(-1).sort().values.tolist()
+        return self._diffs
 
     def shifts(self) -> list[torch.Tensor]:
         """Reductions of the input, each broadcast to its flat layout: whole (max, min, mean, median,
@@ -216,3 +225,149 @@ def _guesses(cs: torch.Tensor, x_list: list, mean_abs: float, eps: float) -> lis
                     b = (d0 - d1) / (u0 - u1)
                     steps.append((d0 - b * u0, b))
     return list(dict.fromkeys(steps))
+
+
+RELATIVE = 1e-2  # a relative step in part of an input: at most this (a product's random factor near 1 is rarer)
+PARTS = 2000  # tensors smaller than an input compared with it in one backward call
+
+
+class Parts:
+    """Per input, its elements seen nudged in tensors smaller than it, over one backward call: covering
+    90% of the input, however the copies were split (halves, rows, chunks), is a nudge."""
+
+    def __init__(self):
+        self.covered: dict[int, torch.Tensor] = {}
+        self.seen, self._random = 0, random.Random(PARTS)  # where the sample is taken: spread, yet repeatable
+
+    def open(self) -> bool:
+        return self.seen < PARTS
+
+    def see(self, t: torch.Tensor, inputs: list[Input], perturbed: set) -> set[int]:
+        """The inputs ``t`` completes the cover of (``t`` floating, two values or more)."""
+        self.seen, m, sample, found = self.seen + 1, t.numel(), None, set()
+        for inp in inputs:
+            if inp.index in perturbed or m >= inp.numel:
+                continue
+            if sample is None:  # up to three values: the first and two the code cannot know (two at least)
+                at = {0, self._random.randrange(m), self._random.randrange(m)}
+                sample = t.detach().reshape(-1)[sorted(at if len(at) > 1 else {0, m - 1})].tolist()
+            eps = max(inp.eps, dtype_eps(t.dtype))
+            if not could_be_part(sample, inp.sorted()[1], inp.differences(), inp.stats()[2], eps):
+                continue
+            hit = part(t, sample, inp, eps)
+            if hit is not None:
+                old = self.covered.get(inp.index)
+                self.covered[inp.index] = covered = hit if old is None else old | hit
+                if int(covered.sum()) >= MATCHED * inp.numel:
+                    found.add(inp.index)
+        return found
+
+
+def could_be_part(sample: list, x_list: list, diffs: list | None, mean_abs: float, eps: float) -> bool:
+    """What ``part`` tests, on the sampled values only (plain floats, no tensor ops): at most one is an
+    exact copy of an input value, and they all are input values moved by one shift (the differences
+    between them are differences between input values) or by one small relative step."""
+    small, n = 16 * eps, len(x_list)
+    exact = 0
+    for v in sample:
+        i = bisect.bisect_left(x_list, v)
+        exact += any(abs(v - x) <= small * (abs(x) + mean_abs) for x in x_list[max(0, i - 1): i + 1])
+    if exact >= 2 or mean_abs == 0:
+        return False
+    v0, rest, loose = sample[0], sample[1:], 1e-9  # a screen: part() decides at rounding precision
+    if diffs is None or all(_has(diffs, v - v0, loose * (abs(v) + abs(v0) + mean_abs)) for v in rest):
+        return True  # one shift d = v0 - x: every other value minus d is an input value
+    moves = [_within(x_list, v, n) for v in sample]
+    for x0 in moves[0]:
+        b, q = (v0 - x0) / abs(x0), v0 / x0
+        if all(any(abs((v - x) / abs(x) - b) <= loose or abs(v / x - q) <= loose for x in xs)
+               for v, xs in zip(rest, moves[1:])):
+            return True
+    return False
+
+
+def _has(x_list: list, v: float, tol: float) -> bool:
+    i = bisect.bisect_left(x_list, v)
+    return any(abs(v - x) <= tol for x in x_list[max(0, i - 1): i + 1])
+
+
+def _within(x_list: list, v: float, n: int) -> list:
+    """The nonzero input values that ``v`` is within a relative step of (RELATIVE of |x|)."""
+    i, found = bisect.bisect_left(x_list, v), []
+    for j in (range(i, n), range(i - 1, -1, -1)):
+        for k in j:
+            x = x_list[k]
+            if abs(v - x) > 1.02 * RELATIVE * abs(v):  # |v - x| ≤ RELATIVE·|x| implies ≤ 1.0102·RELATIVE·|v|
+                break
+            if x:
+                found.append(x)
+    return found
+
+
+def _near(xs: torch.Tensor, v: torch.Tensor, tol) -> torch.Tensor:
+    """Which of ``v`` (any order) lie within ``tol`` of a value of ``xs`` (sorted, two values or more)."""
+    j = torch.searchsorted(xs, v).clamp_(1, xs.numel() - 1)
+    return torch.minimum((xs[j] - v).abs(), (xs[j - 1] - v).abs()) <= tol
+
+
+def _part_steps(sample: list, inp: Input, eps: float) -> list[tuple[str, float]]:
+    """Steps that move some input value onto the first sampled value and other input values onto all the
+    others (vectorised over the input's values): one shift of any size, x + b·|x| or x·q for a small
+    relative step. Honest arithmetic lands at random places, where one step never fits three values."""
+    xs = inp.sorted()[0]
+    mean_abs, v0, rest = inp.stats()[2], sample[0], sample[1:]
+    u, small = xs.abs(), 1e3 * eps * (xs.abs() + mean_abs)
+    found = []
+    d = v0 - xs  # x + d
+    ok = d.abs() > small
+    for v in rest:
+        ok &= _near(xs, v - d, 16 * eps * (u + d.abs() + mean_abs))
+    found += [("shift", float(a)) for a in d[ok][:4].tolist()]
+    nonzero = u > 0
+    b = torch.where(nonzero, d / torch.where(nonzero, u, 1.0), 0.0)  # x + b·|x|
+    ok = (b.abs() * u > small) & (b.abs() <= RELATIVE)
+    for v in rest:
+        ok &= _near(xs, v / (1 + b), 16 * eps * (u + mean_abs)) | _near(xs, v / (1 - b), 16 * eps * (u + mean_abs))
+    found += [("abs", float(r)) for r in b[ok][:4].tolist()]
+    q = torch.where(nonzero, v0 / torch.where(nonzero, xs, 1.0), 1.0)  # x·q
+    ok = ((q - 1).abs() * u > small) & ((q - 1).abs() <= RELATIVE)
+    for v in rest:
+        ok &= _near(xs, v / q, 16 * eps * (u + mean_abs))
+    found += [("scale", float(r)) for r in q[ok][:4].tolist()]
+    return list(dict.fromkeys(found))
+
+
+def part(t: torch.Tensor, sample: list, inp: Input, eps: float) -> torch.Tensor | None:
+    """Which of the input's elements ``t`` (fewer values than the input, any order) holds moved by one
+    step — a shift of any size, x + b·|x| or x·q (|b|, |q - 1| ≤ 1%) — where at least 90% of ``t``'s
+    values (two at least) are such copies (a mask over the input's flat elements), else None. A shift
+    by minus a reduction of the matched values or of the input (z[i] - z[i].max(), z[i] - logsumexp,
+    minus one of them: the stable softmax of a row) is no step; an exact copy (a slice, a mask) moves
+    nothing."""
+    _, x64, mean_abs, _ = inp.stats()
+    if mean_abs == 0 or len(set(sample)) < 2:
+        return None
+    steps = _part_steps(sample, inp, eps)
+    if not steps:
+        return None
+    cs = t.detach().to("cpu", torch.float64).reshape(-1).sort().values
+    u = x64.abs()
+    for kind, s in steps:
+        target = x64 + s if kind == "shift" else x64 + s * u if kind == "abs" else x64 * s
+        step = target - x64
+        tol = 16 * eps * (u + step.abs() + mean_abs)
+        hit = _near(cs, target, tol) & (step.abs() > 4 * tol)
+        if int(hit.sum()) < max(2, MATCHED * cs.numel()):
+            continue
+        if kind == "shift" and _reduction(-s, x64[hit], inp, 64 * eps * (mean_abs + abs(s))):
+            continue
+        return hit
+    return None
+
+
+def _reduction(r: float, held: torch.Tensor, inp: Input, tol: float) -> bool:
+    """Whether ``r`` is a reduction of the matched values ``held`` (max, min, mean, median, logsumexp,
+    or one of them) or of the whole input."""
+    found = [float(held.mean()), float(torch.logsumexp(held, 0))]  # max, min, median: one of them
+    found += [float(s[0]) for s in inp.shifts()[:5]]
+    return any(abs(r - f) <= tol for f in found) or bool(((held - r).abs() <= tol).any())
