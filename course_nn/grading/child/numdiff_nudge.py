@@ -51,9 +51,9 @@ class Input:
         return self._sorted
 
     def differences(self) -> list | None:
-        """The differences between two of the input's values, sorted (Python floats); None for an input
-        too large to list them (the grader's cases are far smaller)."""
-        if self._diffs is None and self.numel <= 1024:
+        """The differences between two of the input's values, sorted (Python floats), for an input of
+        64 values at most (a larger one is searched for each difference instead)."""
+        if self._diffs is None and self.numel <= 64:
             xs = self.sorted()[0]
             self._diffs = (xs[:, None] - xs[None, :]).reshape(-1).sort().values.tolist()
         return self._diffs
@@ -250,11 +250,11 @@ class Parts:
                 continue
             if sample is None:  # up to three values: the first and two the code cannot know (two at least)
                 at = {0, self._random.randrange(m), self._random.randrange(m)}
-                sample = t.detach().reshape(-1)[sorted(at if len(at) > 1 else {0, m - 1})].tolist()
+                at, flat = sorted(at if len(at) > 1 else {0, m - 1}), t.detach().reshape(-1)
+                sample = [v for i, v in enumerate(flat.tolist()) if i in at] if m <= 64 else flat[at].tolist()
             eps = max(inp.eps, dtype_eps(t.dtype))
-            if not could_be_part(sample, inp.sorted()[1], inp.differences(), inp.stats()[2], eps):
-                continue
-            hit = part(t, sample, inp, eps)
+            kinds, moved = could_be_part(sample, inp, eps)
+            hit = part(t, moved, inp, eps, kinds) if kinds else None
             if hit is not None:
                 old = self.covered.get(inp.index)
                 self.covered[inp.index] = covered = hit if old is None else old | hit
@@ -263,32 +263,43 @@ class Parts:
         return found
 
 
-def could_be_part(sample: list, x_list: list, diffs: list | None, mean_abs: float, eps: float) -> bool:
-    """What ``part`` tests, on the sampled values only (plain floats, no tensor ops): at most one is an
-    exact copy of an input value, and they all are input values moved by one shift (the differences
-    between them are differences between input values) or by one small relative step."""
-    small, n = 16 * eps, len(x_list)
-    exact = 0
-    for v in sample:
-        i = bisect.bisect_left(x_list, v)
-        exact += any(abs(v - x) <= small * (abs(x) + mean_abs) for x in x_list[max(0, i - 1): i + 1])
-    if exact >= 2 or mean_abs == 0:
-        return False
-    v0, rest, loose = sample[0], sample[1:], 1e-9  # a screen: part() decides at rounding precision
-    if diffs is None or all(_has(diffs, v - v0, loose * (abs(v) + abs(v0) + mean_abs)) for v in rest):
-        return True  # one shift d = v0 - x: every other value minus d is an input value
-    moves = [_within(x_list, v, n) for v in sample]
-    for x0 in moves[0]:
+def could_be_part(sample: list, inp: Input, eps: float) -> tuple[set, list]:
+    """What ``part`` tests, on the sampled values only (plain floats, no tensor ops): the kinds of step
+    ("shift", "relative") that could move input values onto all of them but one exact copy at most (the
+    differences between them are differences between input values, or each is within 1% of an input
+    value by one ratio), and the values moved (the exact copy left out)."""
+    x_list, mean_abs = inp.sorted()[1], inp.stats()[2]
+    small, n, sample = 16 * eps, len(x_list), list(dict.fromkeys(sample))
+    lo, hi = x_list[0], x_list[-1]  # moved copies of input values are no further apart than the input's
+    if len(sample) < 2 or mean_abs == 0 or max(sample) - min(sample) > \
+            hi - lo + RELATIVE * (abs(lo) + abs(hi)) + small * (abs(lo) + abs(hi) + mean_abs):
+        return set(), []  # a constant (zeros to accumulate into), or wider than a 1% step makes the input
+    moved = [v for v in sample if not _has(x_list, v, small * (abs(v) + mean_abs))]
+    if len(moved) < max(2, len(sample) - 1):
+        return set(), []
+    v0, rest, loose, kinds = moved[0], moved[1:], 1e-9, set()  # a screen: part() decides at rounding precision
+    diffs = inp.differences()  # one shift d = v0 - x: every v - d is an input value, so v - v0 is x' - x
+    if diffs is not None:
+        if all(_has(diffs, v - v0, loose * (abs(v) + abs(v0) + mean_abs)) for v in rest):
+            kinds.add("shift")
+    else:
+        xs = inp.sorted()[0]
+        if all(bool(_near(xs, xs + (v - v0), loose * (abs(v) + abs(v0) + mean_abs)).any()) for v in rest):
+            kinds.add("shift")
+    near = [_within(x_list, v, n) for v in moved]
+    for x0 in near[0]:
         b, q = (v0 - x0) / abs(x0), v0 / x0
         if all(any(abs((v - x) / abs(x) - b) <= loose or abs(v / x - q) <= loose for x in xs)
-               for v, xs in zip(rest, moves[1:])):
-            return True
-    return False
+               for v, xs in zip(rest, near[1:])):
+            kinds.add("relative")
+            break
+    return kinds, moved
 
 
-def _has(x_list: list, v: float, tol: float) -> bool:
-    i = bisect.bisect_left(x_list, v)
-    return any(abs(v - x) <= tol for x in x_list[max(0, i - 1): i + 1])
+def _has(values: list, v: float, tol: float) -> bool:
+    """Whether ``v`` lies within ``tol`` of one of ``values`` (sorted)."""
+    i = bisect.bisect_left(values, v)
+    return any(abs(v - u) <= tol for u in values[max(0, i - 1): i + 1])
 
 
 def _within(x_list: list, v: float, n: int) -> list:
@@ -310,19 +321,21 @@ def _near(xs: torch.Tensor, v: torch.Tensor, tol) -> torch.Tensor:
     return torch.minimum((xs[j] - v).abs(), (xs[j - 1] - v).abs()) <= tol
 
 
-def _part_steps(sample: list, inp: Input, eps: float) -> list[tuple[str, float]]:
+def _part_steps(sample: list, inp: Input, eps: float, kinds: set) -> list[tuple[str, float]]:
     """Steps that move some input value onto the first sampled value and other input values onto all the
     others (vectorised over the input's values): one shift of any size, x + b·|x| or x·q for a small
     relative step. Honest arithmetic lands at random places, where one step never fits three values."""
     xs = inp.sorted()[0]
     mean_abs, v0, rest = inp.stats()[2], sample[0], sample[1:]
     u, small = xs.abs(), 1e3 * eps * (xs.abs() + mean_abs)
-    found = []
-    d = v0 - xs  # x + d
-    ok = d.abs() > small
-    for v in rest:
-        ok &= _near(xs, v - d, 16 * eps * (u + d.abs() + mean_abs))
-    found += [("shift", float(a)) for a in d[ok][:4].tolist()]
+    found, d = [], v0 - xs  # x + d
+    if "shift" in kinds:
+        ok = d.abs() > small
+        for v in rest:
+            ok &= _near(xs, v - d, 16 * eps * (u + d.abs() + mean_abs))
+        found += [("shift", float(a)) for a in d[ok][:4].tolist()]
+    if "relative" not in kinds:
+        return found
     nonzero = u > 0
     b = torch.where(nonzero, d / torch.where(nonzero, u, 1.0), 0.0)  # x + b·|x|
     ok = (b.abs() * u > small) & (b.abs() <= RELATIVE)
@@ -337,8 +350,9 @@ def _part_steps(sample: list, inp: Input, eps: float) -> list[tuple[str, float]]
     return list(dict.fromkeys(found))
 
 
-def part(t: torch.Tensor, sample: list, inp: Input, eps: float) -> torch.Tensor | None:
-    """Which of the input's elements ``t`` (fewer values than the input, any order) holds moved by one
+def part(t: torch.Tensor, sample: list, inp: Input, eps: float, kinds: set) -> torch.Tensor | None:
+    """Which of the input's elements ``t`` (fewer values than the input, any order; ``sample``: some of
+    its values, moved, as ``could_be_part`` found them, with the ``kinds`` of step it found) holds moved by one
     step — a shift of any size, x + b·|x| or x·q (|b|, |q - 1| ≤ 1%) — where at least 90% of ``t``'s
     values (two at least) are such copies (a mask over the input's flat elements), else None. A shift
     by minus a reduction of the matched values or of the input (z[i] - z[i].max(), z[i] - logsumexp,
@@ -347,7 +361,7 @@ def part(t: torch.Tensor, sample: list, inp: Input, eps: float) -> torch.Tensor 
     _, x64, mean_abs, _ = inp.stats()
     if mean_abs == 0 or len(set(sample)) < 2:
         return None
-    steps = _part_steps(sample, inp, eps)
+    steps = _part_steps(sample, inp, eps, kinds)
     if not steps:
         return None
     cs = t.detach().to("cpu", torch.float64).reshape(-1).sort().values
