@@ -238,7 +238,8 @@ def test_backwards_watch_accounts_nudged_parts_of_an_input_over_the_whole_call()
               "rows, small shift": pieces(rows, lambda p, s: p + s * 0.02),
               "pairs, shift": pieces(pairs, lambda p, s: p + s * 0.5),
               "halves, step 1e-3 |x|": pieces(halves, lambda p, s: p + s * 1e-3 * p.abs()),
-              "rows in reverse, scaled": pieces(rows[::-1], lambda p, s: p.flip(0) * (1 + s * 1e-4))}
+              "rows in reverse, scaled": pieces(rows[::-1], lambda p, s: p.flip(0) * (1 + s * 1e-4)),
+              "halves, an exact copy in front": pieces(halves, lambda p, s: torch.cat([p[:1], p + s * 0.5]))}
     for what, call in nudges.items():
         assert watched(call, x, backward=True)["perturbed"] == [0], what
 
