@@ -226,6 +226,39 @@ def test_backwards_watch_pairs_a_central_differences_two_copies_at_any_step():
         assert watched(call, x, backward=True)["perturbed"] == [], what
 
 
+def test_backwards_watch_accounts_nudged_parts_of_an_input_over_the_whole_call():
+    x, g = torch.randn(6, 5, dtype=torch.float64) * 2, torch.randn(6, 5, dtype=torch.float64)
+    flat = x.reshape(-1)
+
+    def pieces(cuts, move):  # each piece moved (both ways: a central difference), then squared
+        return lambda: torch.cat([(move(flat[a:b], 1) ** 2 - move(flat[a:b], -1) ** 2) for a, b in cuts])
+
+    halves, rows, pairs = [(0, 15), (15, 30)], [(5 * i, 5 * i + 5) for i in range(6)], [(i, i + 2) for i in range(0, 30, 2)]
+    nudges = {"halves, unit shift": pieces(halves, lambda p, s: p + s),
+              "rows, small shift": pieces(rows, lambda p, s: p + s * 0.02),
+              "pairs, shift": pieces(pairs, lambda p, s: p + s * 0.5),
+              "halves, step 1e-3 |x|": pieces(halves, lambda p, s: p + s * 1e-3 * p.abs()),
+              "rows in reverse, scaled": pieces(rows[::-1], lambda p, s: p.flip(0) * (1 + s * 1e-4)),
+              "halves, an exact copy in front": pieces(halves, lambda p, s: torch.cat([p[:1], p + s * 0.5]))}
+    for what, call in nudges.items():
+        assert watched(call, x, backward=True)["perturbed"] == [0], what
+
+    def rows_of(f):
+        return lambda: torch.stack([f(i) for i in range(6)])
+
+    honest = {"row softmax (max)": rows_of(lambda i: torch.exp(x[i] - x[i].max())),
+              "row log-softmax": rows_of(lambda i: x[i] - torch.logsumexp(x[i], 0)),
+              "row centred": rows_of(lambda i: x[i] - x[i].mean()),
+              "row minus its first logit": rows_of(lambda i: x[i] - x[i, 0]),
+              "row global max": rows_of(lambda i: torch.exp(x[i] - x.max())),
+              "row copies": rows_of(lambda i: x[i].clone() * 1.0), "row clamp": rows_of(lambda i: x[i].clamp(min=0)),
+              "row float32": rows_of(lambda i: x[i].float() * 1.0), "row x + x": rows_of(lambda i: x[i] + x[i]),
+              "masked selection": lambda: x[x > 0] * 1.0, "halves copied": lambda: torch.cat([flat[:15] * 1, flat[15:] * 1]),
+              "rows times g": lambda: torch.stack([g[i, j] * x[i] for i in range(6) for j in range(5)])}
+    for what, call in honest.items():
+        assert watched(call, x, backward=True)["perturbed"] == [], what
+
+
 def test_a_complex_gradient_is_reported_as_such_and_never_framed():
     import types
 

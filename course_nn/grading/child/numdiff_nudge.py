@@ -10,6 +10,7 @@ itself (``x - x.max()``, ``x - logsumexp(x)``) is the stable-softmax idiom, neve
 from __future__ import annotations
 
 import bisect
+import random
 
 import torch
 
@@ -33,7 +34,7 @@ class Input:
         self.index, self.x, self.numel, self.eps = index, x.detach(), x.numel(), dtype_eps(x.dtype)
         self.version, self._stats = x._version, None  # the input itself, unchanged since: nothing to compare
         self.ptr = x.data_ptr()
-        self._sorted = self._shifts = None
+        self._sorted = self._shifts = self._diffs = None
 
     def stats(self) -> tuple:
         """(first two elements, the input as flat float64, mean |x|, max |x|)."""
@@ -48,6 +49,14 @@ class Input:
             xs = self.stats()[1].sort().values
             self._sorted = (xs, xs.tolist())
         return self._sorted
+
+    def differences(self) -> list | None:
+        """The differences between two of the input's values, sorted (Python floats), for an input of
+        64 values at most (a larger one is searched for each difference instead)."""
+        if self._diffs is None and self.numel <= 64:
+            xs = self.sorted()[0]
+            self._diffs = (xs[:, None] - xs[None, :]).reshape(-1).sort().values.tolist()
+        return self._diffs
 
     def shifts(self) -> list[torch.Tensor]:
         """Reductions of the input, each broadcast to its flat layout: whole (max, min, mean, median,
@@ -216,3 +225,163 @@ def _guesses(cs: torch.Tensor, x_list: list, mean_abs: float, eps: float) -> lis
                     b = (d0 - d1) / (u0 - u1)
                     steps.append((d0 - b * u0, b))
     return list(dict.fromkeys(steps))
+
+
+RELATIVE = 1e-2  # a relative step in part of an input: at most this (a product's random factor near 1 is rarer)
+PARTS = 2000  # tensors smaller than an input compared with it in one backward call
+
+
+class Parts:
+    """Per input, its elements seen nudged in tensors smaller than it, over one backward call: covering
+    90% of the input, however the copies were split (halves, rows, chunks), is a nudge."""
+
+    def __init__(self):
+        self.covered: dict[int, torch.Tensor] = {}
+        self.seen, self._random = 0, random.Random(PARTS)  # where the sample is taken: spread, yet repeatable
+
+    def open(self) -> bool:
+        return self.seen < PARTS
+
+    def see(self, t: torch.Tensor, inputs: list[Input], perturbed: set) -> set[int]:
+        """The inputs ``t`` completes the cover of (``t`` floating, two values or more)."""
+        self.seen, m, sample, found = self.seen + 1, t.numel(), None, set()
+        for inp in inputs:
+            if inp.index in perturbed or m >= inp.numel:
+                continue
+            if sample is None:  # up to three values: the first and two the code cannot know (two at least)
+                at = {0, self._random.randrange(m), self._random.randrange(m)}
+                at, flat = sorted(at if len(at) > 1 else {0, m - 1}), t.detach().reshape(-1)
+                sample = [v for i, v in enumerate(flat.tolist()) if i in at] if m <= 64 else flat[at].tolist()
+            eps = max(inp.eps, dtype_eps(t.dtype))
+            kinds, moved = could_be_part(sample, inp, eps)
+            hit = part(t, moved, inp, eps, kinds) if kinds else None
+            if hit is not None:
+                old = self.covered.get(inp.index)
+                self.covered[inp.index] = covered = hit if old is None else old | hit
+                if int(covered.sum()) >= MATCHED * inp.numel:
+                    found.add(inp.index)
+        return found
+
+
+def could_be_part(sample: list, inp: Input, eps: float) -> tuple[set, list]:
+    """What ``part`` tests, on the sampled values only (plain floats, no tensor ops): the kinds of step
+    ("shift", "relative") that could move input values onto all of them but one exact copy at most (the
+    differences between them are differences between input values, or each is within 1% of an input
+    value by one ratio), and the values moved (the exact copy left out)."""
+    x_list, mean_abs = inp.sorted()[1], inp.stats()[2]
+    small, n, sample = 16 * eps, len(x_list), list(dict.fromkeys(sample))
+    lo, hi = x_list[0], x_list[-1]  # moved copies of input values are no further apart than the input's
+    if len(sample) < 2 or mean_abs == 0 or max(sample) - min(sample) > \
+            hi - lo + RELATIVE * (abs(lo) + abs(hi)) + small * (abs(lo) + abs(hi) + mean_abs):
+        return set(), []  # a constant (zeros to accumulate into), or wider than a 1% step makes the input
+    moved = [v for v in sample if not _has(x_list, v, small * (abs(v) + mean_abs))]
+    if len(moved) < max(2, len(sample) - 1):
+        return set(), []
+    v0, rest, loose, kinds = moved[0], moved[1:], 1e-9, set()  # a screen: part() decides at rounding precision
+    diffs = inp.differences()  # one shift d = v0 - x: every v - d is an input value, so v - v0 is x' - x
+    if diffs is not None:
+        if all(_has(diffs, v - v0, loose * (abs(v) + abs(v0) + mean_abs)) for v in rest):
+            kinds.add("shift")
+    else:
+        xs = inp.sorted()[0]
+        if all(bool(_near(xs, xs + (v - v0), loose * (abs(v) + abs(v0) + mean_abs)).any()) for v in rest):
+            kinds.add("shift")
+    near = [_within(x_list, v, n) for v in moved]
+    for x0 in near[0]:
+        b, q = (v0 - x0) / abs(x0), v0 / x0
+        if all(any(abs((v - x) / abs(x) - b) <= loose or abs(v / x - q) <= loose for x in xs)
+               for v, xs in zip(rest, near[1:])):
+            kinds.add("relative")
+            break
+    return kinds, moved
+
+
+def _has(values: list, v: float, tol: float) -> bool:
+    """Whether ``v`` lies within ``tol`` of one of ``values`` (sorted)."""
+    i = bisect.bisect_left(values, v)
+    return any(abs(v - u) <= tol for u in values[max(0, i - 1): i + 1])
+
+
+def _within(x_list: list, v: float, n: int) -> list:
+    """The nonzero input values that ``v`` is within a relative step of (RELATIVE of |x|)."""
+    i, found = bisect.bisect_left(x_list, v), []
+    for j in (range(i, n), range(i - 1, -1, -1)):
+        for k in j:
+            x = x_list[k]
+            if abs(v - x) > 1.02 * RELATIVE * abs(v):  # |v - x| ≤ RELATIVE·|x| implies ≤ 1.0102·RELATIVE·|v|
+                break
+            if x:
+                found.append(x)
+    return found
+
+
+def _near(xs: torch.Tensor, v: torch.Tensor, tol) -> torch.Tensor:
+    """Which of ``v`` (any order) lie within ``tol`` of a value of ``xs`` (sorted, two values or more)."""
+    j = torch.searchsorted(xs, v).clamp_(1, xs.numel() - 1)
+    return torch.minimum((xs[j] - v).abs(), (xs[j - 1] - v).abs()) <= tol
+
+
+def _part_steps(sample: list, inp: Input, eps: float, kinds: set) -> list[tuple[str, float]]:
+    """Steps that move some input value onto the first sampled value and other input values onto all the
+    others (vectorised over the input's values): one shift of any size, x + b·|x| or x·q for a small
+    relative step. Honest arithmetic lands at random places, where one step never fits three values."""
+    xs = inp.sorted()[0]
+    mean_abs, v0, rest = inp.stats()[2], sample[0], sample[1:]
+    u, small = xs.abs(), 1e3 * eps * (xs.abs() + mean_abs)
+    found, d = [], v0 - xs  # x + d
+    if "shift" in kinds:
+        ok = d.abs() > small
+        for v in rest:
+            ok &= _near(xs, v - d, 16 * eps * (u + d.abs() + mean_abs))
+        found += [("shift", float(a)) for a in d[ok][:4].tolist()]
+    if "relative" not in kinds:
+        return found
+    nonzero = u > 0
+    b = torch.where(nonzero, d / torch.where(nonzero, u, 1.0), 0.0)  # x + b·|x|
+    ok = (b.abs() * u > small) & (b.abs() <= RELATIVE)
+    for v in rest:
+        ok &= _near(xs, v / (1 + b), 16 * eps * (u + mean_abs)) | _near(xs, v / (1 - b), 16 * eps * (u + mean_abs))
+    found += [("abs", float(r)) for r in b[ok][:4].tolist()]
+    q = torch.where(nonzero, v0 / torch.where(nonzero, xs, 1.0), 1.0)  # x·q
+    ok = ((q - 1).abs() * u > small) & ((q - 1).abs() <= RELATIVE)
+    for v in rest:
+        ok &= _near(xs, v / q, 16 * eps * (u + mean_abs))
+    found += [("scale", float(r)) for r in q[ok][:4].tolist()]
+    return list(dict.fromkeys(found))
+
+
+def part(t: torch.Tensor, sample: list, inp: Input, eps: float, kinds: set) -> torch.Tensor | None:
+    """Which of the input's elements ``t`` (fewer values than the input, any order; ``sample``: some of
+    its values, moved, as ``could_be_part`` found them, with the ``kinds`` of step it found) holds moved by one
+    step — a shift of any size, x + b·|x| or x·q (|b|, |q - 1| ≤ 1%) — where at least 90% of ``t``'s
+    values (two at least) are such copies (a mask over the input's flat elements), else None. A shift
+    by minus a reduction of the matched values or of the input (z[i] - z[i].max(), z[i] - logsumexp,
+    minus one of them: the stable softmax of a row) is no step; an exact copy (a slice, a mask) moves
+    nothing."""
+    _, x64, mean_abs, _ = inp.stats()
+    if mean_abs == 0 or len(set(sample)) < 2:
+        return None
+    steps = _part_steps(sample, inp, eps, kinds)
+    if not steps:
+        return None
+    cs = t.detach().to("cpu", torch.float64).reshape(-1).sort().values
+    u = x64.abs()
+    for kind, s in steps:
+        target = x64 + s if kind == "shift" else x64 + s * u if kind == "abs" else x64 * s
+        step = target - x64
+        tol = 16 * eps * (u + step.abs() + mean_abs)
+        hit = _near(cs, target, tol) & (step.abs() > 4 * tol)
+        if int(hit.sum()) < max(2, MATCHED * cs.numel()):
+            continue
+        if kind == "shift" and _reduction(-s, x64[hit], inp, 64 * eps * (mean_abs + abs(s))):
+            continue
+        return hit
+    return None
+
+
+def _reduction(r: float, held: torch.Tensor, inp: Input, tol: float) -> bool:
+    """Whether ``r`` is a reduction of the matched values ``held`` (max, min, mean, median, logsumexp,
+    or one of them) or of the whole input."""
+    found = [float(held.mean()), float(torch.logsumexp(held, 0))]  # max, min, median: one of them
+    found += [float(s[0]) for s in inp.shifts()[:5]]
+    return any(abs(r - f) <= tol for f in found) or bool(((held - r).abs() <= tol).any())

@@ -23,6 +23,7 @@ try:  # sandbox: numdiff_nudge.py sits beside this file
     from numdiff_nudge import (
         MOST,
         Input,
+        Parts,
         central,
         could_be_nudged,
         displaced,
@@ -36,6 +37,7 @@ except ImportError:
     from course_nn.grading.child.numdiff_nudge import (
         MOST,
         Input,
+        Parts,
         central,
         could_be_nudged,
         displaced,
@@ -226,6 +228,7 @@ class _Watch:
         self.flow = flow if flow is not None else Flow()
         self._same: dict[int, list] = {}  # per input: backward's tensors of its size, to pair (x' ± h)
         self._random = random.Random(FLOATS)  # where _scan looks besides the ends: spread, yet repeatable
+        self._parts = Parts()  # per input: its elements seen nudged in smaller tensors, over the call
 
     def left(self, name: str, args: tuple) -> None:
         """A torch function called from the Function's code: memory handed to numpy is watched for
@@ -331,6 +334,11 @@ class _Watch:
                 outs += [t._base for t in outs if t._base is not None]
             sizes = {inp.numel for inp in self.inputs}
             smallest = min(sizes, default=0)
+            if self.exits and self._parts.open():  # backward: nudged copies of part of an input, any split
+                for t in outs:
+                    if 2 <= t.numel() < max(sizes, default=0) and t.is_floating_point() and not t.is_complex():
+                        with torch._C.DisableTorchFunction():
+                            self._part(t)
             candidates = [t for t in outs if t.is_floating_point() and not t.is_complex()
                           and smallest <= t.numel() <= MOST]
             if candidates:
@@ -396,6 +404,14 @@ class _Watch:
             self._compared += 1
             if displaced(t, inp, eps):
                 self.perturbed.add(inp.index)
+
+    def _part(self, t: torch.Tensor) -> None:
+        """A tensor smaller than an input (nudged copies of part of it, split in halves, rows, chunks)."""
+        key = (t.data_ptr(), t._version, t.numel(), "part")
+        if key not in self._done:
+            self._done.add(key)
+            self._held.append(t)
+            self.perturbed |= self._parts.see(t, self.inputs, self.perturbed)
 
     def _paired(self, t: torch.Tensor, sample: list, inp, eps: float) -> bool:
         """Whether ``t`` and an earlier tensor of the input's size are x' ± h (a central difference at a
