@@ -196,7 +196,8 @@ def displaced(t: torch.Tensor, inp: Input, eps: float) -> bool:
     tol = 16 * eps * (x64.abs() + step.abs() + mean_abs)  # the guess's own rounding: of the size of the ends
     hit = (dist <= tol) & (step.abs() > 4 * tol)  # the moved value is there, and the step is no rounding
     for k in torch.nonzero(hit.sum(1) >= max(2, MATCHED * n)).reshape(-1).tolist():
-        if not (steps[k][1] == 0 and inp.reduction_shift(step[k], 64 * eps * (mean_abs + abs(steps[k][0])))):
+        # a guess that pairs both ends may carry a rounding-size b: the step it makes is what counts
+        if not inp.reduction_shift(step[k], 64 * eps * (mean_abs + abs(steps[k][0]))):
             return True
     return False
 
