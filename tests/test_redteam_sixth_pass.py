@@ -93,8 +93,8 @@ def test_an_honest_hw1_style_keeps_full_credit(tmp_path, name):
 # hw1: another task's built-in doing Sigmoid's work (softmax over (z, 0) is sigmoid(z)). A built-in costs the
 # Function that computes with it (all held): the child's recorders charge the running Function any built-in
 # of the assignment (shortcuts.runtime_shortcuts); the gate alone charges code it cannot tie to tasks (a
-# helper helper_reach cannot follow) to every task, and with the runs' records only to the tasks that ran
-# the built-in (review/verdict.py Verdict.shortcuts), so CrossEntropy, which never calls it, keeps its credit.
+# helper helper_reach cannot follow) to every task, and with the runs' records to its own task and the one that ran
+# the built-in (review/verdict.py Verdict.shortcuts); the records never lift the charge of the built-in's own task.
 
 def test_a_sigmoid_from_softmax_through_a_default_argument_earns_no_forward_credit(tmp_path):
     result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt6_shortcut_sigmoid_default_argument.py")
@@ -102,9 +102,15 @@ def test_a_sigmoid_from_softmax_through_a_default_argument_earns_no_forward_cred
     assert earned[("Sigmoid", "forward")] == 0 and earned[("Sigmoid", "compliance")] == 0, report.details(result)
 
 
-def test_a_helper_only_sigmoid_runs_costs_cross_entropy_nothing(tmp_path):
+def test_the_childs_records_never_lift_the_charge_the_gate_made(tmp_path):
+    """The gate cannot tell who runs the softmax helper, so it charges softmax's own task, CrossEntropy; the
+    runs' records (from the child, where student code runs) say only Sigmoid ran it. They add Sigmoid's
+    charge and do not lift CrossEntropy's: a record a submission could shape never earns credit back."""
     result = _grade(tmp_path, HW1, PARTS1 / "correct_base.py", PARTS1 / "rt6_shortcut_sigmoid_default_argument.py")
-    assert all(f == 1 for (t, _), f in _earned(result).items() if t == "CrossEntropy"), report.details(result)
+    earned = _earned(result)
+    assert earned[("CrossEntropy", "compliance")] == 0 and earned[("Sigmoid", "compliance")] == 0, \
+        report.details(result)
+    assert all(f == 1 for (t, _), f in earned.items() if t not in ("CrossEntropy", "Sigmoid")), report.details(result)
 
 
 _SIGMOID = '''
@@ -164,7 +170,6 @@ def test_a_sigmoid_from_softmax_through_a_mapped_tuple_earns_no_forward_credit(t
     earned = _earned(result)
     assert {c: earned[("Sigmoid", c)] for c in ("forward", "compliance", *GATED)} == \
         {c: 0 for c in ("forward", "compliance", *GATED)}, report.details(result)
-    assert all(f == 1 for (t, _), f in earned.items() if t == "CrossEntropy"), report.details(result)
 
 
 def test_a_softmax_inside_cross_entropy_costs_it_as_before(tmp_path):
@@ -256,3 +261,41 @@ def test_a_format_reached_another_way_is_refused_at_its_own_lines(snippet):
     escapes = review.check(stub + snippet, HW1).escapes
     first = len(stub.splitlines()) + 1
     assert escapes and all(v.line >= first for v in escapes), [v.text() for v in escapes]
+
+
+_REGISTERED = '''
+_STORE = []
+
+
+def _keep(f):
+    _STORE.append(f)
+    return f
+
+
+@_keep
+def _squash(z):
+    return torch.sigmoid(z)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, z):
+        out = _STORE[0](z)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (s,) = ctx.saved_tensors
+        return grad_output * s * (1 - s)
+'''
+
+
+def test_a_helper_reached_only_through_a_decorators_registry_still_costs_its_builtins_task():
+    """No name in the file calls `_squash` (its decorator keeps it; forward calls `_STORE[0]`): the gate
+    cannot list its callers, so its `torch.sigmoid` costs Sigmoid, the built-in's own task, in forward."""
+    verdict = review.check(SOLUTION1.read_text() + "\n\n" + _REGISTERED, HW1)
+    sigmoid = HW1.task("Sigmoid")
+    assert any(verdict.in_forward(sigmoid, v) for v in verdict.shortcuts(sigmoid)), \
+        {t.name: [v.text() for v in verdict.shortcuts(t)] for t in HW1.tasks}
+    assert any(verdict.in_forward(sigmoid, v) for v in verdict.shortcuts(sigmoid, {t.name: set() for t in HW1.tasks}))

@@ -114,12 +114,14 @@ def helper_reach(tree: ast.Module, scopes: Scopes, resolver, task_of, called: se
                 callees[site].add(h)
             else:
                 direct[h][site[0]] = direct[h].get(site[0], False) or site[1]
+    unknown |= {h for h, n in helpers.items() if n.decorator_list}  # the name may not be the def any more
     reach: dict[int, Reach | None] = {h: None if h in unknown else dict(direct[h]) for h in helpers}
     todo = list(helpers)  # what a helper's callers reach, it reaches: each set only grows (linear time)
     while todo:
         g = todo.pop()
         todo += [h for h in callees[g] if _grow(reach, h, reach[g])]
-    return {helpers[h].lineno: r for h, r in reach.items()}
+    # no caller found: reached some way no name shows (a decorator's registry, a stored reference)
+    return {helpers[h].lineno: r or None for h, r in reach.items()}
 
 
 def _grow(reach: dict[int, Reach | None], h: int, more: Reach | None) -> bool:

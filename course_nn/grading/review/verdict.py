@@ -42,10 +42,9 @@ class Verdict:
         """Shortcut lines that cost ``task``: inside its class, or in a helper function only its own code
         and other such helpers call (shortcuts.helper_reach), any built-in of the assignment (softmax can
         compute a sigmoid). Code the gate cannot tie to tasks (module level, another class, a helper it
-        cannot follow) costs every task its built-ins, autograd included, when judged alone; ``seen`` (task ->
-        the canonical ops its runs recorded) says who really ran them: then such code costs a task only its
-        own built-ins, and not even those when it ran without them while another task's runs used them
-        (that task pays through ``shortcuts.runtime_shortcuts``, which charges any built-in a Function ran)."""
+        cannot follow) costs every task its built-ins, autograd included, when judged alone; with ``seen``
+        (task -> the canonical ops its runs recorded) it costs a task only its own built-ins, and the task
+        that ran another's pays through ``shortcuts.runtime_shortcuts`` (any built-in a Function ran)."""
         names = {task.name, *task.extra}
         own = {canonical(n) for n in task.forbidden}
         if not own:
@@ -69,13 +68,12 @@ class Verdict:
         return charged
 
     def _fallback(self, task: Task, v: Violation, own: set[str], seen: Mapping[str, Set[str]] | None) -> bool:
-        """A built-in in code not tied to ``task``: see ``shortcuts``."""
-        if seen is None:
-            return v.op in own or (v.owner not in self.task_names and v.op in self.all_ops)
-        if v.op not in own:
-            return False
-        ran = seen.get(task.name)
-        return not (ran and v.op not in ran and any(v.op in ops for ops in seen.values()))
+        """A built-in in code not tied to ``task``: see ``shortcuts``. The runs' records come from the
+        child, where student code runs: they may narrow the charges the gate adds across tasks, never
+        lift the one it makes the built-in's own task pay."""
+        if v.op in own:
+            return True
+        return seen is None and v.owner not in self.task_names and v.op in self.all_ops
 
     def _callers(self, v: Violation) -> dict[str, bool] | None:
         """The tasks whose code runs the helper that holds ``v``, when the gate could list them all."""
