@@ -5,6 +5,8 @@ run in both modes too)."""
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -166,3 +168,12 @@ def test_cgroups_left_by_a_killed_grader_are_swept_but_a_new_one_is_not(tmp_path
         for group in (old, new):
             if group.exists():
                 group.rmdir()
+
+
+def test_the_zygotes_warm_up_runs_the_probe_without_error():
+    """The zygote swallows a failing warm-up (a head start, not a need): this is where a broken one shows."""
+    child = Path(sandbox.__file__).resolve().parents[1] / "child"
+    code = "import zygote; zygote._warm_probe(); print('warm')"
+    out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(child)!r}); {code}"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "warm", out.stderr[-2000:]

@@ -259,18 +259,10 @@ def run_in_process(submission: Path, assignment: Assignment, cases: dict[str, li
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny tensors: a thread pool only adds contention (as in the sandbox)
     try:
-        return {task: [_probe_in_process(probe, module, c.sent() if isinstance(c, case_lib.Case) else c, str(submission),
-                                         runner.describe_exception) for c in task_cases] for task, task_cases in cases.items()}
+        return {task: [runner.run_case_guarded(probe, module, c.sent() if isinstance(c, case_lib.Case) else c,
+                                               str(submission)) for c in task_cases] for task, task_cases in cases.items()}
     finally:
         torch.set_num_threads(threads)
-
-
-def _probe_in_process(probe, module, case: dict, submission: str, describe) -> dict:
-    """One probe call; an exception that escapes the probe fails that case only, as in the sandbox's runner."""
-    try:
-        return probe.run_case(module, case, submission)
-    except Exception as exc:
-        return {"error": describe(exc, submission), "stage": "probe"}
 
 
 def warm_up(assignment: Assignment) -> None:
@@ -307,10 +299,10 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
     more = f" (and {count - 1} more line(s) below: fix them all, then resubmit)" if count > 1 else ""
     # task -> what its runs' recorders saw: a built-in costs the Function that ran it (review.Verdict.shortcuts)
     seen = {t.name: review.recorded(_recorded_ops(results.get(t.name))) for t in assignment.tasks}
-    runtimes: dict[str, list[str]] = {}  # task -> what its recorders' ops say, judged once
+    charges = {} if escapes else {t.name: _charges(assignment, t, verdict, results.get(t.name), seen)
+                                  for t in assignment.tasks}
     told: set[str] = set()  # tasks whose stopped run is named once, in their first row
     for o in outcomes:
-        task = assignment.task(o.task)
         if escapes:  # every offending line, in every row it zeroes: one resubmission fixes them all
             head = "your file breaks a rule of graded code, so no check of any task earns credit"
             head = head if o.category == "compliance" else f"no credit: {head}"
@@ -320,22 +312,26 @@ def _apply_gate(assignment: Assignment, outcomes: list[Outcome], verdict: review
                 told.add(o.task)
             o.fraction = 0.0
             continue
-        shortcuts = verdict.shortcuts(task, seen)
-        if (runtime := runtimes.get(task.name)) is None:
-            runtime = runtimes[task.name] = review.runtime_shortcuts(task, _recorded_ops(results.get(task.name)), verdict.all_ops)
-        texts = [f"{task.name}: {v.text()}" for v in shortcuts] + sorted(set(runtime))
-        if not texts:
-            continue
-        gated = set(assignment.gated_by_compliance) | {"compliance"}
-        in_forward = review.recorded(_recorded_ops(results.get(task.name), "ops_forward"))
-        if any(verdict.in_forward(task, v) for v in shortcuts) or in_forward & review.banned_at_runtime(task, verdict.all_ops):
-            gated.add("forward")
-        if o.category in gated:
+        texts, gated = charges[o.task]
+        if texts and o.category in gated:
             if o.category == "compliance":
                 o.lines = texts + [ln for ln in o.lines if ln not in texts][:2]
             elif o.fraction > 0:
                 o.lines = [f"no credit: {texts[0]}", *texts[1:]] + o.lines
             o.fraction = 0.0
+
+
+def _charges(assignment: Assignment, task, verdict: review.Verdict, task_results: list | None,
+             seen: dict) -> tuple[list[str], set[str]]:
+    """One task's shortcut lines (the gate's and its runs') and the categories they cost it."""
+    shortcuts = verdict.shortcuts(task, seen)
+    runtime = review.runtime_shortcuts(task, _recorded_ops(task_results), verdict.all_ops)
+    texts = [f"{task.name}: {v.text()}" for v in shortcuts] + sorted(set(runtime))
+    gated = set(assignment.gated_by_compliance) | {"compliance"}
+    in_forward = review.recorded(_recorded_ops(task_results, "ops_forward"))
+    if any(verdict.in_forward(task, v) for v in shortcuts) or in_forward & review.banned_at_runtime(task, verdict.all_ops):
+        gated.add("forward")
+    return texts, gated
 
 
 SCORING_FAILED = ("the grader could not score {task} from what your code returned, so it earns nothing here "

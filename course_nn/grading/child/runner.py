@@ -156,6 +156,17 @@ def tampered(before: dict, modules) -> list[str]:
     return sorted(name for name, value in before.items() if after.get(name) != value)
 
 
+def run_case_guarded(probe, module, case: dict, submission: str) -> dict:
+    """One probe call; whatever escapes it (sys.exit included) fails that case only: a probe must never
+    take the runner down."""
+    try:
+        return probe.run_case(module, case, submission)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return {"error": describe_exception(exc, submission), "stage": "probe"}
+
+
 def main() -> None:
     proto = os.dup(1)  # the protocol channel; everything printed afterwards goes to stderr
     os.dup2(2, 1)
@@ -196,12 +207,7 @@ def main() -> None:
         for case in job["cases"]:
             if case["task"] != task or bool(case.get("visible")) != visible:
                 continue
-            try:
-                results[case["id"]] = probe.run_case(module, case, submission)
-            except BaseException as exc:  # a probe must never take the runner down
-                if isinstance(exc, KeyboardInterrupt):
-                    raise
-                results[case["id"]] = {"error": describe_exception(exc, submission), "stage": "probe"}
+            results[case["id"]] = run_case_guarded(probe, module, case, submission)
         changed = tampered(before, watched)
         if changed:  # the submission replaced grader or autograd code: every result is suspect
             for r in results.values():
