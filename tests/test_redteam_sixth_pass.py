@@ -9,36 +9,21 @@ hole is: remove the mark when fixed.
 
 from __future__ import annotations
 
-import contextlib
-import io
-from pathlib import Path
-
 import pytest
+from test_redteam_fifth_pass import (  # the fifth pass's paths, markers and way to grade a planted part
+    GATED,
+    HW1,
+    HW2,
+    PARTS1,
+    PARTS2,
+    ROOT,
+    _earned,
+    _grade,
+)
 
-from course_nn import registry
-from course_nn.grading import engine, report, review
+from course_nn.grading import report, review
 
-ROOT = Path(__file__).resolve().parents[1]
-PARTS1 = ROOT / "tests" / "submissions" / "hw1"
-PARTS2 = ROOT / "tests" / "submissions" / "hw2"
 SOLUTION1 = ROOT / "solutions" / "hw1_autograd" / "functions.py"
-HW1, HW2 = registry.get("hw1"), registry.get("hw2")
-GATED = ("backward", "gradcheck", "edge")
-
-
-def _open(reason: str):
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
-def _grade(tmp_path: Path, assignment, base: Path, part: Path):
-    path = tmp_path / assignment.submission
-    path.write_text(base.read_text() + "\n\n" + part.read_text())
-    with contextlib.redirect_stdout(io.StringIO()):  # fair files may print
-        return engine.grade(path, assignment, seed=3, isolate=False)
-
-
-def _earned(result) -> dict[tuple[str, str], float]:
-    return {(o.task, o.category): o.fraction for o in result.outcomes}
 
 
 # ----------------------------------------------------------------------------------------------
