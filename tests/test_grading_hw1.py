@@ -251,12 +251,15 @@ def test_unsummed_bias_gradient_is_caught_with_a_hint(tmp_path):
     assert "sum the bias gradient over the batch" in lines
 
 
-def test_wrong_forward_with_matching_backward_passes_gradcheck_but_not_forward(tmp_path):
+def test_wrong_forward_with_matching_backward_earns_no_gradcheck_credit_alone(tmp_path):
+    """Gradcheck alone is fooled by a consistent mistake (sum for mean); a Function with no main case right
+    earns no gradcheck credit (else x·1e-30 forward with g·1e-30 back would earn it on the stub)."""
     result = grade_in_process(planted(tmp_path, "squared_error_sum_not_mean"))
     assert_only_task_loses(result, "SquaredError")
-    assert outcome(result, "SquaredError", "gradcheck").passed  # gradcheck alone is fooled ...
+    gradcheck = outcome(result, "SquaredError", "gradcheck")
+    assert gradcheck.fraction == 0 and "no hand-written work to credit" in " ".join(gradcheck.lines)
     forward = outcome(result, "SquaredError", "forward")
-    assert forward.fraction == 0  # ... the forward check is not
+    assert forward.fraction == 0
     assert "number of elements" in " ".join(forward.lines)
 
 

@@ -297,7 +297,7 @@ def test_the_parents_numbers_hold_when_the_childs_graph_report_is_forged(tmp_pat
     it forged still earns nothing, from the parent's own numbers."""
     from course_nn.grading.child import probe_hw2
 
-    monkeypatch.setattr(probe_hw2, "reached", lambda out, nodes: {"Linear": 99, "ReLU": 99, "Sigmoid": 99})
+    monkeypatch.setattr(probe_hw2, "reached", lambda out, nodes: {k: list(range(64)) for k in ("Linear", "ReLU", "Sigmoid")})
     for what, message in (("mlp_decoy_detached_real_call", BACKWARD_BESIDE),
                           ("rt5_mlp_decoy_gain_in_backward", "forward output"),
                           ("mlp_decoy_probe_result_in_graph", "forward output")):
@@ -305,3 +305,12 @@ def test_the_parents_numbers_hold_when_the_childs_graph_report_is_forged(tmp_pat
         mlp = {o.category: o for o in result.outcomes if o.task == "MLP"}
         assert all(o.fraction == 0 for o in mlp.values()), (what, {k: o.lines[:1] for k, o in mlp.items()})
         assert any(message in line for line in mlp["main"].lines), (what, mlp["main"].lines)
+
+
+def test_throw_away_calls_for_logging_keep_full_credit(tmp_path):
+    """Extra detached calls of the given Functions after the real layers (a dashboard's probabilities) change
+    neither output nor gradients: the numbers are right, so the calls outside the graph whose backward never
+    ran are excused; a result measured beside the graph is not (the decoys above)."""
+    result = engine.grade(planted(tmp_path, "fair_mlp_logs_probabilities"), HW2, seed=SEED, run_id=RUN_ID,
+                          isolate=False)
+    assert [(o.task, o.category, o.lines[:1]) for o in result.outcomes if not o.passed] == []

@@ -20,7 +20,7 @@ import torch
 
 from course_nn import registry
 from course_nn.grading import engine, hw1, report, review
-from course_nn.grading.child import probe_hw1
+from course_nn.grading.child import numdiff_nudge, numdiff_scalar, probe_hw1
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions" / "hw1"
@@ -29,6 +29,16 @@ TASKS = [t.name for t in HW1.tasks]
 GATED = ("backward", "gradcheck", "edge")
 # The lecture-style fair file uses ctx.saved_variables on purpose (deprecated, still supported).
 pytestmark = pytest.mark.filterwarnings("ignore:'saved_variables' is deprecated")
+
+
+@pytest.fixture(autouse=True)
+def _same_draws():
+    """Every test here draws its inputs from torch's global generator in a fixed state: the watch's
+    findings depend on the values, so a run never depends on which tests ran before (gaps are xfails)."""
+    state = torch.random.get_rng_state()
+    torch.manual_seed(0)
+    yield
+    torch.random.set_rng_state(state)
 
 # (file, the Functions it differentiates numerically, what the finding must say)
 HOSTILE = [
@@ -189,7 +199,7 @@ def test_a_shift_by_a_reduction_of_the_input_is_the_stable_softmax_idiom_not_a_s
 
 
 def test_backwards_watch_sees_nudged_copies_in_any_size_layout_or_order():
-    x = torch.randn(6, 5, dtype=torch.float64) * 2
+    x = torch.randn(6, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 2
     flat, spare = x.reshape(-1), x.new_zeros(1)
     nudges = {
         "padded": lambda: torch.cat([flat, spare]) + torch.cat([1e-4 * (flat.abs() + 1), spare]),
@@ -202,13 +212,24 @@ def test_backwards_watch_sees_nudged_copies_in_any_size_layout_or_order():
     }
     for what, call in nudges.items():
         assert watched(call, x, backward=True)["perturbed"] == [0], what
-    g = torch.randn(6, 5, dtype=torch.float64)
+    g = torch.randn(6, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     honest = {"padded copy": lambda: torch.cat([flat, spare]) * 1.0, "flipped copy": lambda: flat.flip(0) * g.reshape(-1),
               "relu": lambda: x.clamp(min=0) * g, "2 x g": lambda: 2 * x * g, "softmax": lambda: torch.softmax(x, 1) - g,
               "outer": lambda: x.unsqueeze(2) * x.unsqueeze(1), "float32 copy": lambda: x.float().flip(0) * 1.0,
               "x + tiny": lambda: torch.log(torch.sigmoid(x) + 1e-12), "x.T copy": lambda: x.t().contiguous() * 2}
     for what, call in honest.items():
         assert watched(call, x, backward=True)["perturbed"] == [], what
+
+
+@pytest.mark.xfail(strict=True, reason="numdiff_nudge.displaced guesses the step (a, b) from the values beside the "
+                   "input's largest and smallest elements; for some draws (8 of seeds 0-59 of the padded copy above, "
+                   "seed 10 among them) no guess from the two ends is the step a + b·|x| = 1e-4·(|x| + 1), so a "
+                   "padded nudged copy goes unseen in that call (the other cases of a grading usually still see it)")
+def test_backwards_watch_sees_a_padded_nudged_copy_for_every_draw():
+    x = torch.randn(6, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(10)) * 2
+    flat, spare = x.reshape(-1), x.new_zeros(1)
+    call = lambda: torch.cat([flat, spare]) + torch.cat([1e-4 * (flat.abs() + 1), spare])  # noqa: E731
+    assert watched(call, x, backward=True)["perturbed"] == [0]
 
 
 def test_backwards_watch_pairs_a_central_differences_two_copies_at_any_step():
@@ -258,6 +279,123 @@ def test_backwards_watch_accounts_nudged_parts_of_an_input_over_the_whole_call()
               "rows times g": lambda: torch.stack([g[i, j] * x[i] for i in range(6) for j in range(5)])}
     for what, call in honest.items():
         assert watched(call, x, backward=True)["perturbed"] == [], what
+
+
+def test_backwards_watch_pairs_one_element_evaluations_that_straddle_the_input_over_the_whole_call():
+    x, g = torch.randn(6, 5, dtype=torch.float64) * 2, torch.randn(6, 5, dtype=torch.float64)
+    flat, gs = x.reshape(-1), g.reshape(-1)
+    n = flat.numel()
+
+    def per_element(step, f=torch.sigmoid):  # f at x[i] + h and x[i] - h, each a 0-dim tensor
+        return lambda: torch.stack([(f(flat[i] + step(flat[i])) - f(flat[i] - step(flat[i]))) for i in range(n)])
+
+    def sides_apart():  # every +h first, then every -h: the pairs are far apart in the call
+        ups = [torch.sigmoid(flat[i] + 1e-4) for i in range(n)]
+        return torch.stack(ups) - torch.stack([torch.sigmoid(flat[i] - 1e-4) for i in range(n)])
+
+    nudges = {"small step": per_element(lambda z: 1e-5), "stencil step 0.08": per_element(lambda z: 0.08),
+              "relative |z| / 2": per_element(lambda z: z.abs() / 2, lambda t: t.clamp(min=0)),
+              "sides apart": sides_apart}
+    for what, call in nudges.items():
+        assert watched(call, x, backward=True)["perturbed"] == [0], what
+
+    def honest_loop(f):
+        return lambda: torch.stack([f(i) for i in range(n)])
+
+    top = flat.max()
+    honest = {"s (1 - s) g": honest_loop(lambda i: torch.sigmoid(flat[i]) * (1 - torch.sigmoid(flat[i])) * gs[i]),
+              "1 + exp(-z)": honest_loop(lambda i: 1 / (1 + torch.exp(-flat[i])) * gs[i]),
+              "mask": honest_loop(lambda i: (1.0 if flat[i] > 0 else 0.0) * gs[i]),
+              "z ± |z|": honest_loop(lambda i: (flat[i] + flat[i].abs()) * (flat[i] - flat[i].abs()) + gs[i]),
+              "tanh(z / 2)": honest_loop(lambda i: (1 - torch.tanh(flat[i] / 2) ** 2) / 4 * gs[i]),
+              "z - max": honest_loop(lambda i: torch.exp(flat[i] - top) * gs[i]),
+              "2 z g": honest_loop(lambda i: 2 * flat[i] * gs[i]),
+              "copies": honest_loop(lambda i: flat[i].clone() * 1.0 + flat[(i + 1) % n] * 1.0)}
+    for what, call in honest.items():
+        assert watched(call, x, backward=True)["perturbed"] == [], what
+    assert watched(per_element(lambda z: 1e-5), x)["perturbed"] == []  # forward's watch keeps no numbers
+
+
+def test_backwards_watch_pairs_small_tensors_and_mirrored_sides_but_not_arithmetic_between_inputs():
+    # numdiff_scalar keeps every value of results of up to SMALL values, and their negatives: x[i] + (h, -h) in
+    # one two-element tensor, or the lower side through a mirror (h - x[i]); a half-step that is an input's
+    # magnitude (p ± t, z ± |z|) is arithmetic between inputs
+    x, t = torch.randn(6, 5, dtype=torch.float64) * 2, torch.randn(6, 5, dtype=torch.float64)
+    flat, ts = x.reshape(-1), t.reshape(-1)
+    n, sign = flat.numel(), torch.tensor([1.0, -1.0], dtype=torch.float64)
+
+    def loop(f):
+        return lambda: torch.stack([f(i) for i in range(n)])
+
+    nudges = {"pair tensor": loop(lambda i: torch.sigmoid(flat[i] + sign * 0.02).diff()[0]),
+              "stencil in one tensor": loop(lambda i: torch.sigmoid(flat[i] + 0.01 * torch.arange(-4.0, 5.0,
+                                                                                  dtype=torch.float64)).sum()),
+              "mirrored": loop(lambda i: torch.sigmoid(flat[i] + 0.02) - (1 - torch.sigmoid(0.02 - flat[i]))),
+              "mirrored relative": loop(lambda i: (flat[i] * 1.5).clamp(min=0) - (-(flat[i] / 2)).clamp(min=0))}
+    for what, call in nudges.items():
+        assert watched(call, x, backward=True)["perturbed"] == [0], what
+    honest = {"p ± t": loop(lambda i: torch.stack([flat[i] + ts[i], flat[i] - ts[i]]).prod()),
+              "t - p and p + t": loop(lambda i: (ts[i] - flat[i]) * (flat[i] + ts[i])),
+              "(z, -z)": loop(lambda i: torch.sigmoid(torch.stack([flat[i], -flat[i]])).prod()),
+              "z ± |z| in a pair": loop(lambda i: torch.stack([flat[i] + flat[i].abs(), flat[i].abs() - flat[i]])[0]),
+              "two-class rows": loop(lambda i: torch.softmax(torch.stack([flat[i], ts[i]]), 0)[0] * (flat[i] - ts[i]))}
+    for what, call in honest.items():
+        assert watched(call, x, t, backward=True)["perturbed"] == [], what
+    # few kept values (SCREEN) are screened in plain Python first: never looser than the pairing itself
+    small = torch.randn(2, 4, dtype=torch.float64) * 2
+    few = small.reshape(-1)
+    for step in (1e-6, 0.02, 0.5):
+        def pairs(step=step):
+            return torch.stack([torch.sigmoid(few[i] + sign * step).diff()[0] for i in range(few.numel())])
+
+        def mirrored(step=step):
+            return torch.stack([torch.sigmoid(few[i] + step) - 1 + torch.sigmoid(step - few[i]) for i in range(8)])
+        for call in (pairs, mirrored):
+            assert watched(call, small, backward=True)["perturbed"] == [0], (step, call.__name__)
+    for dtype in (torch.float32, torch.float64):
+        z, sc = small.to(dtype), numdiff_scalar.Scalars()
+        sc.add([z.reshape(-1)[i] + torch.tensor([0.01, -0.01], dtype=dtype) for i in range(8)])
+        assert numdiff_scalar._screen(sorted([*sc.values, *(-v for v in sc.values)]), numdiff_nudge.Input(0, z), sc.eps)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "numdiff_watch compares results with the inputs themselves: a vectorised central difference on the negated "
+    "input (w = -z, then 1 - sigma(w - h) and 1 - sigma(w + h)) forms nudged copies of -z only, which neither the "
+    "in-order check nor the order-free scan compares with (docs/security.md, limits)"))
+def test_backwards_watch_sees_a_vectorised_central_difference_on_the_negated_input():
+    x = torch.randn(6, 5, dtype=torch.float64) * 2
+    w = -x
+    def mirrored():  # σ(z ± h) = 1 - σ(w ∓ h): only w ∓ h is formed
+        return (1 - torch.sigmoid(w - 1e-4)) - (1 - torch.sigmoid(w + 1e-4))
+
+    assert watched(mirrored, x, backward=True)["perturbed"] == [0]
+
+
+def test_in_float32_a_long_honest_loops_chance_midpoints_are_no_central_difference():
+    # float32 rounding is coarse: thousands of honest numbers average to most of 192 elements by chance, and
+    # about as often to points beside them (the control); a stencil's pairs straddle the elements only.
+    x = torch.randn(2, 96, generator=torch.Generator().manual_seed(4)) * 2
+    g = torch.randn(2, 96, generator=torch.Generator().manual_seed(5))
+    flat, gs, inp = x.reshape(-1), g.reshape(-1), numdiff_nudge.Input(0, x)
+
+    def kept(per_element) -> numdiff_scalar.Scalars:
+        scalars = numdiff_scalar.Scalars()
+        for i in range(flat.numel()):
+            scalars.add(per_element(flat[i], gs[i]))
+        return scalars
+
+    def honest(z, gi):
+        e = torch.exp(-z)
+        s = 1 / (1 + e)
+        return [e, 1 + e, s, 1 - s, s * (1 - s), s * (1 - s) * gi, torch.tanh(z / 2), z / 2, z * gi, z + gi,
+                2.5 * z - gi, gi - z, z / (1 + z.abs()), 0.3 * z + 1, z * z, torch.sin(z), torch.cos(z), z - flat.max(),
+                *(c * z - gi for c in (0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9, 1.1, 1.2, 1.3, 1.4, 1.6, 1.7, 1.8))]
+
+    chance = kept(honest)
+    values = torch.tensor(sorted(chance.values), dtype=torch.float64)
+    assert numdiff_scalar._midpoints(values, inp.sorted()[0], inp.stats()[2], chance.eps, 1e9) >= 0.9 * flat.numel()
+    assert chance.straddled([inp], set()) == set()
+    assert kept(lambda z, gi: [z + 0.02 * k for k in (-2, -1, 1, 2)]).straddled([inp], set()) == {0}
 
 
 def test_a_complex_gradient_is_reported_as_such_and_never_framed():

@@ -677,6 +677,34 @@ def test_frames_round_trip_plain_data_and_refuse_forged_headers():
     bomb = _json.dumps([{"__t": ["float64", [1], 0, 8]}] * 1000).encode()
     with pytest.raises(framing.FrameError):
         framing.decode(struct.pack(">I", len(bomb)) + bomb + b"\0" * 8)
+    # tagged objects of the wrong shape, a tensor hidden inside another's header object, unhashable dict
+    # keys and nesting past the JSON reader's own limit: each is one FrameError, never another exception
+    hidden = {"__t": ["float64", [1], 8, 8], "x": {"__t": ["float64", [1], 0, 8]}}
+    for bad in ({"__tuple": 5}, {"__dict": [[[1], 2]]}, {"__dict": [[1]]}, {"__t": "float64"}, hidden,
+                {"__t": ["float64", [True], 0, 8]}):
+        text = _json.dumps(bad).encode()
+        with pytest.raises(framing.FrameError):
+            framing.decode(struct.pack(">I", len(text)) + text + b"\0" * 8)
+    deep = b"[" * 200_000 + b"]" * 200_000
+    with pytest.raises(framing.FrameError):
+        framing.decode(struct.pack(">I", len(deep)) + deep)
+
+
+def test_a_result_a_frame_cannot_carry_fails_its_own_case_only(monkeypatch):
+    """The runner's last line of defence: a unit whose results outgrow one frame (each case under the per-tensor
+    cap) fails the cases that do not fit their share, with a line that says why; the child does not die, and a
+    case's tamper mark survives the replacement."""
+    import torch
+
+    from course_nn.grading.child import framing, runner
+
+    monkeypatch.setattr(framing, "MAX_FRAME", 1 << 20)
+    results = {"small": {"out": torch.ones(3)}, "huge": {"out": [torch.zeros(64)] * 8000, "tampered": ["x"]}}
+    payload, rest = framing.split(runner._result_frame(framing, 4, results))
+    back = framing.decode(payload)
+    assert rest == b"" and back["unit"] == 4 and torch.equal(back["results"]["small"]["out"], torch.ones(3))
+    huge = back["results"]["huge"]
+    assert "too large to send back" in huge["error"] and huge["tampered"] == ["x"], huge
 
 
 def test_a_helper_in_another_class_still_costs_the_function_it_serves():

@@ -177,3 +177,66 @@ def test_the_zygotes_warm_up_runs_the_probe_without_error():
     out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(child)!r}); {code}"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == "warm", out.stderr[-2000:]
+
+
+def test_the_zygote_collects_again_after_its_warm_up_with_what_it_holds_frozen():
+    """Its imports run with the collector off (they make almost no garbage); every child it forks must
+    collect as any interpreter does, and walk none of what the zygote holds."""
+    child = Path(sandbox.__file__).resolve().parents[1] / "child"
+    code = "import gc, zygote; zygote._warm_up(); print(gc.isenabled(), gc.get_freeze_count() > 10000)"
+    out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(child)!r}); {code}"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.split() == ["True", "True"], (out.stdout, out.stderr[-2000:])
+
+
+def test_the_grader_collects_again_after_its_warm_up_and_its_workers_walk_none_of_it():
+    import gc
+
+    from course_nn.grading import cli_batch
+
+    pool, zygote, _how = cli_batch._start_workers(HW1, 1, no_zygote=True)
+    try:
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 10000  # what the workers inherit (forked) stays out of their collections
+        assert pool.submit(gc.isenabled).result()
+    finally:
+        pool.shutdown()
+        gc.unfreeze()
+
+
+def test_the_graders_warm_up_builds_the_gates_index_before_the_workers_are_forked():
+    """What each worker's first student paid (the gate's resolved allow-list, the first hidden cases and
+    references) is paid once by the grader before it forks them; nothing hidden is kept."""
+    code = ("from course_nn import registry; from course_nn.grading import engine; "
+            "from course_nn.grading.hw1 import cases; from course_nn.grading.review import index; "
+            "engine.warm_up(registry.get('hw1')); "
+            "print(index.index_for.cache_info().currsize, all(c['visible'] for cs in cases._VISIBLE.values() for c in cs))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0 and out.stdout.split() == ["1", "True"], (out.stdout, out.stderr[-2000:])
+
+
+@pytest.mark.sandbox
+def test_a_ready_zygote_forks_the_child_before_the_cases_are_built(tmp_path, monkeypatch):
+    """The child's containment (a cgroup migration waits on the kernel) overlaps the parent's gate and
+    cases, as a fresh child's start does; a zygote still importing torch overlaps them instead."""
+    from course_nn.grading import review
+
+    path = planted(tmp_path, "hw1")
+    if sandbox.zygote_for(sandbox.containment())[0] is None:
+        pytest.skip("no zygote here")
+    order: list[str] = []
+    real_child, real_check = sandbox.Grading.child, review.check
+    monkeypatch.setattr(sandbox.Grading, "child", lambda self, *a, **k: order.append("child") or real_child(self, *a, **k))
+    monkeypatch.setattr(review, "check", lambda *a, **k: order.append("cases") or real_check(*a, **k))
+    result = engine.grade(path, HW1, seed=3, zygote=True)
+    assert order[:2] == ["child", "cases"], order
+    assert result.score == pytest.approx(HW1.total_points)
+
+
+def test_a_fresh_child_collects_after_importing_torch_with_what_it_imported_frozen():
+    child = Path(sandbox.__file__).resolve().parents[1] / "child"
+    code = "import gc, contain; contain._load_runner(); print(gc.isenabled(), gc.get_freeze_count() > 10000)"
+    out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(child)!r}); {code}"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.split() == ["True", "True"], (out.stdout, out.stderr[-2000:])

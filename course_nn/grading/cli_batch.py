@@ -226,7 +226,18 @@ def _start_workers(a, jobs: int, no_zygote: bool, early=None) -> tuple[ProcessPo
 
     zygote, why = (None, "zygote off (--no-zygote)") if no_zygote else sandbox.start_zygote(
         sandbox.containment(), jobs, early)
-    engine.warm_up(a)
+    import gc
+
+    gc.disable()  # importing torch runs ~400 collections (a sixth of its CPU) that find almost nothing
+    try:
+        engine.warm_up(a)
+        from course_nn.grading import report, status  # noqa: F401  what _grade_student imports: once, here
+    finally:
+        gc.enable()
+    # What this process holds now stays out of every worker's collections: a full one walked it all,
+    # ~0.1 s per worker every dozen students, and wrote to (so copied) every page of it. (Collecting
+    # first would walk it once more, 0.1 s, to free a few thousand objects of the warm-up.)
+    gc.freeze()
     threads = contain.thread_count()
     if threads == 1 and "fork" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("fork")

@@ -116,8 +116,11 @@ def run_isolated(submission: Path, assignment: Assignment, make_cases, timeout: 
         return make_cases(), {}, {t.name: f"not graded: {why}" for t in assignment.tasks}, [contain.describe()], "", why
     forker, early_cases, zygote_note = None, None, ""
     if zygote:
-        sandbox.zygote_for(contain, wait=False)  # its torch import overlaps the cases being built here
-        early_cases = make_cases()
+        starting, _why = sandbox.zygote_for(contain, wait=False)
+        if starting is None or not starting.heard():
+            early_cases = make_cases()  # its torch import overlaps the cases being built here
+        # else (a batch's later students): the child is forked first and the cases are built while it
+        # starts (its containment waits 5-20 ms on the kernel's cgroup migration), as for a fresh child
         forker, why = sandbox.zygote_for(contain)
         zygote_note = why or "zygote: the child was forked from an interpreter that had imported torch"
     grading = sandbox.Grading(contain, submission, assignment.submission, hide, source)
@@ -268,14 +271,22 @@ def run_in_process(submission: Path, assignment: Assignment, cases: dict[str, li
 def warm_up(assignment: Assignment) -> None:
     """Build (and precompute) one set of public cases on the CPU, single-threaded, so that torch's
     lazy imports (the first autograd.grad's) and the visible cases with their references (hw1 keeps
-    them per process) are paid once by a process that will fork grading workers, not by every worker.
-    Runs no student code and touches no GPU (a process that initialised CUDA must not fork)."""
+    them per process) are paid once by a process that will fork grading workers, not by every worker;
+    likewise the gate's resolved allow-list (its index imports the listed modules) and the first
+    calls of drawing hidden cases and their references, drawn here from the public fallback seed and
+    dropped (together about 30 ms of a worker's first grading). Runs no student code and touches no
+    GPU (a process that initialised CUDA must not fork)."""
     import torch
 
     torch.set_num_threads(1)
     plug = scoring_module(assignment)
     raw = plug.make_cases(assignment, PUBLIC_SEED, True, ("cpu",), public_seed=PUBLIC_SEED)
     plug.precompute(case_lib.issue(raw))
+    raw = plug.make_cases(assignment, case_lib.hidden_seed(PUBLIC_SEED + 1, "warm-up"), False, ("cpu",),
+                          public_seed=PUBLIC_SEED)
+    plug.precompute(case_lib.issue(raw))
+    review.check("", assignment)
+    review.review_flags("", assignment)
 
 
 def _recorded_ops(task_results: list | None, key: str = "ops") -> set[str]:

@@ -149,7 +149,11 @@ class Items(Schema):
             return f"{where}: {len(value)} items where {self.length} belong"
         if len(value) > self.max_len:
             return f"{where}: {len(value)} items (at most {self.max_len})"
-        return next((w for i, v in enumerate(value) if (w := self.item.check(v, f"{where}[{i}]"))), None)
+        check = self.item.check
+        for i, v in enumerate(value):  # the item's place is spelt out only for the complaint
+            if check(v, where) is not None:
+                return check(v, f"{where}[{i}]")
+        return None
 
 
 def Strings(max_len: int = 256) -> Items:  # noqa: N802 - reads like the other node types
@@ -180,6 +184,6 @@ class Record(Schema):
                 if self.open:
                     continue
                 return f"{where}: an unexpected field {str(key)[:40]!r}"
-            if (w := schema.check(item, f"{where}.{key}")):
-                return w
+            if schema.check(item, where) is not None:  # the field's place is spelt out only for the complaint
+                return schema.check(item, f"{where}.{key}")
         return self.rule(value) if self.rule is not None else None

@@ -28,6 +28,10 @@ class FrameError(ValueError):
     """A frame that is too large or cannot be decoded."""
 
 
+class FrameTooLarge(FrameError):
+    """A value whose frame would exceed MAX_FRAME."""
+
+
 _LEAVES = (type(None), bool, int, float, str)  # exactly these types go into the JSON as they are
 _NAMES: dict = {}  # torch dtype -> its name in DTYPES (None: cannot be framed), filled on first use
 
@@ -71,7 +75,7 @@ def encode(obj: object) -> bytes:
     text = json.dumps(_pack(obj, blob), allow_nan=True).encode()
     size = HEADER.size + len(text) + len(blob)
     if size > MAX_FRAME:
-        raise FrameError(f"frame of {size} bytes exceeds {MAX_FRAME}")
+        raise FrameTooLarge(f"frame of {size} bytes exceeds {MAX_FRAME}")
     return HEADER.pack(size) + HEADER.pack(len(text)) + text + bytes(blob)
 
 
@@ -86,50 +90,64 @@ def _itemsize(dtype: str) -> int:
     return _ITEMSIZE[dtype]
 
 
-def _unpack(value, blob: memoryview, cursor: list[int], depth: int = 0):
-    """``cursor`` is where the next tensor's bytes must start: tensors tile the blob in order, each byte
-    used once, so a small frame cannot make the reader allocate more than it sent."""
-    import torch
+class _Tiles:
+    """Turns the JSON's tagged objects back into tensors, tuples and dicts, as ``json.loads`` closes each
+    object (inner ones first, in the order they were written, which is the order the tensors were packed).
 
-    if depth > 32:
-        raise FrameError("frame nested too deep")
-    # JSON's own scalars come back without a call each (they need no conversion); at the depth limit
-    # every item takes the call, which refuses it, as before.
-    leaves = _LEAVES if depth < 32 else ()
-    if isinstance(value, list):
-        return [v if type(v) in leaves else _unpack(v, blob, cursor, depth + 1) for v in value]
-    if not isinstance(value, dict):
+    ``cursor`` is where the next tensor's bytes must start: tensors tile the blob in order, each byte used
+    once, so a small frame cannot make the reader allocate more than it sent."""
+
+    def __init__(self, blob: memoryview):
+        self.blob = blob
+        self.cursor = 0
+
+    def __call__(self, value: dict):
+        if "__t" in value:
+            return self.tensor(value["__t"])
+        if "__tuple" in value:
+            items = value["__tuple"]
+            if type(items) is not list:
+                raise FrameError("bad tuple")
+            return tuple(items)
+        if "__dict" in value:
+            pairs = value["__dict"]
+            if type(pairs) is not list or not all(type(p) is list and len(p) == 2 for p in pairs):
+                raise FrameError("bad dict")
+            return {k: v for k, v in pairs}
         return value
-    if "__t" in value:
-        dtype, shape, offset, nbytes = value["__t"]
-        if dtype not in DTYPES or not all(isinstance(n, int) and n >= 0 for n in [*shape, offset, nbytes]):
+
+    def tensor(self, header):
+        import torch
+
+        if type(header) is not list or len(header) != 4:
+            raise FrameError("bad tensor header")
+        dtype, shape, offset, nbytes = header
+        if dtype not in DTYPES or type(shape) is not list or \
+                not all(type(n) is int and n >= 0 for n in [*shape, offset, nbytes]):
             raise FrameError("bad tensor header")
         torch_dtype = getattr(torch, dtype)
-        if math.prod(shape) * _itemsize(dtype) != nbytes or offset != cursor[0] or offset + nbytes > len(blob):
+        if math.prod(shape) * _itemsize(dtype) != nbytes or offset != self.cursor or \
+                offset + nbytes > len(self.blob):
             raise FrameError("tensor header does not match its bytes")
-        cursor[0] += nbytes
+        self.cursor += nbytes
         if nbytes == 0:
             return torch.empty(shape, dtype=torch_dtype)
         # The tensor owns a private copy of its bytes (the bytearray), never a view of the frame.
-        flat = torch.frombuffer(bytearray(blob[offset:offset + nbytes]), dtype=torch_dtype)
+        flat = torch.frombuffer(bytearray(self.blob[offset:offset + nbytes]), dtype=torch_dtype)
         return flat if len(shape) == 1 else flat.reshape(shape)
-    if "__tuple" in value:
-        return tuple(_unpack(v, blob, cursor, depth + 1) for v in value["__tuple"])
-    if "__dict" in value:
-        return {_unpack(k, blob, cursor, depth + 1): _unpack(v, blob, cursor, depth + 1) for k, v in value["__dict"]}
-    return {k: v if type(v) in leaves else _unpack(v, blob, cursor, depth + 1) for k, v in value.items()}
 
 
 def decode(data: bytes) -> object:
+    """The frame's value. Each object is rebuilt by ``_Tiles`` inside ``json.loads`` (no second walk over
+    a result's thousands of numbers and names); nesting is bounded by the JSON reader's own recursion
+    limit, and every reader of a result bounds the depth it accepts (``cases.accept``, the schemas)."""
     try:
         (size,) = HEADER.unpack_from(data)
         if HEADER.size + size > len(data):
             raise FrameError("JSON part longer than the frame")
-        structure = json.loads(data[HEADER.size:HEADER.size + size])
-        blob = memoryview(data)[HEADER.size + size:]
-        cursor = [0]
-        obj = _unpack(structure, blob, cursor)
-        if cursor[0] != len(blob):
+        tiles = _Tiles(memoryview(data)[HEADER.size + size:])
+        obj = json.loads(data[HEADER.size:HEADER.size + size], object_hook=tiles)
+        if tiles.cursor != len(tiles.blob):
             raise FrameError("tensor bytes do not tile the frame")
         return obj
     except FrameError:
@@ -152,7 +170,11 @@ def split(buffer: bytes) -> tuple[bytes | None, bytes]:
 
 
 def write_frame(fd: int, obj: object) -> None:
-    view = memoryview(encode(obj))
+    write_encoded(fd, encode(obj))
+
+
+def write_encoded(fd: int, data: bytes) -> None:
+    view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
 

@@ -53,7 +53,29 @@ def gain(seed: int, kind: str, k: int, c: float):
     return of
 
 
+def fields(seed: int, kind: str, k: int):
+    """The k-th call's per-entry factors, one field for each gradient its backward sends (``which``: 0 the
+    input's, 1 the weight's, 2 the bias's), shaped like that gradient: 1 + ¼·tanh(n), n drawn for that call,
+    that gradient and its shape.
+
+    The gain is one number per call; a file could learn it from one gradient (a tap of its own on the bias)
+    and scale gradients it computed itself. With a field per gradient, what one gradient shows says nothing
+    of another's: right gradients are the very ones each call's backward sent."""
+    key = (int(seed) * 1_000_003 + MARKED.index(kind) * 7_919 + int(k) + 611_953) % (1 << 62)
+
+    def of(which: int, like: torch.Tensor) -> torch.Tensor:
+        g = torch.Generator().manual_seed((key * 31 + which * 1_000_033 + like.numel()) % (1 << 62))
+        n = torch.randn(like.numel(), generator=g, dtype=torch.float64).reshape(like.shape)
+        return (1 + 0.25 * torch.tanh(n)).to(like.dtype)
+
+    return of
+
+
 def _unit(g: torch.Tensor) -> float:
+    return 1.0
+
+
+def _flat(which: int, like: torch.Tensor) -> float:
     return 1.0
 
 
@@ -66,9 +88,9 @@ class _GivenLinear(torch.autograd.Function):
     """F.linear plus a call's shift; backward scales every gradient by its gain (see ``mark``, ``gain``)."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, shift, factor, tick):
+    def forward(ctx, x, weight, bias, shift, factor, field, tick):
         ctx.save_for_backward(x, weight)
-        ctx.gain, ctx.has_bias, ctx.tick = factor, bias is not None, tick
+        ctx.gain, ctx.field, ctx.has_bias, ctx.tick = factor, field, bias is not None, tick
         return F.linear(x, weight, bias) + shift
 
     @staticmethod
@@ -79,17 +101,19 @@ class _GivenLinear(torch.autograd.Function):
         grad_x = k * g.matmul(weight)
         grad_w = k * g.reshape(-1, g.shape[-1]).t().matmul(x.reshape(-1, x.shape[-1]))
         grad_b = k * g.reshape(-1, g.shape[-1]).sum(0) if ctx.has_bias else None
-        return grad_x, grad_w, grad_b, None, None, None
+        grad_x, grad_w = grad_x * ctx.field(0, grad_x), grad_w * ctx.field(1, grad_w)
+        grad_b = grad_b * ctx.field(2, grad_b) if grad_b is not None else None
+        return grad_x, grad_w, grad_b, None, None, None, None
 
 
 class _GivenActivation(torch.autograd.Function):
     """ReLU or sigmoid plus a call's shift; backward scales the gradient by its gain."""
 
     @staticmethod
-    def forward(ctx, z, relu, shift, factor, tick):
+    def forward(ctx, z, relu, shift, factor, field, tick):
         out = torch.relu(z) if relu else torch.sigmoid(z)
         ctx.save_for_backward(z if relu else out)
-        ctx.relu, ctx.gain, ctx.tick = relu, factor, tick
+        ctx.relu, ctx.gain, ctx.field, ctx.tick = relu, factor, field, tick
         return out + shift
 
     @staticmethod
@@ -97,7 +121,8 @@ class _GivenActivation(torch.autograd.Function):
         ctx.tick()
         (saved,) = ctx.saved_tensors
         local = (saved > 0).to(g.dtype) if ctx.relu else saved * (1 - saved)
-        return ctx.gain(g) * g * local, None, None, None, None
+        grad = ctx.gain(g) * g * local
+        return grad * ctx.field(0, grad), None, None, None, None, None
 
 
 def _counter(calls: dict, kind: str, k: int):
@@ -143,12 +168,25 @@ def _linear_args(x, weight, bias=None):
     return x, weight, bias
 
 
+def _kept(j: int, skipped) -> int:
+    """The j-th call number (from 0) not in ``skipped``: the mark the parent's j-th call gets when it stands
+    for a model whose ``skipped`` calls were throw-aways (see ``torch_functions``)."""
+    k = -1
+    for _ in range(j + 1):
+        k += 1
+        while k in skipped:
+            k += 1
+    return k
+
+
 def torch_functions(calls: dict, perturb: dict | None = None, nodes: list | None = None):
     """A stand-in for the student's hw1 module: torch's built-ins behind ``.apply``, counted.
 
     ``perturb`` ({"seed": ..., optional "shift" / "gain": the kinds that get them}, drawn per case by the
     parent, and used while ``perturb.get("on", True)``) gives each call a mark (``mark``): a shift added
-    to its output, from its own input, and a gain on the gradients it sends back. An output (and
+    to its output, from its own input, and a gain and per-entry fields on the gradients it sends back. The
+    parent's own copies may also take "skip" ({kind: call numbers}): the marks of the model's throw-away
+    calls, which its j-th call passes over (the child's never do). An output (and
     gradients) built through the Functions handed in carries every call's mark, one computed beside
     them does not, and the parent computes what it must be. ``nodes`` collects (kind, grad_fn) of
     every marked result, for ``reached``. Named like the handout's ``TorchFunctions``, so an error
@@ -156,15 +194,17 @@ def torch_functions(calls: dict, perturb: dict | None = None, nodes: list | None
     def active(name: str, u: torch.Tensor):
         if perturb is None or not perturb.get("on", True):
             return None
-        k = calls[name] - 1
+        k = _kept(calls[name] - 1, (perturb.get("skip") or {}).get(name, ()))
         m = mark(perturb["seed"], name, k, u.shape[-1] if u.dim() else 1)
         shift = _shift(u, m) if name in perturb.get("shift", MARKED) else torch.zeros((), dtype=u.dtype)
-        factor = gain(perturb["seed"], name, k, m[3]) if name in perturb.get("gain", MARKED) else _unit
-        return shift.detach(), factor, _counter(calls, name, k)
+        gained = name in perturb.get("gain", MARKED)
+        factor = gain(perturb["seed"], name, k, m[3]) if gained else _unit
+        field = fields(perturb["seed"], name, k) if gained else _flat
+        return shift.detach(), factor, field, _counter(calls, name, calls[name] - 1)
 
     def keep(name: str, out):
         if nodes is not None and len(nodes) < 4096 and out.grad_fn is not None:
-            nodes.append((name, out.grad_fn))
+            nodes.append((name, calls[name] - 1, out.grad_fn))
         return out
 
     def linear(*args, **kwargs):
@@ -190,11 +230,11 @@ def torch_functions(calls: dict, perturb: dict | None = None, nodes: list | None
 
 
 def reached(out, nodes: list) -> dict:
-    """How many of each kind's marked results the output's autograd graph goes through (a result
-    detached, discarded or computed beside is not in it). Teaching, not the boundary: the parent's own
-    numbers are."""
-    wanted = {id(node): kind for kind, node in nodes}
-    found: dict = {kind: 0 for kind in MARKED}
+    """Which of each kind's marked results (by call, the first 64) the output's autograd graph goes
+    through (a result detached, discarded or computed beside is not in it). Teaching, not the
+    boundary: the parent's own numbers are."""
+    wanted = {id(node): (kind, k) for kind, k, node in nodes}
+    found: dict = {kind: [] for kind in MARKED}
     start = out.grad_fn if type(out) is torch.Tensor else None
     stack, seen = ([start] if start is not None else []), {}
     while stack and len(seen) < 100_000:
@@ -203,6 +243,8 @@ def reached(out, nodes: list) -> dict:
             continue
         seen[id(node)] = node  # held, so no other node takes its id
         if id(node) in wanted:
-            found[wanted[id(node)]] += 1
+            kind, k = wanted[id(node)]
+            if len(found[kind]) < 64:
+                found[kind].append(k)
         stack.extend(n for n, _ in node.next_functions if n is not None)
     return found

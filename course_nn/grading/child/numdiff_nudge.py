@@ -238,7 +238,7 @@ class Parts:
 
     def __init__(self):
         self.covered: dict[int, torch.Tensor] = {}
-        self.seen, self._random = 0, random.Random(PARTS)  # where the sample is taken: spread, yet repeatable
+        self.seen, self._random = 0, None  # where the sample is taken: spread, yet repeatable (made when needed)
 
     def open(self) -> bool:
         return self.seen < PARTS
@@ -250,6 +250,8 @@ class Parts:
             if inp.index in perturbed or m >= inp.numel:
                 continue
             if sample is None:  # up to three values: the first and two the code cannot know (two at least)
+                if self._random is None:
+                    self._random = random.Random(PARTS)
                 at = {0, self._random.randrange(m), self._random.randrange(m)}
                 at, flat = sorted(at if len(at) > 1 else {0, m - 1}), t.detach().reshape(-1)
                 sample = [v for i, v in enumerate(flat.tolist()) if i in at] if m <= 64 else flat[at].tolist()

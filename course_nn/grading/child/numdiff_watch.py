@@ -33,6 +33,7 @@ try:  # sandbox: numdiff_nudge.py sits beside this file
         plausible,
         spread,
     )
+    from numdiff_scalar import Scalars
 except ImportError:
     from course_nn.grading.child.numdiff_nudge import (
         MOST,
@@ -47,6 +48,7 @@ except ImportError:
         plausible,
         spread,
     )
+    from course_nn.grading.child.numdiff_scalar import Scalars
 
 # Tensor methods that hand values to numpy or Python (all reach __torch_function__), and how many
 # elements each takes: the whole tensor, or one number.
@@ -227,8 +229,11 @@ class _Watch:
         self.exits, self.left_elements, self.left_ways, self.questions = exits, 0, set(), 0
         self.flow = flow if flow is not None else Flow()
         self._same: dict[int, list] = {}  # per input: backward's tensors of its size, to pair (x' ± h)
-        self._random = random.Random(FLOATS)  # where _scan looks besides the ends: spread, yet repeatable
+        self._random: random.Random | None = None  # where _scan looks besides the ends (made when first needed)
+        sizes = {inp.numel for inp in inputs}  # the inputs' sizes, which every op's result is compared by
+        self._sizes, self._largest, self._smallest = sizes, max(sizes, default=0), min(sizes, default=0)
         self._parts = Parts()  # per input: its elements seen nudged in smaller tensors, over the call
+        self._scalars = Scalars()  # one-element results: x[i] ± h evaluated one element at a time
 
     def left(self, name: str, args: tuple) -> None:
         """A torch function called from the Function's code: memory handed to numpy is watched for
@@ -332,11 +337,12 @@ class _Watch:
                 return
             if inplace:
                 outs += [t._base for t in outs if t._base is not None]
-            sizes = {inp.numel for inp in self.inputs}
-            smallest = min(sizes, default=0)
+            sizes, smallest = self._sizes, self._smallest
+            if self.exits:  # backward: small results (x[i] ± h), paired once the call is over (report)
+                self._scalars.add(outs, self._largest)
             if self.exits and self._parts.open():  # backward: nudged copies of part of an input, any split
                 for t in outs:
-                    if 2 <= t.numel() < max(sizes, default=0) and t.is_floating_point() and not t.is_complex():
+                    if 2 <= t.numel() < self._largest and t.is_floating_point() and not t.is_complex():
                         with torch._C.DisableTorchFunction():
                             self._part(t)
             candidates = [t for t in outs if t.is_floating_point() and not t.is_complex()
@@ -390,7 +396,8 @@ class _Watch:
             if inp.index in self.perturbed or m < inp.numel or (ptr == inp.ptr and t._version == inp.version):
                 continue
             if sample is None:  # a few values, where a layout puts them and where it cannot know
-                at = (0, 1, m // 2, m - 1, self._random.randrange(m), self._random.randrange(m))
+                rng = self._rng()
+                at = (0, 1, m // 2, m - 1, rng.randrange(m), rng.randrange(m))
                 flat = t.detach().reshape(-1)
                 values = flat.tolist() if m <= 512 else flat[list(at)].tolist()
                 sample = [values[i] for i in at] if m <= 512 else values
@@ -404,6 +411,12 @@ class _Watch:
             self._compared += 1
             if displaced(t, inp, eps):
                 self.perturbed.add(inp.index)
+
+    def _rng(self) -> random.Random:
+        """Spread, yet repeatable: seeded alike in every call (made on first use: most calls never scan)."""
+        if self._random is None:
+            self._random = random.Random(FLOATS)
+        return self._random
 
     def _part(self, t: torch.Tensor) -> None:
         """A tensor smaller than an input (nudged copies of part of it, split in halves, rows, chunks)."""
@@ -426,6 +439,8 @@ class _Watch:
         return False
 
     def report(self) -> dict:
+        if self.exits:  # x[i] ± h evaluated one element at a time, over the whole call
+            self.perturbed |= self._scalars.straddled(self.inputs, self.perturbed)
         found = {"complex": self.complex, "perturbed": sorted(self.perturbed), "produced": self.produced, "ops": self.ops}
         if self.exits:
             found["left_torch"] = {"elements": self.left_elements, "ways": sorted(self.left_ways),

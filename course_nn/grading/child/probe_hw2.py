@@ -17,15 +17,22 @@ import torch
 import torch.nn.functional as F
 
 
-def _describe(exc: BaseException, submission: str) -> str:
+def _runner():
     try:
-        from runner import describe_exception  # sandbox: runner.py sits beside this file
+        import runner  # sandbox: runner.py sits beside this file
     except ImportError:
-        from course_nn.grading.child.runner import describe_exception
-    return describe_exception(exc, submission)
+        import course_nn.grading.child.runner as runner
+    return runner
+
+
+def _describe(exc: BaseException, submission: str) -> str:
+    return _runner().describe_exception(exc, submission)
 
 
 _EXACT_TENSORS = (torch.Tensor, torch.nn.Parameter)
+
+
+MAX_ITEMS = 10_000  # items in one list, tuple or dict of a result; the tasks return a few dozen at most
 
 
 def plain(value, depth: int = 0):
@@ -43,6 +50,8 @@ def plain(value, depth: int = 0):
         return f"<tensor subclass {str(t.__name__)[:40]}>"
     if depth > 4:
         return f"<{_type_name(value)}>"
+    if t in (list, tuple, dict) and len(value) > MAX_ITEMS:  # no frame carries it whole: say what it was
+        return f"<{t.__name__} of {len(value)} items>"
     if t in (list, tuple):
         items = [plain(v, depth + 1) for v in value]
         return tuple(items) if t is tuple else items
@@ -254,20 +263,34 @@ def _probe_train_epoch(module, case: dict) -> dict:
         return F.cross_entropy(logits, target)
 
     batches = [(x.clone(), y.clone()) for x, y in case["batches"]]
+    params = list(model.parameters())  # the probe's own hold: what train_epoch does to the model's registry changes nothing
     saved = module.__dict__.get("sgd_step", None)
-    module.sgd_step = _reference_sgd_step  # grade train_epoch on its own
+    lent = [True]
+
+    def sgd_step(parameters, lr):
+        """The grader's step, lent to train_epoch for this one case: kept and called later (for the hidden
+        sgd_step cases, which run in the same process), it refuses."""
+        if not lent[0]:
+            raise RuntimeError("sgd_step called a step the grader lent to train_epoch while it was graded; "
+                               "sgd_step must update the parameters itself: p ← p - lr · p.grad")
+        return _reference_sgd_step(parameters, lr)
+
+    module.sgd_step = sgd_step  # grade train_epoch on its own
     try:
         value = module.train_epoch(model, batches, loss_fn, float(case["lr"]))
     finally:
+        lent[0] = False
         if saved is not None:
             module.sgd_step = saved
+        else:
+            module.__dict__.pop("sgd_step", None)
     number = None
     if type(value) in (int, float):
         number = float(value)
     elif type(value) is torch.Tensor and value.numel() == 1:
         number = float(value.detach().reshape(()))
     return {"value": number, "value_type": _type_name(value), "loss_calls": loss_calls["n"],
-            "params": [plain(p) for p in model.parameters()]}
+            "params": [plain(p) for p in params]}
 
 
 def _probe_feature_map(module, case: dict) -> dict:
@@ -334,6 +357,6 @@ def _run_case(module, case: dict, submission: str) -> dict:
         if isinstance(exc, KeyboardInterrupt):
             raise
         return {"error": _describe(exc, submission), "exc_type": type(exc).__name__,
-                "not_implemented": isinstance(exc, NotImplementedError)}
+                "not_implemented": _runner().not_implemented(exc, submission)}
     return {"error": f"the grader has no probe for {task!r}"}
 

@@ -27,6 +27,32 @@ import sys
 import traceback
 
 
+def _exception_name(exc: BaseException) -> str:
+    try:
+        return str(type.__dict__["__name__"].__get__(type(exc)))  # type's own slot: no metaclass in the way
+    except BaseException:  # noqa: BLE001 - describing must never raise
+        return "an exception"
+
+
+def _message(exc: BaseException) -> str:
+    """``str(exc)``, which runs the submission's own ``__str__``: whatever that does (raises, even an
+    exception of its own class) leaves a placeholder, never an error while describing an error."""
+    try:
+        text = str(exc)
+        return text if type(text) is str else ""
+    except BaseException:  # noqa: BLE001 - describing must never raise
+        return "(its message could not be shown: turning it into text raised another error)"
+
+
+def not_implemented(exc: BaseException, submission: str) -> bool:
+    """Whether ``exc`` is the submission saying a task is not done yet: a NotImplementedError raised by
+    the submission's own code (a stub's), not one torch raised for a value (a copy out of a meta tensor)."""
+    if not isinstance(exc, NotImplementedError):
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and os.path.basename(frames[-1].filename) == os.path.basename(submission)
+
+
 def describe_exception(exc: BaseException, submission: str) -> str:
     """One line: the exception and the last line of the student's file it passed through."""
     where = ""
@@ -34,7 +60,7 @@ def describe_exception(exc: BaseException, submission: str) -> str:
         if os.path.basename(frame.filename) == os.path.basename(submission):
             where = f" (line {frame.lineno} of {os.path.basename(submission)}: {(frame.line or '').strip()})"
             break
-    text = f"{type(exc).__name__}: {exc}".strip()
+    text = f"{_exception_name(exc)}: {_message(exc)}".strip()
     text = " ".join(text.split())
     if len(text) > 400:
         text = text[:400] + "..."
@@ -167,6 +193,43 @@ def run_case_guarded(probe, module, case: dict, submission: str) -> dict:
         return {"error": describe_exception(exc, submission), "stage": "probe"}
 
 
+def _unsendable(framing, result, budget: int) -> str:
+    """Why one case's result cannot go back to the parent within its share of a frame ('' if it can)."""
+    try:
+        size = len(framing.encode(result))
+    except framing.FrameTooLarge:
+        size = budget + 1
+    except framing.FrameError:  # an object outside the frame's types (the probes send none)
+        return "it holds a value the grader cannot read back (return numbers, tensors, lists, tuples or dicts)"
+    if size > budget:
+        return f"it is too large to send back to the grader (more than {budget >> 20} MiB for one case)"
+    return ""
+
+
+def _result_frame(framing, index: int, results: dict) -> bytes:
+    """One unit's results as a frame. A result the frame cannot carry (too large: a list of 300,000 tensors,
+    each under the per-tensor cap) fails its own case with a line that says so; the other cases keep theirs,
+    and the child does not die with a status a student would read as a sys.exit of their own."""
+    frame = {"event": "result", "unit": index, "results": results}
+    try:
+        return framing.encode(frame)
+    except framing.FrameError:
+        pass
+    budget = (framing.MAX_FRAME - 65536) // max(1, len(results))  # an equal share per case, room for the rest
+    for case_id, result in list(results.items()):
+        why = _unsendable(framing, result, budget)
+        if why:
+            failed = {"error": f"this case's result could not be graded: {why}", "stage": "probe"}
+            if isinstance(result, dict) and "tampered" in result:  # the mark survives the replacement
+                failed["tampered"] = result["tampered"]
+            results[case_id] = failed
+    try:
+        return framing.encode(frame)
+    except framing.FrameError:  # cannot happen with the shares above; never a dead child if it does
+        return framing.encode({**frame, "results": {k: {"error": "the results were too large to send back",
+                                                         "stage": "probe"} for k in results}})
+
+
 def main() -> None:
     proto = os.dup(1)  # the protocol channel; everything printed afterwards goes to stderr
     os.dup2(2, 1)
@@ -213,7 +276,7 @@ def main() -> None:
             for r in results.values():
                 if isinstance(r, dict):
                     r["tampered"] = changed
-        framing.write_frame(proto, {"event": "result", "unit": index, "results": results})
+        framing.write_encoded(proto, _result_frame(framing, index, results))
     framing.write_frame(proto, {"event": "done"})
     os._exit(0)  # skip atexit handlers a submission may have registered
 

@@ -34,6 +34,8 @@ def precompute(cases: dict[str, list[dict]]) -> None:
     for task, task_cases in cases.items():
         for case in task_cases:
             if case["kind"] == "gradcheck":
+                if "_ref_slopes" not in case:
+                    case["_ref_slopes"] = reference_slopes(task, case)
                 continue
             if "_ref_out" not in case:
                 inputs64 = [x.double() if differentiable(x) else x for x in case["inputs"]]
@@ -62,6 +64,21 @@ def _gradcheck_case(task, g, label, visible) -> dict:
     case["eps"] = EPS
     case["points"] = torch.tensor(points, dtype=torch.int64).reshape(-1, 2)
     return case
+
+
+def reference_slopes(task: str, case: dict) -> torch.Tensor:
+    """The split gradcheck's central differences of torch's built-in, at the case's points and step, the
+    way the child moves the inputs: (points, outputs). A forward's own differences must match them, or a
+    forward could fake its values near the points to agree with any backward."""
+    eps, rows = float(case["eps"]), []
+    for i, j in case["points"].tolist():
+        sides = []
+        for sign in (1.0, -1.0):
+            moved = [x.detach().clone() if isinstance(x, torch.Tensor) else x for x in case["inputs"]]
+            moved[i].view(-1)[j] += sign * eps
+            sides.append(reference(task, moved).double().reshape(-1))
+        rows.append((sides[0] - sides[1]) / (2 * eps))
+    return torch.stack(rows) if rows else torch.zeros(0, 0, dtype=torch.float64)
 
 
 def make_cases(assignment: Assignment, seed: int, visible_only: bool, devices: tuple[str, ...] = ("cpu",),

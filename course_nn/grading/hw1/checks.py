@@ -3,10 +3,13 @@ the split gradcheck. Each check returns the problems of one case as lines a stud
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from course_nn.grading import feedback  # in-place wording: compare and trace say it alike
 from course_nn.grading.feedback import Mismatch, index_text, likely, mismatch, shape_text, value_text
+from course_nn.grading.hw1.cases import reference_slopes
 from course_nn.grading.hw1.hints import forward_hint, grad_hint, shape_hint
 from course_nn.grading.hw1.specs import SPECS, differentiable, reference, reference_grads
 from course_nn.grading.outcome import TIP, case_error
@@ -236,63 +239,92 @@ def check_edge(task: str, case: dict, r: dict, hints: dict | None = None) -> lis
     return forward + check_backward(task, case, r, hints)
 
 
-def _all_agree(points: list, jac: list, numeric: torch.Tensor, inputs: list, rtol: float, atol: float) -> bool:
-    """Whether every point passes the loop of check_gradcheck below: each input's Jacobian columns compared
-    at once (the same entrywise test), so the loop runs only to name the first point that fails."""
-    try:
-        by_input: dict[int, list[int]] = {}
-        for p, (i, _j) in enumerate(points):
-            by_input.setdefault(i, []).append(p)
-        for i, ps in by_input.items():
-            jac_i = jac[i] if i < len(jac) else None
-            if jac_i is None or jac_i.shape[-1] != inputs[i].numel():
-                return False
-            ana = jac_i[:, [points[p][1] for p in ps]].double().t()  # (points of input i, n_out)
-            num = numeric[ps]
-            if ana.shape != num.shape or bool(((ana - num).abs() > atol + rtol * num.abs()).any()):
-                return False
-        return True
-    except Exception:  # noqa: BLE001 - anything odd: the loop decides, as before
-        return False
+def _gradcheck_error(num: float, ana: float, diff: float, rtol: float, atol: float) -> str:
+    if not math.isfinite(num):
+        return "your forward gives NaN or inf beside this point, so its slope cannot be measured"
+    if not math.isfinite(ana):
+        return "your backward gives NaN or inf here"
+    return (f"relative error {diff / abs(num):.1e} (tolerance {rtol:g})" if abs(num) > atol
+            else f"absolute error {diff:.1e} where about 0 is expected (tolerance {atol:g})")
+
+
+def _element(task: str, case: dict, i: int, j: int) -> str:
+    """Input ``i``'s flat element ``j`` as a student reads it: `x[1, 2]`."""
+    in_idx = tuple(int(t) for t in torch.unravel_index(torch.tensor(j), case["inputs"][i].shape))
+    return f"{SPECS[task].input_names[i]}{index_text(in_idx)}"
+
+
+def _slopes_off(task: str, case: dict, numeric: torch.Tensor, rtol: float, atol: float) -> list[str]:
+    """Backward agrees with forward's own finite differences; those must be the true slopes too. Else a
+    forward that remembers its calls could fake its values near the points to match any backward (zeros).
+    ``numeric`` has the reference's shape (check_gradcheck checked its outputs against the upstream's)."""
+    if "_ref_slopes" not in case:  # in-process grading has no precompute: once per case, not per check
+        case["_ref_slopes"] = reference_slopes(task, case)
+    ref = case["_ref_slopes"]
+    bad = ~((numeric - ref).abs() <= atol + rtol * ref.abs())
+    if not bool(bad.any()):
+        return []
+    p, k = (int(t) for t in bad.nonzero()[0])
+    i, j = case["points"][p].tolist()
+    values = (f"finite differences of your forward give {float(numeric[p, k]):.6g}, the true slope is "
+              f"{float(ref[p, k]):.6g} — " if case["visible"] else "")
+    return [f"{task}: gradcheck [{case['label']}]: ∂out[{k}]/∂{_element(task, case, i, j)}: {values}your backward "
+            "agrees with your forward, but your forward's slope here is not the function's: check forward's "
+            "formula, and that forward's output depends only on its inputs (nothing kept from an earlier call)"]
 
 
 def check_gradcheck(task: str, case: dict, r: dict) -> list[str]:
-    """The split gradcheck: finite differences from the child's forward values, done here."""
-    gc = r["gradcheck"]
-    if gc.get("error"):
-        return [error_text(task, "forward/backward", gc["error"], case, gc.get("exc", "")) + " (during gradcheck)"]
+    """The split gradcheck: finite differences of the child's own forward values, done here, against the
+    gradients backward returned for the case's random upstream gradient g (a vector–Jacobian product, as
+    torch's fast gradcheck compares): for each input element, ∂(g·out)/∂x."""
+    d, gc = _direct(r), r["gradcheck"]
+    for error, exc, stage in ((d["error_forward"], d.get("exc_forward", ""), "forward"),
+                              (d["error_backward"], d.get("exc_backward", ""), "backward"),
+                              (gc.get("error"), gc.get("exc", ""), "forward")):
+        if error:
+            return [error_text(task, stage, error, case, exc) + " (during gradcheck)"]
     names = SPECS[task].input_names
     points = case["points"].tolist()
-    plus, minus, jac = gc.get("plus"), gc.get("minus"), gc.get("jac") or []
-    if plus is None or minus is None or len(plus) != len(points):
+    plus, minus = gc.get("plus"), gc.get("minus")
+    if plus is None or minus is None or len(plus) != len(points) or d["out"] is None:
         return [f"{task}: gradcheck got no forward values"]
     numeric = (plus.double() - minus.double()) / (2 * case["eps"])  # (points, n_out)
+    upstream = case["grad_output"].double().reshape(-1)
+    if numeric.shape[-1] != upstream.numel():
+        return [f"{task}: gradcheck [{case['label']}]: forward returned {numeric.shape[-1]} values near the points, "
+                f"expected {upstream.numel()} — see the forward check"]
+    grads = d["grads"] or []
+    n_inputs = len(case["inputs"])
+    if any(t != "None" for t in (d.get("grad_types") or [])[n_inputs:]):  # autograd refuses them too
+        return [f"{task}: gradcheck: backward returned {d['n_grads']} gradients for the {n_inputs} inputs of "
+                "forward; return one per input, in forward's order (None where none is needed)"]
     rtol, atol = GC_TOL
-    if _all_agree(points, jac, numeric, case["inputs"], rtol, atol):
-        return []
-    for p, (i, j) in enumerate(points):  # the first point that fails, with its message
-        jac_i = jac[i] if i < len(jac) else None
-        if jac_i is None:
+    by_input: dict[int, list[int]] = {}  # the points of each input, in order (the case lists them input by input)
+    for p, (i, _j) in enumerate(points):
+        by_input.setdefault(i, []).append(p)
+    for i, ps in by_input.items():  # the first point that fails, with its message
+        g = grads[i] if i < len(grads) else None
+        if g is None:
             return [f"{task}: gradcheck: backward returned no gradient for `{names[i]}`"]
-        if jac_i.shape[-1] != case["inputs"][i].numel():
+        if g.numel() != case["inputs"][i].numel():
             want = case["inputs"][i].numel()
-            per_example = jac_i.shape[-1] % want == 0 and jac_i.shape[-1] > want
+            per_example = g.numel() % want == 0 and g.numel() > want
             hint = (" — did you forget to sum the bias gradient over the batch?" if per_example and names[i] == "bias"
                     else f" — one gradient per example? `{names[i]}` is shared by the whole batch: sum its gradient "
                          "over dim 0" if per_example and names[i] in SPECS[task].shared else "")
-            return [f"{task}: gradcheck: gradient for `{names[i]}` has {jac_i.shape[-1]} elements, expected {want} "
+            return [f"{task}: gradcheck: gradient for `{names[i]}` has {g.numel()} elements, expected {want} "
                     f"(the shape of `{names[i]}`){hint}"]
-        ana = jac_i[:, j].double()
-        num = numeric[p]
-        bad = (ana - num).abs() > atol + rtol * num.abs()
+        if g.shape != case["inputs"][i].shape:  # autograd refuses it (torch's gradcheck too), however many values
+            return [f"{task}: gradcheck: gradient for `{names[i]}` has shape {shape_text(g)}, expected "
+                    f"{shape_text(case['inputs'][i])} (the shape of `{names[i]}`) — return it in the input's shape"]
+        js = [points[p][1] for p in ps]
+        ana, num = g.reshape(-1)[js].double(), numeric[ps] @ upstream
+        bad = ~((ana - num).abs() <= atol + rtol * num.abs())  # a NaN or inf on either side is bad too
         if bool(bad.any()):
             k = int(bad.nonzero()[0])
-            in_idx = tuple(int(t) for t in torch.unravel_index(torch.tensor(j), case["inputs"][i].shape))
-            diff = abs(float(ana[k] - num[k]))
-            err = (f"relative error {diff / abs(float(num[k])):.1e} (tolerance {rtol:g})" if abs(float(num[k])) > atol
-                   else f"absolute error {diff:.1e} where about 0 is expected (tolerance {atol:g})")
-            values = (f"numerical {float(num[k]):.6g}, analytical {float(ana[k]):.6g}, " if case["visible"] else "")
-            return [f"{task}: gradcheck [{case['label']}]: ∂out[{k}]/∂{names[i]}{index_text(in_idx)}: "
-                    f"{values}{err} — your backward disagrees with finite differences of your own forward"]
-    return []
-
+            a, n = float(ana[k]), float(num[k])
+            values = f"numerical {n:.6g}, analytical {a:.6g}, " if case["visible"] else ""
+            return [f"{task}: gradcheck [{case['label']}]: ∂(grad_output·out)/∂{_element(task, case, i, js[k])}: "
+                    f"{values}{_gradcheck_error(n, a, abs(a - n), rtol, atol)} — your backward disagrees with finite "
+                    "differences of your own forward"]
+    return _slopes_off(task, case, numeric, rtol, atol)

@@ -77,12 +77,35 @@ def _grew(case: dict, d: dict) -> bool:
     return big >= 8 and w["ops"] >= big and w["produced"] > max(GROWTH * (sum(sizes) + out), big * big / 2)
 
 
+def case_signs(task: str, case: dict, r: dict) -> str:
+    """One line when this one case's call shows a sign no honest backward makes (complex numbers, work that
+    grows like numel²), else '': that case earns nothing whatever the verdict over the cases. Nudged copies
+    and values crossing torch's border are judged over the cases of each kind (numerical_differentiation,
+    outside_torch): honest code makes one now and then, in an edge case's structured inputs most."""
+    d = r.get("direct")
+    if not isinstance(d, dict) or not d.get("watch_backward"):
+        return ""
+    where = f"{task} [{case['label']}]"
+    if any(w["complex"] for w in (d.get("watch_forward"), d["watch_backward"]) if w):
+        return f"{where}: computes with complex numbers (a complex-step derivative); {NO_CREDIT}"
+    if _grew(case, d):
+        return f"{where}: re-evaluates the Function once per input element (finite differences); {NO_CREDIT}"
+    return ""
+
+
+def _most(counts: dict[str, list[int]]) -> list[int]:
+    """The [watched, flagged] of the kind of case (random, edge, gradcheck) that most condemns: a file that
+    measures its derivative only where it can tell the calls apart (gradcheck's, the edge cases after it) is
+    judged on those as a file that always does is on all of them; honest code's rare flag stays a minority."""
+    return max(counts.values(), key=lambda c: (c[0] >= 3 and 2 * c[1] >= c[0], c[1]), default=[0, 0])
+
+
 def numerical_differentiation(task: str, results: list[tuple[dict, dict]]) -> list[str]:
     """One line when the Function differentiates numerically (else none): complex numbers in a real
     Function (complex step), a nudged copy of an input in most cases (finite differences, Richardson),
     or work that grows like numel² with one op per element (finite differences at any step size)."""
     names = SPECS[task].input_names
-    watched = nudged = 0
+    counts: dict[str, list[int]] = {}  # per kind of case (random, edge, gradcheck): [watched, nudged]
     nudged_inputs: set[str] = set()
     complex_step = grown = False
     for case, r in results:
@@ -93,10 +116,12 @@ def numerical_differentiation(task: str, results: list[tuple[dict, dict]]) -> li
         complex_step |= any(w["complex"] for w in watches)
         grown |= _grew(case, d)
         if _watched(case):
-            watched += 1
             hits = {names[i] for w in watches for i in w["perturbed"] if i < len(names)}
-            nudged += bool(hits)
+            count = counts.setdefault(case["kind"], [0, 0])
+            count[0] += 1
+            count[1] += bool(hits)
             nudged_inputs |= hits
+    watched, nudged = _most(counts)
     if complex_step:
         why = "it computes with complex numbers (a complex-step derivative, Im f(x + ih) / h)"
     elif watched >= 3 and 2 * nudged >= watched:
@@ -158,17 +183,19 @@ def _crossings(case: dict, w: dict) -> list[str]:
 def outside_torch(task: str, results: list[tuple[dict, dict]]) -> list[str]:
     """One line when backward computed its gradient outside torch in half or more of the watched cases.
     The watched cases have an input of 2+ elements, so a 0-dim grad_output.item() never counts."""
-    watched = outside = 0
+    counts: dict[str, list[int]] = {}  # per kind of case, as numerical_differentiation: [watched, outside]
     ways: list[str] = []
     for case, r in results:
         d = r.get("direct")
         w = d.get("watch_backward") if isinstance(d, dict) else None
         if not w or not _watched(case):
             continue
-        watched += 1
         found = _crossings(case, w)
-        outside += bool(found)
+        count = counts.setdefault(case["kind"], [0, 0])
+        count[0] += 1
+        count[1] += bool(found)
         ways += [way for way in found if way not in ways]
+    watched, outside = _most(counts)
     if not outside or 2 * outside < watched:
         return []
     return [f"{task}.backward computes its gradient outside torch in {outside} of {watched} cases — "

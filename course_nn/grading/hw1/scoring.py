@@ -13,7 +13,7 @@ from course_nn.grading.hw1.checks import (
     error_text,
     not_implemented_text,
 )
-from course_nn.grading.hw1.compliance import check_compliance
+from course_nn.grading.hw1.compliance import case_signs, check_compliance
 from course_nn.grading.hw1.hints import _LazyHints
 from course_nn.grading.hw1.schema import result_schema
 from course_nn.grading.hw1.specs import SPECS
@@ -77,6 +77,14 @@ def _fraction(results, checker) -> tuple[float, list[str]]:
     return passed / len(results), failures_then_tips(_merge_extra_gradient_tips(lines))
 
 
+def _measured(task: str, checker):
+    """``checker``, except that a case whose own call shows a sure sign of numerical differentiation fails."""
+    def check(case: dict, r: dict) -> list[str]:
+        line = case_signs(task, case, r)
+        return [line] if line else checker(case, r)
+    return check
+
+
 def score_task(assignment: Assignment, task: Task, cases: list[dict], results: list[dict] | None,
                failure: str | None) -> list[Outcome]:
     """One Outcome per category for one Function."""
@@ -93,9 +101,9 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
     name = task.name
     hints = _LazyHints(name, pairs)
     fwd = _fraction(by_kind["main"], lambda c, r: check_forward(name, c, r, hints))
-    bwd = _fraction(by_kind["main"], lambda c, r: check_backward(name, c, r, hints))
-    gc = _fraction(by_kind["gradcheck"], lambda c, r: check_gradcheck(name, c, r))
-    edge = _fraction(by_kind["edge"], lambda c, r: check_edge(name, c, r, hints))
+    bwd = _fraction(by_kind["main"], _measured(name, lambda c, r: check_backward(name, c, r, hints)))
+    gc = _fraction(by_kind["gradcheck"], _measured(name, lambda c, r: check_gradcheck(name, c, r)))
+    edge = _fraction(by_kind["edge"], _measured(name, lambda c, r: check_edge(name, c, r, hints)))
     comp, forward_broke_rules = check_compliance(task, pairs)
     gated = set(assignment.gated_by_compliance) | ({"forward"} if forward_broke_rules else set())
     ran = any(isinstance(r.get("direct"), dict) and r["direct"].get("out") is not None
@@ -105,11 +113,15 @@ def score_task(assignment: Assignment, task: Task, cases: list[dict], results: l
         comp = [f"{name} never ran forward and backward to the end, so it cannot be checked: {first}"]
     if nie:
         comp = [nie]
-    # The rules are credited for doing the work by hand: a Function that gets no case right (zeros
-    # out, None back) did none, so following them earns nothing either (not a gate: nothing else changes).
+    # The rules, gradcheck and the edge cases credit hand-written work that computes the Function: one
+    # that gets no main case right (zeros out, None back, x·1e-30 forward with g·1e-30 back) did none, so
+    # following the rules, a backward that agrees with such a forward, or a zero that happens to be right at
+    # an edge, earns nothing either.
     idle = [] if comp or fwd[0] > 0 or bwd[0] > 0 else [
         f"{name} gets no forward or backward case right yet, so there is no hand-written work to credit: "
         "make forward match first (see the forward check)"]
+    if idle:
+        gc, edge = (0.0, idle + gc[1]), (0.0, idle + edge[1])
     scores = {"forward": fwd, "backward": bwd, "gradcheck": gc, "edge": edge,
               "compliance": (0.0 if comp or idle else 1.0, comp or idle)}
     outcomes = []

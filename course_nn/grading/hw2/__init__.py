@@ -87,10 +87,20 @@ def _dedupe(lines: list[str], limit: int = 6) -> list[str]:
     return seen[:limit]
 
 
-def _error_text(task: str, message: str, case: dict | None = None, exc: str = "") -> str:
-    """One line for an exception: "not implemented: ..." for a stub; on a hidden case only the
+def _stub(r: dict) -> bool:
+    """Whether a result that raised is a task not done yet: the child's word that the submission's own code
+    raised NotImplementedError (not torch, for a value); without that word, the exception's type."""
+    flag = r.get("not_implemented")
+    if type(flag) is bool:
+        return flag
+    exc = str(r.get("exc_type", ""))
+    return exc == "NotImplementedError" or (not exc and "NotImplementedError" in str(r.get("error", "")))
+
+
+def _error_text(task: str, message: str, case: dict | None = None, exc: str = "", stub: bool = False) -> str:
+    """One line for an exception: "not implemented: ..." for a stub (``_stub``); on a hidden case only the
     exception's type and the case's description (the message can contain hidden inputs)."""
-    if exc == "NotImplementedError" or (not exc and "NotImplementedError" in message):
+    if stub:
         text = message.split("NotImplementedError:", 1)[-1].split(" (line ", 1)[0].strip()
         if case is not None and not case.get("visible"):
             text = ""
@@ -129,7 +139,7 @@ def _run_check(task: Task, case: dict, r: dict) -> Check:
         r = {**r, "value": _scrub(r["value"])}
     if r.get("error"):
         if "exc_type" in r or r.get("stage") == "probe":  # raised by the submission's code
-            return [_error_text(task.name, str(r["error"]), case, str(r.get("exc_type", "")))], []
+            return [_error_text(task.name, str(r["error"]), case, str(r.get("exc_type", "")), _stub(r))], []
         return [str(r["error"])], []  # the grader's own reason (a missing or malformed result)
     try:
         return GRADERS[task.name].check(case, r)
@@ -141,9 +151,8 @@ def _not_implemented(task: Task, cases: list[dict], results: list) -> str | None
     """The first "not implemented" line, its text taken from a visible case only."""
     pairs = sorted(zip(cases, results), key=lambda cr: not cr[0].get("visible"))
     for case, r in pairs:
-        if isinstance(r, dict) and r.get("error") and (r.get("exc_type") == "NotImplementedError" or
-                                                         (not r.get("exc_type") and "NotImplementedError" in r["error"])):
-            return _error_text(task.name, str(r["error"]), case, str(r.get("exc_type", "")))
+        if isinstance(r, dict) and r.get("error") and _stub(r):
+            return _error_text(task.name, str(r["error"]), case, str(r.get("exc_type", "")), _stub(r))
     return None
 
 

@@ -48,6 +48,10 @@ def _network(value, task: str) -> tuple[list[torch.Tensor] | None, list[str]]:
     if not problems and len({t.numel() for t in out}) != 1:
         problems.append(f"w1, b1, w2 have lengths {', '.join(str(t.numel()) for t in out)}; "
                         "they must all have length H")
+    if not problems:  # a NaN compares false with everything: it would pass any error bound unseen
+        problems = [f"{name} holds NaN or inf: a network's weights and biases must be finite numbers"
+                    for name, t in zip(("w1", "b1", "w2", "b2"), (*out, torch.tensor(float(b2))))
+                    if not bool(torch.isfinite(t).all())]
     if problems:
         return None, problems
     return [*out, torch.tensor(b2, dtype=torch.float64)], []
@@ -189,7 +193,7 @@ def check_step(case: dict, r: dict) -> Check:
     target = case["c0"] + (coef[:, 0] * torch.sin(coef[:, 1] * x[:, None] + coef[:, 2])).sum(-1)
     approx = _evaluate(net, x, lambda z: (z >= 0).to(torch.float64))
     err = (approx - target).abs()
-    bad = err > tol * (1 + 1e-9) + 1e-12
+    bad = ~(err <= tol * (1 + 1e-9) + 1e-12)  # NaN is bad too
     if not bool(bad.any()):
         return [], contract
     worst = int(err.argmax())

@@ -29,12 +29,13 @@ def draw(g: torch.Generator) -> dict:
     return {"seed": rand_int(g, 0, 2**30)}
 
 
-def functions(case: dict, shifts: tuple[str, ...] = KINDS, gains: tuple[str, ...] = KINDS):
+def functions(case: dict, shifts: tuple[str, ...] = KINDS, gains: tuple[str, ...] = KINDS, skip: dict | None = None):
     """Fresh Functions as the child handed the MLP for ``case`` (call counts from zero), with only the
-    given kinds' shifts and gains."""
+    given kinds' shifts and gains; ``skip`` ({kind: call numbers}): the marks of throw-away calls, passed over."""
     from course_nn.grading.child.given_hw2 import torch_functions
 
-    return torch_functions({}, {**(case.get("perturb") or {}), "shift": tuple(shifts), "gain": tuple(gains)})
+    return torch_functions({}, {**(case.get("perturb") or {}), "shift": tuple(shifts), "gain": tuple(gains),
+                                "skip": dict(skip or {})})
 
 
 def forward(fns, weights: list, x: torch.Tensor, activation: str, variant: str = "") -> torch.Tensor:
@@ -108,22 +109,48 @@ def bypassed_in_backward(case: dict, grads: list, x_grad=None, rtol: float = 1e-
     return _missing(case, matches)
 
 
-def unreached(case: dict, r: dict) -> list[str]:
-    """The kinds some of whose results (of those forward called) the output's graph does not go through."""
+def _idle(r: dict, kind: str) -> set[int]:
+    """The calls of ``kind`` whose backward never ran: throw-away calls (a value logged, a shape checked)."""
+    return {k for k, n in enumerate((r.get("runs") or {}).get(kind) or []) if n == 0}
+
+
+def throwaways(r: dict) -> dict[str, set[int]]:
+    """Per kind, the calls whose backward never ran (see ``_idle``), where there are any."""
+    return {kind: idle for kind in KINDS if (idle := _idle(r, kind))}
+
+
+def counted(r: dict, kind: str, settled: bool = False) -> int:
+    """The ``.apply`` calls of ``kind`` forward made, less the throw-away ones when the numbers are right."""
+    return (r.get("calls") or {}).get(kind, 0) - (len(_idle(r, kind)) if settled else 0)
+
+
+def unreached(case: dict, r: dict, settled: bool = False) -> list[str]:
+    """The kinds some of whose results (of those forward called) the output's graph does not go through.
+
+    ``settled``: the output and gradients are exactly those of an MLP built from the Functions handed in
+    (the parent's numbers). A result outside the graph whose backward never ran then changed nothing — an
+    extra call to log a value, say — and is excused; one whose backward ran beside the graph is not (a gain
+    measured through a detached result)."""
     calls, found = r.get("calls") or {}, r.get("reached")
     if found is None:
         return []
     act = "ReLU" if case["activation"] == "relu" else "Sigmoid"
-    return [k for k in ("Linear", act) if found.get(k, 0) < calls.get(k, 0)]
+    out = []
+    for kind in ("Linear", act):
+        spare = set(found.get(kind) or []) | (_idle(r, kind) if settled else set())
+        if any(k not in spare for k in range(calls.get(kind, 0))):
+            out.append(kind)
+    return out
 
 
-def reran(case: dict, r: dict) -> str:
+def reran(case: dict, r: dict, settled: bool = False) -> str:
     """The line for results whose backward did not run exactly once for the one loss ("" when each did).
 
     A teaching signal beside the numbers: the factor each call's backward applies depends on the gradient
     it gets (``given_hw2.gain``), so gradients that come back right went through that call's backward with
     the real upstream gradient; a run more means the file also drove that backward itself (a gain measured
-    through it, a second backward), or called a Function again once forward was done."""
+    through it, a second backward), or called a Function again once forward was done. ``settled`` (the
+    numbers are right): a call whose backward never ran is a throw-away and is excused (see ``unreached``)."""
     calls, runs = r.get("calls") or {}, r.get("runs")
     if runs is None:
         return ""
@@ -133,7 +160,7 @@ def reran(case: dict, r: dict) -> str:
         if len(counts) > made:
             return (f"functions.{kind}.apply was called {len(counts) - made} more time(s) after forward returned "
                     "(in backward); the supplied functions are called in forward only, once per layer")
-        wrong = [n for n in counts if n != 1]
+        wrong = [n for n in counts if n != 1 and not (settled and n == 0)]
         if wrong:
             return (f"the backward of a functions.{kind}.apply result ran {wrong[0]} times for one loss; autograd "
                     "runs it once — do not call torch.autograd.grad or .backward() on the supplied functions' results "

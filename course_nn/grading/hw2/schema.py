@@ -38,7 +38,7 @@ CALL = Record({"value": PLAIN, "value_type": SHORT, "inputs_after": PLAIN},
 _CALLS = Record(optional={"Linear": Int(0), "ReLU": Int(0), "Sigmoid": Int(0), "backward": Int(0)})
 _MODEL = {"shapes": Items(Items(Int(0), 8), 64), "submodules": Strings(64), "loaded": Bool(),
           "dtypes": Strings(64)}
-_REACHED = Record(optional={"Linear": Int(0), "ReLU": Int(0), "Sigmoid": Int(0)})
+_REACHED = Record(optional={"Linear": COUNTS, "ReLU": COUNTS, "Sigmoid": COUNTS})  # call numbers
 _RUNS = Record(optional={"Linear": COUNTS, "ReLU": COUNTS, "Sigmoid": COUNTS})
 MLP = Record(_MODEL, {"calls": _CALLS, "reached": _REACHED, "runs": _RUNS, "out": PLAIN, "out_type": SHORT, "no_graph": Bool(),
                       "grads": Items(Maybe(Tensor()), 64), "x_grad": Maybe(Tensor()), "weights": Items(PLAIN, 64),

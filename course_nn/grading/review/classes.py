@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from course_nn.grading.review.resolve import Resolver
 from course_nn.grading.review.scopes import Scopes
+from course_nn.grading.review.source import walk
 
 # Decorators that only forward a method's arguments: the first one is still the real receiver.
 TRUSTED_DECORATORS = ("staticmethod", "classmethod", "property", "torch.autograd.function.once_differentiable",
@@ -48,11 +49,13 @@ class Family:
     trusted_methods: set[str] = field(default_factory=set)
     setup_context: bool = False
     bases: list[type] = field(default_factory=list)  # the listed Python classes it derives from
+    inherited: bool = False  # a listed base has methods a value the gate cannot type may read (Index.methods)
 
     @property
     def guarded(self) -> bool:
-        """Its methods trust their first argument: the class itself must never be a bare value."""
-        return bool(self.trusted_methods) or self.function
+        """Its methods, or its listed bases' (``FunctionCtx.set_materialize_grads``), trust their first
+        argument: the class itself must never be a bare value."""
+        return bool(self.trusted_methods) or self.function or self.inherited
 
 
 # A Function's methods that autograd calls with its ctx first.
@@ -80,6 +83,17 @@ def _decorator_objects() -> dict[int, str]:
     return found
 
 
+@functools.cache
+def _generated_ctx() -> type:
+    """The class torch makes for a Function's ctx (a BackwardCFunction subclass, with `_forward_cls`)."""
+    import torch
+
+    class _Probe(torch.autograd.Function):
+        pass
+
+    return _Probe._backward_cls
+
+
 class Classes:
     def __init__(self, tree: ast.Module, scopes: Scopes, resolver: Resolver):
         import torch
@@ -88,14 +102,14 @@ class Classes:
         self._merged: dict[int, Family] = {}
         self._natives: dict[int, frozenset[str]] = {}
         self._merged_ids: dict[frozenset[int], int] = {}
-        self.defs = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+        self.defs = [n for n in walk(tree) if isinstance(n, ast.ClassDef)]
         parent = {id(c): i for i, c in enumerate(self.defs)}
         self._union = list(range(len(self.defs)))
         kinds: dict[int, set[str]] = {i: set() for i in range(len(self.defs))}
         bases: dict[int, list[type]] = {i: [] for i in range(len(self.defs))}
         for i, c in enumerate(self.defs):
             for base in c.bases:
-                obj = resolver.static(base)
+                obj = self._static_base(base)
                 for own in obj if isinstance(obj, tuple) else (obj,):  # own bases, through aliases
                     if isinstance(own, ast.ClassDef) and id(own) in parent:
                         self._join(i, parent[id(own)])
@@ -111,6 +125,7 @@ class Classes:
             fam.classes.append(c)
             fam.function |= "function" in kinds[i]
             fam.bases += bases[i]
+            fam.inherited |= any(resolver.index.methods(b) for b in bases[i])
             self._family_of[id(c)] = fid
             body = scopes.opened[id(c)]
             fam.names |= set(body.bindings)
@@ -134,7 +149,7 @@ class Classes:
                     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and id(stmt) in self.method_family:
                         self._assigned(stmt, fam)
         self.tuple_families: dict[int, int] = {}  # id(assignment) -> family of a namedtuple it makes
-        for node in ast.walk(tree):
+        for node in walk(tree):
             fields = self._namedtuple(node)
             if fields is not None:
                 fid = len(self.defs) + len(self.tuple_families)
@@ -184,6 +199,17 @@ class Classes:
         return frozenset(fam.names) - self.natives(fam)
 
     # -- families (union-find over own base classes)
+    def _static_base(self, base: ast.expr):
+        """What a base names statically: the resolver's answer, or a class defined in an own class's body
+        (`Outer.Inner`, bound once there), so that a subclass of it joins its family."""
+        obj = self.resolver.static(base)
+        if obj is None and isinstance(base, ast.Attribute):
+            outer = self._static_base(base.value)
+            if isinstance(outer, ast.ClassDef) and len(self.scopes.opened[id(outer)].bindings.get(base.attr, ())) == 1:
+                inner = [s for s in outer.body if isinstance(s, ast.ClassDef) and s.name == base.attr]
+                return inner[0] if inner else None
+        return obj
+
     def _find(self, i: int) -> int:
         while self._union[i] != i:
             self._union[i] = self._union[self._union[i]]
@@ -196,6 +222,10 @@ class Classes:
     def family_of(self, node: ast.ClassDef) -> int:
         return self._family_of.get(id(node), -1)
 
+    def members(self, fid: int) -> frozenset[int]:
+        """The families a family id stands for: itself, or those a merged family ("one of these") joins."""
+        return next((fids for fids, merged in self._merged_ids.items() if merged == fid), frozenset((fid,)))
+
     def family(self, fid: int) -> Family | None:
         return self.families.get(fid) or self._merged.get(fid)
 
@@ -207,7 +237,8 @@ class Classes:
         key = self._merged_ids[fids]
         if key not in self._merged:
             parts = [self.families[f] for f in sorted(fids) if f in self.families]
-            m = Family(key, function=any(p.function for p in parts), setup_context=any(p.setup_context for p in parts))
+            m = Family(key, function=any(p.function for p in parts),
+                       setup_context=any(p.setup_context for p in parts), inherited=any(p.inherited for p in parts))
             for p in parts:
                 m.classes += p.classes
                 m.names |= p.names
@@ -232,7 +263,9 @@ class Classes:
         if not found:
             return None
         other = (attr in fam.values or any(attr.startswith(p) for p in fam.patterns)
+                 or attr in self.natives(fam)  # `_B(StopIteration, _A)(x).value` is x; `ctx._forward_cls`
                  or attr in self.resolver.index.stores  # `x.data = ...` is allowed on any object
+                 or attr in self.resolver.index.api_stores  # `self.set_materialize_grads(v)` on a FunctionCtx
                  or any(b.kind != "class" for c in fam.classes for b in self.scopes.opened[id(c)].bindings.get(attr, ())))
         return (next(iter(found)) if len(found) == 1 else self.merge(frozenset(found))), other
 
@@ -259,7 +292,8 @@ class Classes:
         if len(own) != 1:
             return  # rebound in the method (or by a nested nonlocal): no longer the receiver
         if "classmethod" in kinds:
-            self.cls_params[id(first)] = fam.fid
+            if "staticmethod" not in kinds:  # classmethod(staticmethod(f)) is f itself (3.9-3.12): any first argument
+                self.cls_params[id(first)] = fam.fid
             return
         if fam.function:
             if fn.name == "forward" and fam.setup_context:
@@ -279,7 +313,7 @@ class Classes:
         ``getattr(p, ...)`` and kin. Trusting it or not is sound either way (trusted, callers must pass
         their own ``ctx``; not, the helper's uses are checked as on any object): this only spares a helper
         that takes a tensor the refusal at its call site."""
-        for node in ast.walk(fn):
+        for node in walk(fn):
             if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name
                     and (not isinstance(node.ctx, ast.Load) or node.attr not in self.resolver.index.attributes)):
                 return True
@@ -293,7 +327,7 @@ class Classes:
         from torch.autograd.function import BackwardCFunction
 
         if fam.fid not in self._natives:
-            kinds = [object, *fam.bases] + ([BackwardCFunction] if fam.function else [])
+            kinds = [object, *fam.bases] + ([BackwardCFunction, _generated_ctx()] if fam.function else [])
             self._natives[fam.fid] = frozenset(n for k in kinds for n in dir(k))
         return self._natives[fam.fid]
 
@@ -314,12 +348,12 @@ class Classes:
     def _assigned(self, fn: ast.AST, fam: Family) -> None:
         """Record every attribute ``fn`` stores on a trusted receiver (with the value, when plain)."""
         rhs: dict[int, ast.AST | None] = {}
-        for node in ast.walk(fn):
+        for node in walk(fn):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 rhs[id(node.targets[0])] = node.value
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
                 rhs[id(node.target)] = node.value
-        for node in ast.walk(fn):
+        for node in walk(fn):
             if (isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load)
                     and self.receiver(node.value) == fam.fid):
                 fam.names.add(node.attr)

@@ -66,7 +66,9 @@ class DynamicRules:
             if recv.kind != V.TRUSTED and not (recv.kind == V.UNKNOWN and name in self.index.stores):
                 self.refuse(node, M.store(name))
         else:  # as if written `recv.name`: a handed Function's name is listed on objects the gate cannot
-            self.member(node, recv, name, VALUE)  # type, never a way around an own class's method rules
+            found = self.member(node, recv, name, VALUE)  # type, never a way around an own class's method rules
+            if kind == "getattr":  # its result is a value like any other: `getattr(torch.nn, "Module")` too
+                self.allowed_use(node, found, VALUE)
 
     def _prefix_ok(self, prefix: str, fam: Family) -> bool:
         """A computed name that can only be one the family sets itself (never one the object has)."""
@@ -92,9 +94,12 @@ class DynamicRules:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             fid = self.classes.receiver(node.value)
             fam = self.classes.family(fid) if fid is not None else None
-            if fam is None or any(node.attr.startswith(p) for p in fam.patterns) or node.attr not in \
-                    self.classes.own_names(fam) or node.attr in self.index.stores:
-                return None  # (`grad`, `data`, `requires_grad` may be set from outside, on any object)
+            if (fam is None or any(node.attr.startswith(p) for p in fam.patterns)
+                    or node.attr not in self.classes.own_names(fam)
+                    or node.attr in self.index.stores or node.attr in self.index.api_stores):
+                # `grad`, `data`, `requires_grad` may be set from outside, on any object; the names a listed
+                # class's code stores (`materialize_grads`) by a method an own object inherits
+                return None
             assigned = list(fam.values.get(node.attr, []))
             for c in fam.classes:
                 body = self.scopes.opened[id(c)].bindings.get(node.attr, [])

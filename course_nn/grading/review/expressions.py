@@ -15,9 +15,12 @@ from course_nn.grading.review.classes import REGISTERS, constant_prefix
 from course_nn.grading.review.dynamic import FORMAT_METHODS
 from course_nn.grading.review.index import introspective
 from course_nn.grading.review.shortcuts import AUTOGRAD_CALLABLES, AUTOGRAD_METHODS, canonical, ops_of
-from course_nn.grading.review.values import BASE, CALLEE, CLASSREF, VALUE, Value
+from course_nn.grading.review.values import BASE, CALLEE, CLASSREF, DECORATOR, VALUE, Value
 
 SPECIAL_BUILTINS = frozenset({"getattr", "setattr", "hasattr", "type", "super"})
+DESCRIPTORS = frozenset({"classmethod"})  # only `@` above a def in its class body: it hands the class on
+# Listed calls whose first argument only names a type, and is dropped: a class may go there.
+TYPE_FIRST = frozenset({"typing.cast"})
 
 
 class ExpressionRules:
@@ -41,10 +44,15 @@ class ExpressionRules:
         """Refuse a value used where its kind may not go (a module passed, an own class stored, ...)."""
         if v.kind == V.MODULE and use != BASE:
             self.refuse(node, M.module_value(v.name))
-        elif v.kind == V.BUILTIN and v.name in SPECIAL_BUILTINS and use != CALLEE:
-            self.refuse(node, M.builtin_as_value(v.name))
-        elif v.kind == V.OWN_CLASS and use == VALUE and self.classes.family(v.family).guarded:
+        elif v.kind == V.BUILTIN and (v.name in SPECIAL_BUILTINS and use != CALLEE  # classmethod(f): f's first
+                                      or v.name in DESCRIPTORS and use != DECORATOR):  # parameter gets the class
+            self.refuse(node, M.descriptor(v.name) if v.name in DESCRIPTORS else M.builtin_as_value(v.name))
+        elif v.kind == V.OWN_CLASS and use in (VALUE, DECORATOR) and self.classes.family(v.family).guarded:
             self.refuse(node, M.own_class_value(v.name))
+        elif v.kind in (V.KNOWN, V.BUILTIN) and use == VALUE and self.index.methods(v.obj):
+            # `[FunctionCtx][0]` is a value the gate cannot type, on which `.set_materialize_grads` is a listed
+            # name: the class's own function, run on any object first. Like an own class, never a bare value.
+            self.refuse(node, M.listed_class_value(v.name, min(self.index.methods(v.obj))))
         elif v.kind == V.METHOD:
             self.refuse(node, M.class_body_method(v.name))
         elif v.kind == V.SUPER and use != BASE:
@@ -220,7 +228,7 @@ class ExpressionRules:
             if callee.kind == V.BUILTIN and callee.name == "super":
                 return self.super_call(node)
             if callee.kind == V.BUILTIN and callee.name in ("isinstance", "issubclass") and len(node.args) == 2:
-                self.expr(node.args[0])
+                (self.classref if callee.name == "issubclass" else self.expr)(node.args[0])  # a bool comes back
                 self.classref(node.args[1])
                 return V.UNKNOWN_VALUE
             callee = self.allowed_use(func, callee, CALLEE)
@@ -230,7 +238,11 @@ class ExpressionRules:
             callee = self.allowed_use(func, self.member(func, base, func.attr, CALLEE, explicit), CALLEE)
         else:
             callee = self.expr(func, CALLEE)
-        self.arguments(node)
+        if callee.kind == V.KNOWN and callee.name in TYPE_FIRST and node.args:
+            self.classref(node.args[0])  # cast(torch.Tensor, x) returns x: the class only names a type
+            self.arguments(ast.Call(func, node.args[1:], node.keywords))
+        else:
+            self.arguments(node)
         if callee.kind == V.OWN_CLASS:
             if self.classes.family(callee.family).function:
                 self.refuse(node, M.function_instance(callee.name))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 
-from course_nn.grading.review.source import parse
+from course_nn.grading.review.source import parse, walk
 from course_nn.registry import Assignment
 
 SUSPICIOUS = {
@@ -53,7 +53,7 @@ def review_flags(source: str, assignment: Assignment) -> dict[str, list[str]]:
     except (SyntaxError, ValueError):  # the gate refuses such a file; nothing to flag
         return {}
     owners: list[tuple[int, int, str]] = []
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
             try:
                 task = assignment.task(node.name).name
@@ -61,7 +61,7 @@ def review_flags(source: str, assignment: Assignment) -> dict[str, list[str]]:
                 continue
             owners.append((node.lineno, node.end_lineno or node.lineno, task))
     flags: dict[str, list[str]] = {}
-    for node in ast.walk(tree):
+    for node in walk(tree):
         names: list[str] = []
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             mod = node.module if isinstance(node, ast.ImportFrom) else None

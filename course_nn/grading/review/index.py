@@ -10,8 +10,10 @@ pattern, so an upgrade adds nothing by itself.
 from __future__ import annotations
 
 import builtins
+import dis
 import functools
 import importlib
+import inspect
 import re
 import types
 from dataclasses import dataclass
@@ -71,6 +73,7 @@ class Index:
         self.builtins = frozenset(policy.builtins) | EXCEPTIONS
         self.stores = frozenset(policy.stores)
         self.handed = frozenset(policy.handed)
+        self._methods: dict[int, tuple[type, frozenset[str]]] = {}
 
     def _has(self, qualified: str) -> bool:
         module, _, name = qualified.rpartition(".")
@@ -113,6 +116,70 @@ class Index:
 
     def importable(self, path: str) -> bool:
         return path in self.modules
+
+    def methods(self, obj: object) -> frozenset[str]:
+        """The names a value the gate cannot type may read (``ATTRIBUTES``, the handed Functions) that are
+        Python functions on the class ``obj``: read off the class itself they run its code with whatever
+        object is passed first (``FunctionCtx.set_materialize_grads(anything, v)``). Empty for non-classes."""
+        if not isinstance(obj, type):
+            return frozenset()
+        if id(obj) not in self._methods:
+            names = self.attributes | self.handed
+            found = frozenset(n for n in names if isinstance(_class_attribute(obj, n), types.FunctionType))
+            self._methods[id(obj)] = (obj, found)  # the class kept alive with its answer: ids stay unique
+        return self._methods[id(obj)][1]
+
+    @functools.cached_property
+    def api_stores(self) -> frozenset[str]:
+        """Every attribute name the Python code of a listed class (each class of its MRO) may store or
+        delete on an object. Called on a file's own object (``self.set_materialize_grads(v)`` where the
+        family derives from ``FunctionCtx``), such code sets that name to what the caller passed: the gate
+        never takes an own attribute of one of these names to hold only what the file binds."""
+        seen: set[int] = set()
+        found: set[str] = set()
+        for obj in self.keep:
+            for cls in obj.__mro__ if isinstance(obj, type) else ():
+                if id(cls) in seen or cls.__module__ == "builtins":
+                    continue
+                seen.add(id(cls))
+                for value in vars(cls).values():
+                    for fn in _functions(value):
+                        found |= _stored_names(fn.__code__)
+        return frozenset(found)
+
+
+def _class_attribute(cls: type, name: str) -> object:
+    try:
+        return getattr(cls, name, None)
+    except Exception:  # noqa: BLE001 - a class attribute that fails to load is no method
+        return None
+
+
+def _functions(value: object) -> list[types.FunctionType]:
+    """The Python functions a class attribute holds (a method, static or class method, property)."""
+    parts = [value.fget, value.fset, value.fdel] if isinstance(value, property) else [
+        getattr(value, "__func__", value)]
+    out = []
+    for part in parts:
+        try:
+            part = inspect.unwrap(part) if part is not None else None
+        except ValueError:  # a cycle of __wrapped__
+            continue
+        if isinstance(part, types.FunctionType):
+            out.append(part)
+    return out
+
+
+def _stored_names(code: types.CodeType) -> set[str]:
+    """Attribute names ``code`` (and the code nested in it) stores or deletes; with ``setattr`` or
+    ``delattr`` called, every string constant too."""
+    found = {i.argval for i in dis.get_instructions(code) if i.opname in ("STORE_ATTR", "DELETE_ATTR")}
+    if {"setattr", "delattr"} & set(code.co_names):
+        found |= {c for c in code.co_consts if isinstance(c, str) and c.isidentifier()}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found |= _stored_names(const)
+    return found
 
 
 @functools.lru_cache(maxsize=8)

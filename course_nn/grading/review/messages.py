@@ -56,7 +56,9 @@ def attribute(policy: Policy, attr: str, own: bool) -> str:
     if own:
         return (f"`.{attr}` is an attribute your file sets on its own objects: read it as `self.{attr}` (or "
                 f"`ctx.{attr}`) inside a method of the class that sets it — on anything else only the listed "
-                f"attributes of tensors, arrays, Modules, ctx and plain values may be used ({LIST})")
+                f"attributes of tensors, arrays, Modules, ctx and plain values may be used ({LIST}), since the "
+                "grader cannot tell your object from a tensor or array with an attribute of that name; to hand "
+                "data around, keep it in a tuple, list or dict (`layer[0]`, `layer[\"weight\"]`)")
     why = _with_refusal(policy, (f".{attr}",), "it is not one of the listed attributes of tensors, arrays, "
                                                f"Modules, autograd's ctx and plain Python values ({LIST})")
     if attr.endswith("_") and not attr.startswith("_"):
@@ -113,6 +115,17 @@ def builtin_as_value(name: str) -> str:
     return f"`{name}` may only be called directly (`{name}(x, ...)`), not passed or stored"
 
 
+def descriptor(name: str) -> str:
+    return (f"`{name}` may only decorate a method where its class defines it (`@{name}` above the `def` in the "
+            f"class body): called, passed or put above another function, it hands the class to code the grader "
+            f"cannot check")
+
+
+def base_unnamed(base: str) -> str:
+    return (f"`{base}` as a base class: name your own base class itself (`Base`, or `Outer.Inner` for a class "
+            f"defined in a class body), not through an object, a parameter or `cls`")
+
+
 def type_call(args: int) -> str:
     if args == 3:
         return "`type(name, bases, dict)` builds a class from a dictionary: write a `class` statement instead"
@@ -148,6 +161,17 @@ def unbound(shown: str, attr: str) -> str:
 def own_class_value(cls: str) -> str:
     return (f"the class `{cls}` may be called, subclassed or named in `isinstance`, but not passed or stored "
             "(its methods could then run on another object)")
+
+
+def listed_class_value(cls: str, method: str) -> str:
+    return (f"the class `{cls}` may be called, subclassed or named in `isinstance`, but not passed, stored, "
+            f"returned or given another name: held as a value, its methods (`.{method}`) run on whatever object "
+            f"is passed first — write `{cls.rpartition('.')[2]}` out where you use it")
+
+
+def class_factory(cls: str) -> str:
+    return (f"`return {cls}`: define each Function as a class at module level (`class Square(Function): ...`); "
+            "a function that returns a class is outside what the grader can check")
 
 
 def function_instance(cls: str) -> str:

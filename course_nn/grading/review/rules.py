@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 
 from course_nn.grading.review import messages as M
 from course_nn.grading.review import values as V
+from course_nn.grading.review.bases import BaseRules
 from course_nn.grading.review.classes import Classes
 from course_nn.grading.review.dynamic import FORMAT_METHODS, DynamicRules
-from course_nn.grading.review.expressions import ExpressionRules
+from course_nn.grading.review.expressions import DESCRIPTORS, ExpressionRules
 from course_nn.grading.review.index import index_for, introspective
 from course_nn.grading.review.resolve import Resolver, is_builtin
 from course_nn.grading.review.scopes import Scopes, is_main_guard
 from course_nn.grading.review.shortcuts import AUTOGRAD, canonical, helper_reach
+from course_nn.grading.review.source import walk
 from course_nn.grading.review.values import CLASSREF
 from course_nn.grading.review.verdict import Violation
 from course_nn.registry import Assignment
@@ -34,7 +37,7 @@ CLASS_DECORATORS = frozenset({"dataclasses.dataclass"})
 DUNDER_STORES = frozenset({"__all__", "__version__", "__author__", "__doc__"})
 
 
-class Gate(ExpressionRules, DynamicRules):
+class Gate(ExpressionRules, DynamicRules, BaseRules):
     def __init__(self, source: str, tree: ast.Module, assignment: Assignment):
         self.lines = source.splitlines()
         self.assignment = assignment
@@ -47,7 +50,7 @@ class Gate(ExpressionRules, DynamicRules):
         self.all_ops = frozenset(canonical(n) for t in assignment.tasks for n in t.forbidden)
         self.name_parents: list[tuple[ast.Name, ast.AST]] = []
         self.called: set[int] = set()  # the callee nodes of every call (dynamic.py: a method called at once)
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, ast.Call):
                 self.called.add(id(node.func))
             self.name_parents += [(child, node) for child in ast.iter_child_nodes(node) if isinstance(child, ast.Name)]
@@ -173,6 +176,12 @@ class Gate(ExpressionRules, DynamicRules):
         self.expr(node.value)
 
     def s_Return(self, node: ast.Return) -> None:
+        b = self.resolver.binding_of(node.value) if isinstance(node.value, ast.Name) else None
+        if b is not None and b.kind == "class" and self.functions:
+            fam = self.classes.family(self.classes.family_of(b.node))
+            if fam is not None and fam.guarded:  # a class factory (`Square = _elementwise(f, df)`): say so
+                self.refuse(node.value, M.class_factory(node.value.id))
+                return
         self.expr(node.value)
 
     def s_Assign(self, node: ast.Assign) -> None:
@@ -181,6 +190,9 @@ class Gate(ExpressionRules, DynamicRules):
         alias = (len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Name)
                  and not self.in_class_body())
         value = self.expr(node.value, CLASSREF if alias else V.VALUE)
+        if alias and value.kind in (V.KNOWN, V.BUILTIN) and self.index.methods(value.obj):
+            # the gate follows aliases of own classes only: `Ctx = FunctionCtx` would be a value it cannot type
+            self.refuse(node.value, M.listed_class_value(value.name, min(self.index.methods(value.obj))))
         if alias and value.kind == V.OWN_CLASS and any(
                 b.kind in ("assign", "annassign", "walrus") and isinstance(b.value, ast.Name)
                 for b in self.resolver.lookup(node.value)[0]):
@@ -198,10 +210,19 @@ class Gate(ExpressionRules, DynamicRules):
         self.bind_target(target)
 
     def s_AnnAssign(self, node: ast.AnnAssign) -> None:
-        # In a class body the annotation is a value: @dataclass keeps it as the field's `.type`
-        self.expr(node.annotation, V.VALUE if self.in_class_body() else CLASSREF)
+        # In a class body the annotation may be a value: @dataclass keeps it as the `.type` of the field the
+        # class body binds the name to (`x: Grab = _f` with `_f = field()` held elsewhere); no value, a constant
+        # or a `field(...)` made there leave the file no Field to read it from
+        held = self.in_class_body() and not self.fresh_field(node.value)
+        self.expr(node.annotation, V.VALUE if held else CLASSREF)
         self.expr(node.value)
         self.bind_target(node.target)
+
+    def fresh_field(self, value: ast.expr | None) -> bool:
+        """A class-body default that is no Field the file holds elsewhere: none, a constant, `field(...)`."""
+        if value is None or isinstance(value, ast.Constant):
+            return True
+        return isinstance(value, ast.Call) and self.resolver.static(value.func) is dataclasses.field
 
     def s_Delete(self, node: ast.Delete) -> None:
         for t in node.targets:
@@ -301,8 +322,8 @@ class Gate(ExpressionRules, DynamicRules):
                     self.refuse(p, M.introspection(attr))
                 elif attr in FORMAT_METHODS:  # the subject is no written-out template the gate can read
                     self.refuse(p, M.format_fields())
-                else:
-                    self.member(p, receiver, attr, V.VALUE)
+                else:  # what a keyword pattern reads is bound or compared: a value (never a guarded class)
+                    self.allowed_use(p, self.member(p, receiver, attr, V.VALUE), V.VALUE)
             for sub in [*p.patterns, *p.kwd_patterns]:
                 self.pattern(sub)
         elif isinstance(p, ast.MatchStar):
@@ -372,7 +393,10 @@ class Gate(ExpressionRules, DynamicRules):
                 self.refuse(node, M.dunder_def(node.name))
         else:
             self.bind_name(node.name, node)
-        self.exprs(node.decorator_list)
+        for deco in node.decorator_list:  # a bare one is called with the function: a listed class may be one
+            v = self.expr(deco, V.DECORATOR if isinstance(deco, (ast.Name, ast.Attribute)) else V.VALUE)
+            if v.kind == V.BUILTIN and v.name in DESCRIPTORS and not (self.class_stack and self.in_class_body()):
+                self.refuse(deco, M.descriptor(v.name))  # a def outside a class, assigned into one later
         self.arguments_of(node.args)
         self.expr(node.returns, CLASSREF)
         saved = self.helper
@@ -395,7 +419,7 @@ class Gate(ExpressionRules, DynamicRules):
             self.refuse(node, M.class_keywords())
             self.exprs([k.value for k in node.keywords])
         for base in node.bases:
-            self.base_class(base)
+            self.base_class(base, node)
         for deco in node.decorator_list:
             value = self.expr(deco.func if isinstance(deco, ast.Call) else deco, V.CALLEE)
             if isinstance(deco, ast.Call):
@@ -411,17 +435,3 @@ class Gate(ExpressionRules, DynamicRules):
             self.body(node.body)
         self._class_depth.pop()
         self.class_stack.pop()
-
-    def base_class(self, base: ast.expr) -> None:
-        import typing
-
-        import numpy
-        import torch
-
-        v = self.expr(base, CLASSREF)
-        if (v.kind == V.OWN_CLASS and v.obj != "mixed") or (v.kind == V.KNOWN and v.obj is typing.NamedTuple):
-            return  # (a name bound to an own class *and* something else could be an array type at run time)
-        obj = v.obj if v.kind in (V.KNOWN, V.BUILTIN) else None
-        if not isinstance(obj, type) or issubclass(obj, (torch.Tensor, numpy.ndarray, type)) or obj in (
-                memoryview, bytearray, property, staticmethod, classmethod, super):
-            self.refuse(base, M.base_class(self.shown(base, whole=True)))

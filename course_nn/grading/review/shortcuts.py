@@ -13,6 +13,7 @@ import functools
 from collections.abc import Iterable
 
 from course_nn.grading.review.scopes import Scopes, is_main_guard
+from course_nn.grading.review.source import walk
 from course_nn.registry import Task
 from course_nn.registry.hw1 import AUTOGRAD  # autograd's entry points, named once
 
@@ -94,13 +95,13 @@ def helper_reach(tree: ast.Module, scopes: Scopes, resolver, task_of, called: se
     run under any task, and then the rule for module-level lines holds (verdict.py).
     """
     skipped = {id(n) for stmt in tree.body if isinstance(stmt, ast.If) and is_main_guard(stmt)
-               for part in stmt.body for n in ast.walk(part)}  # never runs under grading (nor has scopes)
-    helpers = {id(n): n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and id(n) not in skipped
+               for part in stmt.body for n in walk(part)}  # never runs under grading (nor has scopes)
+    helpers = {id(n): n for n in walk(tree) if isinstance(n, ast.FunctionDef) and id(n) not in skipped
                and getattr(scopes.opened.get(id(n)), "parent", None) is scopes.module and task_of(n.name) is None}
     direct: dict[int, Reach] = {h: {} for h in helpers}
     callees: dict[int, set[int]] = {h: set() for h in helpers}  # helper -> the helpers it calls
     unknown: set[int] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load) or id(node) in skipped:
             continue
         targets = [id(b.node) for b in resolver.lookup(node)[0] if b.kind == "def" and id(b.node) in helpers]

@@ -29,6 +29,15 @@ def depth(tree: ast.AST) -> int:
 _LAST: list = [None, None]  # the source object parsed last and its tree: the gate and the flags of one grading
 
 
+def walk(node: ast.AST) -> list[ast.AST]:
+    """Every node under ``node`` (itself first, in ``ast.walk``'s order), listed once per node: the gate's
+    passes walk the same tree several times, and a parsed tree is only ever read."""
+    nodes = node.__dict__.get("_walked")
+    if nodes is None:
+        nodes = node._walked = list(ast.walk(node))  # not one of the node's _fields: dumps and walks ignore it
+    return nodes
+
+
 def parse(source: str) -> ast.Module:
     """The tree the child will run. The child compiles ``source`` as UTF-8 bytes, and Python honours a
     ``coding:`` line in bytes: a file whose bytes read differently from its text (a UTF-7 line that

@@ -5,7 +5,9 @@ Only a few kinds are known exactly, and each has its own rules:
 
 - ``MODULE``: a listed module, bound only by its import. Used only to reach a listed name.
 - ``KNOWN``: an object the policy lists (``torch.exp``, ``torch.nn.Module``), reached through a
-  module. A value like any other (it may be passed and stored): it is harmless by construction.
+  module. A value like any other (it may be passed and stored), except a class on which a listed
+  attribute is a Python function (``Index.methods``): passed on, the gate could no longer tell
+  ``[FunctionCtx][0].set_materialize_grads(obj, v)`` from a method call, so it is never a bare value.
 - ``BUILTIN``: a listed Python built-in, where no binding of the file can shadow it.
 - ``OWN_CLASS``: a class this file defines (its family: the file's classes related by inheritance).
 - ``TRUSTED``: the ``self``/``ctx`` of a method of the file's own classes, never rebound — the only
@@ -25,6 +27,9 @@ MODULE, KNOWN, BUILTIN, OWN_CLASS, TRUSTED, INSTANCE, SUPER, METHOD, UNKNOWN, RE
 
 # How an expression is used: what its value may be.
 VALUE, CALLEE, BASE, CLASSREF = "value", "callee", "base", "classref"
+# A bare function decorator: called with the function, so a listed class may be one (``@torch.no_grad``);
+# every other rule reads it as a value (an own class's, a module's, ``@type``'s).
+DECORATOR = "decorator"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHILD_DIR = Path(__file__).resolve().parents[1] / "child"
-CHILD_FILES = ("runner.py", "framing.py", "probe_hw1.py", "numdiff_watch.py", "numdiff_nudge.py", "given_hw2.py", "probe_hw2.py")
+CHILD_FILES = ("runner.py", "framing.py", "probe_hw1.py", "numdiff_watch.py", "numdiff_nudge.py", "numdiff_scalar.py", "given_hw2.py", "probe_hw2.py")
 
 
 @dataclass

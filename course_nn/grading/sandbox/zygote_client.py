@@ -68,6 +68,10 @@ class Zygote:
         except OSError:
             return False
 
+    def heard(self) -> bool:
+        """Whether its hello has been read (it is ready: asking for a child will not wait for it)."""
+        return self._threads is not None
+
     @property
     def threads(self) -> int:
         if self._threads is None:
@@ -227,14 +231,47 @@ class ForkedProcess:
 
     def wait(self) -> int:
         deadline = time.monotonic() + 10
-        while self.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
+        exited = _exit_watch(self.pid)
+        try:
+            while self.poll() is None and time.monotonic() < deadline:
+                exited(deadline)
+        finally:
+            exited(None)
         for f in (self.stdin, self.stdout):
             try:
                 f.close()
             except OSError:
                 pass
         return self.returncode if self.returncode is not None else -signal.SIGKILL
+
+
+def _exit_watch(pid: int):
+    """``wait(deadline)`` returns once ``pid`` has exited (or soon, or at the deadline); ``wait(None)`` lets go.
+
+    The zygote reaps its children only when asked (``poll``), so until then the pid stays a zombie and names
+    that child alone: a pidfd of it becomes readable the moment it exits, which spares polling the zygote
+    every few milliseconds. Where pidfds are missing (an old kernel, a filter that refuses them), a short
+    sleep between polls instead."""
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = -1
+
+    def wait(deadline: float | None) -> None:
+        nonlocal fd
+        if deadline is None:
+            if fd >= 0:
+                os.close(fd)
+                fd = -1
+            return
+        if fd < 0:
+            time.sleep(0.005)
+            return
+        select.select([fd], [], [], max(0.0, min(0.5, deadline - time.monotonic())))
+
+    return wait
 
 
 def current_zygote() -> Zygote | None:

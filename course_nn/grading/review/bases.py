@@ -1,0 +1,35 @@
+"""The gate's rules for a class statement's bases: what a class may derive from, and that an own base is
+named so the family it joins is the one its methods are checked in."""
+
+from __future__ import annotations
+
+import ast
+
+from course_nn.grading.review import messages as M
+from course_nn.grading.review import values as V
+from course_nn.grading.review.values import CLASSREF
+
+
+class BaseRules:
+    # provided by the Gate: classes, expr(), refuse(), shown()
+
+    def base_class(self, base: ast.expr, node: ast.ClassDef) -> None:
+        import typing
+
+        import numpy
+        import torch
+
+        v = self.expr(base, CLASSREF)
+        if v.kind == V.OWN_CLASS and v.obj != "mixed":
+            # A subclass shares its base's family (its trusted methods, its guard) only where the base was
+            # found by name (`Base`, `Outer.Inner`); one reached through an object or a parameter (`cls`)
+            # would make a family of its own, unguarded, whose inherited methods could run on any object.
+            if self.classes.family_of(node) not in self.classes.members(v.family):
+                self.refuse(base, M.base_unnamed(self.shown(base, whole=True)))
+            return
+        if v.kind == V.KNOWN and v.obj is typing.NamedTuple:
+            return  # (a name bound to an own class *and* something else could be an array type at run time)
+        obj = v.obj if v.kind in (V.KNOWN, V.BUILTIN) else None
+        if not isinstance(obj, type) or issubclass(obj, (torch.Tensor, numpy.ndarray, type)) or obj in (
+                memoryview, bytearray, property, staticmethod, classmethod, super):
+            self.refuse(base, M.base_class(self.shown(base, whole=True)))
