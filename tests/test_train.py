@@ -17,7 +17,7 @@ from test_data import write_tiny_mnist
 
 from course_nn import cli
 from course_nn.errors import CourseError
-from course_nn.train import checkpoint
+from course_nn.train import checkpoint, stopping
 from course_nn.train.trainer import TrainConfig, train
 
 SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "hw1_autograd" / "functions.py"
@@ -240,6 +240,21 @@ def test_ctrl_c_keeps_a_checkpoint_and_says_how_to_resume(tmp_path):
     assert epoch >= 2
     resumed = train(TrainConfig(resume=str(ckpt), epochs=epoch + 1, quiet=True))
     assert resumed["epochs"] == epoch + 1
+
+
+def test_the_first_ctrl_c_waits_for_a_step_boundary_and_the_second_does_not():
+    # a KeyboardInterrupt raised inside TensorBoard's writer queue left its thread asleep and
+    # SummaryWriter.close() waiting for ever: the first Ctrl-C must only be recorded
+    with stopping.deferred_ctrl_c():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler runs here; nothing may be raised yet
+        with pytest.raises(KeyboardInterrupt):
+            stopping.check()
+        with pytest.raises(KeyboardInterrupt):  # a second Ctrl-C: at once, wherever the loop is
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    stopping.check()  # outside the block nothing is pending
 
 
 @pytest.mark.cuda

@@ -26,6 +26,7 @@ from torch import nn
 from course_nn.errors import CourseError, UsageError
 from course_nn.impl import Functions, describe_failure, load_module
 from course_nn.train import features as feature_maps
+from course_nn.train import stopping
 
 #: What ``--hw2`` calls in the student's file.
 NEEDED = ("MLP", "sgd_step", "train_epoch")
@@ -146,6 +147,7 @@ def run_epoch(module: types.ModuleType, net: nn.Module, model: StudentNetwork, b
     seen = {"loss": 0.0, "correct": 0.0, "n": 0.0, "calls": 0}
 
     def loss_fn(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        stopping.check()  # Ctrl-C stops between the student's steps (course_nn/train/stopping.py)
         loss = model.loss(out, target, classification)
         value = float(loss.detach())
         seen["calls"] += 1

@@ -23,7 +23,7 @@ from course_nn.data import TaskData, load_task
 from course_nn.errors import CourseError, UsageError
 from course_nn.files import atomic_write, atomic_write_text, write_json
 from course_nn.impl import Functions, describe_failure, describe_impl, load_functions
-from course_nn.train import checkpoint, distributed, records, threads
+from course_nn.train import checkpoint, distributed, records, stopping, threads
 from course_nn.train import features as feature_maps
 from course_nn.train.config import (  # noqa: F401 - TrainConfig, hidden_sizes, resolve_device: the public names
     FIXED_ON_RESUME,
@@ -102,6 +102,7 @@ def train_epoch(state: State, data: TaskData, batch_size: int, bar) -> tuple[flo
                     post["acc"] = f"{correct / seen:.3f}"
                 bar.set_postfix(post, refresh=False)
             bar.update(1)
+        stopping.check()  # Ctrl-C stops here, between steps (course_nn/train/stopping.py)
     return loss_sum, float(correct), float(seen)
 
 
@@ -316,36 +317,40 @@ def _train(cfg: TrainConfig, ranks: distributed.Ranks, device: torch.device) -> 
     started, last_line = time.perf_counter(), -math.inf
     elapsed0 = float(history[-1]["seconds"]) if history else 0.0
     try:
-        while state.epoch < cfg.epochs:
-            if bar is not None:
-                bar.reset(total=n_batches)
-                bar.set_description(f"epoch {state.epoch + 1}", refresh=False)
-            if setup.student is not None:
-                sums = hw2_epoch(setup.student, state, data, local_batch, cfg.lr, bar)
-            else:
-                sums = train_epoch(state, data, local_batch, bar)
-            loss_sum, correct, seen = ranks.total(list(sums), device)
-            state.epoch += 1
-            if not ranks.main:
-                continue
-            val_loss, val_acc = evaluate(model, data)
-            metrics = {"loss/train": loss_sum / seen, "loss/val": val_loss}
-            if data.is_classification:
-                metrics.update({"accuracy/train": correct / seen, "accuracy/val": val_acc})
-            for tag, value in metrics.items():
-                writer.add_scalar(tag, value, state.epoch)
-            if state.epoch % plot_every == 0 or state.epoch == cfg.epochs:
-                records.log_pictures(writer, model, data, state.epoch, title)
-            _save(ckpt, state, cfg, metrics)
-            seconds = elapsed0 + time.perf_counter() - started
-            history.append(records.metrics_row(state.epoch, metrics, seconds))
-            atomic_write_text(run_dir / records.METRICS_CSV, records.metrics_csv(history))
-            outer.set_postfix({k.replace("accuracy", "acc"): f"{v:.4f}" for k, v in metrics.items()}, refresh=False)
-            outer.update(1)
-            if not bars and not quiet and (time.perf_counter() - last_line >= PLAIN_EVERY or state.epoch == cfg.epochs):
-                last_line = time.perf_counter()
-                _print(f"epoch {state.epoch}/{cfg.epochs}: "
-                       + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + f" ({seconds:.1f} s)")
+        with stopping.deferred_ctrl_c():  # Ctrl-C waits for stopping.check(), between steps
+            while state.epoch < cfg.epochs:
+                if bar is not None:
+                    bar.reset(total=n_batches)
+                    bar.set_description(f"epoch {state.epoch + 1}", refresh=False)
+                if setup.student is not None:
+                    sums = hw2_epoch(setup.student, state, data, local_batch, cfg.lr, bar)
+                else:
+                    sums = train_epoch(state, data, local_batch, bar)
+                loss_sum, correct, seen = ranks.total(list(sums), device)
+                state.epoch += 1
+                if not ranks.main:
+                    continue
+                val_loss, val_acc = evaluate(model, data)
+                metrics = {"loss/train": loss_sum / seen, "loss/val": val_loss}
+                if data.is_classification:
+                    metrics.update({"accuracy/train": correct / seen, "accuracy/val": val_acc})
+                for tag, value in metrics.items():
+                    writer.add_scalar(tag, value, state.epoch)
+                if state.epoch % plot_every == 0 or state.epoch == cfg.epochs:
+                    records.log_pictures(writer, model, data, state.epoch, title)
+                _save(ckpt, state, cfg, metrics)
+                seconds = elapsed0 + time.perf_counter() - started
+                history.append(records.metrics_row(state.epoch, metrics, seconds))
+                atomic_write_text(run_dir / records.METRICS_CSV, records.metrics_csv(history))
+                outer.set_postfix({k.replace("accuracy", "acc"): f"{v:.4f}" for k, v in metrics.items()},
+                                  refresh=False)
+                outer.update(1)
+                due = time.perf_counter() - last_line >= PLAIN_EVERY or state.epoch == cfg.epochs
+                if not bars and not quiet and due:
+                    last_line = time.perf_counter()
+                    _print(f"epoch {state.epoch}/{cfg.epochs}: "
+                           + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + f" ({seconds:.1f} s)")
+                stopping.check()
     except Diverged as d:
         cause = ("an unstable CrossEntropy (compute log-softmax with the row maximum subtracted)"
                  if data.is_classification else "an unstable SquaredError")
