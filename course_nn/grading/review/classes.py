@@ -117,8 +117,13 @@ class Classes:
                     bases[i].append(obj)
                     if issubclass(obj, torch.autograd.Function):
                         kinds[i].add("function")
+        # setup_context is inherited (forward's first parameter is then an input): per family of bases
+        lineage = [self._find(i) for i in range(len(self.defs))]
+        with_setup = {lineage[i] for i, c in enumerate(self.defs) if "setup_context" in scopes.opened[id(c)].bindings}
+        self._handed(tree, parent, kinds)
         self.families: dict[int, Family] = {}
         self._family_of: dict[int, int] = {}
+        self._setup: set[int] = set()  # id(ClassDef) of classes whose forward takes no ctx
         for i, c in enumerate(self.defs):
             fid = self._find(i)
             fam = self.families.setdefault(fid, Family(fid))
@@ -129,7 +134,9 @@ class Classes:
             self._family_of[id(c)] = fid
             body = scopes.opened[id(c)]
             fam.names |= set(body.bindings)
-            fam.setup_context |= "setup_context" in body.bindings
+            if lineage[i] in with_setup:
+                fam.setup_context = True
+                self._setup.add(id(c))
         self.nested: dict[tuple[int, str], set[int]] = {}  # (family, attribute) -> families of classes there
         for c in self.defs:
             for stmt in c.body:
@@ -142,7 +149,7 @@ class Classes:
             fam = self.families[self._family_of[id(c)]]
             for stmt in c.body:
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    self._method(stmt, fam)
+                    self._method(stmt, fam, id(c) in self._setup)
         for fam in self.families.values():
             for c in fam.classes:
                 for stmt in c.body:
@@ -210,6 +217,37 @@ class Classes:
                 return inner[0] if inner else None
         return obj
 
+    def _handed(self, tree: ast.Module, parent: dict[int, int], kinds: dict[int, set[str]]) -> None:
+        """``Other.method(self, ...)``: a method's receiver handed to another own class's method joins the two
+        families, since that method's rules (its name tables, nested classes) then hold for this object too
+        (the seventeenth red-team pass: `_A.read(self)` read `_B`'s `self.key` with `_A`'s table). Only such a
+        join makes the call admissible (``compatible``); Functions and other classes never share objects."""
+        receivers: dict[int, int] = {}  # id(first parameter of a method) -> its class
+        cls_of: dict[int, int] = {}  # id(a classmethod's first parameter) -> its class
+        for i, c in enumerate(self.defs):
+            for fn in c.body:
+                params = [*fn.args.posonlyargs, *fn.args.args] if isinstance(fn, ast.FunctionDef) else []
+                if params:
+                    receivers[id(params[0])] = i
+                    if any(isinstance(d, ast.Name) and d.id == "classmethod" for d in fn.decorator_list):
+                        cls_of[id(params[0])] = i
+        for node in walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args
+                    and isinstance(node.args[0], ast.Name)):
+                continue
+            first = self.resolver.binding_of(node.args[0])
+            if first is None or first.kind != "param" or id(first.node) not in receivers:
+                continue
+            base = node.func.value
+            owner = self.resolver.binding_of(base) if isinstance(base, ast.Name) else None
+            targets = self._static_base(base)
+            if owner is not None and owner.kind == "param" and id(owner.node) in cls_of:
+                targets = self.defs[cls_of[id(owner.node)]]  # `cls.method(self)`
+            for own in targets if isinstance(targets, tuple) else (targets,):
+                i, j = receivers[id(first.node)], parent.get(id(own), -1)
+                if j >= 0 and ("function" in kinds[i]) == ("function" in kinds[j]):
+                    self._join(i, j)
+
     def _find(self, i: int) -> int:
         while self._union[i] != i:
             self._union[i] = self._union[self._union[i]]
@@ -273,7 +311,7 @@ class Classes:
         return id(node) in self.method_family
 
     # -- methods
-    def _method(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, fam: Family) -> None:
+    def _method(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, fam: Family, setup: bool) -> None:
         kinds = []
         for deco in fn.decorator_list:
             target = deco.func if isinstance(deco, ast.Call) else deco
@@ -296,7 +334,7 @@ class Classes:
                 self.cls_params[id(first)] = fam.fid
             return
         if fam.function:
-            if fn.name == "forward" and fam.setup_context:
+            if fn.name == "forward" and setup:
                 return  # with setup_context, forward's first parameter is the first input
             if fn.name in _function_api() and fn.name not in CTX_METHODS:
                 return  # torch calls it (apply, vmap, ...) with something else first
@@ -336,7 +374,8 @@ class Classes:
         ``Cls.method(self)``)? Only when it has no native attribute the other family's rules would
         not expect: otherwise a name that family assigns could read a native of this object."""
         a, b = self.family(receiver) if receiver is not None else None, self.family(fid)
-        return a is not None and b is not None and self.natives(a) <= self.natives(b)
+        return (a is not None and b is not None and receiver in self.members(fid)
+                and self.natives(a) <= self.natives(b))
 
     def receiver(self, node: ast.AST) -> int | None:
         """The family whose trusted receiver ``node`` (a Name) is, or None."""
@@ -360,10 +399,12 @@ class Classes:
                 fam.values.setdefault(node.attr, []).append(rhs.get(id(node)))
             elif isinstance(node, ast.Call):
                 key, value = self._named_store(node, fam)
-                if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    fam.names.add(key.value)
-                    fam.values.setdefault(key.value, []).append(value)
-                elif key is not None and constant_prefix(key):
+                names = self.resolver.strings(key) if key is not None else None
+                if names is not None:  # `setattr(self, "Inner" if c else "x", v)` stores `Inner` too
+                    for name in names:
+                        fam.names.add(name)
+                        fam.values.setdefault(name, []).append(value if isinstance(key, ast.Constant) else None)
+                elif key is not None:  # a computed name: any name with its fixed start ("": any name at all)
                     fam.patterns.add(constant_prefix(key))
 
     def _named_store(self, call: ast.Call, fam: Family) -> tuple[ast.AST | None, ast.AST | None]:

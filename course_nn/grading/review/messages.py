@@ -184,6 +184,12 @@ def base_class(shown: str) -> str:
             "not from a value computed at run time)")
 
 
+def base_constructs(shown: str) -> str:
+    return (f"`{shown}` may not be a base class: calling a class derived from it may return another object "
+            "(a numpy scalar type given an array returns the array), so the file could not rely on what its own "
+            "class makes; derive from object and keep the value in an attribute (`self.value = np.float64(x)`)")
+
+
 def class_keywords() -> str:
     return "class keywords (`metaclass=`, ...) change how Python builds the class: not allowed in a graded file"
 

@@ -1,0 +1,158 @@
+"""A seventeenth red-team pass (issue 21's "done when"), by someone who did not write the grader.
+
+hw1 parts (tests/submissions/hw1/rt17_escape_*.py) are appended to the untouched stub with `_FORGE` (escapes), so
+their classes stand beside the stub's; each earned the untouched stub 100 before its fix. Fair parts
+(rt17_fair_*.py) are appended to the correct base and must keep full credit.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_redteam_fifteenth_pass import _escape_source, _snippet_source
+from test_redteam_fifth_pass import HW1, PARTS1, _grade
+
+from course_nn.grading import report, review
+
+BASE1 = PARTS1 / "correct_base.py"
+
+
+def _refused(part: str) -> list:
+    escapes = review.check(_escape_source(part), HW1).escapes
+    assert escapes, part
+    for v in escapes:  # a teaching line: what to write instead, never a grader-internal name
+        assert v.rule and "review/" not in v.rule and "Index" not in v.rule
+    return escapes
+
+
+# ----------------------------------------------------------------------------------------------
+# An own class whose listed base decides what calling it returns. values.py types `_x = _B(...)` as an own
+# instance of `_B` ("the result of calling an own class, whose bases cannot replace construction"), but a numpy
+# scalar type's `__new__` given an array returns the array, subclass or not: `_B(np.zeros(1))` is an ndarray, on
+# which the names `_B` defines (`ctypes`, a nested class chain) were read. Fixed in bases.py: a listed base whose
+# `__new__` may hand back another object (numpy scalar types, torch.no_grad/enable_grad) is refused.
+
+SCALAR = "rt17_escape_scalar_base_instance_is_an_array.py"
+
+
+def test_a_class_derived_from_a_numpy_scalar_type_is_refused_at_its_base():
+    escapes = _refused(SCALAR)
+    assert any("class _B(np.float64)" in v.code and "may not be a base class" in v.rule for v in escapes)
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("part", [SCALAR])
+def test_a_numpy_scalar_base_earns_nothing_sandboxed(tmp_path, grade, part):
+    path = tmp_path / HW1.submission
+    path.write_text(_escape_source(part))
+    result = grade(path, HW1, seed=3)
+    assert result.score == 0, report.details(result)
+
+
+CONSTRUCTION_ROUTES = [
+    ("np.int64", "class _B(np.int64):\n    ctypes = None\n\n\n_c = _B(np.zeros(1)).ctypes"),
+    ("np.bool_", "class _B(np.bool_):\n    ctypes = None\n\n\n_c = _B(np.zeros(1)).ctypes"),
+    ("torch.no_grad", "class _B(torch.no_grad):\n    ctypes = None\n\n    def __call__(self, f):\n"
+     "        return f\n\n\n_c = _B(np.zeros(1)).ctypes"),
+]
+
+
+@pytest.mark.parametrize(("name", "snippet"), CONSTRUCTION_ROUTES, ids=[n for n, _ in CONSTRUCTION_ROUTES])
+def test_every_base_that_replaces_construction_is_refused(name, snippet):
+    assert review.check(_snippet_source(snippet), HW1).escapes
+
+
+# ----------------------------------------------------------------------------------------------
+# A receiver handed to another family's method. `Cls.method(self)` was admitted when `self`'s objects have no
+# native attribute `Cls`'s lack (classes.compatible), and `Cls.method` is checked under `Cls`'s family's rules --
+# its name tables (`getattr(self, self.key)`, `key` bound only to "weight" by that family) and its nested classes.
+# But `self` there is the other family's object, whose `key` that family bound to "__class__": the call handed back
+# the guarded class itself. Fixed in classes.py: such a call joins the two families (their names, values and nested
+# classes are one), and `compatible` admits only a receiver of the same family.
+
+FOREIGN = "rt17_escape_foreign_receiver_name_table.py"
+
+
+def test_a_receiver_handed_to_another_familys_name_table_is_refused():
+    escapes = _refused(FOREIGN)
+    assert any("getattr(self, self.key)" in v.code for v in escapes)
+
+
+@pytest.mark.sandbox
+def test_a_receiver_handed_to_another_familys_name_table_earns_nothing_sandboxed(tmp_path, grade):
+    path = tmp_path / HW1.submission
+    path.write_text(_escape_source(FOREIGN))
+    result = grade(path, HW1, seed=3)
+    assert result.score == 0, report.details(result)
+
+
+FOREIGN_ROUTES = [
+    ("nested class typed on another family's object",
+     "class _A:\n    class Inner:\n        ctypes = None\n\n    def read(self):\n        return self.Inner.ctypes\n\n\n"
+     "class _B:\n    def __init__(self, a):\n        self.Inner = a\n        self.got = _A.read(self)\n\n\n"
+     "_c = _B(np.zeros(1)).got"),
+    ("through cls in a subclass's classmethod",
+     "class _A:\n    def __init__(self):\n        self.key = 'weight'\n        self.weight = None\n\n"
+     "    def read(self):\n        return getattr(self, self.key)\n\n\n"
+     "class _B:\n    def __init__(self):\n        self.key = '_' + '_class__'\n\n        class _In(_A):\n"
+     "            @classmethod\n            def k(cls):\n                return cls.read(self)\n\n"
+     "        self.got = _In.k()\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "snippet"), FOREIGN_ROUTES, ids=[n for n, _ in FOREIGN_ROUTES])
+def test_every_foreign_receiver_route_is_refused(name, snippet):
+    assert review.check(_snippet_source(snippet), HW1).escapes
+
+
+# ----------------------------------------------------------------------------------------------
+# `setattr(self, NAME, v)` with a name the gate can list but that is not written out (a conditional between
+# literals, a variable bound to one): admitted on a trusted receiver, but classes.py `_assigned` recorded only a
+# written-out string (or a computed name's fixed start) as a name the family binds. So `self.Inner`, set that way
+# to an array, was still typed as the nested class `Inner`, whose nested classes walk ctypes -> sys -> a frame.
+# Fixed in classes.py (with resolve.Resolver.strings): every string such a name may be is recorded as bound, and
+# a name the gate cannot list counts as binding any name.
+
+SETATTR = "rt17_escape_setattr_by_table_shadows_nested_class.py"
+
+
+def test_a_nested_class_shadowed_by_setattr_through_a_table_is_refused():
+    escapes = _refused(SETATTR)
+    assert any("_k.Inner.ctypes" in v.code for v in escapes)
+
+
+@pytest.mark.sandbox
+def test_a_nested_class_shadowed_by_setattr_through_a_table_earns_nothing_sandboxed(tmp_path, grade):
+    path = tmp_path / HW1.submission
+    path.write_text(_escape_source(SETATTR))
+    result = grade(path, HW1, seed=3)
+    assert result.score == 0, report.details(result)
+
+
+SETATTR_ROUTES = [
+    ("a variable", "class _K:\n    class Inner:\n        ctypes = None\n\n    def __init__(self, a):\n"
+     "        name = 'Inner'\n        setattr(self, name, a)\n\n\n_c = _K(np.zeros(1)).Inner.ctypes"),
+    ("a loop over names", "class _K:\n    class Inner:\n        ctypes = None\n\n    def __init__(self, a):\n"
+     "        for name in ('x', 'Inner'):\n            setattr(self, name, a)\n\n\n_c = _K(np.zeros(1)).Inner.ctypes"),
+    ("a dict table", "class _K:\n    class Inner:\n        ctypes = None\n\n    def __init__(self, a):\n"
+     "        setattr(self, {'k': 'Inner'}['k'], a)\n\n\n_c = _K(np.zeros(1)).Inner.ctypes"),
+]
+
+
+@pytest.mark.parametrize(("name", "snippet"), SETATTR_ROUTES, ids=[n for n, _ in SETATTR_ROUTES])
+def test_every_setattr_table_route_is_refused(name, snippet):
+    assert review.check(_snippet_source(snippet), HW1).escapes
+
+
+# ----------------------------------------------------------------------------------------------
+# Fairness: what the fixes must keep. Helper classes derived from Python's own value types (float, tuple, deque,
+# functools.partial, an exception); Functions that hand their ctx to another Function's static methods, keep
+# values on ctx with `setattr` over written-out names and read one back through a name table, with one of them in
+# the setup_context style (joining families must not make forward's ctx an input for the others).
+
+FAIR = ["rt17_fair_builtin_bases.py", "rt17_fair_shared_ctx_helpers.py"]
+
+
+@pytest.mark.parametrize("part", FAIR)
+def test_fair_styles_keep_full_credit(tmp_path, part):
+    result = _grade(tmp_path, HW1, BASE1, PARTS1 / part)
+    assert result.score == pytest.approx(100), report.details(result)
