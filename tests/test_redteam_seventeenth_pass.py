@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import pytest
 from test_redteam_fifteenth_pass import _escape_source, _snippet_source
-from test_redteam_fifth_pass import HW1, PARTS1, _grade
+from test_redteam_fifth_pass import HW1, HW2, PARTS1, PARTS2, _grade
 
 from course_nn.grading import report, review
-
-BASE1 = PARTS1 / "correct_base.py"
 
 
 def _refused(part: str) -> list:
@@ -144,15 +142,60 @@ def test_every_setattr_table_route_is_refused(name, snippet):
 
 
 # ----------------------------------------------------------------------------------------------
+# Names a listed base serves that no class statement decides. `nested_class` typed `_a.Inner` as the nested class
+# `_B.Inner` (a class of the same family) when nothing the gate sees rebinds it; but `_a` is an `_A`, which has no
+# class attribute `Inner`, and torch.nn.Module answers a missing name from its tables: `_a.register_buffer("Inner",
+# t)` (a listed method, on any object) makes `_a.Inner` a tensor, whose `.numpy()` the nested classes walked to
+# ctypes -> sys -> a frame. ParameterDict goes further: `_B({"Inner": x})` stores `x` in the instance's dict, over
+# the class attribute, and `update`/`[k] = v` store any name, name tables included. Fixed in families.py (used by
+# classes.py): in a family with a `__getattr__` base a nested class is exactly that class only where every class
+# of the family has it as a class attribute; a base whose `__setitem__` calls `setattr` stores any name.
+
+SERVED = "rt17_escape_module_registers_over_nested_class.py"
+
+
+def test_a_name_a_module_serves_is_not_typed_as_a_nested_class():
+    escapes = _refused(SERVED)
+    assert any("_a.Inner.numpy().ctypes" in v.code for v in escapes)
+
+
+@pytest.mark.sandbox
+def test_a_name_a_module_serves_earns_nothing_sandboxed(tmp_path, grade):
+    path = tmp_path / HW1.submission
+    path.write_text(_escape_source(SERVED))
+    result = grade(path, HW1, seed=3)
+    assert result.score == 0, report.details(result)
+
+
+SERVED_ROUTES = [
+    ("ParameterDict over a class attribute", "class _B(torch.nn.ParameterDict):\n    class Inner:\n"
+     "        ctypes = None\n\n\n_c = _B({'Inner': np.zeros(1)}).Inner.ctypes"),
+    ("ParameterDict over a name table", "class _B(torch.nn.ParameterDict):\n    def __init__(self):\n"
+     "        super().__init__()\n        self.key = 'weight'\n        self.weight = None\n\n    def read(self):\n"
+     "        return getattr(self, self.key)\n\n\n_b = _B()\n_b.update({'key': '_' + '_class__'})\n_c = _b.read()"),
+    ("add_module on a base object", "class _A(torch.nn.Module):\n    pass\n\n\nclass _B(_A):\n    class Inner:\n"
+     "        ctypes = None\n\n\n_a = _A()\n_a.add_module('Inner', torch.nn.Linear(1, 1))\n_c = _a.Inner.ctypes"),
+]
+
+
+@pytest.mark.parametrize(("name", "snippet"), SERVED_ROUTES, ids=[n for n, _ in SERVED_ROUTES])
+def test_every_served_name_route_is_refused(name, snippet):
+    assert review.check(_snippet_source(snippet), HW1).escapes
+
+
+# ----------------------------------------------------------------------------------------------
 # Fairness: what the fixes must keep. Helper classes derived from Python's own value types (float, tuple, deque,
 # functools.partial, an exception); Functions that hand their ctx to another Function's static methods, keep
 # values on ctx with `setattr` over written-out names and read one back through a name table, with one of them in
-# the setup_context style (joining families must not make forward's ctx an input for the others).
+# the setup_context style (joining families must not make forward's ctx an input for the others); an MLP deriving
+# from a base Module of the file whose nested helper class (with methods) it reads through `self`, beside a
+# ParameterDict subclass of its own.
 
-FAIR = ["rt17_fair_builtin_bases.py", "rt17_fair_shared_ctx_helpers.py"]
+FAIR = [(HW1, PARTS1 / "rt17_fair_builtin_bases.py"), (HW1, PARTS1 / "rt17_fair_shared_ctx_helpers.py"),
+        (HW2, PARTS2 / "rt17_fair_mlp_nested_init_class.py")]
 
 
-@pytest.mark.parametrize("part", FAIR)
-def test_fair_styles_keep_full_credit(tmp_path, part):
-    result = _grade(tmp_path, HW1, BASE1, PARTS1 / part)
+@pytest.mark.parametrize(("assignment", "part"), FAIR, ids=[p.name for _, p in FAIR])
+def test_fair_styles_keep_full_credit(tmp_path, assignment, part):
+    result = _grade(tmp_path, assignment, part.parent / "correct_base.py", part)
     assert result.score == pytest.approx(100), report.details(result)

@@ -21,6 +21,7 @@ import ast
 import functools
 from dataclasses import dataclass, field
 
+from course_nn.grading.review.families import handed_joins, sees, serves
 from course_nn.grading.review.resolve import Resolver
 from course_nn.grading.review.scopes import Scopes
 from course_nn.grading.review.source import walk
@@ -107,12 +108,14 @@ class Classes:
         self._union = list(range(len(self.defs)))
         kinds: dict[int, set[str]] = {i: set() for i in range(len(self.defs))}
         bases: dict[int, list[type]] = {i: [] for i in range(len(self.defs))}
+        self.own_bases: dict[int, list[ast.ClassDef]] = {id(c): [] for c in self.defs}
         for i, c in enumerate(self.defs):
             for base in c.bases:
                 obj = self._static_base(base)
                 for own in obj if isinstance(obj, tuple) else (obj,):  # own bases, through aliases
                     if isinstance(own, ast.ClassDef) and id(own) in parent:
                         self._join(i, parent[id(own)])
+                        self.own_bases[id(c)].append(own)
                 if isinstance(obj, type):
                     bases[i].append(obj)
                     if issubclass(obj, torch.autograd.Function):
@@ -120,7 +123,9 @@ class Classes:
         # setup_context is inherited (forward's first parameter is then an input): per family of bases
         lineage = [self._find(i) for i in range(len(self.defs))]
         with_setup = {lineage[i] for i, c in enumerate(self.defs) if "setup_context" in scopes.opened[id(c)].bindings}
-        self._handed(tree, parent, kinds)
+        for i, j in handed_joins(tree, self.defs, resolver, self._static_base):
+            if ("function" in kinds[i]) == ("function" in kinds[j]):  # Functions and others never share objects
+                self._join(i, j)
         self.families: dict[int, Family] = {}
         self._family_of: dict[int, int] = {}
         self._setup: set[int] = set()  # id(ClassDef) of classes whose forward takes no ctx
@@ -151,6 +156,8 @@ class Classes:
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     self._method(stmt, fam, id(c) in self._setup)
         for fam in self.families.values():
+            if serves(fam.bases) == "any":  # ParameterDict stores what its callers give under their keys: any name
+                fam.patterns.add("")
             for c in fam.classes:
                 for stmt in c.body:
                     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and id(stmt) in self.method_family:
@@ -217,37 +224,6 @@ class Classes:
                 return inner[0] if inner else None
         return obj
 
-    def _handed(self, tree: ast.Module, parent: dict[int, int], kinds: dict[int, set[str]]) -> None:
-        """``Other.method(self, ...)``: a method's receiver handed to another own class's method joins the two
-        families, since that method's rules (its name tables, nested classes) then hold for this object too
-        (the seventeenth red-team pass: `_A.read(self)` read `_B`'s `self.key` with `_A`'s table). Only such a
-        join makes the call admissible (``compatible``); Functions and other classes never share objects."""
-        receivers: dict[int, int] = {}  # id(first parameter of a method) -> its class
-        cls_of: dict[int, int] = {}  # id(a classmethod's first parameter) -> its class
-        for i, c in enumerate(self.defs):
-            for fn in c.body:
-                params = [*fn.args.posonlyargs, *fn.args.args] if isinstance(fn, ast.FunctionDef) else []
-                if params:
-                    receivers[id(params[0])] = i
-                    if any(isinstance(d, ast.Name) and d.id == "classmethod" for d in fn.decorator_list):
-                        cls_of[id(params[0])] = i
-        for node in walk(tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args
-                    and isinstance(node.args[0], ast.Name)):
-                continue
-            first = self.resolver.binding_of(node.args[0])
-            if first is None or first.kind != "param" or id(first.node) not in receivers:
-                continue
-            base = node.func.value
-            owner = self.resolver.binding_of(base) if isinstance(base, ast.Name) else None
-            targets = self._static_base(base)
-            if owner is not None and owner.kind == "param" and id(owner.node) in cls_of:
-                targets = self.defs[cls_of[id(owner.node)]]  # `cls.method(self)`
-            for own in targets if isinstance(targets, tuple) else (targets,):
-                i, j = receivers[id(first.node)], parent.get(id(own), -1)
-                if j >= 0 and ("function" in kinds[i]) == ("function" in kinds[j]):
-                    self._join(i, j)
-
     def _find(self, i: int) -> int:
         while self._union[i] != i:
             self._union[i] = self._union[self._union[i]]
@@ -304,7 +280,8 @@ class Classes:
                  or attr in self.natives(fam)  # `_B(StopIteration, _A)(x).value` is x; `ctx._forward_cls`
                  or attr in self.resolver.index.stores  # `x.data = ...` is allowed on any object
                  or attr in self.resolver.index.api_stores  # `self.set_materialize_grads(v)` on a FunctionCtx
-                 or any(b.kind != "class" for c in fam.classes for b in self.scopes.opened[id(c)].bindings.get(attr, ())))
+                 or any(b.kind != "class" for c in fam.classes for b in self.scopes.opened[id(c)].bindings.get(attr, ()))
+                 or serves(fam.bases) == "missing" and not all(sees(c, attr, self.own_bases) for c in fam.classes))
         return (next(iter(found)) if len(found) == 1 else self.merge(frozenset(found))), other
 
     def is_trusted_method(self, node: ast.AST) -> bool:
