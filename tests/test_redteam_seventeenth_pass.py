@@ -199,3 +199,21 @@ FAIR = [(HW1, PARTS1 / "rt17_fair_builtin_bases.py"), (HW1, PARTS1 / "rt17_fair_
 def test_fair_styles_keep_full_credit(tmp_path, assignment, part):
     result = _grade(tmp_path, assignment, part.parent / "correct_base.py", part)
     assert result.score == pytest.approx(100), report.details(result)
+
+
+HONEST = [
+    ("a subclass of an own Function hands its ctx on",
+     "class _Base(torch.autograd.Function):\n    @staticmethod\n    def backward(ctx, g):\n        return g\n\n\n"
+     "class _Keep(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n        ctx.kept = 1\n"
+     "        return x.clone()\n\n    @staticmethod\n    def backward(ctx, g):\n        return g\n\n\n"
+     "class _Twice(_Base):\n    @staticmethod\n    def forward(ctx, x):\n        return _Keep.forward(ctx, x) * 2\n"),
+    ("a plain helper class with a static method beside a guarded one",
+     "class _Util:\n    @staticmethod\n    def norm(x):\n        return _Scale.of(x)\n\n\n"
+     "class _Scale:\n    def __init__(self):\n        self.k = 2\n\n    @staticmethod\n    def of(x):\n"
+     "        return x * 2\n\n\n_TOOLS = [_Util]\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "snippet"), HONEST, ids=[n for n, _ in HONEST])
+def test_honest_shared_helpers_are_not_refused(name, snippet):
+    assert review.check(_snippet_source(snippet), HW1).violations == []

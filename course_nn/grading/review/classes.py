@@ -123,8 +123,9 @@ class Classes:
         # setup_context is inherited (forward's first parameter is then an input): per family of bases
         lineage = [self._find(i) for i in range(len(self.defs))]
         with_setup = {lineage[i] for i, c in enumerate(self.defs) if "setup_context" in scopes.opened[id(c)].bindings}
-        for i, j in handed_joins(tree, self.defs, resolver, self._static_base):
-            if ("function" in kinds[i]) == ("function" in kinds[j]):  # Functions and others never share objects
+        func = {i for i in range(len(self.defs)) if lineage[i] in {lineage[k] for k, v in kinds.items() if v}}
+        for i, j in handed_joins(tree, self.defs, func, resolver, self._static_base):
+            if (i in func) == (j in func):  # Functions and other classes never share objects
                 self._join(i, j)
         self.families: dict[int, Family] = {}
         self._family_of: dict[int, int] = {}

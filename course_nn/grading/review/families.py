@@ -17,19 +17,22 @@ import functools
 from course_nn.grading.review.source import walk
 
 
-def handed_joins(tree: ast.Module, defs: list[ast.ClassDef], resolver, static_base) -> list[tuple[int, int]]:
+def handed_joins(tree: ast.Module, defs: list[ast.ClassDef], functions: set[int], resolver,
+                 static_base) -> list[tuple[int, int]]:
     """(receiver's class, called class) for every ``X.method(first, ...)`` whose ``first`` is a method's first
-    parameter and whose ``X`` names an own class (by name, ``Outer.Inner``, an alias, or a classmethod's
-    ``cls``). Only such a join makes the call admissible (``Classes.compatible``)."""
+    parameter (that of a static method only in a Function, ``functions`` by index) and whose ``X`` names an own
+    class (by name, ``Outer.Inner``, an alias, or a classmethod's ``cls``). Only such a join makes the call
+    admissible (``Classes.compatible``)."""
     index = {id(c): i for i, c in enumerate(defs)}
     receivers: dict[int, int] = {}  # id(first parameter of a method) -> its class
     cls_of: dict[int, int] = {}  # id(a classmethod's first parameter) -> its class
     for i, c in enumerate(defs):
         for fn in c.body:
             params = [*fn.args.posonlyargs, *fn.args.args] if isinstance(fn, ast.FunctionDef) else []
-            if params:
+            names = {d.id for d in fn.decorator_list if isinstance(d, ast.Name)} if params else set()
+            if params and ("staticmethod" not in names or i in functions):
                 receivers[id(params[0])] = i
-                if any(isinstance(d, ast.Name) and d.id == "classmethod" for d in fn.decorator_list):
+                if "classmethod" in names:
                     cls_of[id(params[0])] = i
     pairs = []
     for node in walk(tree):
