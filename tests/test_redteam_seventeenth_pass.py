@@ -184,6 +184,35 @@ def test_every_served_name_route_is_refused(name, snippet):
 
 
 # ----------------------------------------------------------------------------------------------
+# The name given to `register_buffer`/`add_module`/... by keyword. The rule "a name the gate can list, or one that
+# starts with a letter" (expressions.arguments) and the record of names a family registers (classes._named_store)
+# read only the first positional argument: `self.add_module(name="__deepcopy__", module=m)` registered a
+# double-underscore attribute that torch.nn.Module's `__getattr__` serves (copy.deepcopy would call it). No full
+# escape was shown through it; closed all the same (classes.registered_name): `name=` is that argument, and a
+# name that may come from `**options` is one the gate cannot list.
+
+REGISTER_ROUTES = [
+    ("a dunder name by keyword", "class _M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+     "        self.add_module(name='__deepcopy__', module=None)\n"),
+    ("a computed dunder name by keyword", "class _M(torch.nn.Module):\n    def __init__(self):\n"
+     "        super().__init__()\n        self.register_buffer(name='_' + '_deepcopy__', tensor=torch.zeros(1))\n"),
+    ("a name from **options", "class _M(torch.nn.Module):\n    def __init__(self, **kw):\n        super().__init__()\n"
+     "        self.add_module(**kw)\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "snippet"), REGISTER_ROUTES, ids=[n for n, _ in REGISTER_ROUTES])
+def test_every_registered_name_is_checked_however_it_is_passed(name, snippet):
+    assert review.check(_snippet_source(snippet), HW1).escapes
+
+
+def test_a_plain_name_registered_by_keyword_is_not_refused():
+    snippet = ("class _M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+               "        self.register_buffer(name='scale', tensor=torch.ones(1))\n")
+    assert review.check(_snippet_source(snippet), HW1).violations == []
+
+
+# ----------------------------------------------------------------------------------------------
 # Fairness: what the fixes must keep. Helper classes derived from Python's own value types (float, tuple, deque,
 # functools.partial, an exception); Functions that hand their ctx to another Function's static methods, keep
 # values on ctx with `setattr` over written-out names and read one back through a name table, with one of them in

@@ -392,10 +392,20 @@ class Classes:
         if (isinstance(f, ast.Name) and f.id == "setattr" and len(args) >= 2
                 and self.receiver(args[0]) == fam.fid):
             return args[1], args[2] if len(args) > 2 else None
-        if (isinstance(f, ast.Attribute) and f.attr in REGISTERS and args
-                and self.receiver(f.value) == fam.fid):
-            return args[0], None
+        if registered_name(call) is not None and self.receiver(f.value) == fam.fid:
+            return registered_name(call), None
         return None, None
+
+
+def registered_name(call: ast.Call) -> ast.expr | None:
+    """NAME of ``x.register_buffer(NAME, ...)`` (and parameters, modules), positional or ``name=``; else the
+    ``**options`` it may come from, which no rule can list."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr in REGISTERS):
+        return None
+    if call.args:
+        return call.args[0]
+    named = [k.value for k in call.keywords if k.arg in ("name", None)]
+    return named[0] if named else ast.JoinedStr(values=[])
 
 
 def constant_prefix(node: ast.AST) -> str:

@@ -200,8 +200,10 @@ def decorator(shown: str) -> str:
 
 
 def nested_rebound(name: str) -> str:
-    return (f"`{name}` names a class with methods defined in a class body, and is bound another way too: "
-            "give the class and the other value different names")
+    return (f"`{name}` names a class with methods defined in a class body, and may be bound another way too "
+            "(a store, another statement of its classes, or an attribute its torch base class serves to a class "
+            "that lacks it): give the class and the other value different names, or define the class at "
+            "module level")
 
 
 def nested_listed(name: str) -> str:
