@@ -16,7 +16,8 @@ in. The language is written out, with the argument for why it is closed, in docs
 
 The modules, by concept: ``scopes`` (which binding a name refers to), ``index`` (the registry's
 allow-list resolved against the installed modules), ``resolve`` and ``values`` (what a name or
-expression is), ``classes`` (the file's own classes and their trusted ``self``/``ctx``),
+expression is), ``classes`` (the file's own classes and their trusted ``self``/``ctx``), ``families``
+(which classes share objects: handed receivers, names a listed base serves), ``bases`` (what a class derives from),
 ``rules``/``expressions``/``dynamic`` (the rules, one method per construct), ``messages`` (their
 words), ``shortcuts``, ``verdict`` and ``flags`` (instructor-only review flags).
 

@@ -9,6 +9,22 @@ from course_nn.grading.review import messages as M
 from course_nn.grading.review import values as V
 from course_nn.grading.review.values import CLASSREF
 
+# Where a listed base's `__new__` may be defined: code that returns a new instance of the class it is given. Any
+# other may hand back something else (`np.float64.__new__` returns the array it is given, `torch.no_grad`'s the
+# function), which the gate would type as an own instance, on which the names the file defines are readable.
+CONSTRUCTING_MODULES = frozenset({"builtins", "collections", "functools", "itertools", "_random", "typing"})
+
+
+def constructs(base: type) -> bool:
+    """Whether calling a class derived from listed ``base`` surely makes an instance of that class (the
+    seventeenth red-team pass: `class _B(np.float64)`, `_B(np.zeros(1))` is an ndarray typed as `_B`'s)."""
+    import torch
+
+    owner = next((k for k in base.__mro__ if "__new__" in vars(k)), object)
+    return (type(base).__call__ is type.__call__ or issubclass(base, torch.autograd.Function)) and (
+        owner is object or owner.__module__ in CONSTRUCTING_MODULES
+        or owner in (torch.Generator, torch._C._FunctionBase))
+
 
 class BaseRules:
     # provided by the Gate: classes, expr(), refuse(), shown()
@@ -33,3 +49,5 @@ class BaseRules:
         if not isinstance(obj, type) or issubclass(obj, (torch.Tensor, numpy.ndarray, type)) or obj in (
                 memoryview, bytearray, property, staticmethod, classmethod, super):
             self.refuse(base, M.base_class(self.shown(base, whole=True)))
+        elif not constructs(obj):
+            self.refuse(base, M.base_constructs(self.shown(base, whole=True)))

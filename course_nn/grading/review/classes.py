@@ -21,6 +21,7 @@ import ast
 import functools
 from dataclasses import dataclass, field
 
+from course_nn.grading.review.families import handed_joins, sees, serves
 from course_nn.grading.review.resolve import Resolver
 from course_nn.grading.review.scopes import Scopes
 from course_nn.grading.review.source import walk
@@ -107,18 +108,28 @@ class Classes:
         self._union = list(range(len(self.defs)))
         kinds: dict[int, set[str]] = {i: set() for i in range(len(self.defs))}
         bases: dict[int, list[type]] = {i: [] for i in range(len(self.defs))}
+        self.own_bases: dict[int, list[ast.ClassDef]] = {id(c): [] for c in self.defs}
         for i, c in enumerate(self.defs):
             for base in c.bases:
                 obj = self._static_base(base)
                 for own in obj if isinstance(obj, tuple) else (obj,):  # own bases, through aliases
                     if isinstance(own, ast.ClassDef) and id(own) in parent:
                         self._join(i, parent[id(own)])
+                        self.own_bases[id(c)].append(own)
                 if isinstance(obj, type):
                     bases[i].append(obj)
                     if issubclass(obj, torch.autograd.Function):
                         kinds[i].add("function")
+        # setup_context is inherited (forward's first parameter is then an input): per family of bases
+        lineage = [self._find(i) for i in range(len(self.defs))]
+        with_setup = {lineage[i] for i, c in enumerate(self.defs) if "setup_context" in scopes.opened[id(c)].bindings}
+        func = {i for i in range(len(self.defs)) if lineage[i] in {lineage[k] for k, v in kinds.items() if v}}
+        for i, j in handed_joins(tree, self.defs, func, resolver, self._static_base):
+            if (i in func) == (j in func):  # Functions and other classes never share objects
+                self._join(i, j)
         self.families: dict[int, Family] = {}
         self._family_of: dict[int, int] = {}
+        self._setup: set[int] = set()  # id(ClassDef) of classes whose forward takes no ctx
         for i, c in enumerate(self.defs):
             fid = self._find(i)
             fam = self.families.setdefault(fid, Family(fid))
@@ -129,7 +140,9 @@ class Classes:
             self._family_of[id(c)] = fid
             body = scopes.opened[id(c)]
             fam.names |= set(body.bindings)
-            fam.setup_context |= "setup_context" in body.bindings
+            if lineage[i] in with_setup:
+                fam.setup_context = True
+                self._setup.add(id(c))
         self.nested: dict[tuple[int, str], set[int]] = {}  # (family, attribute) -> families of classes there
         for c in self.defs:
             for stmt in c.body:
@@ -142,8 +155,10 @@ class Classes:
             fam = self.families[self._family_of[id(c)]]
             for stmt in c.body:
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    self._method(stmt, fam)
+                    self._method(stmt, fam, id(c) in self._setup)
         for fam in self.families.values():
+            if serves(fam.bases) == "any":  # ParameterDict stores what its callers give under their keys: any name
+                fam.patterns.add("")
             for c in fam.classes:
                 for stmt in c.body:
                     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and id(stmt) in self.method_family:
@@ -266,14 +281,15 @@ class Classes:
                  or attr in self.natives(fam)  # `_B(StopIteration, _A)(x).value` is x; `ctx._forward_cls`
                  or attr in self.resolver.index.stores  # `x.data = ...` is allowed on any object
                  or attr in self.resolver.index.api_stores  # `self.set_materialize_grads(v)` on a FunctionCtx
-                 or any(b.kind != "class" for c in fam.classes for b in self.scopes.opened[id(c)].bindings.get(attr, ())))
+                 or any(b.kind != "class" for c in fam.classes for b in self.scopes.opened[id(c)].bindings.get(attr, ()))
+                 or serves(fam.bases) == "missing" and not all(sees(c, attr, self.own_bases) for c in fam.classes))
         return (next(iter(found)) if len(found) == 1 else self.merge(frozenset(found))), other
 
     def is_trusted_method(self, node: ast.AST) -> bool:
         return id(node) in self.method_family
 
     # -- methods
-    def _method(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, fam: Family) -> None:
+    def _method(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, fam: Family, setup: bool) -> None:
         kinds = []
         for deco in fn.decorator_list:
             target = deco.func if isinstance(deco, ast.Call) else deco
@@ -296,7 +312,7 @@ class Classes:
                 self.cls_params[id(first)] = fam.fid
             return
         if fam.function:
-            if fn.name == "forward" and fam.setup_context:
+            if fn.name == "forward" and setup:
                 return  # with setup_context, forward's first parameter is the first input
             if fn.name in _function_api() and fn.name not in CTX_METHODS:
                 return  # torch calls it (apply, vmap, ...) with something else first
@@ -336,7 +352,8 @@ class Classes:
         ``Cls.method(self)``)? Only when it has no native attribute the other family's rules would
         not expect: otherwise a name that family assigns could read a native of this object."""
         a, b = self.family(receiver) if receiver is not None else None, self.family(fid)
-        return a is not None and b is not None and self.natives(a) <= self.natives(b)
+        return (a is not None and b is not None and receiver in self.members(fid)
+                and self.natives(a) <= self.natives(b))
 
     def receiver(self, node: ast.AST) -> int | None:
         """The family whose trusted receiver ``node`` (a Name) is, or None."""
@@ -360,10 +377,12 @@ class Classes:
                 fam.values.setdefault(node.attr, []).append(rhs.get(id(node)))
             elif isinstance(node, ast.Call):
                 key, value = self._named_store(node, fam)
-                if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    fam.names.add(key.value)
-                    fam.values.setdefault(key.value, []).append(value)
-                elif key is not None and constant_prefix(key):
+                names = self.resolver.strings(key) if key is not None else None
+                if names is not None:  # `setattr(self, "Inner" if c else "x", v)` stores `Inner` too
+                    for name in names:
+                        fam.names.add(name)
+                        fam.values.setdefault(name, []).append(value if isinstance(key, ast.Constant) else None)
+                elif key is not None:  # a computed name: any name with its fixed start ("": any name at all)
                     fam.patterns.add(constant_prefix(key))
 
     def _named_store(self, call: ast.Call, fam: Family) -> tuple[ast.AST | None, ast.AST | None]:
@@ -373,10 +392,20 @@ class Classes:
         if (isinstance(f, ast.Name) and f.id == "setattr" and len(args) >= 2
                 and self.receiver(args[0]) == fam.fid):
             return args[1], args[2] if len(args) > 2 else None
-        if (isinstance(f, ast.Attribute) and f.attr in REGISTERS and args
-                and self.receiver(f.value) == fam.fid):
-            return args[0], None
+        if registered_name(call) is not None and self.receiver(f.value) == fam.fid:
+            return registered_name(call), None
         return None, None
+
+
+def registered_name(call: ast.Call) -> ast.expr | None:
+    """NAME of ``x.register_buffer(NAME, ...)`` (and parameters, modules), positional or ``name=``; else the
+    ``**options`` it may come from, which no rule can list."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr in REGISTERS):
+        return None
+    if call.args:
+        return call.args[0]
+    named = [k.value for k in call.keywords if k.arg in ("name", None)]
+    return named[0] if named else ast.JoinedStr(values=[])
 
 
 def constant_prefix(node: ast.AST) -> str:

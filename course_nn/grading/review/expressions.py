@@ -11,7 +11,7 @@ import types
 
 from course_nn.grading.review import messages as M
 from course_nn.grading.review import values as V
-from course_nn.grading.review.classes import REGISTERS, constant_prefix
+from course_nn.grading.review.classes import constant_prefix, registered_name
 from course_nn.grading.review.dynamic import FORMAT_METHODS
 from course_nn.grading.review.index import introspective
 from course_nn.grading.review.shortcuts import AUTOGRAD_CALLABLES, AUTOGRAD_METHODS, canonical, ops_of
@@ -251,8 +251,8 @@ class ExpressionRules:
         return V.UNKNOWN_VALUE
 
     def arguments(self, node: ast.Call) -> Value:
-        if isinstance(node.func, ast.Attribute) and node.func.attr in REGISTERS and node.args:
-            name = node.args[0]  # self.register_buffer(NAME, ...) sets attribute NAME, read through __getattr__
+        name = registered_name(node)  # self.register_buffer(NAME, ...) sets attribute NAME, read through __getattr__
+        if name is not None:
             names = self.static_strings(name)
             if names is None:  # computed: its fixed start must rule out `__deepcopy__` and friends
                 start = constant_prefix(name)

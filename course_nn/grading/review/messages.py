@@ -184,6 +184,12 @@ def base_class(shown: str) -> str:
             "not from a value computed at run time)")
 
 
+def base_constructs(shown: str) -> str:
+    return (f"`{shown}` may not be a base class: calling a class derived from it may return another object "
+            "(a numpy scalar type given an array returns the array), so the file could not rely on what its own "
+            "class makes; derive from object and keep the value in an attribute (`self.value = np.float64(x)`)")
+
+
 def class_keywords() -> str:
     return "class keywords (`metaclass=`, ...) change how Python builds the class: not allowed in a graded file"
 
@@ -194,8 +200,10 @@ def decorator(shown: str) -> str:
 
 
 def nested_rebound(name: str) -> str:
-    return (f"`{name}` names a class with methods defined in a class body, and is bound another way too: "
-            "give the class and the other value different names")
+    return (f"`{name}` names a class with methods defined in a class body, and may be bound another way too "
+            "(a store, another statement of its classes, or an attribute its torch base class serves to a class "
+            "that lacks it): give the class and the other value different names, or define the class at "
+            "module level")
 
 
 def nested_listed(name: str) -> str:

@@ -146,6 +146,32 @@ class Resolver:
                 return None
         return list({id(c): c for c in out}.values())
 
+    def strings(self, node: ast.AST, depth: int = 0) -> frozenset[str] | None:
+        """The strings a name given to ``setattr`` may be, where plainly written (a literal, a conditional
+        between them, a variable bound only to them or looping over a written-out tuple); None otherwise."""
+        if isinstance(node, ast.Constant):
+            return frozenset({node.value}) if isinstance(node.value, str) else None
+        parts: list[ast.AST] = []
+        if isinstance(node, ast.IfExp):
+            parts = [node.body, node.orelse]
+        elif isinstance(node, ast.Name) and depth < 8:
+            found, builtin = self.lookup(node)
+            for b in found if found and not builtin else [None]:
+                if b is not None and b.kind in ("assign", "annassign", "walrus") and b.value is not None:
+                    parts.append(b.value)
+                elif b is not None and b.kind == "for" and isinstance(b.node, (ast.For, ast.comprehension)) and (
+                        isinstance(b.node.iter, (ast.Tuple, ast.List, ast.Set)) and isinstance(b.node.target, ast.Name)):
+                    parts += b.node.iter.elts
+                else:
+                    return None
+        out: set[str] = set()
+        for part in parts or [None]:
+            found_here = self.strings(part, depth + 1) if part is not None else None
+            if found_here is None:
+                return None
+            out |= found_here
+        return frozenset(out)
+
     # -- static objects (base classes, decorators), without reporting anything
     def static(self, node: ast.AST, depth: int = 0) -> object:
         """A listed object, an own ``ClassDef`` (a tuple of them for a name bound to several), a listed
