@@ -91,6 +91,11 @@ def cases_mlp(g: torch.Generator, visible: bool) -> Cases:
     return out
 
 
+# torch.nn modules that compute what the supplied Functions compute; containers (Sequential, ModuleList) are not here:
+# a Sequential of the file's own modules that call the supplied functions is an honest style (the numbers decide)
+TORCH_LAYERS = ("Linear", "LazyLinear", "Bilinear", "ReLU", "Sigmoid")
+
+
 def _mlp_contract(case: dict, r: dict, settled: bool = False) -> list[str]:
     """The MLP's contract lines; ``settled`` (output and gradients right): throw-away calls do not count."""
     sizes = case["sizes"]
@@ -116,8 +121,9 @@ def _mlp_contract(case: dict, r: dict, settled: bool = False) -> list[str]:
         out.append("the MLP ran a backward pass through the supplied functions while it was built or in forward "
                    "(torch.autograd.grad or .backward()); forward only computes the output — autograd runs backward "
                    "once, from the loss")
-    if any(m in ("Linear", "ReLU", "Sigmoid", "Sequential") for m in r.get("submodules", [])):
-        out.append(f"the model holds torch.nn layers ({', '.join(r['submodules'])}); use parameters and the "
+    layers_held = [m for m in r.get("submodules", []) if m in TORCH_LAYERS]
+    if layers_held:  # a container (Sequential, ModuleList) of the file's own modules is a style, not a layer
+        out.append(f"the model holds torch.nn layers ({', '.join(layers_held)}); use parameters and the "
                    "supplied functions instead")
     return out
 
@@ -399,9 +405,14 @@ def _epoch_loss_hint(losses: list[float], sizes: list[int], value: float) -> str
     return "return the mean of the batch losses, each computed before its update (loss.item())"
 
 
+# What train_epoch may return: a Python float, or numpy's float64 (a float subclass: ``np.mean`` of the losses).
+# A class the file defines is named "object" in the probe's report, whatever its name.
+FLOATS = ("float", "float64")
+
+
 def check_epoch(case: dict, r: dict) -> Check:
     contract = []
-    if r.get("value_type") != "float":
+    if r.get("value_type") not in FLOATS:
         contract.append(f"returned a {r.get('value_type')}; expected a Python float (use loss.item())")
     n = len(case["batches"])
     if r.get("loss_calls") != n:
