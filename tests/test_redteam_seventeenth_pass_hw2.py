@@ -91,3 +91,24 @@ def test_unusual_honest_mlp_and_training_styles_keep_full_credit(tmp_path, part)
     result = _grade(tmp_path, HW2, BASE2, PARTS2 / part)
     for task in ("MLP", "sgd_step", "train_epoch"):
         _full(result, task)
+
+
+# ----------------------------------------------------------------------------------------------
+# The first two sections: torch.diff (relu_interpolant's slopes, step_approximation's jumps), torch.searchsorted /
+# bucketize and torch.linalg.multi_dot (collapse_linear's W_L ⋯ W_1) were not on hw2's list, so an honest file that
+# used one was refused as a whole: every check of every task lost its credit. They are pure tensor math that calls
+# no code of the file's; hw2's registry lists them (registry/hw2.py DIFFERENCES, the handout regenerated).
+
+DIFFS = PARTS2 / "rt17_fair_differences_and_chained_products.py"
+
+
+def test_differences_and_chained_products_pass_the_gate():
+    from course_nn.grading import review
+
+    verdict = review.check(BASE2.read_text() + "\n\n" + DIFFS.read_text(), HW2)
+    assert not verdict.violations, [v.text() for v in verdict.violations]
+
+
+def test_differences_and_chained_products_keep_full_credit(tmp_path):
+    result = _grade(tmp_path, HW2, BASE2, DIFFS)
+    assert result.score == pytest.approx(HW2.total_points), report.details(result)
