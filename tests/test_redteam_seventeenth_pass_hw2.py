@@ -112,3 +112,21 @@ def test_differences_and_chained_products_pass_the_gate():
 def test_differences_and_chained_products_keep_full_credit(tmp_path):
     result = _grade(tmp_path, HW2, BASE2, DIFFS)
     assert result.score == pytest.approx(HW2.total_points), report.details(result)
+
+
+# ----------------------------------------------------------------------------------------------
+# MLP, the spiral case: its data-flow check (mlp._flow, one marked forward and backward before training) named
+# only an output that a dropped mark explains; any other wrong output passed to the accuracy check. A model of
+# torch built-ins with the given Functions called beside at weight zero and its logits scaled by 1.01 trained to
+# pass the spiral. It earned nothing (its forward cases fail, and main 0 zeroes edge), but the spiral case alone
+# did not hold: now an output that is not the given Functions' MLP fails it (mlp.SPIRAL_OFF).
+
+BESIDE = PARTS2 / "rt17_mlp_builtins_beside_zero_weighted_calls.py"
+
+
+def test_torch_builtins_beside_zero_weighted_calls_fail_the_spiral_case_too(tmp_path):
+    result = _grade(tmp_path, HW2, BASE2, BESIDE)
+    earned = _earned(result)
+    assert {c: earned[("MLP", c)] for c in CATEGORIES} == dict.fromkeys(CATEGORIES, 0.0), report.details(result)
+    edge = next(o for o in result.outcomes if o.task == "MLP" and o.category == "edge")
+    assert any("trains on spiral" in line and "spiral's first 8 points" in line for line in edge.lines), edge.lines
