@@ -1,9 +1,11 @@
 """A seventeenth red-team pass on hw2's grader, by someone who did not write it.
 
 The hw2 parts (tests/submissions/hw2/rt17_*.py) are appended to hw2's correct base, so their definitions replace
-the base's. This pass found no file that earns hw2 credit it should not (the attacks tried are listed in the report
-and below); it found two honest styles that lost credit, now fixed, each with a fair file (rt17_fair_*.py) that
-asserts full credit, and a hostile file that asserts the check the first fix narrowed still holds.
+the base's. This pass found no file that earns hw2 credit it should not. It found honest styles that lost credit
+(a torch.nn.Sequential of the file's own layers, np.mean as train_epoch's loss, torch.diff / searchsorted /
+multi_dot), now fixed, each with a fair file (rt17_fair_*.py) asserting full credit; and a check that held only
+through another (the spiral case passed an MLP of torch built-ins; main's zero hid it), now holding on its own,
+with a hostile file asserting the credit it must not earn.
 """
 
 from __future__ import annotations
