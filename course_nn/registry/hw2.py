@@ -8,13 +8,22 @@ from course_nn.registry.policy import group
 # names ``getattr(functions, NAME)`` may look up (the gate proves NAME is one of them).
 HANDED = ("Linear", "ReLU", "Sigmoid")
 
+# Differences of neighbours, bins of sorted values and a chain of matrix products: the natural tools of
+# relu_interpolant (slopes), step_approximation (jumps) and collapse_linear (W_L ⋯ W_1); pure tensor math that
+# calls no code of the file's. Without them an honest file that used one lost every check (an unlisted name).
+DIFFERENCES = (group("differences, bins and chained products", "torch", "diff searchsorted bucketize"),
+               group("differences, bins and chained products", "torch.linalg", "multi_dot"),
+               group("differences, bins and chained products", "numpy", "diff searchsorted"))
+_DIFF_METHOD = ("differences (tensor method)", "", "diff")
+
 ASSIGNMENT = Assignment(
     name="hw2",
     grader="course_nn.grading.hw2",
     number=2,
     folder="hw2_mlp",
     autograd_allowed=True,
-    policy=BASE.extend(handed=HANDED, attributes=(group("the Functions handed to MLP", "", " ".join(HANDED)),)),
+    policy=BASE.extend(handed=HANDED, callables=DIFFERENCES,
+                       attributes=(group("the Functions handed to MLP", "", " ".join(HANDED)), group(*_DIFF_METHOD))),
     submission="mlp.py",
     title="Perceptrons, universal approximation and the MLP",
     categories=(

@@ -284,13 +284,24 @@ def _probe_train_epoch(module, case: dict) -> dict:
             module.sgd_step = saved
         else:
             module.__dict__.pop("sgd_step", None)
-    number = None
-    if type(value) in (int, float):
-        number = float(value)
-    elif type(value) is torch.Tensor and value.numel() == 1:
-        number = float(value.detach().reshape(()))
-    return {"value": number, "value_type": _type_name(value), "loss_calls": loss_calls["n"],
+    return {"value": _number(value), "value_type": _type_name(value), "loss_calls": loss_calls["n"],
             "params": [plain(p) for p in params]}
+
+
+def _number(value) -> float | None:
+    """A returned loss as a float: a Python number, a one-element tensor, or a numpy scalar (``np.mean`` of the
+    losses is a numpy.float64, a float subclass of numpy's own; a class of the file's is never numpy's)."""
+    if type(value) in (int, float):
+        return float(value)
+    if type(value) is torch.Tensor and value.numel() == 1:
+        return float(value.detach().reshape(()))
+    if str(getattr(type(value), "__module__", "")) == "numpy":
+        try:
+            t = torch.as_tensor(value)
+        except Exception:
+            return None
+        return float(t.reshape(())) if t.numel() == 1 and not t.is_complex() else None
+    return None
 
 
 def _probe_feature_map(module, case: dict) -> dict:
