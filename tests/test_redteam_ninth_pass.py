@@ -139,6 +139,21 @@ def test_base_exceptions_lose_only_their_functions_sandboxed(tmp_path, grade):
     assert not any(n.startswith("started the child again") for n in result.notes), result.notes
 
 
+@pytest.mark.sandbox
+def test_a_keyboard_interrupt_in_hw2_fails_its_task_by_name_sandboxed(tmp_path, grade):
+    """hw2's probe re-raises KeyboardInterrupt (Ctrl-C of a student's own check); the sandboxed runner fails the case
+    with the exception's name instead of dying with a status the student would read as their own sys.exit."""
+    part = PARTS2 / "rt17_crash_keyboard_interrupt.py"
+    result = grade(_write(tmp_path, HW2, PARTS2 / "correct_base.py", part), HW2, seed=3)
+    assert not result.grader_error, result.grader_error
+    earned = _earned(result)
+    assert all(v == 0 for (t, _), v in earned.items() if t == "count_parameters"), report.details(result)
+    assert all(v == 1 for (t, _), v in earned.items() if t != "count_parameters"), report.details(result)
+    lines = [ln for o in result.outcomes if o.task == "count_parameters" for ln in o.lines]
+    assert any("KeyboardInterrupt" in ln for ln in lines), lines
+    assert not any("exited with status" in ln for ln in lines), lines
+
+
 ODD1 = PARTS1 / "rt9_crash_odd_returns.py"
 ODD1_LOST = {"Square": 0, "QuadraticForm": 4.0, "Sigmoid": 0, "ReLU": 0, "Linear": 6.25, "SquaredError": 0}
 

@@ -182,13 +182,15 @@ def tampered(before: dict, modules) -> list[str]:
     return sorted(name for name, value in before.items() if after.get(name) != value)
 
 
-def run_case_guarded(probe, module, case: dict, submission: str) -> dict:
+def run_case_guarded(probe, module, case: dict, submission: str, ctrl_c: bool = True) -> dict:
     """One probe call; whatever escapes it (sys.exit included) fails that case only: a probe must never
-    take the runner down."""
+    take the runner down. ``ctrl_c``: a KeyboardInterrupt stops the run, as Ctrl-C of a student's own check
+    in their process should; in the sandboxed child no terminal reaches (False), it is the file raising it,
+    and it fails the case with its name like any other exception (not a dead child's exit status)."""
     try:
         return probe.run_case(module, case, submission)
     except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
+        if isinstance(exc, KeyboardInterrupt) and ctrl_c:
             raise
         return {"error": describe_exception(exc, submission), "stage": "probe"}
 
@@ -270,7 +272,7 @@ def main() -> None:
         for case in job["cases"]:
             if case["task"] != task or bool(case.get("visible")) != visible:
                 continue
-            results[case["id"]] = run_case_guarded(probe, module, case, submission)
+            results[case["id"]] = run_case_guarded(probe, module, case, submission, ctrl_c=False)
         changed = tampered(before, watched)
         if changed:  # the submission replaced grader or autograd code: every result is suspect
             for r in results.values():
