@@ -40,7 +40,8 @@ class Input:
         """(first two elements, the input as flat float64, mean |x|, max |x|)."""
         if self._stats is None:
             x64 = self.x.to("cpu", torch.float64).reshape(-1)
-            self._stats = (x64[:2].tolist(), x64, float(x64.abs().mean()), float(x64.abs().max()))
+            magnitudes = x64.abs()
+            self._stats = (x64[:2].tolist(), x64, float(magnitudes.mean()), float(magnitudes.max()))
         return self._stats
 
     def sorted(self) -> tuple:
