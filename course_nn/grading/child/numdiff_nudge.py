@@ -10,6 +10,7 @@ itself (``x - x.max()``, ``x - logsumexp(x)``) is the stable-softmax idiom, neve
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import random
 
@@ -36,6 +37,15 @@ class Input:
         self.version, self._stats = x._version, None  # the input itself, unchanged since: nothing to compare
         self.ptr = x.data_ptr()
         self._sorted = self._shifts = self._diffs = self._nonzero = None
+
+    @staticmethod
+    def values_of(t: torch.Tensor) -> list:
+        """``t.reshape(-1).tolist()`` (``t`` of one dimension or more) without the copy a strided ``t``
+        would need: its nested rows, joined in order."""
+        found = t.tolist()
+        for _ in range(t.dim() - 1):
+            found = list(itertools.chain.from_iterable(found))
+        return found
 
     def stats(self) -> tuple:
         """(first two elements, the input as flat float64, mean |x|, max |x|)."""
@@ -264,8 +274,9 @@ class Parts:
                 if self._random is None:
                     self._random = random.Random(PARTS)
                 at = {0, self._random.randrange(m), self._random.randrange(m)}
-                at, flat = sorted(at if len(at) > 1 else {0, m - 1}), t.detach().reshape(-1)
-                sample = [v for i, v in enumerate(flat.tolist()) if i in at] if m <= 64 else flat[at].tolist()
+                at = sorted(at if len(at) > 1 else {0, m - 1})
+                sample = [v for i, v in enumerate(Input.values_of(t)) if i in at] if m <= 64 else \
+                    t.detach().reshape(-1)[at].tolist()
             eps = max(inp.eps, dtype_eps(t.dtype))
             kinds, moved = could_be_part(sample, inp, eps)
             hit = part(t, moved, inp, eps, kinds) if kinds else None

@@ -375,9 +375,7 @@ class _Watch:
                 continue
             x_head, x64, mean_abs, _ = inp.stats()
             eps = max(inp.eps, dtype_eps(t.dtype))
-            if head is None:  # the first two values (a small tensor is read whole: one call instead of three)
-                flat = t.detach().reshape(-1)
-                head = flat.tolist()[:2] if numel <= 64 else flat[:2].tolist()
+            head = head or (Input.values_of(t)[:2] if numel <= 64 else t.detach().reshape(-1)[:2].tolist())
             if not could_be_nudged(head, x_head, mean_abs, eps):  # two elements rule most tensors out
                 continue
             self._compared += 1
@@ -399,8 +397,7 @@ class _Watch:
             if sample is None:  # a few values, where a layout puts them and where it cannot know
                 rng = self._rng()
                 at = (0, 1, m // 2, m - 1, rng.randrange(m), rng.randrange(m))
-                flat = t.detach().reshape(-1)
-                values = flat.tolist() if m <= 512 else flat[list(at)].tolist()
+                values = Input.values_of(t) if m <= 512 else t.detach().reshape(-1)[list(at)].tolist()
                 sample = [values[i] for i in at] if m <= 512 else values
             eps = max(inp.eps, dtype_eps(t.dtype))
             if m == inp.numel and self._paired(t, sample, inp, eps):
