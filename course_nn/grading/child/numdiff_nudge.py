@@ -42,6 +42,8 @@ class Input:
     def values_of(t: torch.Tensor) -> list:
         """``t.reshape(-1).tolist()`` (``t`` of one dimension or more) without the copy a strided ``t``
         would need: its nested rows, joined in order."""
+        if t.dim() == 1 or t.is_contiguous():
+            return t.view(-1).tolist()
         found = t.tolist()
         for _ in range(t.dim() - 1):
             found = list(itertools.chain.from_iterable(found))
