@@ -10,6 +10,8 @@ itself (``x - x.max()``, ``x - logsumexp(x)``) is the stable-softmax idiom, neve
 from __future__ import annotations
 
 import bisect
+import itertools
+import math
 import random
 
 import torch
@@ -34,14 +36,33 @@ class Input:
         self.index, self.x, self.numel, self.eps = index, x.detach(), x.numel(), dtype_eps(x.dtype)
         self.version, self._stats = x._version, None  # the input itself, unchanged since: nothing to compare
         self.ptr = x.data_ptr()
-        self._sorted = self._shifts = self._diffs = None
+        self._sorted = self._shifts = self._diffs = self._nonzero = None
+
+    @staticmethod
+    def values_of(t: torch.Tensor) -> list:
+        """``t.reshape(-1).tolist()`` (``t`` of one dimension or more) without the copy a strided ``t``
+        would need: its nested rows, joined in order."""
+        if t.dim() == 1 or t.is_contiguous():
+            return t.view(-1).tolist()
+        found = t.tolist()
+        for _ in range(t.dim() - 1):
+            found = list(itertools.chain.from_iterable(found))
+        return found
 
     def stats(self) -> tuple:
         """(first two elements, the input as flat float64, mean |x|, max |x|)."""
         if self._stats is None:
             x64 = self.x.to("cpu", torch.float64).reshape(-1)
-            self._stats = (x64[:2].tolist(), x64, float(x64.abs().mean()), float(x64.abs().max()))
+            magnitudes = x64.abs()
+            head = x64.tolist()[:2] if self.numel <= 64 else x64[:2].tolist()  # small: one call
+            self._stats = (head, x64, float(magnitudes.mean()), float(magnitudes.max()))
         return self._stats
+
+    def nonzero(self) -> bool:
+        """Whether no element of the input is 0 (then x[x != 0] is x itself)."""
+        if self._nonzero is None:
+            self._nonzero = bool((self.stats()[1] != 0).all())
+        return self._nonzero
 
     def sorted(self) -> tuple:
         """(the input's values sorted, as a tensor and as a list of Python floats)."""
@@ -93,15 +114,17 @@ def could_be_nudged(head: list, x_head: list, mean_abs: float, eps: float) -> bo
 def nudged(t: torch.Tensor, x: torch.Tensor, inp: Input, eps: float) -> bool:
     """Whether ``t`` (float64, flat) is a copy of the input ``x`` moved by a finite-difference step."""
     _, _, mean_abs, max_abs = inp.stats()
+    if mean_abs == 0:
+        return False
     d = t - x
-    if mean_abs == 0 or not bool(torch.isfinite(d).all()) or (biggest := float(d.abs().max())) == 0:
+    biggest = float(d.abs().max())  # NaN or inf when some difference is: max propagates both
+    if not math.isfinite(biggest) or biggest == 0:
         return False
     shift = float(d.mean())  # one step added to every element, any size
     uniform = abs(shift) > 64 * eps * max_abs and float((d - shift).abs().max()) <= 16 * eps * (max_abs + abs(shift))
     if 1e3 * eps < biggest / mean_abs <= 2e-2 or uniform:  # a small step, in one element or all, or a shift
         return not inp.reduction_shift(d, 64 * eps * (max_abs + abs(shift)))  # ... but not x - x.max()
-    nonzero = x != 0
-    ratio = t[nonzero] / x[nonzero]  # one factor 1 ± h for every element
+    ratio = t / x if inp.nonzero() else t[x != 0] / x[x != 0]  # one factor 1 ± h for every element
     q = float(ratio.mean()) if ratio.numel() >= 2 else 1.0
     return 64 * eps < abs(q - 1) <= 0.1 and float((ratio - q).abs().max()) <= 16 * eps * (1 + abs(q))
 
@@ -253,8 +276,9 @@ class Parts:
                 if self._random is None:
                     self._random = random.Random(PARTS)
                 at = {0, self._random.randrange(m), self._random.randrange(m)}
-                at, flat = sorted(at if len(at) > 1 else {0, m - 1}), t.detach().reshape(-1)
-                sample = [v for i, v in enumerate(flat.tolist()) if i in at] if m <= 64 else flat[at].tolist()
+                at = sorted(at if len(at) > 1 else {0, m - 1})
+                sample = [v for i, v in enumerate(Input.values_of(t)) if i in at] if m <= 64 else \
+                    t.detach().reshape(-1)[at].tolist()
             eps = max(inp.eps, dtype_eps(t.dtype))
             kinds, moved = could_be_part(sample, inp, eps)
             hit = part(t, moved, inp, eps, kinds) if kinds else None

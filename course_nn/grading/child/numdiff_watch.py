@@ -345,48 +345,47 @@ class _Watch:
                     if 2 <= t.numel() < self._largest and t.is_floating_point() and not t.is_complex():
                         with torch._C.DisableTorchFunction():
                             self._part(t)
-            candidates = [t for t in outs if t.is_floating_point() and not t.is_complex()
-                          and smallest <= t.numel() <= MOST]
+            candidates = [(t, n) for t in outs if t.is_floating_point() and not t.is_complex()
+                          and smallest <= (n := t.numel()) <= MOST]
             if candidates:
                 with torch._C.DisableTorchFunction():  # the checks' own ops stay out of the function recorder
-                    for t in candidates:
-                        if t.numel() in sizes:
-                            self._check(t)
+                    for t, n in candidates:
+                        if n in sizes:
+                            self._check(t, n)
                         else:  # x ± h stacked into one tensor (torch.stack([x, x]) + steps): each copy
                             for k in STACKED:
-                                if t.numel() % k == 0 and t.numel() // k in sizes:
+                                if n % k == 0 and n // k in sizes:
                                     for chunk in t.detach().reshape(k, -1):
-                                        self._check(chunk)
+                                        self._check(chunk, n // k)
                         if self.exits:  # backward: where a derivative is measured
-                            self._scan(t)
+                            self._scan(t, n)
         except Exception:  # noqa: BLE001 - an odd tensor (inference mode, a device without data) is not watched
             pass
 
-    def _check(self, t: torch.Tensor) -> None:
-        ptr, numel = t.data_ptr(), t.numel()
-        key = (ptr, t._version, numel)
+    def _check(self, t: torch.Tensor, numel: int) -> None:
+        ptr, version = t.data_ptr(), t._version
+        key = (ptr, version, numel)
         if key in self._done:
             return
         self._done.add(key)
         self._held.append(t)
         head = None
         for inp in self.inputs:
-            if inp.index in self.perturbed or numel != inp.numel or \
-                    (ptr == inp.ptr and t._version == inp.version):
+            if inp.index in self.perturbed or numel != inp.numel or (ptr == inp.ptr and version == inp.version):
                 continue
             x_head, x64, mean_abs, _ = inp.stats()
             eps = max(inp.eps, dtype_eps(t.dtype))
-            head = head or t.detach().reshape(-1)[:2].tolist()
+            head = head or (Input.values_of(t)[:2] if numel <= 64 else t.detach().reshape(-1)[:2].tolist())
             if not could_be_nudged(head, x_head, mean_abs, eps):  # two elements rule most tensors out
                 continue
             self._compared += 1
             if nudged(t.detach().to("cpu", torch.float64).reshape(-1), x64, inp, eps):
                 self.perturbed.add(inp.index)
 
-    def _scan(self, t: torch.Tensor) -> None:
+    def _scan(self, t: torch.Tensor, m: int) -> None:
         """Order-free: most of an input's values, each moved by a small step, anywhere in ``t`` (padded,
         flipped, stacked, batched z[:, None, :] + h·I)."""
-        ptr, m, sample = t.data_ptr(), t.numel(), None
+        ptr, sample = t.data_ptr(), None
         key = (ptr, t._version, m, "scan")
         if key in self._done:
             return
@@ -398,8 +397,7 @@ class _Watch:
             if sample is None:  # a few values, where a layout puts them and where it cannot know
                 rng = self._rng()
                 at = (0, 1, m // 2, m - 1, rng.randrange(m), rng.randrange(m))
-                flat = t.detach().reshape(-1)
-                values = flat.tolist() if m <= 512 else flat[list(at)].tolist()
+                values = Input.values_of(t) if m <= 512 else t.detach().reshape(-1)[list(at)].tolist()
                 sample = [values[i] for i in at] if m <= 512 else values
             eps = max(inp.eps, dtype_eps(t.dtype))
             if m == inp.numel and self._paired(t, sample, inp, eps):

@@ -101,7 +101,8 @@ def _plain(value):
     """A detached CPU copy of an exact, real torch.Tensor, or None (complex values cannot be framed, a
     meta tensor has no values to copy)."""
     if _is_tensor(value) and not value.is_complex() and not value.is_meta:
-        return value.detach().to("cpu").clone()
+        value = value.detach()
+        return (value if value.is_cpu else value.to("cpu")).clone()
     return None
 
 
@@ -359,7 +360,7 @@ def _gradcheck(cls, case, inputs, submission):
             for input_idx, flat_idx in points:
                 for sign, bucket in ((1.0, plus), (-1.0, minus)):
                     moved = _fresh(inputs, [False] * len(inputs))
-                    moved[input_idx].view(-1)[flat_idx] += sign * eps
+                    moved[input_idx].view(-1).narrow(0, flat_idx, 1).add_(sign * eps)  # x[j] += s·eps, one op
                     bucket.append(_plain(_checked_out(cls.apply(*moved))).reshape(-1))
         res["plus"] = torch.stack(plus) if plus else None
         res["minus"] = torch.stack(minus) if minus else None

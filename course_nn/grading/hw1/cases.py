@@ -71,11 +71,13 @@ def reference_slopes(task: str, case: dict) -> torch.Tensor:
     way the child moves the inputs: (points, outputs). A forward's own differences must match them, or a
     forward could fake its values near the points to agree with any backward."""
     eps, rows = float(case["eps"]), []
+    inputs = [x.detach() if isinstance(x, torch.Tensor) else x for x in case["inputs"]]  # torch's built-ins only read
     for i, j in case["points"].tolist():
         sides = []
         for sign in (1.0, -1.0):
-            moved = [x.detach().clone() if isinstance(x, torch.Tensor) else x for x in case["inputs"]]
-            moved[i].view(-1)[j] += sign * eps
+            moved = list(inputs)
+            moved[i] = inputs[i].clone()
+            moved[i].view(-1).narrow(0, j, 1).add_(sign * eps)  # as the child moves it (probe_hw1._gradcheck)
             sides.append(reference(task, moved).double().reshape(-1))
         rows.append((sides[0] - sides[1]) / (2 * eps))
     return torch.stack(rows) if rows else torch.zeros(0, 0, dtype=torch.float64)
