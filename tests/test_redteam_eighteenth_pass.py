@@ -1,0 +1,70 @@
+"""An eighteenth red-team pass, by someone who did not write the grader.
+
+hw1 parts (tests/submissions/hw1/rt18_escape_*.py) are appended to the untouched stub with `_FORGE` (escapes), so
+their classes stand beside the stub's; each earned the untouched stub 100 before its fix. Fair parts
+(rt18_fair_*.py) are appended to the correct base and must keep full credit.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_redteam_fifteenth_pass import _escape_source, _snippet_source
+from test_redteam_fifth_pass import HW1, PARTS1, _grade
+
+from course_nn.grading import report, review
+
+
+def _refused(part: str) -> list:
+    escapes = review.check(_escape_source(part), HW1).escapes
+    assert escapes, part
+    for v in escapes:  # a teaching line: what to write instead, never a grader-internal name
+        assert v.rule and "review/" not in v.rule and "Index" not in v.rule
+    return escapes
+
+
+# ----------------------------------------------------------------------------------------------
+# A built-in base whose `__new__` hands back another object. bases.constructs admitted every listed base whose
+# `__new__` is defined in `builtins` (after the seventeenth pass refused numpy's scalar types), but
+# `reversed.__new__(cls, seq)` returns `seq.__reversed__()` whatever `cls` is: for a tensor, `seq.flip(0)`. values.py
+# typed `_x = _R(t)` as an own instance of `_R`, on which the nested classes `_R` defines were read: `_x.numpy()` is
+# the tensor's ndarray, and its `.ctypes` chain reached sys. Fixed in bases.py: built-in types are admitted as
+# bases by name (the ones whose `__new__` always makes an instance of the class it is given, and exceptions).
+
+REVERSED = "rt18_escape_reversed_base_returns_tensor.py"
+
+
+def test_a_class_derived_from_reversed_is_refused_at_its_base():
+    escapes = _refused(REVERSED)
+    assert any("class _R(reversed)" in v.code and "may not be a base class" in v.rule for v in escapes)
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("part", [REVERSED])
+def test_an_escape_of_this_pass_earns_nothing_sandboxed(tmp_path, grade, part):
+    path = tmp_path / HW1.submission
+    path.write_text(_escape_source(part))
+    result = grade(path, HW1, seed=3)
+    assert result.score == 0, report.details(result)
+
+
+KEPT_BASES = ["int", "float", "complex", "str", "bytes", "tuple", "frozenset", "list", "dict", "set", "enumerate",
+              "filter", "map", "zip", "OSError", "KeyError", "ExceptionGroup", "collections.deque", "functools.partial",
+              "itertools.chain", "random.Random"]
+
+
+@pytest.mark.parametrize("base", KEPT_BASES)
+def test_built_in_bases_that_always_construct_stay_admitted(base):
+    snippet = f"import random\nimport itertools\n\n\nclass _K({base}):\n    def twice(self):\n        return 2\n"
+    assert review.check(_snippet_source(snippet), HW1).violations == []
+
+
+# ----------------------------------------------------------------------------------------------
+# Fairness: what the fixes must keep.
+
+FAIR = [PARTS1 / "rt18_fair_builtin_iterator_bases.py"]
+
+
+@pytest.mark.parametrize("part", FAIR, ids=[p.name for p in FAIR])
+def test_fair_styles_keep_full_credit(tmp_path, part):
+    result = _grade(tmp_path, HW1, part.parent / "correct_base.py", part)
+    assert result.score == pytest.approx(100), report.details(result)
