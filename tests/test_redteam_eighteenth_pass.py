@@ -38,15 +38,6 @@ def test_a_class_derived_from_reversed_is_refused_at_its_base():
     assert any("class _R(reversed)" in v.code and "may not be a base class" in v.rule for v in escapes)
 
 
-@pytest.mark.sandbox
-@pytest.mark.parametrize("part", [REVERSED])
-def test_an_escape_of_this_pass_earns_nothing_sandboxed(tmp_path, grade, part):
-    path = tmp_path / HW1.submission
-    path.write_text(_escape_source(part))
-    result = grade(path, HW1, seed=3)
-    assert result.score == 0, report.details(result)
-
-
 KEPT_BASES = ["int", "float", "complex", "str", "bytes", "tuple", "frozenset", "list", "dict", "set", "enumerate",
               "filter", "map", "zip", "OSError", "KeyError", "ExceptionGroup", "collections.deque", "functools.partial",
               "itertools.chain", "random.Random"]
@@ -59,9 +50,52 @@ def test_built_in_bases_that_always_construct_stay_admitted(base):
 
 
 # ----------------------------------------------------------------------------------------------
+# An instance attribute a listed base's `__init__` stores through `__setattr__`. Index.api_stores collects the
+# names a listed class's Python code may store (STORE_ATTR, or every identifier constant where `setattr` is
+# called), so that no own attribute of such a name is typed as the nested class of that name. `Module.__init__`
+# stores its tables with `super().__setattr__("_forward_hooks", OrderedDict())`, a call of `__setattr__`, and
+# `_forward_hooks` is no class attribute of Module: `_m._forward_hooks` was typed as the file's nested class while
+# it is an OrderedDict, whose `.get(key, default)` hands back any object typed as an instance of the nested class
+# `get`. Fixed in index.py: a call of `__setattr__`/`__delattr__` counts like `setattr`/`delattr`.
+
+HOOKS = "rt18_escape_module_init_attribute_over_nested_class.py"
+
+
+def test_a_nested_class_under_a_name_module_init_stores_is_not_that_class():
+    escapes = _refused(HOOKS)
+    assert any("_forward_hooks.get(" in v.code and ".ctypes" in v.rule for v in escapes)
+
+
+def test_every_instance_attribute_of_a_listed_module_is_native_or_a_listed_store():
+    import ast
+
+    import torch
+
+    from course_nn.grading.review.rules import Gate
+
+    stores = Gate("x = 1", ast.parse("x = 1"), HW1).index.api_stores
+    for made in (torch.nn.Module(), torch.nn.Linear(1, 1), torch.nn.ParameterDict(), torch.nn.ModuleList(),
+                 torch.nn.Sequential(), torch.nn.Softmax(), torch.nn.CrossEntropyLoss(), torch.nn.ParameterList()):
+        missing = sorted(n for n in vars(made) if n not in stores and n not in dir(type(made)))
+        assert missing == [], (type(made).__name__, missing)
+
+
+ESCAPES = [REVERSED, HOOKS]
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("part", ESCAPES)
+def test_an_escape_of_this_pass_earns_nothing_sandboxed(tmp_path, grade, part):
+    path = tmp_path / HW1.submission
+    path.write_text(_escape_source(part))
+    result = grade(path, HW1, seed=3)
+    assert result.score == 0, report.details(result)
+
+
+# ----------------------------------------------------------------------------------------------
 # Fairness: what the fixes must keep.
 
-FAIR = [PARTS1 / "rt18_fair_builtin_iterator_bases.py"]
+FAIR = [PARTS1 / "rt18_fair_builtin_iterator_bases.py", PARTS1 / "rt18_fair_module_helper_nested_class.py"]
 
 
 @pytest.mark.parametrize("part", FAIR, ids=[p.name for p in FAIR])
