@@ -80,7 +80,43 @@ def test_every_instance_attribute_of_a_listed_module_is_native_or_a_listed_store
         assert missing == [], (type(made).__name__, missing)
 
 
-ESCAPES = [REVERSED, HOOKS]
+# ----------------------------------------------------------------------------------------------
+# A class statement in a class body after `global NAME` (or `nonlocal NAME`) binds that outer name, not a class
+# attribute. classes.py recorded every class statement written directly in a class body as a nested class (and
+# families.sees took it for a class attribute, which Module.__getattr__ never overrides): `_m.Inner` was typed as
+# the nested class while `_M` has no attribute `Inner`, and `_m.register_buffer("Inner", t)` made Module's
+# `__getattr__` serve a tensor under it. Fixed in classes.py: only a class statement that binds in its class body
+# is a nested class (`Classes.class_attrs`).
+
+GLOBAL = "rt18_escape_global_class_in_class_body.py"
+
+
+def test_a_class_statement_after_global_in_a_class_body_is_no_nested_class():
+    escapes = _refused(GLOBAL)
+    assert any("_m.Inner.numpy().ctypes" in v.code for v in escapes)
+
+
+OUTER_ROUTES = [
+    ("nonlocal", "def _f():\n    Inner = None\n\n    class _M(torch.nn.Module):\n        nonlocal Inner\n\n"
+     "        class Inner:\n            class numpy:\n                class ctypes:\n                    pass\n\n"
+     "    _m = _M()\n    _m.register_buffer('Inner', torch.zeros(1))\n    return _m.Inner.numpy().ctypes\n"),
+    ("plain class", "class _P:\n    global Inner\n\n    class Inner:\n        class numpy:\n"
+     "            class ctypes:\n                pass\n\n\n_v = _P().Inner.numpy().ctypes\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "snippet"), OUTER_ROUTES, ids=[n for n, _ in OUTER_ROUTES])
+def test_every_class_statement_binding_outside_its_body_is_no_nested_class(name, snippet):
+    assert review.check(_snippet_source(snippet), HW1).escapes
+
+
+def test_a_nested_class_beside_a_global_declaration_stays_a_class():
+    snippet = ("_COUNT = 0\n\n\nclass _P:\n    global _COUNT\n    _COUNT = 1\n\n    class Cfg:\n        class Deep:\n"
+               "            scale = 2.0\n\n\n_v = _P().Cfg.Deep.scale\n_w = _P.Cfg.Deep()\n")
+    assert review.check(_snippet_source(snippet), HW1).violations == []
+
+
+ESCAPES = [REVERSED, HOOKS, GLOBAL]
 
 
 @pytest.mark.sandbox
