@@ -12,7 +12,12 @@ from course_nn.grading.review.values import CLASSREF
 # Where a listed base's `__new__` may be defined: code that returns a new instance of the class it is given. Any
 # other may hand back something else (`np.float64.__new__` returns the array it is given, `torch.no_grad`'s the
 # function), which the gate would type as an own instance, on which the names the file defines are readable.
-CONSTRUCTING_MODULES = frozenset({"builtins", "collections", "functools", "itertools", "_random", "typing"})
+CONSTRUCTING_MODULES = frozenset({"collections", "functools", "itertools", "_random", "typing"})
+# Python's built-in types whose `__new__`, given a subclass, always makes an instance of it (exceptions too). Not
+# every built-in does: `reversed.__new__(cls, seq)` returns `seq.__reversed__()`, a tensor's flip (the eighteenth
+# red-team pass); `type`, `super` and the descriptors are refused as bases anyway.
+CONSTRUCTING_BUILTINS = (object, int, float, complex, str, bytes, tuple, frozenset, list, dict, set, enumerate,
+                         filter, map, zip)
 
 
 def constructs(base: type) -> bool:
@@ -22,7 +27,8 @@ def constructs(base: type) -> bool:
 
     owner = next((k for k in base.__mro__ if "__new__" in vars(k)), object)
     return (type(base).__call__ is type.__call__ or issubclass(base, torch.autograd.Function)) and (
-        owner is object or owner.__module__ in CONSTRUCTING_MODULES
+        owner in CONSTRUCTING_BUILTINS or owner.__module__ in CONSTRUCTING_MODULES
+        or owner.__module__ == "builtins" and issubclass(owner, BaseException)
         or owner in (torch.Generator, torch._C._FunctionBase))
 
 

@@ -144,9 +144,13 @@ class Classes:
                 fam.setup_context = True
                 self._setup.add(id(c))
         self.nested: dict[tuple[int, str], set[int]] = {}  # (family, attribute) -> families of classes there
+        # A class statement in a class body is a class attribute only where it binds in that body: after
+        # `global Inner` (or `nonlocal`) it binds the module's name, and the class has no attribute `Inner`.
+        self.class_attrs = {id(c): {s.name for s in c.body if isinstance(s, ast.ClassDef)
+                                    and s.name in scopes.opened[id(c)].bindings} for c in self.defs}
         for c in self.defs:
             for stmt in c.body:
-                if isinstance(stmt, ast.ClassDef):
+                if isinstance(stmt, ast.ClassDef) and stmt.name in self.class_attrs[id(c)]:
                     self.nested.setdefault((self._family_of[id(c)], stmt.name), set()).add(self._family_of[id(stmt)])
         self.trusted: dict[int, int] = {}  # id(ast.arg) -> family id
         self.cls_params: dict[int, int] = {}
@@ -282,7 +286,8 @@ class Classes:
                  or attr in self.resolver.index.stores  # `x.data = ...` is allowed on any object
                  or attr in self.resolver.index.api_stores  # `self.set_materialize_grads(v)` on a FunctionCtx
                  or any(b.kind != "class" for c in fam.classes for b in self.scopes.opened[id(c)].bindings.get(attr, ()))
-                 or serves(fam.bases) == "missing" and not all(sees(c, attr, self.own_bases) for c in fam.classes))
+                 or serves(fam.bases) == "missing" and not all(sees(c, attr, self.own_bases, self.class_attrs)
+                                                                  for c in fam.classes))
         return (next(iter(found)) if len(found) == 1 else self.merge(frozenset(found))), other
 
     def is_trusted_method(self, node: ast.AST) -> bool:

@@ -70,9 +70,11 @@ def _serves(base: type) -> str:
     return "missing" if any("__getattr__" in vars(k) for k in mro) else ""
 
 
-def sees(node: ast.ClassDef, attr: str, own_bases: dict[int, list[ast.ClassDef]], depth: int = 0) -> bool:
+def sees(node: ast.ClassDef, attr: str, own_bases: dict[int, list[ast.ClassDef]],
+         class_attrs: dict[int, set[str]], depth: int = 0) -> bool:
     """Whether objects of this class have class attribute ``attr`` from a class statement of the file (its body
-    or an own base's): then a listed base's ``__getattr__`` never answers for it, and registering it fails."""
-    if any(isinstance(s, ast.ClassDef) and s.name == attr for s in node.body):
+    or an own base's; ``class_attrs``: the class statements that bind in their class body, not after `global`):
+    then a listed base's ``__getattr__`` never answers for it, and registering it fails."""
+    if attr in class_attrs.get(id(node), ()):
         return True
-    return depth < 50 and any(sees(b, attr, own_bases, depth + 1) for b in own_bases.get(id(node), ()))
+    return depth < 50 and any(sees(b, attr, own_bases, class_attrs, depth + 1) for b in own_bases.get(id(node), ()))

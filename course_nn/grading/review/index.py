@@ -171,10 +171,11 @@ def _functions(value: object) -> list[types.FunctionType]:
 
 
 def _stored_names(code: types.CodeType) -> set[str]:
-    """Attribute names ``code`` (and the code nested in it) stores or deletes; with ``setattr`` or
-    ``delattr`` called, every string constant too."""
+    """Attribute names ``code`` (and the code nested in it) stores or deletes; with ``setattr``/``delattr``
+    called, or ``__setattr__``/``__delattr__`` (``super().__setattr__("_forward_hooks", ...)`` in
+    ``Module.__init__``: the eighteenth red-team pass), every identifier string constant too."""
     found = {i.argval for i in dis.get_instructions(code) if i.opname in ("STORE_ATTR", "DELETE_ATTR")}
-    if {"setattr", "delattr"} & set(code.co_names):
+    if {"setattr", "delattr", "__setattr__", "__delattr__"} & set(code.co_names):
         found |= {c for c in code.co_consts if isinstance(c, str) and c.isidentifier()}
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
