@@ -265,12 +265,12 @@ def test_a_student_folder_name_is_no_formula_in_the_gradebook(tmp_path):
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_every_text_column_of_the_gradebook_is_no_formula(tmp_path, start):
-    from course_nn.grading import cli_batch
+    from course_nn.grading import gradebook
 
     columns = ["student", "score", "status", "error", "note"]
     row = {"student": f"{start}1+1", "score": 0.0, "status": f"{start}ok", "error": f"{start}cmd|' /C calc'!A0",
            "note": "plain - text"}
-    cli_batch._write_csv(tmp_path / "g.csv", [row], columns)
+    gradebook.write_csv(tmp_path / "g.csv", [row], columns)
     (got,) = list(csv.DictReader((tmp_path / "g.csv").open(newline="")))
     assert got == {"student": f"'{start}1+1", "score": "0.0", "status": f"'{start}ok",
                    "error": f"'{start}cmd|' /C calc'!A0", "note": "plain - text"}

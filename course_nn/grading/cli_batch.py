@@ -44,8 +44,6 @@ Exit status: 0 when every submission was graded, 1 when the grader failed on som
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import os
 import sys
 import threading
@@ -55,7 +53,7 @@ from pathlib import Path
 
 from course_nn import cli_types
 from course_nn.errors import UsageError
-from course_nn.grading import options
+from course_nn.grading import gradebook, options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -256,27 +254,6 @@ def _start_workers(a, jobs: int, no_zygote: bool, early=None) -> tuple[ProcessPo
     return pool, None, f"workers are fresh interpreters ({why})"
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value):
-    """A text cell a spreadsheet shows as text: one that starts like a formula (= + - @, tab, CR) gets a
-    leading apostrophe (OWASP's CSV injection advice). A student's folder name, an error or a note
-    is student-chosen text; numbers pass unchanged."""
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
-
-
-def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
-    from course_nn.files import atomic_write_text
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for row in sorted(rows, key=lambda r: r["student"]):
-        writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
-    options.write_or_fail(lambda: atomic_write_text(path, buf.getvalue()), path)
-
-
 def _progress(args, total: int, name: str):
     """A progress bar with rate and time left on a terminal; elsewhere (logs, CI) one plain line per student."""
     from tqdm import tqdm
@@ -314,7 +291,7 @@ def _grade_todo(args, a, todo: list[tuple[str, Path, str]], seed: int | None, se
     # What no child may read: the seed, and the class's own files (other students' work, their
     # results, the gradebook and what the class got wrong).
     hide = tuple(str(p) for p in ([Path(seed_file)] if seed_file else [])
-                 + [Path(args.folder), results_dir, csv_path, *_summary_paths(csv_path)])
+                 + [Path(args.folder), results_dir, csv_path, *gradebook.summary_paths(csv_path)])
     from course_nn.grading import sandbox
 
     jobs = min(args.jobs, len(todo))
@@ -343,7 +320,7 @@ def _grade_todo(args, a, todo: list[tuple[str, Path, str]], seed: int | None, se
                 row = {"student": futures[fut], "score": "", "max_score": a.total_points,
                        "status": status.GRADER_ERROR, "error": f"worker failed: {type(exc).__name__}: {exc}"}
             rows.append(row)
-            _write_csv(csv_path, rows, columns)  # after every student: an interrupted batch keeps its work
+            gradebook.write_csv(csv_path, rows, columns)  # after every student: an interrupted batch keeps its work
             update(row)
     except KeyboardInterrupt:
         interrupted = True
@@ -364,41 +341,13 @@ def _refuse_overwriting_students(folder: Path, csv_path: Path, results_dir: Path
     entries = [e for e in sorted(folder.iterdir()) if not e.name.startswith((".", "_"))
                and ((e.is_file() and e.suffix == ".py") or (e.is_dir() and any(e.rglob("*.py"))))]
     reads = [seed_file or None]
-    for out in (csv_path, *_summary_paths(csv_path)):
+    for out in (csv_path, *gradebook.summary_paths(csv_path)):
         refuse_overwrite(out, "--csv", reads=reads, submissions=entries)
     refuse_overwrite(results_dir, "--results-dir", reads=reads, submissions=entries)
     for entry in entries:  # each student's results.json goes to <results-dir>/<student>/
         name = entry.stem if entry.is_file() else entry.name
         refuse_overwrite(results_dir / name / "results.json", "--results-dir", reads=reads, submissions=entries,
                          shown=f"--results-dir {results_dir}: {name}'s results.json")
-
-
-def _summary_paths(csv_path: Path) -> tuple[Path, Path]:
-    """<name>_summary.md and <name>_histogram.png beside the CSV."""
-    return csv_path.with_name(csv_path.stem + "_summary.md"), csv_path.with_name(csv_path.stem + "_histogram.png")
-
-
-def _summarise(a, rows: list[dict], results_dir: Path, csv_path: Path) -> str:
-    """grades_summary.md and grades_histogram.png beside the CSV; returns the short printed summary."""
-    import json
-
-    from course_nn.files import atomic_write_text
-    from course_nn.grading.summary import ClassSummary
-
-    summary = ClassSummary(a)
-    for row in rows:
-        path = results_dir / row["student"] / "results.json"
-        if row.get("score", "") == "" or not path.is_file():
-            continue  # a grader error is not the class's mistake
-        try:
-            summary.add(json.loads(path.read_text()))
-        except (OSError, ValueError):
-            continue
-    md, png = _summary_paths(csv_path)
-    options.write_or_fail(lambda: atomic_write_text(md, summary.markdown()), md)
-    if summary.totals:
-        options.write_or_fail(lambda: summary.histogram(png), png)
-    return summary.printed() + f"\nwhat the class got wrong -> {md}" + (f", {png}" if summary.totals else "")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -436,12 +385,12 @@ def run(args: argparse.Namespace) -> int:
     if rows:
         print(f"{len(rows)} unchanged since their last grading (cached; --force regrades them), "
               f"{len(todo)} to grade", file=sys.stderr)
-        _write_csv(csv_path, rows, columns)
+        gradebook.write_csv(csv_path, rows, columns)
     started = time.monotonic()
     cached = len(rows)
     interrupted, how = _grade_todo(args, a, todo, seed, seed_file, results_dir, csv_path, rows, columns)
     this_run = len(rows) - cached  # what finished, not what was planned: an interrupt stops short
-    _write_csv(csv_path, rows, columns)
+    gradebook.write_csv(csv_path, rows, columns)
     failed = [r for r in rows if r["status"] == status.GRADER_ERROR]
     graded = [float(r["score"]) for r in rows if r["score"] != ""]
     mean = f"{sum(graded) / len(graded):.2f}" if graded else "-"
@@ -453,7 +402,7 @@ def run(args: argparse.Namespace) -> int:
           + (f" ({len(todo) - this_run} not reached: interrupted)" if interrupted else ""))
     if how:
         print(f"how: {how}")
-    print(_summarise(a, rows, results_dir, csv_path))
+    print(gradebook.write_summary(a, rows, results_dir, csv_path))
     if interrupted:
         print(f"interrupted: {len(rows)} of {len(students)} students are in {csv_path}; run the same command again "
               "to grade the rest", file=sys.stderr)
