@@ -25,15 +25,13 @@ from test_redteam_fifth_pass import (  # the fifth pass's paths, markers and way
     HW2,
     PARTS1,
     PARTS2,
-    ROOT,
+    STUB2,
     _earned,
     _grade,
     _open,
 )
 
 from course_nn.grading import engine, report
-
-STUB2 = ROOT / "assignments" / "hw2_mlp" / "mlp.py"
 
 # ----------------------------------------------------------------------------------------------
 # hw2: the MLP's data flow. Each call's gain is measured through that call's own backward, run by autograd

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 from test_gate_grading import FORGE
-from test_redteam_fifth_pass import HW1, PARTS1, STUB1, _earned, _grade
+from test_redteam_fifth_pass import HW1, PARTS1, STUB1, _earned, _grade, _write
 
 from course_nn.grading import report, review
 
@@ -149,12 +149,6 @@ HONEST = [
 def test_classes_with_methods_keep_every_honest_position(name, snippet):
     source = STUB1.read_text() + "\n\n" + _BOX + snippet + "\n"
     assert review.check(source, HW1).escapes == []
-
-
-def _write(tmp_path, assignment, base, part):
-    path = tmp_path / assignment.submission
-    path.write_text(base.read_text() + "\n\n" + part.read_text())
-    return path
 
 
 # ----------------------------------------------------------------------------------------------

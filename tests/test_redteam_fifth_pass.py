@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PARTS1 = ROOT / "tests" / "submissions" / "hw1"
 PARTS2 = ROOT / "tests" / "submissions" / "hw2"
 STUB1 = ROOT / "assignments" / "hw1_autograd" / "functions.py"
+STUB2 = ROOT / "assignments" / "hw2_mlp" / "mlp.py"
 HW1, HW2 = registry.get("hw1"), registry.get("hw2")
 GATED = ("backward", "gradcheck", "edge")
 
@@ -35,9 +36,15 @@ def _open(reason: str):
     return pytest.mark.xfail(strict=True, reason=reason)
 
 
-def _grade(tmp_path: Path, assignment, base: Path, part: Path):
+def _write(tmp_path: Path, assignment, base: Path, part: Path) -> Path:
+    """The submission: a base file with a planted part appended."""
     path = tmp_path / assignment.submission
     path.write_text(base.read_text() + "\n\n" + part.read_text())
+    return path
+
+
+def _grade(tmp_path: Path, assignment, base: Path, part: Path):
+    path = _write(tmp_path, assignment, base, part)
     with contextlib.redirect_stdout(io.StringIO()):  # fair files may print
         return engine.grade(path, assignment, seed=3, isolate=False)
 

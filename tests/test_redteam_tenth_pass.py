@@ -13,18 +13,11 @@ import contextlib
 import io
 
 import pytest
-from test_redteam_fifth_pass import HW1, HW2, PARTS1, PARTS2, ROOT, STUB1, _earned, _grade
+from test_redteam_fifth_pass import HW1, HW2, PARTS1, PARTS2, STUB1, STUB2, _earned, _grade, _write
 
 from course_nn.grading import engine, report
 
-STUB2 = ROOT / "assignments" / "hw2_mlp" / "mlp.py"
 BASES2 = [pytest.param(PARTS2 / "correct_base.py", id="correct-base"), pytest.param(STUB2, id="untouched-stub")]
-
-
-def _write(tmp_path, assignment, base, part):
-    path = tmp_path / assignment.submission
-    path.write_text(base.read_text() + "\n\n" + part.read_text())
-    return path
 
 
 # ----------------------------------------------------------------------------------------------
