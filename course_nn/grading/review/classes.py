@@ -172,7 +172,9 @@ class Classes:
             fields = self._namedtuple(node)
             if fields is not None:
                 fid = len(self.defs) + len(self.tuple_families)
-                self.families[fid] = Family(fid, names=set(fields), bases=[tuple])
+                # its fields (renamed or not) hold what the caller passed: every name may be one, so a name bound to
+                # it and to an own class never reads that class's nested classes (the nineteenth red-team pass)
+                self.families[fid] = Family(fid, names=set(fields), patterns={""}, bases=[tuple])
                 self.tuple_families[id(node)] = fid
 
     @property
