@@ -49,9 +49,10 @@ class ExpressionRules:
             self.refuse(node, M.descriptor(v.name) if v.name in DESCRIPTORS else M.builtin_as_value(v.name))
         elif v.kind == V.OWN_CLASS and use in (VALUE, DECORATOR) and self.classes.family(v.family).guarded:
             self.refuse(node, M.own_class_value(v.name))
+        elif v.kind in (V.KNOWN, V.BUILTIN) and use in (VALUE, CALLEE) and self.index.raw(v.obj):
+            self.refuse(node, M.raw_constructor(v.name))  # `numpy.ndarray(..., buffer=b)`: named, never made
         elif v.kind in (V.KNOWN, V.BUILTIN) and use == VALUE and self.index.methods(v.obj):
-            # `[FunctionCtx][0]` is a value the gate cannot type, on which `.set_materialize_grads` is a listed
-            # name: the class's own function, run on any object first. Like an own class, never a bare value.
+            # `[FunctionCtx][0].set_materialize_grads`: the class's function run on any object. Never a bare value.
             self.refuse(node, M.listed_class_value(v.name, min(self.index.methods(v.obj))))
         elif v.kind == V.METHOD:
             self.refuse(node, M.class_body_method(v.name))

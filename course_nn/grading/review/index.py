@@ -129,6 +129,16 @@ class Index:
             self._methods[id(obj)] = (obj, found)  # the class kept alive with its answer: ids stay unique
         return self._methods[id(obj)][1]
 
+    @staticmethod
+    def raw(obj: object) -> bool:
+        """A listed class whose constructor lays an array over any buffer (``numpy.ndarray(shape, dtype=object,
+        buffer=b, offset=-8)``: unchecked negative offsets, object pointers read from integers the file wrote, the
+        twentieth red-team pass): named in ``isinstance``, annotations and class patterns only, never called or
+        held as a value (arrays are made with ``numpy.zeros``, ``numpy.asarray``, ...)."""
+        import numpy
+
+        return obj is numpy.ndarray
+
     @functools.cached_property
     def api_stores(self) -> frozenset[str]:
         """Every attribute name the Python code of a listed class (each class of its MRO) may store or

@@ -169,6 +169,12 @@ def listed_class_value(cls: str, method: str) -> str:
             f"is passed first — write `{cls.rpartition('.')[2]}` out where you use it")
 
 
+def raw_constructor(cls: str) -> str:
+    return (f"`{cls}(...)` lays an array over any memory buffer with any dtype, so it can forge objects: make arrays "
+            "with numpy.zeros, numpy.asarray or numpy.array instead; `ndarray` may only be named in `isinstance`, "
+            "annotations and `case` patterns")
+
+
 def class_factory(cls: str) -> str:
     return (f"`return {cls}`: define each Function as a class at module level (`class Square(Function): ...`); "
             "a function that returns a class is outside what the grader can check")
