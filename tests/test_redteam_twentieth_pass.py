@@ -2,8 +2,9 @@
 
 This pass looked where earlier ones looked less: Python 3.11's scoping corners (class-body comprehensions and
 lambdas, walrus, `match` captures, `except*`, augmented assignment, decorated definitions, annotations evaluated at
-definition time), the string-formatting machinery, and callables of the listed classes read off the class. It found one
-escape (the last section: `numpy.ndarray` as a constructor); each other route below was tried against the untouched stub and held. They stay as regressions: each hostile
+definition time), the string-formatting machinery, and callables of the listed classes read off the class. It found two
+escapes (the last sections: `numpy.ndarray` as a constructor, fixed; a ParameterDict key `__array_interface__`,
+open, a strict xfail); each other route below was tried against the untouched stub and held. They stay as regressions: each hostile
 snippet must be refused at its line, and the control beside it (the same nested-class read where nothing rebinds the
 name) must stay accepted, so a refusal here is the rebinding's and not a blanket one.
 """
@@ -179,3 +180,32 @@ FAIR = [PARTS1 / "rt20_fair_ndarray_named_not_called.py"]
 def test_fair_styles_keep_full_credit(tmp_path, part):
     result = _grade(tmp_path, HW1, part.parent / "correct_base.py", part)
     assert result.score == pytest.approx(100), report.details(result)
+
+
+# ----------------------------------------------------------------------------------------------
+# OPEN (found with minutes left in this pass's time box; not fixed): a ParameterDict stores its callers' keys as
+# attributes with `setattr(self, key, value)`, values that are not tensors kept as they are, and a key the file
+# computes is no double-underscore literal. `ParameterDict({k: {"data": (addr, True), "typestr": "|O", ...}})` with
+# `k` = "__array_interface__" hands numpy's array protocol (read on the instance) any address and dtype:
+# `numpy.asarray` of it reads object pointers from memory. A function's default `hash` is its address rotated by 4
+# bits, and its builtins dict sits at offset 24: `.get("exec")` ran the forger, the untouched stub earned 100. The fix
+# belongs where ParameterDict keys are checked like `register_buffer` names (a key the gate cannot list must start
+# with a letter: the constructor's mapping or pairs, `update`, `setdefault`, `pd[k] = v`), or ParameterDict leaves
+# the list (the handouts and rt17's fair hw2 file use it). Remove the marks when fixed.
+
+INTERFACE = "rt20_escape_parameterdict_array_interface.py"
+_OPEN = pytest.mark.xfail(strict=True, reason="open: ParameterDict stores a computed `__array_interface__` key")
+
+
+@_OPEN
+def test_a_parameterdict_key_that_may_be_a_dunder_is_refused():
+    assert review.check(_escape_source(INTERFACE), HW1).escapes
+
+
+@_OPEN
+@pytest.mark.sandbox
+def test_the_array_interface_escape_earns_nothing_sandboxed(tmp_path, grade):
+    path = tmp_path / HW1.submission
+    path.write_text(_escape_source(INTERFACE))
+    result = grade(path, HW1, seed=3)
+    assert result.score == 0, report.details(result)
