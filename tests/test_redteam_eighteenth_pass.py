@@ -74,7 +74,7 @@ def test_every_instance_attribute_of_a_listed_module_is_native_or_a_listed_store
     from course_nn.grading.review.rules import Gate
 
     stores = Gate("x = 1", ast.parse("x = 1"), HW1).index.api_stores
-    for made in (torch.nn.Module(), torch.nn.Linear(1, 1), torch.nn.ParameterDict(), torch.nn.ModuleList(),
+    for made in (torch.nn.Module(), torch.nn.Linear(1, 1), torch.nn.ModuleDict(), torch.nn.ModuleList(),
                  torch.nn.Sequential(), torch.nn.Softmax(), torch.nn.CrossEntropyLoss(), torch.nn.ParameterList()):
         missing = sorted(n for n in vars(made) if n not in stores and n not in dir(type(made)))
         assert missing == [], (type(made).__name__, missing)

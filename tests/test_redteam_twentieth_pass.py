@@ -4,7 +4,7 @@ This pass looked where earlier ones looked less: Python 3.11's scoping corners (
 lambdas, walrus, `match` captures, `except*`, augmented assignment, decorated definitions, annotations evaluated at
 definition time), the string-formatting machinery, and callables of the listed classes read off the class. It found two
 escapes (the last sections: `numpy.ndarray` as a constructor, fixed; a ParameterDict key `__array_interface__`,
-open, a strict xfail); each other route below was tried against the untouched stub and held. They stay as regressions: each hostile
+closed with a ModuleDict twin after the pass); each other route below was tried against the untouched stub and held. They stay as regressions: each hostile
 snippet must be refused at its line, and the control beside it (the same nested-class read where nothing rebinds the
 name) must stay accepted, so a refusal here is the rebinding's and not a blanket one.
 """
@@ -173,7 +173,7 @@ def test_the_escape_of_this_pass_earns_nothing_sandboxed(tmp_path, grade):
     assert result.score == 0, report.details(result)
 
 
-FAIR = [PARTS1 / "rt20_fair_ndarray_named_not_called.py"]
+FAIR = [PARTS1 / "rt20_fair_ndarray_named_not_called.py", PARTS1 / "rt20_fair_module_containers_and_tables.py"]
 
 
 @pytest.mark.parametrize("part", FAIR, ids=[p.name for p in FAIR])
@@ -183,29 +183,35 @@ def test_fair_styles_keep_full_credit(tmp_path, part):
 
 
 # ----------------------------------------------------------------------------------------------
-# OPEN (found with minutes left in this pass's time box; not fixed): a ParameterDict stores its callers' keys as
-# attributes with `setattr(self, key, value)`, values that are not tensors kept as they are, and a key the file
-# computes is no double-underscore literal. `ParameterDict({k: {"data": (addr, True), "typestr": "|O", ...}})` with
-# `k` = "__array_interface__" hands numpy's array protocol (read on the instance) any address and dtype:
-# `numpy.asarray` of it reads object pointers from memory. A function's default `hash` is its address rotated by 4
-# bits, and its builtins dict sits at offset 24: `.get("exec")` ran the forger, the untouched stub earned 100. The fix
-# belongs where ParameterDict keys are checked like `register_buffer` names (a key the gate cannot list must start
-# with a letter: the constructor's mapping or pairs, `update`, `setdefault`, `pd[k] = v`), or ParameterDict leaves
-# the list (the handouts and rt17's fair hw2 file use it). Remove the marks when fixed.
+# A ParameterDict stored its callers' keys as attributes with `setattr(self, key, value)`, values that are not
+# tensors kept as they are, and a key the file computes is no double-underscore literal.
+# `ParameterDict({k: {"data": (addr, True), "typestr": "|O", ...}})` with `k` = "__array_interface__" handed numpy's
+# array protocol (read on the instance) any address and dtype: `numpy.asarray` of it reads object pointers from
+# memory. A function's default `hash` is its address rotated by 4 bits, and its builtins dict sits at offset 24:
+# `.get("exec")` ran the forger, the untouched stub earned 100 (found at the end of this pass). The same road without
+# ParameterDict: a class of the file that is a dict and a torch.nn.Module, filed by ModuleDict under such a key and
+# served by Module.__getattr__. Closed at the two sources: ParameterDict is not listed (registry/api.py), and a
+# Module family may not derive from Python's own types (review/bases.py, M.base_beside_module).
 
 INTERFACE = "rt20_escape_parameterdict_array_interface.py"
-_OPEN = pytest.mark.xfail(strict=True, reason="open: ParameterDict stores a computed `__array_interface__` key")
+MODULE_DICT = "rt20_escape_moduledict_dict_module.py"
 
 
-@_OPEN
-def test_a_parameterdict_key_that_may_be_a_dunder_is_refused():
-    assert review.check(_escape_source(INTERFACE), HW1).escapes
+@pytest.mark.parametrize("part", [INTERFACE, MODULE_DICT])
+def test_an_array_interface_served_by_a_module_container_is_refused(part):
+    assert review.check(_escape_source(part), HW1).escapes
 
 
-@_OPEN
+@pytest.mark.parametrize("base", ["dict", "list", "int", "tuple"])
+def test_a_module_that_is_also_a_python_type_is_refused(base):
+    snippet = f"class _X({base}, torch.nn.Module):\n    pass\n"
+    assert review.check(_snippet_source(snippet), HW1).escapes
+
+
 @pytest.mark.sandbox
-def test_the_array_interface_escape_earns_nothing_sandboxed(tmp_path, grade):
+@pytest.mark.parametrize("part", [INTERFACE, MODULE_DICT])
+def test_the_array_interface_escape_earns_nothing_sandboxed(tmp_path, grade, part):
     path = tmp_path / HW1.submission
-    path.write_text(_escape_source(INTERFACE))
+    path.write_text(_escape_source(part))
     result = grade(path, HW1, seed=3)
     assert result.score == 0, report.details(result)

@@ -50,7 +50,9 @@ _BUILTIN_LAYERS = ("sigmoid relu softmax log_softmax")
 _NN_FUNCTIONAL = ("linear bilinear relu relu6 leaky_relu hardtanh threshold sigmoid logsigmoid silu tanh softmax "
                   "log_softmax cross_entropy nll_loss mse_loss l1_loss smooth_l1_loss huber_loss kl_div "
                   "binary_cross_entropy binary_cross_entropy_with_logits one_hot pad normalize")
-_NN = ("Module Parameter ParameterList ParameterDict ModuleList ModuleDict Sequential Identity Linear ReLU "
+# Not torch.nn.ParameterDict: it stores whatever it is given as an attribute named by its key, and a key computed
+# to "__array_interface__" handed numpy any address (the twentieth red-team pass). ParameterList's names are indices.
+_NN = ("Module Parameter ParameterList ModuleList ModuleDict Sequential Identity Linear ReLU "
        "Sigmoid Tanh LogSoftmax Softmax MSELoss CrossEntropyLoss")
 _NUMPY = ("array asarray zeros ones empty full zeros_like ones_like full_like arange linspace eye identity diag "
           "exp exp2 expm1 log log1p log2 log10 sqrt square abs absolute sign maximum minimum clip where power "

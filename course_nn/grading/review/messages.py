@@ -196,6 +196,12 @@ def base_constructs(shown: str) -> str:
             "class makes; derive from object and keep the value in an attribute (`self.value = np.float64(x)`)")
 
 
+def base_beside_module(shown: str) -> str:
+    return (f"`{shown}` may not be a base class of a torch.nn.Module: a module that is also one of Python's own "
+            "types (a dict, a list, a number) is two things at once; derive from torch.nn.Module alone and keep the "
+            "value in an attribute (`self.table = {}`)")
+
+
 def class_keywords() -> str:
     return "class keywords (`metaclass=`, ...) change how Python builds the class: not allowed in a graded file"
 

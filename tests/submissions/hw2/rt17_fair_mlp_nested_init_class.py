@@ -1,6 +1,6 @@
 # rt17 (fair, hw2): correct code whose MLP derives from a base Module of the file that defines a small nested
 # helper class (an initialiser with its own state and methods), read through `self` in the subclass, and keeps
-# its parameters in a ParameterDict subclass of its own. Every class of the family has the nested class as a class
+# a ParameterList subclass of its own beside it (ParameterDict is not listed since the twentieth pass). Every class of the family has the nested class as a class
 # attribute, so torch.nn.Module's `__getattr__` never answers for it. Appended to the correct base: its MLP
 # replaces the base's, full credit.
 import math
@@ -8,9 +8,9 @@ import math
 import torch
 
 
-class _Params(torch.nn.ParameterDict):
-    def numbered(self, kind, d):
-        return self[f"{kind}_{d}"]
+class _Params(torch.nn.ParameterList):
+    def numbered(self, d):
+        return self[d - 1]
 
 
 class _Base(torch.nn.Module):
