@@ -202,9 +202,10 @@ def test_an_array_interface_served_by_a_module_container_is_refused(part):
     assert review.check(_escape_source(part), HW1).escapes
 
 
-@pytest.mark.parametrize("base", ["dict", "list", "int", "tuple"])
+@pytest.mark.parametrize("base", ["dict", "list", "int", "tuple", "collections.OrderedDict", "collections.Counter",
+                                  "collections.defaultdict", "collections.deque", "functools.partial"])
 def test_a_module_that_is_also_a_python_type_is_refused(base):
-    snippet = f"class _X({base}, torch.nn.Module):\n    pass\n"
+    snippet = f"import collections\nimport functools\n\n\nclass _X({base}, torch.nn.Module):\n    pass\n"
     assert review.check(_snippet_source(snippet), HW1).escapes
 
 

@@ -57,9 +57,10 @@ class BaseRules:
             self.refuse(base, M.base_class(self.shown(base, whole=True)))
         elif not constructs(obj):
             self.refuse(base, M.base_constructs(self.shown(base, whole=True)))
-        elif obj is not object and obj.__module__ == "builtins" and any(
+        elif obj is not object and not issubclass(obj, torch.nn.Module) and any(
                 issubclass(b, torch.nn.Module) for b in self.classes.family(self.classes.family_of(node)).bases):
             # torch's containers hand a module out under a name from data (`ModuleDict({k: m})`, a key computed
-            # to "__array_interface__", served by Module.__getattr__): a module that is also a dict would be
-            # read as numpy's array protocol, any address and dtype (the twentieth red-team pass)
+            # to "__array_interface__", served by Module.__getattr__): a module that is also a dict (an
+            # OrderedDict, a Counter) would be read as numpy's array protocol, any address and dtype (the
+            # twentieth red-team pass); a Module family's listed bases are Modules
             self.refuse(base, M.base_beside_module(self.shown(base, whole=True)))

@@ -197,9 +197,9 @@ def base_constructs(shown: str) -> str:
 
 
 def base_beside_module(shown: str) -> str:
-    return (f"`{shown}` may not be a base class of a torch.nn.Module: a module that is also one of Python's own "
-            "types (a dict, a list, a number) is two things at once; derive from torch.nn.Module alone and keep the "
-            "value in an attribute (`self.table = {}`)")
+    return (f"`{shown}` may not be a base class of a torch.nn.Module: a module that is also something else (a "
+            "dict, a list, a number, a deque) is two things at once; derive from torch.nn.Module (and classes of "
+            "this file) alone and keep the value in an attribute (`self.table = {}`)")
 
 
 def class_keywords() -> str:
