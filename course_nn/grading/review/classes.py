@@ -161,7 +161,7 @@ class Classes:
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     self._method(stmt, fam, id(c) in self._setup)
         for fam in self.families.values():
-            if serves(fam.bases) == "any":  # ParameterDict stores what its callers give under their keys: any name
+            if serves(fam.bases) == "any":  # ParameterList stores what its callers give under names: any name
                 fam.patterns.add("")
             for c in fam.classes:
                 for stmt in c.body:

@@ -5,7 +5,7 @@ listed base hands out that no class statement of the file decides.
   tables, nested classes) must hold for this object too: the two classes are one family (the seventeenth
   red-team pass, `_A.read(self)` with `_B`'s `self.key` bound to "__class__").
 - ``serves``: a listed base that answers attribute reads from its own tables (``torch.nn.Module.__getattr__``:
-  a buffer registered from outside) or stores what its callers give under their keys (``ParameterDict``): a
+  a buffer registered from outside) or stores what its callers give under names (``ParameterList``): a
   class attribute the file defines may not be what an object of the family has under that name.
 """
 
@@ -55,8 +55,8 @@ def handed_joins(tree: ast.Module, defs: list[ast.ClassDef], functions: set[int]
 
 def serves(bases: list[type]) -> str:
     """"any" where a listed base stores under names its callers choose (a ``__setitem__`` calling ``setattr``:
-    ``ParameterDict({"Inner": x})`` puts ``x`` in the instance's dict, over any class attribute); "missing" where
-    one answers names an object lacks (``__getattr__``: ``Module.register_buffer``, on any object); else ""."""
+    ``ParameterList``'s; ``ParameterDict({"Inner": x})``, no longer listed, put ``x`` over any class attribute);
+    "missing" where one answers names an object lacks (``__getattr__``: ``Module.register_buffer``, on any object); else ""."""
     found = {_serves(b) for b in bases}
     return "any" if "any" in found else "missing" if "missing" in found else ""
 
